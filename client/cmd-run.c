@@ -1,0 +1,172 @@
+/*
+ * cmd-run.c - `runnel run`: submit a task and stream its output to our own
+ * stdout and stderr as it comes, then exit with the task's exit status.
+ * The first SIGINT, SIGTERM or SIGHUP cancels the task and the next one
+ * kills it; either way the output is streamed to its end and the exit
+ * status follows the task.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+
+#include "runnel-cli.h"
+
+/* A callback stopped the watch because of the library error in error. */
+#define CMD_RUN_STOP	1
+
+struct cmd_run_state {
+	struct cli	*cli;
+	uint64_t	 id;
+	int		 interrupts;
+	int		 dead[2];	/* writing stdout, stderr failed */
+	int		 ended;
+	int		 status;	/* the task's, once ended */
+	int		 error;
+};
+
+static int	cmd_run_exec(struct cli *, int, char **);
+
+/* The last SIGINT, SIGTERM or SIGHUP caught, 0 once acted on. */
+static volatile sig_atomic_t cmd_run_signal;
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[--name NAME] [--env NAME=VALUE]... [--cwd DIR] [--] "
+	    "COMMAND [ARGS...]\n"
+	    "Runs COMMAND on the daemon with its output here; exits with its "
+	    "status.\nCtrl-C cancels the task, a second one kills it.",
+	.exec = cmd_run_exec,
+	.needs_connection = 1
+};
+
+/* Remember a caught signal; the callbacks act on it. */
+static void
+cmd_run_signal_handler(int sig)
+{
+	cmd_run_signal = sig;
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP without SA_RESTART, so that the
+ * library's wait is interrupted and calls cmd_run_interrupt_cb. */
+static void
+cmd_run_catch_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cmd_run_signal_handler;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Cancel the task with a signal (0: the daemon's default, SIGTERM). */
+static int
+cmd_run_cancel(struct cmd_run_state *rs, int sig)
+{
+	int	rc;
+
+	rc = runnel_cancel_nowait(rs->cli->client, &rs->id, 1, sig, 0);
+	if (rc < 0) {
+		rs->error = rc;
+		return (CMD_RUN_STOP);
+	}
+	return (0);
+}
+
+/* Act on a caught signal: cancel the task on the first, kill it after. */
+static int
+cmd_run_interrupt_cb(void *arg)
+{
+	struct cmd_run_state	*rs = arg;
+
+	/* Before the task has an id, keep the signal for later. */
+	if (cmd_run_signal == 0 || rs->id == 0)
+		return (0);
+	cmd_run_signal = 0;
+	rs->interrupts++;
+	return (cmd_run_cancel(rs, rs->interrupts == 1 ? 0 : SIGKILL));
+}
+
+/* Copy a chunk of output to our stdout or stderr. */
+static int
+cmd_run_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
+    uint64_t offset, const void *data, size_t len, int64_t time_us)
+{
+	struct cmd_run_state	*rs = arg;
+	int			 i = stream == RUNNEL_STDOUT ? 0 : 1;
+
+	(void)id;
+	(void)offset;
+	(void)time_us;
+	if (!rs->dead[i] && print_output(stream, data, len) != 0) {
+		rs->dead[i] = 1;
+		/* Like a local pipeline: a reader that went away ends the
+		 * writer with SIGPIPE. */
+		if (errno == EPIPE) {
+			if (cmd_run_cancel(rs, SIGPIPE) != 0)
+				return (CMD_RUN_STOP);
+		} else
+			cli_warnx("%s: %s", i == 0 ? "stdout" : "stderr",
+			    strerror(errno));
+	}
+	/* A signal may have come while we were not waiting in the library. */
+	return (cmd_run_interrupt_cb(rs));
+}
+
+/* Remember how the task ended. */
+static int
+cmd_run_end_cb(void *arg, const struct runnel_task *t)
+{
+	struct cmd_run_state	*rs = arg;
+
+	rs->ended = 1;
+	rs->status = print_task_status(t);
+	return (0);
+}
+
+/* Run a task and mirror it: output, then exit status. */
+static int
+cmd_run_exec(struct cli *cli, int argc, char **argv)
+{
+	struct cmd_run_state		rs;
+	struct runnel_watch_opts	wo;
+	struct cli_spec			cs;
+	int				rc, rv;
+
+	memset(&rs, 0, sizeof rs);
+	rs.cli = cli;
+	if ((rv = cli_parse_spec(cli, argc, argv, &cs)) != CLI_CONTINUE)
+		goto out;
+	if ((rv = cli_connect(cli)) != 0)
+		goto out;
+
+	memset(&wo, 0, sizeof wo);
+	wo.on_output = cmd_run_output_cb;
+	wo.on_end = cmd_run_end_cb;
+	wo.on_interrupt = cmd_run_interrupt_cb;
+	wo.arg = &rs;
+	cmd_run_catch_signals();
+	rc = runnel_run(cli->client, &cs.spec, &rs.id, &wo);
+	if (rc == CMD_RUN_STOP)
+		rc = rs.error;
+	if (rc < 0 && rs.id == 0)
+		rv = cli_error(cli, rc, "run %s", cs.spec.argv[0]);
+	else if (rc < 0)
+		rv = cli_error(cli, rc, "task %" PRIu64, rs.id);
+	else if (!rs.ended) {
+		cli_warnx("task %" PRIu64 ": watch ended before the task did",
+		    rs.id);
+		rv = CLI_EXIT_CONNECT;
+	} else
+		rv = rs.status;
+out:
+	cli_spec_free(&cs);
+	return (rv);
+}

@@ -1,0 +1,388 @@
+/*
+ * print.c - the runnel CLI's shared output: exit statuses for errors and
+ * task outcomes, raw and line-prefixed task output, table fields and JSON.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "runnel-cli.h"
+
+/* A partial line longer than this is written out with a newline added, so
+ * a task that never ends its line cannot grow the CLI without bound. */
+#define PRINT_LINE_MAX	(64 * 1024)
+
+struct print_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 size;
+};
+
+/* The partial stdout and stderr lines of one task, and its "[label] ". */
+struct print_lines {
+	char		*label;
+	struct print_buf line[2];
+};
+
+/* States in which a task that was started reports a real exit code. */
+static const int print_exit_states[] = {
+	[RUNNEL_SUCCEEDED] = 1,
+	[RUNNEL_FAILED] = 1,
+	[RUNNEL_CANCELLED] = 1,
+	[RUNNEL_TIMED_OUT] = 1
+};
+
+/* Map a library error code to the CLI's exit status. */
+int
+print_error_status(int code)
+{
+	switch (code) {
+	case RUNNEL_OK:
+		return (CLI_EXIT_OK);
+	case RUNNEL_ECONNECT:
+	case RUNNEL_ETLS:
+	case RUNNEL_EIO:
+	case RUNNEL_EPROTO:
+		return (CLI_EXIT_CONNECT);
+	case RUNNEL_EUNAUTHENTICATED:
+	case RUNNEL_EPERM:
+		return (CLI_EXIT_DENIED);
+	case RUNNEL_ENOTFOUND:
+		return (CLI_EXIT_NOTFOUND);
+	default:
+		return (CLI_EXIT_ERROR);
+	}
+}
+
+/* Did the task end by exiting, so that its exit_code means something? */
+static int
+print_has_exit(const struct runnel_task *t)
+{
+	size_t	n = sizeof print_exit_states / sizeof print_exit_states[0];
+
+	if (t->signal != 0 || t->started_ms == 0)
+		return (0);
+	return ((size_t)t->state < n && print_exit_states[t->state]);
+}
+
+/* The exit status that mirrors a finished task: its exit code, 128+N if
+ * signal N killed it, 1 if it did not succeed and has neither. */
+int
+print_task_status(const struct runnel_task *t)
+{
+	if (t->signal > 0 && t->signal < 128)
+		return (128 + t->signal);
+	if (t->state == RUNNEL_SUCCEEDED)
+		return (CLI_EXIT_OK);
+	if (print_has_exit(t) && t->exit_code > 0 && t->exit_code < 256)
+		return (t->exit_code);
+	return (CLI_EXIT_FAILED);
+}
+
+/* How a task ended: "exit 3", "signal SIGSEGV (core dumped)" or "" when
+ * verbose, else "3", "SIGSEGV" or "-". */
+void
+print_task_exit(const struct runnel_task *t, char *buf, size_t len,
+    int verbose)
+{
+	const char	*name, *core = "";
+
+	if (verbose && t->core_dumped)
+		core = " (core dumped)";
+	if (t->signal != 0) {
+		name = signal_name(t->signal);
+		if (strcmp(name, "SIG?") == 0)
+			snprintf(buf, len, "%s%d%s", verbose ? "signal " : "",
+			    t->signal, core);
+		else
+			snprintf(buf, len, "%s%s%s", verbose ? "signal " : "",
+			    name, core);
+	} else if (print_has_exit(t))
+		snprintf(buf, len, "%s%d", verbose ? "exit " : "", t->exit_code);
+	else
+		snprintf(buf, len, "%s", verbose ? "" : "-");
+}
+
+/* Write all of a buffer, across partial writes and EINTR; 0 or -1. */
+int
+print_write(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Append bytes to a growing buffer. */
+static void
+print_buf_add(struct print_buf *b, const void *data, size_t len)
+{
+	size_t	 size;
+	char	*p;
+
+	if (len == 0)
+		return;
+	if (b->len + len > b->size) {
+		size = b->size == 0 ? 256 : b->size;
+		while (size < b->len + len)
+			size *= 2;
+		if ((p = realloc(b->data, size)) == NULL) {
+			cli_warnx("out of memory");
+			exit(CLI_EXIT_ERROR);
+		}
+		b->data = p;
+		b->size = size;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+/* Write a daemon message to stderr, each line as "[label] runnel: ...". */
+static int
+print_system(const char *label, const char *data, size_t len)
+{
+	struct print_buf	 out = { 0 };
+	const char		*nl, *end = data + len;
+	int			 rv;
+
+	while (data < end) {
+		if ((nl = memchr(data, '\n', (size_t)(end - data))) == NULL)
+			nl = end;
+		if (label != NULL)
+			print_buf_add(&out, label, strlen(label));
+		print_buf_add(&out, "runnel: ", 8);
+		print_buf_add(&out, data, (size_t)(nl - data));
+		print_buf_add(&out, "\n", 1);
+		data = nl + 1;
+	}
+	rv = print_write(STDERR_FILENO, out.data, out.len);
+	free(out.data);
+	return (rv);
+}
+
+/* Write a chunk of one task's output as it is: stdout and stderr raw,
+ * daemon messages prefixed. */
+int
+print_output(enum runnel_stream stream, const void *data, size_t len)
+{
+	switch (stream) {
+	case RUNNEL_STDOUT:
+		return (print_write(STDOUT_FILENO, data, len));
+	case RUNNEL_STDERR:
+		return (print_write(STDERR_FILENO, data, len));
+	default:
+		return (print_system(NULL, data, len));
+	}
+}
+
+/* Start buffering lines of a task shown as "[label] ", with control
+ * characters in the label made '?'. */
+struct print_lines *
+print_lines_create(const char *label)
+{
+	struct print_lines	*pl;
+	size_t			 len = strlen(label) + 4;
+	char			*p;
+
+	pl = cli_calloc(1, sizeof *pl);
+	pl->label = cli_calloc(1, len);
+	snprintf(pl->label, len, "[%s] ", label);
+	for (p = pl->label; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	return (pl);
+}
+
+/* Add a chunk of output: write each completed line with the task's label,
+ * keep the partial one; 0 or -1 if writing failed. */
+int
+print_lines_add(struct print_lines *pl, enum runnel_stream stream,
+    const void *data, size_t len)
+{
+	struct print_buf	 out = { 0 }, *line;
+	const char		*p = data, *nl, *end = p + len;
+	size_t			 llen = strlen(pl->label);
+	int			 rv;
+
+	if (len == 0)
+		return (0);
+	if (stream != RUNNEL_STDOUT && stream != RUNNEL_STDERR)
+		return (print_system(pl->label, data, len));
+	line = &pl->line[stream];
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		print_buf_add(&out, pl->label, llen);
+		print_buf_add(&out, line->data, line->len);
+		print_buf_add(&out, p, (size_t)(nl + 1 - p));
+		line->len = 0;
+		p = nl + 1;
+	}
+	print_buf_add(line, p, (size_t)(end - p));
+	if (line->len >= PRINT_LINE_MAX) {
+		print_buf_add(&out, pl->label, llen);
+		print_buf_add(&out, line->data, line->len);
+		print_buf_add(&out, "\n", 1);
+		line->len = 0;
+	}
+	rv = 0;
+	if (out.len > 0)
+		rv = print_write(stream == RUNNEL_STDOUT ? STDOUT_FILENO :
+		    STDERR_FILENO, out.data, out.len);
+	free(out.data);
+	return (rv);
+}
+
+/* Write out a task's partial lines, ended with a newline; 0 or -1. */
+int
+print_lines_flush(struct print_lines *pl)
+{
+	size_t	i;
+	int	rv = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (pl->line[i].len == 0)
+			continue;
+		if (print_lines_add(pl, (enum runnel_stream)i, "\n", 1) != 0)
+			rv = -1;
+	}
+	return (rv);
+}
+
+/* Free a task's line buffers. */
+void
+print_lines_free(struct print_lines *pl)
+{
+	if (pl == NULL)
+		return;
+	free(pl->line[0].data);
+	free(pl->line[1].data);
+	free(pl->label);
+	free(pl);
+}
+
+/* Join argv with spaces, quoting words the way a shell would need. */
+char *
+print_argv(char *const *argv)
+{
+	static const char	 safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-";
+	struct print_buf	 b = { 0 };
+	const char		*a;
+
+	for (; argv != NULL && *argv != NULL; argv++) {
+		a = *argv;
+		if (b.len > 0)
+			print_buf_add(&b, " ", 1);
+		if (*a != '\0' && a[strspn(a, safe)] == '\0') {
+			print_buf_add(&b, a, strlen(a));
+			continue;
+		}
+		print_buf_add(&b, "'", 1);
+		for (; *a != '\0'; a++) {
+			if (*a == '\'')
+				print_buf_add(&b, "'\\''", 4);
+			else
+				print_buf_add(&b, a, 1);
+		}
+		print_buf_add(&b, "'", 1);
+	}
+	print_buf_add(&b, "", 1);
+	return (b.data);
+}
+
+/* Print a field for a terminal: control characters as '?', at most width
+ * columns (0: no limit; one per UTF-8 character) with "..." when cut,
+ * padded with spaces to width if pad. */
+void
+print_field(FILE *f, const char *s, size_t width, int pad)
+{
+	const unsigned char	*p;
+	size_t			 cols = 0, limit, col = 0;
+	int			 cut;
+
+	if (s == NULL)
+		s = "";
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		cols += (*p & 0xc0) != 0x80;
+	cut = width != 0 && cols > width;
+	limit = cut && width > 3 ? width - 3 : (cut ? width : cols);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p & 0xc0) != 0x80 && col++ == limit)
+			break;
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	}
+	col = limit;
+	if (cut && width > 3) {
+		fputs("...", f);
+		col = width;
+	}
+	for (; pad && col < width; col++)
+		fputc(' ', f);
+}
+
+/* Print a JSON string: quotes, backslash and control characters escaped,
+ * other bytes passed through. */
+void
+print_json_string(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)(s == NULL ? "" : s); *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* Print a task as one JSON object. */
+void
+print_task_json(FILE *f, const struct runnel_task *t)
+{
+	char *const	*a;
+
+	fprintf(f, "{\"id\":%" PRIu64 ",\"name\":", t->id);
+	print_json_string(f, t->name);
+	fputs(",\"state\":", f);
+	print_json_string(f, runnel_state_name(t->state));
+	fprintf(f, ",\"exit_code\":%d,\"signal\":%d,\"core_dumped\":%s,"
+	    "\"owner\":", t->exit_code, t->signal,
+	    t->core_dumped ? "true" : "false");
+	print_json_string(f, t->owner);
+	fputs(",\"argv\":[", f);
+	for (a = t->argv; a != NULL && *a != NULL; a++) {
+		if (a != t->argv)
+			fputc(',', f);
+		print_json_string(f, *a);
+	}
+	fprintf(f, "],\"created_ms\":%" PRId64 ",\"started_ms\":%" PRId64
+	    ",\"ended_ms\":%" PRId64 ",\"pid\":%d,\"output_bytes\":%" PRIu64
+	    ",\"cancelled_by\":", t->created_ms, t->started_ms, t->ended_ms,
+	    t->pid, t->output_bytes);
+	print_json_string(f, t->cancelled_by);
+	fputs(",\"reason\":", f);
+	print_json_string(f, t->reason);
+	fputs(",\"cwd\":", f);
+	print_json_string(f, t->cwd);
+	fputc('}', f);
+}

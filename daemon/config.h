@@ -1,0 +1,56 @@
+/*
+ * config.h - runneld's configuration: an INI file read once at start-up.
+ */
+#ifndef RUNNELD_CONFIG_H
+#define RUNNELD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_STATE_DIR	"/var/lib/runnel"
+#define CONFIG_DEFAULT_MAX_CONNECTIONS	1024U
+#define CONFIG_DEFAULT_MAX_RUNNING	256U
+#define CONFIG_DEFAULT_GRACE_MS		5000U
+
+/* Roles, ordered: each includes the rights of those below it.  The values
+ * are the wire's (Runnel__V1__Role). */
+enum role {
+	ROLE_NONE = 0,
+	ROLE_VIEWER = 1,
+	ROLE_USER = 2,
+	ROLE_ADMIN = 3
+};
+
+struct config_access {
+	char		*name;		/* certificate CN, or "unix:USER" */
+	enum role	 role;
+};
+
+struct config {
+	char		 *path;
+	char		**listen;	/* "host:port" for TLS */
+	size_t		  nlisten;
+	char		 *socket;	/* unix socket path, NULL: none */
+	char		 *state_dir;
+	char		 *tls_ca;
+	char		 *tls_cert;
+	char		 *tls_key;
+	uint32_t	  max_frame;
+	unsigned	  max_connections;
+	unsigned	  max_running;
+	uint64_t	  grace_ms;	/* default cancel grace period */
+	struct config_access *access;
+	size_t		  naccess;
+};
+
+/* config.c */
+/* Read and check FILE.  On error return NULL and set *cause to
+ * "FILE:LINE: what is wrong" (allocated). */
+struct config	*config_load(const char *path, char **cause);
+void		 config_free(struct config *);
+/* The role configured for an identity, ROLE_NONE if none. */
+enum role	 config_role(const struct config *, const char *identity);
+enum role	 config_role_parse(const char *);
+const char	*config_role_name(enum role);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * listener.c - the listening sockets: TLS over TCP and the local unix
+ * socket.  Accepting pauses (on a timer, never a spin) when descriptors run
+ * out: libevent 2.1's evconnlistener otherwise calls its error callback in
+ * a tight loop on EMFILE.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+
+#include "log.h"
+#include "runneld.h"
+
+struct listener {
+	struct evconnlistener	*evl;
+	char			*name;
+	char			*path;		/* unix socket to unlink */
+	struct event		*retry;
+	int64_t			 last_warn_ms;
+};
+
+/* Resume accepting after descriptors ran out. */
+static void
+listener_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct listener	*l = arg;
+
+	(void)fd;
+	(void)events;
+	evconnlistener_enable(l->evl);
+}
+
+/* accept() failed: pause for a second on resource errors. */
+static void
+listener_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct listener	*l = arg;
+	struct timeval	 tv = { 1, 0 };
+	int		 err = EVUTIL_SOCKET_ERROR();
+	int64_t		 now = server_now_ms();
+
+	(void)evl;
+	if (err == EINTR || err == EAGAIN || err == ECONNABORTED)
+		return;
+	if (now - l->last_warn_ms >= 1000) {
+		errno = err;
+		log_warn("%s: accept", l->name);
+		l->last_warn_ms = now;
+	}
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		evconnlistener_disable(l->evl);
+		evtimer_add(l->retry, &tv);
+	}
+}
+
+/* A new connection: refuse it over the limit, else start a session. */
+static void
+listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener	*l = arg;
+	char		 host[NI_MAXHOST], serv[NI_MAXSERV], *peer;
+	SSL		*ssl = NULL;
+	int		 one = 1;
+
+	(void)evl;
+	if (server.shutting_down || server.nsessions >=
+	    server.conf->max_connections) {
+		if (!server.shutting_down)
+			log_warnx("%s: connection limit %u reached, refusing",
+			    l->name, server.conf->max_connections);
+		close(fd);
+		return;
+	}
+	if (l->path != NULL) {
+		session_create(fd, NULL, "unix");
+		return;
+	}
+	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		strcpy(host, "?");
+		strcpy(serv, "?");
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if ((ssl = SSL_new(server.ssl_ctx)) == NULL) {
+		log_warnx("%s: SSL_new failed", l->name);
+		close(fd);
+		return;
+	}
+	peer = xasprintf("%s:%s", host, serv);
+	session_create(fd, ssl, peer);
+	free(peer);
+}
+
+/* Wrap a bound socket in a listener. */
+static struct listener *
+listener_wrap(evutil_socket_t fd, const char *name, char **cause)
+{
+	struct listener	*l;
+
+	l = xcalloc(1, sizeof *l);
+	l->evl = evconnlistener_new(server.base, listener_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511, fd);
+	if (l->evl == NULL) {
+		*cause = xasprintf("%s: listen: %s", name, strerror(errno));
+		close(fd);
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error_cb);
+	l->retry = evtimer_new(server.base, listener_retry_cb, l);
+	l->name = xstrdup(name);
+	return l;
+}
+
+/* Listen for TLS on host:port (port 0: any free port). */
+struct listener *
+listener_create_tcp(const char *addr, char **cause)
+{
+	struct addrinfo		 hints, *res = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	char			*host = NULL, *port = NULL, *name = NULL;
+	char			 h[NI_MAXHOST], p[NI_MAXSERV];
+	struct listener		*l = NULL;
+	int			 fd = -1, is_unix, one = 1, error;
+
+	if (parse_hostport(addr, &host, &port, &is_unix) != 0 || is_unix) {
+		*cause = xasprintf("bad listen address '%s'", addr);
+		goto out;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
+		*cause = xasprintf("listen %s: %s", addr, gai_strerror(error));
+		goto out;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, res->ai_protocol);
+	if (fd == -1) {
+		*cause = xasprintf("listen %s: socket: %s", addr,
+		    strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 511) == -1) {
+		*cause = xasprintf("listen %s: %s", addr, strerror(errno));
+		goto out;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sslen, h, sizeof h, p,
+	    sizeof p, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		name = xasprintf(strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s",
+		    h, p);
+	else
+		name = xstrdup(addr);
+	l = listener_wrap(fd, name, cause);
+	fd = -1;
+out:
+	if (fd != -1)
+		close(fd);
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(name);
+	free(host);
+	free(port);
+	return l;
+}
+
+/* Listen on a unix socket; a stale socket file is replaced, a live one is
+ * an error. */
+struct listener *
+listener_create_unix(const char *path, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct listener		*l;
+	char			*name;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*cause = xasprintf("socket path too long: %s", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		*cause = xasprintf("%s: socket: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		*cause = xasprintf("%s: another daemon is listening there",
+		    path);
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    chmod(path, 0666) == -1 || listen(fd, 511) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	name = xasprintf("unix:%s", path);
+	l = listener_wrap(fd, name, cause);
+	free(name);
+	if (l != NULL)
+		l->path = xstrdup(path);
+	return l;
+}
+
+/* Stop listening and remove a unix socket file. */
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	evconnlistener_free(l->evl);
+	event_free(l->retry);
+	if (l->path != NULL) {
+		unlink(l->path);
+		free(l->path);
+	}
+	free(l->name);
+	free(l);
+}
+
+/* The address a listener is bound to, e.g. "127.0.0.1:7433". */
+const char *
+listener_name(const struct listener *l)
+{
+	return l->name;
+}

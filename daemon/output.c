@@ -1,0 +1,290 @@
+/*
+ * output.c - a task's output log: an append-only sequence of records (one
+ * per chunk read from a pipe, with its stream, offset and time) written to a
+ * spool file, the newest bytes of which are mirrored in a ring in memory.
+ *
+ * Offsets count data bytes across both streams; positions count spool
+ * bytes.  A sparse index maps offsets to positions so that a watcher can
+ * start anywhere without reading the spool from the beginning.
+ */
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+/* One record's header in the spool, host byte order (the spool is local). */
+struct output_record {
+	uint32_t	len;
+	uint8_t		stream;
+	uint8_t		pad[3];
+	uint64_t	offset;
+	int64_t		time_us;
+};
+
+#define OUTPUT_INDEX_EVERY	(256 * 1024)
+
+struct output_index {
+	uint64_t	offset;
+	uint64_t	pos;
+};
+
+struct output {
+	int			 fd;
+	char			*path;
+	uint64_t		 size;		/* data bytes */
+	uint64_t		 fsize;		/* spool bytes */
+	uint8_t			*ring;		/* spool bytes [fsize - ringlen, fsize) */
+	size_t			 cap;
+	size_t			 ringlen;
+	struct output_index	*index;
+	size_t			 nindex;
+	int			 failed;	/* the spool could not be written */
+};
+
+/* Create an empty log spooled to path. */
+struct output *
+output_create(const char *path, size_t tail, char **cause)
+{
+	struct output	*o;
+	int		 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	o = xcalloc(1, sizeof *o);
+	o->fd = fd;
+	o->path = xstrdup(path);
+	o->cap = tail < sizeof(struct output_record) * 4 ?
+	    sizeof(struct output_record) * 4 : tail;
+	o->ring = xmalloc(o->cap);
+	return o;
+}
+
+/* Close and free a log; the spool file stays. */
+void
+output_free(struct output *o)
+{
+	if (o == NULL)
+		return;
+	close(o->fd);
+	free(o->path);
+	free(o->ring);
+	free(o->index);
+	free(o);
+}
+
+/* Copy bytes into the ring at the end of the spool. */
+static void
+output_ring_add(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
+{
+	size_t	at, first;
+
+	if (n > o->cap) {
+		p += n - o->cap;
+		pos += n - o->cap;
+		n = o->cap;
+	}
+	at = pos % o->cap;
+	first = o->cap - at < n ? o->cap - at : n;
+	memcpy(o->ring + at, p, first);
+	memcpy(o->ring, p + first, n - first);
+	o->ringlen = o->ringlen + n > o->cap ? o->cap : o->ringlen + n;
+}
+
+/* Write the whole iovec to the spool, retrying short writes. */
+static int
+output_write_spool(struct output *o, struct iovec *iov, int iovcnt)
+{
+	ssize_t	n;
+
+	while (iovcnt > 0) {
+		n = writev(o->fd, iov, iovcnt);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return 0;
+}
+
+/* Append one chunk of a stream to the log. */
+int
+output_append(struct output *o, int stream, const void *data, size_t len,
+    int64_t time_us)
+{
+	struct output_record	 r;
+	struct iovec		 iov[2];
+
+	if (len == 0)
+		return 0;
+	if (len > UINT32_MAX)
+		return -1;
+	memset(&r, 0, sizeof r);
+	r.len = len;
+	r.stream = stream;
+	r.offset = o->size;
+	r.time_us = time_us;
+
+	if (o->nindex == 0 ||
+	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY) {
+		o->index = xreallocarray(o->index, o->nindex + 1,
+		    sizeof *o->index);
+		o->index[o->nindex].offset = o->size;
+		o->index[o->nindex].pos = o->fsize;
+		o->nindex++;
+	}
+
+	iov[0].iov_base = &r;
+	iov[0].iov_len = sizeof r;
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	if (!o->failed && output_write_spool(o, iov, 2) == -1) {
+		log_warn("%s: spool write failed, keeping only the tail",
+		    o->path);
+		o->failed = 1;
+	}
+	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
+	output_ring_add(o, o->fsize + sizeof r, data, len);
+	o->fsize += sizeof r + len;
+	o->size += len;
+	return 0;
+}
+
+/* Bytes of data in the log. */
+uint64_t
+output_size(const struct output *o)
+{
+	return o->size;
+}
+
+/* The offset a watcher asking for the tail starts at. */
+uint64_t
+output_tail_offset(const struct output *o)
+{
+	uint64_t	keep = o->cap / 2;
+
+	return o->size > keep ? o->size - keep : 0;
+}
+
+/* Read spool bytes [pos, pos + n) from the ring or the file. */
+static int
+output_get(struct output *o, uint64_t pos, void *buf, size_t n)
+{
+	uint64_t	 start = o->fsize - o->ringlen;
+	size_t		 at, first;
+	ssize_t		 r;
+	uint8_t		*p = buf;
+
+	if (pos + n > o->fsize)
+		return -1;
+	if (pos >= start) {
+		at = pos % o->cap;
+		first = o->cap - at < n ? o->cap - at : n;
+		memcpy(p, o->ring + at, first);
+		memcpy(p + first, o->ring, n - first);
+		return 0;
+	}
+	if (o->failed)
+		return -1;
+	while (n > 0) {
+		r = pread(o->fd, p, n, pos);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		pos += r;
+		n -= r;
+	}
+	return 0;
+}
+
+/* Read the record header at pos. */
+static int
+output_header(struct output *o, uint64_t pos, struct output_record *r)
+{
+	return output_get(o, pos, r, sizeof *r);
+}
+
+/* Move a cursor to a data offset (or the end if beyond it). */
+int
+output_seek(struct output *o, struct output_cursor *c, uint64_t offset)
+{
+	struct output_record	r;
+	size_t			lo, hi, mid;
+	uint64_t		pos;
+
+	if (offset >= o->size) {
+		c->offset = o->size;
+		c->pos = o->fsize;
+		return 0;
+	}
+	lo = 0;
+	hi = o->nindex;
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if (o->index[mid].offset <= offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	pos = o->nindex > 0 ? o->index[lo].pos : 0;
+	for (;;) {
+		if (output_header(o, pos, &r) == -1)
+			return -1;
+		if (r.offset + r.len > offset)
+			break;
+		pos += sizeof r + r.len;
+	}
+	c->pos = pos;
+	c->offset = offset;
+	return 0;
+}
+
+/* Read up to max bytes of the record at the cursor and advance it; 0 at the
+ * end of the log, -1 if the bytes are gone. */
+ssize_t
+output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
+    int *stream, uint64_t *offset, int64_t *time_us)
+{
+	struct output_record	r;
+	uint64_t		skip;
+	size_t			n;
+
+	if (c->pos >= o->fsize)
+		return 0;
+	if (output_header(o, c->pos, &r) == -1)
+		return -1;
+	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+		return -1;
+	skip = c->offset - r.offset;
+	n = r.len - skip < max ? r.len - skip : max;
+	if (output_get(o, c->pos + sizeof r + skip, buf, n) == -1)
+		return -1;
+	*stream = r.stream;
+	*offset = c->offset;
+	*time_us = r.time_us;
+	c->offset += n;
+	if (skip + n == r.len)
+		c->pos += sizeof r + r.len;
+	return n;
+}

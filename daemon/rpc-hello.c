@@ -1,0 +1,50 @@
+/*
+ * rpc-hello.c - Hello: the first exchange; checks the protocol version and
+ * tells the client who the daemon thinks it is.
+ */
+#include "log.h"
+#include "runneld.h"
+
+/* Answer Hello, or refuse a peer without a role. */
+static void
+rpc_hello(struct session *s, uint64_t req_id,
+    const Runnel__V1__ClientMessage *msg)
+{
+	Runnel__V1__ServerMessage	reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__HelloReply		hello = RUNNEL__V1__HELLO_REPLY__INIT;
+	static char			version[] = RUNNELD_VERSION;
+
+	if (msg->hello->protocol_version != 1) {
+		session_close_with_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNSUPPORTED,
+		    "protocol version %u not supported (this daemon speaks 1)",
+		    msg->hello->protocol_version);
+		return;
+	}
+	if (s->role == ROLE_NONE) {
+		session_close_with_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNAUTHENTICATED,
+		    "identity %s has no role", s->identity);
+		return;
+	}
+	s->hello_done = 1;
+	evtimer_del(s->timeout_ev);
+	log_debug("conn %llu: hello from %s as %s (%s)",
+	    (unsigned long long)s->id, msg->hello->client_name, s->identity,
+	    config_role_name(s->role));
+
+	hello.protocol_version = 1;
+	hello.server_version = version;
+	hello.identity = s->identity;
+	hello.role = (Runnel__V1__Role)s->role;
+	reply.id = req_id;
+	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_HELLO;
+	reply.hello = &hello;
+	session_send(s, &reply);
+}
+
+const struct rpc_entry rpc_hello_entry = {
+	.name = "hello",
+	.min_role = ROLE_NONE,
+	.handler = rpc_hello,
+};

@@ -1,0 +1,42 @@
+/*
+ * rpc-watch.c - Watch: stream the output of one or more tasks, then an end
+ * event for each, then WatchEnd.
+ */
+#include <stdlib.h>
+
+#include "runneld.h"
+
+#define RPC_WATCH_MAX	4096
+
+/* Check every id, then start the watch. */
+static void
+rpc_watch(struct session *s, uint64_t req_id,
+    const Runnel__V1__ClientMessage *msg)
+{
+	const Runnel__V1__WatchRequest	 *wr = msg->watch;
+	struct task			**tasks;
+	size_t				  i;
+
+	if (wr->n_task_ids == 0 || wr->n_task_ids > RPC_WATCH_MAX) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "watch needs 1 to %d task ids", RPC_WATCH_MAX);
+		return;
+	}
+	tasks = xcalloc(wr->n_task_ids, sizeof *tasks);
+	for (i = 0; i < wr->n_task_ids; i++) {
+		tasks[i] = rpc_find_task(s, req_id, wr->task_ids[i], 0);
+		if (tasks[i] == NULL)
+			goto out;
+	}
+	watch_create(s, req_id, tasks, wr->n_task_ids, wr->from_offset,
+	    wr->tail);
+out:
+	free(tasks);
+}
+
+const struct rpc_entry rpc_watch_entry = {
+	.name = "watch",
+	.min_role = ROLE_VIEWER,
+	.handler = rpc_watch,
+};

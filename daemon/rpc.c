@@ -1,0 +1,108 @@
+/*
+ * rpc.c - request dispatch: one handler per request type, in a table keyed
+ * by the request's oneof case, each with the least role it needs.  Role and
+ * ownership are checked before anything is validated or executed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "runneld.h"
+
+static const struct rpc_entry *rpc_table[] = {
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_HELLO] = &rpc_hello_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT] = &rpc_submit_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH] = &rpc_watch_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL] = &rpc_cancel_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST] = &rpc_list_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW] = &rpc_show_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT] = &rpc_wait_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STATUS] = &rpc_status_entry,
+};
+
+/* Hand a request to its handler after the protocol and role checks. */
+void
+rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
+{
+	const struct rpc_entry	*e = NULL;
+	size_t			 n = sizeof rpc_table / sizeof *rpc_table;
+
+	if ((size_t)msg->request_case < n)
+		e = rpc_table[msg->request_case];
+	if (e == NULL) {
+		session_close_with_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNSUPPORTED,
+		    "unknown request type %d", (int)msg->request_case);
+		return;
+	}
+	if (!s->hello_done && e != &rpc_hello_entry) {
+		session_close_with_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNAUTHENTICATED,
+		    "%s before hello", e->name);
+		return;
+	}
+	if (s->hello_done && e == &rpc_hello_entry) {
+		session_close_with_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PROTOCOL, "second hello");
+		return;
+	}
+	if (s->role < e->min_role) {
+		log_info("conn %llu: %s (%s) may not %s",
+		    (unsigned long long)s->id, s->identity,
+		    config_role_name(s->role), e->name);
+		session_send_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
+		    "%s needs role %s; %s is %s", e->name,
+		    config_role_name(e->min_role), s->identity,
+		    config_role_name(s->role));
+		return;
+	}
+	e->handler(s, msg->id, msg);
+}
+
+/* May the session see this task?  Admins and viewers see all, users their
+ * own. */
+int
+rpc_may_see(const struct session *s, const struct task *t)
+{
+	if (s->role == ROLE_ADMIN || s->role == ROLE_VIEWER)
+		return 1;
+	return s->role == ROLE_USER && strcmp(t->owner, s->identity) == 0;
+}
+
+/* May the session cancel this task?  Admins all, users their own. */
+int
+rpc_may_control(const struct session *s, const struct task *t)
+{
+	if (s->role == ROLE_ADMIN)
+		return 1;
+	return s->role == ROLE_USER && strcmp(t->owner, s->identity) == 0;
+}
+
+/* Find a task the session may see (or control); answer with an error and
+ * return NULL if it cannot. */
+struct task *
+rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
+{
+	struct task	*t;
+
+	t = task_find(id);
+	if (t == NULL || !rpc_may_see(s, t)) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_NOT_FOUND,
+		    "task %llu: not found", (unsigned long long)id);
+		return NULL;
+	}
+	if (control && !rpc_may_control(s, t)) {
+		log_info("conn %llu: %s may not control task %llu of %s",
+		    (unsigned long long)s->id, s->identity,
+		    (unsigned long long)id, t->owner);
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
+		    "task %llu belongs to %s; %s (%s) may not control it",
+		    (unsigned long long)id, t->owner, s->identity,
+		    config_role_name(s->role));
+		return NULL;
+	}
+	return t;
+}

@@ -1,0 +1,102 @@
+/*
+ * runneld.c - the daemon's entry point: options, configuration, and the
+ * loop.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+/* Print usage and exit. */
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: runneld [-fv] [-c FILE] [--check-config] [--version]\n"
+	    "  -c, --config FILE   configuration (default %s/runnel/runneld.conf)\n"
+	    "  -f, --foreground    stay in the foreground, log to stderr\n"
+	    "  -v, --verbose       log debug lines too\n"
+	    "      --check-config  check the configuration and TLS files, then exit\n"
+	    "      --version       print the version and exit\n", SYSCONFDIR);
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config	*conf;
+	const char	*path = NULL;
+	char		*cause = NULL, *real = NULL;
+	int		 ch, foreground = 0, verbose = 0, check = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'V':
+			printf("runneld %s\n", RUNNELD_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (path == NULL)
+		path = SYSCONFDIR "/runnel/runneld.conf";
+
+	log_init(1, verbose);
+	/* Relative paths in the file are relative to it: make it absolute so
+	 * that they stay right after daemon() changes directory. */
+	if ((real = realpath(path, NULL)) != NULL)
+		path = real;
+	if ((conf = config_load(path, &cause)) == NULL)
+		fatalx("%s", cause);
+	if (check) {
+		if (server_init(conf, 1, &cause) != 0)
+			fatalx("%s", cause);
+		printf("%s: configuration OK\n", path);
+		server_free();
+		config_free(conf);
+		free(real);
+		return 0;
+	}
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, verbose);
+	}
+	if (server_init(conf, 0, &cause) != 0)
+		fatalx("%s", cause);
+	server_run();
+	log_info("exiting");
+	server_free();
+	config_free(conf);
+	free(real);
+	return 0;
+}

@@ -1,0 +1,294 @@
+/*
+ * runneld.h - the daemon's internal interfaces, indexed by file.
+ */
+#ifndef RUNNELD_H
+#define RUNNELD_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <openssl/ssl.h>
+
+#include "common.h"
+#include "config.h"
+
+#define RUNNELD_VERSION		PACKAGE_VERSION
+
+/* glibc's sys/queue.h lacks the _SAFE iterators. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+/* Bytes read from a task's pipe per wake-up: a flooding task shares the
+ * loop with everyone else. */
+#define READ_BUDGET		(64 * 1024)
+/* A session stops producing output chunks above this many bytes queued to
+ * the peer and resumes below half of it. */
+#define SESSION_HIWAT		(1024 * 1024)
+#define SESSION_CHUNK		(64 * 1024)
+/* Bytes of each task's newest output kept in memory. */
+#define OUTPUT_TAIL		(256 * 1024)
+/* Seconds a new connection has to finish TLS and Hello. */
+#define HELLO_TIMEOUT		10
+
+/* Event priorities: control traffic before bulk output. */
+#define PRI_CONTROL		0
+#define PRI_BULK		1
+#define PRI_COUNT		2
+
+enum task_state {
+	TASK_QUEUED = RUNNEL__V1__TASK_STATE__TASK_QUEUED,
+	TASK_RUNNING = RUNNEL__V1__TASK_STATE__TASK_RUNNING,
+	TASK_SUCCEEDED = RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED,
+	TASK_FAILED = RUNNEL__V1__TASK_STATE__TASK_FAILED,
+	TASK_CANCELLED = RUNNEL__V1__TASK_STATE__TASK_CANCELLED,
+	TASK_TIMED_OUT = RUNNEL__V1__TASK_STATE__TASK_TIMED_OUT,
+	TASK_LOST = RUNNEL__V1__TASK_STATE__TASK_LOST,
+	TASK_SKIPPED = RUNNEL__V1__TASK_STATE__TASK_SKIPPED
+};
+
+struct task;
+struct session;
+struct output;
+struct watch;
+
+/* A kind of task: how it starts, is cancelled and is freed. */
+struct task_kind {
+	const char	*name;
+	int		(*start)(struct task *, char **cause);
+	void		(*signal)(struct task *, int sig);
+	void		(*free)(struct task *);
+};
+
+/* A position in a task's output log. */
+struct output_cursor {
+	uint64_t	 offset;	/* next data byte to send */
+	uint64_t	 pos;		/* spool position of its record */
+};
+
+/* One watched task inside a watch. */
+struct cursor {
+	struct watch		*watch;
+	struct task		*task;
+	struct output_cursor	 oc;
+	int			 done;	/* end event sent */
+	TAILQ_ENTRY(cursor)	 task_entry;
+};
+TAILQ_HEAD(cursor_list, cursor);
+
+struct task {
+	uint64_t		 id;
+	enum task_state		 state;
+	const struct task_kind	*kind;
+	void			*kind_data;
+
+	char			*name;
+	char			**argv;
+	size_t			 argc;
+	char			**env;
+	size_t			 nenv;
+	char			*cwd;
+	uint8_t			*stdin_data;
+	size_t			 stdin_len;
+
+	char			*owner;
+	char			*cancelled_by;
+	char			*reason;
+	int64_t			 created_ms;
+	int64_t			 started_ms;
+	int64_t			 ended_ms;
+	pid_t			 pid;
+	int			 exit_code;
+	int			 signal;
+	int			 core_dumped;
+
+	int			 cancel_signal;	/* nonzero once cancelled */
+	uint64_t		 grace_ms;
+	struct event		*kill_timer;
+
+	struct output		*output;
+	struct cursor_list	 cursors;
+
+	TAILQ_ENTRY(task)	 queue_entry;	/* server.queue while QUEUED */
+};
+
+/* A Watch (or Submit with watch) in progress on a session. */
+struct watch {
+	struct session		*session;
+	uint64_t		 req_id;
+	struct cursor		*cursors;
+	size_t			 ncursors;
+	size_t			 nfinished;
+	size_t			 next;		/* round-robin start */
+	TAILQ_ENTRY(watch)	 entry;
+};
+TAILQ_HEAD(watch_list, watch);
+
+/* A Wait in progress on a session. */
+struct waiter {
+	struct session		*session;
+	uint64_t		 req_id;
+	uint64_t		*ids;
+	size_t			 nids;
+	TAILQ_ENTRY(waiter)	 entry;
+};
+TAILQ_HEAD(waiter_list, waiter);
+
+struct session {
+	uint64_t		 id;
+	struct bufferevent	*bev;
+	int			 is_unix;
+	int			 hello_done;
+	int			 connected;	/* TLS handshake done */
+	int			 closing;	/* flushing a last error */
+	int			 dead;
+	char			*peer;		/* address, for logs */
+	char			*identity;
+	enum role		 role;
+	struct event		*pump_ev;
+	struct event		*timeout_ev;
+	struct watch_list	 watches;
+	TAILQ_ENTRY(session)	 entry;
+};
+TAILQ_HEAD(session_list, session);
+TAILQ_HEAD(task_queue, task);
+
+struct listener;
+
+/* Everything the daemon knows; one per process. */
+struct server {
+	struct event_base	*base;
+	struct config		*conf;
+	SSL_CTX			*ssl_ctx;
+	struct listener		**listeners;
+	size_t			 nlisteners;
+	char			*spool_dir;
+	int64_t			 start_ms;
+	uid_t			 uid;
+
+	struct session_list	 sessions;
+	unsigned		 nsessions;
+	uint64_t		 next_session_id;
+
+	struct task		**tasks;	/* by id - 1 */
+	size_t			 ntasks;
+	struct task_queue	 queue;
+	unsigned		 nqueued;
+	unsigned		 nrunning;
+	unsigned		 nfinished;
+	struct waiter_list	 waiters;
+
+	int			 shutting_down;
+	struct event		*shutdown_timer;
+};
+
+extern struct server server;
+
+/* xmalloc.c */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* server.c */
+int	 server_init(struct config *, int check_only, char **cause);
+void	 server_run(void);
+void	 server_free(void);
+int64_t	 server_now_ms(void);
+int64_t	 server_now_us(void);
+void	 server_shutdown(void);
+void	 server_maybe_exit(void);
+
+/* listener.c */
+struct listener *listener_create_tcp(const char *addr, char **cause);
+struct listener *listener_create_unix(const char *path, char **cause);
+void	 listener_free(struct listener *);
+const char *listener_name(const struct listener *);
+
+/* session.c */
+void	 session_create(int fd, SSL *ssl, const char *peer);
+void	 session_lost(struct session *, const char *why);
+void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
+void	 session_send_error(struct session *, uint64_t req_id,
+	    Runnel__V1__ErrorCode, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	 session_close_with_error(struct session *, uint64_t req_id,
+	    Runnel__V1__ErrorCode, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	 session_schedule_pump(struct session *);
+int	 session_writable(struct session *);
+
+/* rpc.c */
+struct rpc_entry {
+	const char	*name;
+	enum role	 min_role;
+	void		(*handler)(struct session *, uint64_t req_id,
+			    const Runnel__V1__ClientMessage *);
+};
+void	 rpc_dispatch(struct session *, const Runnel__V1__ClientMessage *);
+int	 rpc_may_see(const struct session *, const struct task *);
+int	 rpc_may_control(const struct session *, const struct task *);
+struct task *rpc_find_task(struct session *, uint64_t req_id, uint64_t id,
+	    int control);
+extern const struct rpc_entry rpc_hello_entry;
+extern const struct rpc_entry rpc_submit_entry;
+extern const struct rpc_entry rpc_watch_entry;
+extern const struct rpc_entry rpc_cancel_entry;
+extern const struct rpc_entry rpc_list_entry;
+extern const struct rpc_entry rpc_show_entry;
+extern const struct rpc_entry rpc_wait_entry;
+extern const struct rpc_entry rpc_status_entry;
+
+/* rpc-wait.c */
+void	 rpc_wait_check(struct waiter *);
+void	 rpc_wait_free(struct waiter *);
+
+/* task.c */
+struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
+	    char **cause);
+struct task *task_find(uint64_t id);
+void	 task_set_state(struct task *, enum task_state);
+void	 task_schedule(void);
+void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
+	    const char *by);
+void	 task_exited(struct task *, int wstatus);
+void	 task_finished(struct task *);
+int	 task_is_final(const struct task *);
+const char *task_state_name(enum task_state);
+void	 task_info_fill(const struct task *, Runnel__V1__TaskInfo *);
+void	 task_info_clear(Runnel__V1__TaskInfo *);
+void	 task_free_all(void);
+
+/* task-exec.c */
+extern const struct task_kind task_exec_kind;
+
+/* output.c */
+struct output *output_create(const char *path, size_t tail, char **cause);
+void	 output_free(struct output *);
+int	 output_append(struct output *, int stream, const void *, size_t,
+	    int64_t time_us);
+uint64_t output_size(const struct output *);
+/* Read the rest of the record at the cursor, at most max bytes. */
+ssize_t	 output_read(struct output *, struct output_cursor *, void *buf,
+	    size_t max, int *stream, uint64_t *offset, int64_t *time_us);
+int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);
+uint64_t output_tail_offset(const struct output *);
+
+/* watch.c */
+struct watch *watch_create(struct session *, uint64_t req_id,
+	    struct task **, size_t n, uint64_t from, int tail);
+void	 watch_free(struct watch *);
+void	 watch_notify(struct task *);
+int	 watch_pump(struct session *);
+
+#endif

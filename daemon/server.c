@@ -1,0 +1,229 @@
+/*
+ * server.c - the daemon's state and its loop: start-up (state directory,
+ * TLS context, listeners, signals), the clocks, and a clean shutdown that
+ * cancels running tasks with their grace period.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+struct server	 server;
+
+static struct event	*server_sig_term;
+static struct event	*server_sig_int;
+static struct event	*server_sig_hup;
+
+/* Wall-clock milliseconds, for what clients are shown. */
+int64_t
+server_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wall-clock microseconds, for output chunks. */
+int64_t
+server_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* mkdir that accepts an existing directory. */
+static int
+server_mkdir(const char *path, char **cause)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGTERM, SIGINT: shut down; SIGHUP: not yet supported. */
+static void
+server_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	(void)events;
+	(void)arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reload is not supported yet, ignoring");
+		return;
+	}
+	if (server.shutting_down) {
+		log_info("second signal: exiting now");
+		event_base_loopbreak(server.base);
+		return;
+	}
+	log_info("%s: shutting down", signal_name(sig));
+	server_shutdown();
+}
+
+/* Set everything up; with check_only, just check the TLS material. */
+int
+server_init(struct config *conf, int check_only, char **cause)
+{
+	struct listener	*l;
+	size_t		 i;
+
+	memset(&server, 0, sizeof server);
+	server.conf = conf;
+	TAILQ_INIT(&server.sessions);
+	TAILQ_INIT(&server.queue);
+	TAILQ_INIT(&server.waiters);
+	server.uid = getuid();
+	server.start_ms = server_now_ms();
+
+	if (conf->nlisten > 0) {
+		server.ssl_ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert,
+		    conf->tls_key, cause);
+		if (server.ssl_ctx == NULL)
+			return -1;
+	}
+	if (check_only)
+		return 0;
+
+	if (server_mkdir(conf->state_dir, cause) == -1)
+		return -1;
+	server.spool_dir = xasprintf("%s/tasks", conf->state_dir);
+	if (server_mkdir(server.spool_dir, cause) == -1)
+		return -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((server.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	event_base_priority_init(server.base, PRI_COUNT);
+	server_sig_term = evsignal_new(server.base, SIGTERM, server_signal_cb,
+	    NULL);
+	server_sig_int = evsignal_new(server.base, SIGINT, server_signal_cb,
+	    NULL);
+	server_sig_hup = evsignal_new(server.base, SIGHUP, server_signal_cb,
+	    NULL);
+	evsignal_add(server_sig_term, NULL);
+	evsignal_add(server_sig_int, NULL);
+	evsignal_add(server_sig_hup, NULL);
+
+	for (i = 0; i < conf->nlisten; i++) {
+		if ((l = listener_create_tcp(conf->listen[i], cause)) == NULL)
+			return -1;
+		server.listeners = xreallocarray(server.listeners,
+		    server.nlisteners + 1, sizeof *server.listeners);
+		server.listeners[server.nlisteners++] = l;
+	}
+	if (conf->socket != NULL) {
+		if ((l = listener_create_unix(conf->socket, cause)) == NULL)
+			return -1;
+		server.listeners = xreallocarray(server.listeners,
+		    server.nlisteners + 1, sizeof *server.listeners);
+		server.listeners[server.nlisteners++] = l;
+	}
+	for (i = 0; i < server.nlisteners; i++)
+		log_info("listening on %s", listener_name(server.listeners[i]));
+	return 0;
+}
+
+/* Run the loop until shutdown completes. */
+void
+server_run(void)
+{
+	log_info("ready, pid %ld", (long)getpid());
+	event_base_dispatch(server.base);
+}
+
+/* Leave the loop once the last task is gone, after a moment for the last
+ * messages to reach their watchers. */
+void
+server_maybe_exit(void)
+{
+	struct timeval	tv = { 0, 200 * 1000 };
+
+	if (!server.shutting_down || server.nrunning > 0)
+		return;
+	event_base_loopexit(server.base, &tv);
+}
+
+/* The grace period is over and tasks are still there: stop anyway. */
+static void
+server_shutdown_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	log_warnx("shutdown: %u tasks still running, exiting", server.nrunning);
+	event_base_loopexit(server.base, NULL);
+}
+
+/* Stop accepting, cancel every task with the grace period, exit when all
+ * have ended. */
+void
+server_shutdown(void)
+{
+	struct timeval	 tv;
+	size_t		 i;
+	struct task	*t;
+
+	server.shutting_down = 1;
+	for (i = 0; i < server.nlisteners; i++)
+		listener_free(server.listeners[i]);
+	free(server.listeners);
+	server.listeners = NULL;
+	server.nlisteners = 0;
+
+	for (i = 0; i < server.ntasks; i++) {
+		t = server.tasks[i];
+		if (t != NULL && !task_is_final(t))
+			task_cancel(t, SIGTERM, server.conf->grace_ms,
+			    "shutdown");
+	}
+	tv.tv_sec = server.conf->grace_ms / 1000 + 2;
+	tv.tv_usec = (server.conf->grace_ms % 1000) * 1000;
+	server.shutdown_timer = evtimer_new(server.base,
+	    server_shutdown_timer_cb, NULL);
+	evtimer_add(server.shutdown_timer, &tv);
+	server_maybe_exit();
+}
+
+/* Free everything (so leak checkers see a clean exit). */
+void
+server_free(void)
+{
+	struct session	*s;
+	size_t		 i;
+
+	while ((s = TAILQ_FIRST(&server.sessions)) != NULL)
+		session_lost(s, NULL);
+	for (i = 0; i < server.ntasks; i++) {
+		if (server.tasks[i] != NULL && !task_is_final(server.tasks[i]))
+			server.tasks[i]->kind->signal(server.tasks[i], SIGKILL);
+	}
+	for (i = 0; i < server.nlisteners; i++)
+		listener_free(server.listeners[i]);
+	free(server.listeners);
+	task_free_all();
+	if (server.base != NULL) {
+		/* Run the deferred frees queued by session_lost. */
+		event_base_loop(server.base, EVLOOP_NONBLOCK);
+		if (server.shutdown_timer != NULL)
+			event_free(server.shutdown_timer);
+		event_free(server_sig_term);
+		event_free(server_sig_int);
+		event_free(server_sig_hup);
+		event_base_free(server.base);
+	}
+	if (server.ssl_ctx != NULL)
+		SSL_CTX_free(server.ssl_ctx);
+	free(server.spool_dir);
+}

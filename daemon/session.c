@@ -1,0 +1,387 @@
+/*
+ * session.c - one connection: its bufferevent, the frame decoder, the peer's
+ * identity and role, and its watches.  A session that dies is torn down at
+ * once but its memory is freed later, on a clean stack.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "log.h"
+#include "runneld.h"
+
+static void	session_read_cb(struct bufferevent *, void *);
+static void	session_write_cb(struct bufferevent *, void *);
+static void	session_event_cb(struct bufferevent *, short, void *);
+
+/* The user name of a uid, or "uid=N". */
+static char *
+session_user_name(uid_t uid)
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
+		return xstrdup(pw.pw_name);
+	return xasprintf("uid=%lu", (unsigned long)uid);
+}
+
+/* Identify a unix-socket peer by its uid: root and the daemon's own user
+ * are admin; others need an `unix:USER` entry in [access]. */
+static int
+session_identify_unix(struct session *s, int fd)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+	char		*user;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("conn %llu: SO_PEERCRED", (unsigned long long)s->id);
+		return -1;
+	}
+	user = session_user_name(cred.uid);
+	s->identity = xasprintf("unix:%s", user);
+	free(user);
+	if (cred.uid == 0 || cred.uid == server.uid)
+		s->role = ROLE_ADMIN;
+	else
+		s->role = config_role(server.conf, s->identity);
+	return 0;
+}
+
+/* The peer took too long to finish TLS and Hello. */
+static void
+session_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	session_lost(s, "no hello in time");
+}
+
+/* Send what the watches have; runs at bulk priority after control. */
+static void
+session_pump_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	if (!s->dead && !s->closing)
+		watch_pump(s);
+}
+
+/* Take over an accepted connection (ssl NULL: unix socket). */
+void
+session_create(int fd, SSL *ssl, const char *peer)
+{
+	struct session	*s;
+	struct timeval	 tv = { HELLO_TIMEOUT, 0 };
+
+	s = xcalloc(1, sizeof *s);
+	s->id = ++server.next_session_id;
+	s->peer = xstrdup(peer);
+	TAILQ_INIT(&s->watches);
+	if (ssl != NULL) {
+		s->bev = bufferevent_openssl_socket_new(server.base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		s->is_unix = 1;
+		s->bev = bufferevent_socket_new(server.base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (s->bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	TAILQ_INSERT_TAIL(&server.sessions, s, entry);
+	server.nsessions++;
+
+	s->pump_ev = event_new(server.base, -1, 0, session_pump_cb, s);
+	event_priority_set(s->pump_ev, PRI_BULK);
+	s->timeout_ev = evtimer_new(server.base, session_timeout_cb, s);
+	evtimer_add(s->timeout_ev, &tv);
+
+	bufferevent_priority_set(s->bev, PRI_CONTROL);
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	/* Never buffer more than one frame's worth from the peer. */
+	bufferevent_setwatermark(s->bev, EV_READ, 0,
+	    server.conf->max_frame + FRAME_HEADER);
+	bufferevent_setwatermark(s->bev, EV_WRITE, SESSION_HIWAT / 2, 0);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+
+	log_debug("conn %llu: from %s", (unsigned long long)s->id, peer);
+	if (s->is_unix) {
+		s->connected = 1;
+		if (session_identify_unix(s, fd) == -1)
+			session_lost(s, "cannot identify peer");
+	}
+}
+
+/* Free a dead session's memory, from a fresh stack. */
+static void
+session_free_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)events;
+	free(s->peer);
+	free(s->identity);
+	free(s);
+}
+
+/* The connection is over: tear it down now, free it later. */
+void
+session_lost(struct session *s, const char *why)
+{
+	struct watch	*w;
+	struct waiter	*wt, *wt1;
+
+	if (s->dead)
+		return;
+	s->dead = 1;
+	if (why != NULL)
+		log_info("conn %llu: %s%s%s: %s", (unsigned long long)s->id,
+		    s->peer, s->identity != NULL ? " " : "",
+		    s->identity != NULL ? s->identity : "", why);
+	while ((w = TAILQ_FIRST(&s->watches)) != NULL)
+		watch_free(w);
+	TAILQ_FOREACH_SAFE(wt, &server.waiters, entry, wt1) {
+		if (wt->session == s)
+			rpc_wait_free(wt);
+	}
+	TAILQ_REMOVE(&server.sessions, s, entry);
+	server.nsessions--;
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	event_free(s->pump_ev);
+	event_free(s->timeout_ev);
+	event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s, NULL);
+	server_maybe_exit();
+}
+
+/* Can the session take more output without passing its high-water mark? */
+int
+session_writable(struct session *s)
+{
+	if (s->dead || s->closing)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(s->bev)) <
+	    SESSION_HIWAT;
+}
+
+/* Ask for a pump of the session's watches at bulk priority. */
+void
+session_schedule_pump(struct session *s)
+{
+	if (!s->dead && !s->closing)
+		event_active(s->pump_ev, EV_TIMEOUT, 0);
+}
+
+/* Pack a message straight into the session's output buffer as one frame. */
+void
+session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
+{
+	struct evbuffer		*out;
+	struct evbuffer_iovec	 v;
+	size_t			 len;
+
+	if (s->dead)
+		return;
+	out = bufferevent_get_output(s->bev);
+	len = runnel__v1__server_message__get_packed_size(msg);
+	if (evbuffer_reserve_space(out, FRAME_HEADER + len, &v, 1) != 1)
+		fatalx("evbuffer_reserve_space failed");
+	frame_put_header(v.iov_base, len);
+	runnel__v1__server_message__pack(msg, (uint8_t *)v.iov_base +
+	    FRAME_HEADER);
+	v.iov_len = FRAME_HEADER + len;
+	evbuffer_commit_space(out, &v, 1);
+}
+
+/* Send an Error reply to a request. */
+static void
+session_verror(struct session *s, uint64_t req_id, Runnel__V1__ErrorCode code,
+    const char *fmt, va_list ap)
+{
+	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__Error		 err = RUNNEL__V1__ERROR__INIT;
+	char				*text;
+
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatal("vasprintf");
+	err.code = code;
+	err.message = text;
+	msg.id = req_id;
+	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR;
+	msg.error = &err;
+	session_send(s, &msg);
+	free(text);
+}
+
+/* Answer a request with an error; the connection goes on. */
+void
+session_send_error(struct session *s, uint64_t req_id,
+    Runnel__V1__ErrorCode code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	session_verror(s, req_id, code, fmt, ap);
+	va_end(ap);
+}
+
+/* Answer with an error, log it, and close once it is flushed. */
+void
+session_close_with_error(struct session *s, uint64_t req_id,
+    Runnel__V1__ErrorCode code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	if (s->dead || s->closing)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	log_info("conn %llu: %s%s%s: closing: %s", (unsigned long long)s->id,
+	    s->peer, s->identity != NULL ? " " : "",
+	    s->identity != NULL ? s->identity : "", text);
+	session_send_error(s, req_id, code, "%s", text);
+	free(text);
+	s->closing = 1;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		session_lost(s, NULL);
+}
+
+/* Decode and dispatch every whole frame in the input buffer. */
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session			*s = arg;
+	struct evbuffer			*in = bufferevent_get_input(bev);
+	Runnel__V1__ClientMessage	*msg;
+	uint8_t				 hdr[FRAME_HEADER];
+	uint8_t				*p;
+	uint32_t			 len;
+	enum frame_result		 r;
+
+	while (!s->dead && !s->closing) {
+		if (evbuffer_copyout(in, hdr, sizeof hdr) != sizeof hdr)
+			return;
+		/* Only the header is looked at; the length says how much of
+		 * the buffer is there. */
+		r = frame_parse(hdr, evbuffer_get_length(in),
+		    server.conf->max_frame, &len);
+		if (r < 0) {
+			session_close_with_error(s, 0,
+			    RUNNEL__V1__ERROR_CODE__ERROR_PROTOCOL, "%s",
+			    frame_strerror(r));
+			return;
+		}
+		if (r == FRAME_NEED_MORE)
+			return;
+		p = evbuffer_pullup(in, FRAME_HEADER + len);
+		msg = runnel__v1__client_message__unpack(NULL, len,
+		    p + FRAME_HEADER);
+		evbuffer_drain(in, FRAME_HEADER + len);
+		if (msg == NULL) {
+			session_close_with_error(s, 0,
+			    RUNNEL__V1__ERROR_CODE__ERROR_PROTOCOL,
+			    "malformed message");
+			return;
+		}
+		rpc_dispatch(s, msg);
+		runnel__v1__client_message__free_unpacked(msg, NULL);
+	}
+}
+
+/* The output buffer drained below the low mark: continue the watches, or
+ * finish closing. */
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	if (s->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			session_lost(s, NULL);
+		return;
+	}
+	if (!TAILQ_EMPTY(&s->watches))
+		session_schedule_pump(s);
+}
+
+/* Collect the OpenSSL errors of a TLS bufferevent into one string. */
+static char *
+session_tls_errors(struct bufferevent *bev)
+{
+	unsigned long	 e;
+	char		 buf[256], *all = NULL, *tmp;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		ERR_error_string_n(e, buf, sizeof buf);
+		tmp = xasprintf("%s%s%s", all != NULL ? all : "",
+		    all != NULL ? "; " : "", buf);
+		free(all);
+		all = tmp;
+	}
+	return all;
+}
+
+/* Handshake done, EOF or error. */
+static void
+session_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct session	*s = arg;
+	SSL		*ssl;
+	char		*why;
+
+	if (events & BEV_EVENT_CONNECTED) {
+		s->connected = 1;
+		ssl = bufferevent_openssl_get_ssl(bev);
+		if ((s->identity = tls_peer_cn(ssl)) == NULL) {
+			session_lost(s, "client certificate has no CN");
+			return;
+		}
+		s->role = config_role(server.conf, s->identity);
+		log_debug("conn %llu: tls identity %s",
+		    (unsigned long long)s->id, s->identity);
+		return;
+	}
+	if (events & BEV_EVENT_EOF) {
+		session_lost(s, s->hello_done ? "closed" : "closed before hello");
+		return;
+	}
+	if (events & BEV_EVENT_ERROR) {
+		why = s->is_unix ? NULL : session_tls_errors(bev);
+		if (why == NULL)
+			why = xasprintf("%s%s", s->connected ? "" :
+			    "tls handshake failed: ",
+			    EVUTIL_SOCKET_ERROR() != 0 ?
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
+			    "connection error");
+		else if (!s->connected) {
+			char	*tmp = xasprintf("tls handshake failed: %s", why);
+			free(why);
+			why = tmp;
+		}
+		session_lost(s, why);
+		free(why);
+	}
+}

@@ -1,0 +1,334 @@
+/*
+ * task-exec.c - the "exec" task kind: a child process started with
+ * posix_spawn in its own session and process group, with non-blocking
+ * pipes for stdout and stderr, optional stdin bytes, and its exit learned
+ * through a pidfd watched by the loop.  The task finishes only when the
+ * process has been reaped and both pipes are at EOF, whichever comes last,
+ * so the exit status never overtakes the last bytes of output.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+extern char **environ;
+
+struct task_exec {
+	struct task	*task;
+	int		 out_fd;
+	int		 err_fd;
+	int		 in_fd;
+	int		 pidfd;
+	size_t		 in_off;
+	struct event	*out_ev;
+	struct event	*err_ev;
+	struct event	*in_ev;
+	struct event	*pid_ev;
+	int		 reaped;
+};
+
+/* One buffer for every pipe read: the loop runs one callback at a time. */
+static uint8_t	task_exec_buf[READ_BUDGET];
+
+static void	task_exec_check_done(struct task_exec *);
+
+/* Make an fd non-blocking. */
+static int
+task_exec_nonblock(int fd)
+{
+	int	flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Close one of the exec's fds and free its event. */
+static void
+task_exec_close(int *fd, struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Read a task's pipe, at most READ_BUDGET bytes per wake-up. */
+static void
+task_exec_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+	struct task		*t = te->task;
+	int			 stream;
+	ssize_t			 n;
+
+	(void)events;
+	stream = fd == te->out_fd ? RUNNEL__V1__STREAM__STREAM_STDOUT :
+	    RUNNEL__V1__STREAM__STREAM_STDERR;
+	n = read(fd, task_exec_buf, sizeof task_exec_buf);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_warn("task %llu: read", (unsigned long long)t->id);
+	}
+	if (n <= 0) {
+		if (stream == RUNNEL__V1__STREAM__STREAM_STDOUT)
+			task_exec_close(&te->out_fd, &te->out_ev);
+		else
+			task_exec_close(&te->err_fd, &te->err_ev);
+		task_exec_check_done(te);
+		return;
+	}
+	output_append(t->output, stream, task_exec_buf, n, server_now_us());
+	watch_notify(t);
+}
+
+/* Feed the stdin bytes; close the pipe when they are all written. */
+static void
+task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+	struct task		*t = te->task;
+	ssize_t			 n;
+
+	(void)events;
+	n = write(fd, t->stdin_data + te->in_off, t->stdin_len - te->in_off);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		if (errno != EPIPE)
+			log_warn("task %llu: write stdin",
+			    (unsigned long long)t->id);
+		task_exec_close(&te->in_fd, &te->in_ev);
+		return;
+	}
+	te->in_off += n;
+	if (te->in_off == t->stdin_len)
+		task_exec_close(&te->in_fd, &te->in_ev);
+}
+
+/* The pidfd is readable: the child has exited; reap it. */
+static void
+task_exec_pid_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+	struct task		*t = te->task;
+	int			 status;
+	pid_t			 pid;
+
+	(void)fd;
+	(void)events;
+	pid = waitpid(t->pid, &status, WNOHANG);
+	if (pid == 0)
+		return;
+	if (pid == -1) {
+		if (errno == EINTR)
+			return;
+		log_warn("task %llu: waitpid %ld", (unsigned long long)t->id,
+		    (long)t->pid);
+		status = 0;
+		t->reason = xstrdup("lost track of the process");
+	} else
+		task_exited(t, status);
+	te->reaped = 1;
+	task_exec_close(&te->pidfd, &te->pid_ev);
+	task_exec_check_done(te);
+}
+
+/* Finish the task once it is reaped and its pipes are at EOF. */
+static void
+task_exec_check_done(struct task_exec *te)
+{
+	if (te->reaped && te->out_fd == -1 && te->err_fd == -1)
+		task_finished(te->task);
+}
+
+/* Build the child's environment: the daemon's, overridden by the task's. */
+static char **
+task_exec_envp(struct task *t)
+{
+	char	**envp;
+	size_t	  n = 0, i, j, klen;
+
+	while (environ[n] != NULL)
+		n++;
+	envp = xcalloc(n + t->nenv + 1, sizeof *envp);
+	for (i = 0; i < n; i++)
+		envp[i] = environ[i];
+	for (j = 0; j < t->nenv; j++) {
+		klen = strcspn(t->env[j], "=") + 1;
+		for (i = 0; i < n; i++) {
+			if (strncmp(envp[i], t->env[j], klen) == 0)
+				break;
+		}
+		envp[i] = t->env[j];
+		if (i == n)
+			n++;
+	}
+	envp[n] = NULL;
+	return envp;
+}
+
+/* Spawn the task's process. */
+static int
+task_exec_start(struct task *t, char **cause)
+{
+	struct task_exec		*te;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	sigset_t			 all, none;
+	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int				 in[2] = { -1, -1 }, error;
+	char				**envp = NULL;
+
+	te = xcalloc(1, sizeof *te);
+	te->task = t;
+	te->out_fd = te->err_fd = te->in_fd = te->pidfd = -1;
+	t->kind_data = te;
+
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
+	    (t->stdin_len > 0 && pipe2(in, O_CLOEXEC) == -1)) {
+		*cause = xasprintf("cannot start: pipe: %s", strerror(errno));
+		goto fail;
+	}
+
+	posix_spawn_file_actions_init(&fa);
+	if (t->stdin_len > 0)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	if (t->cwd != NULL)
+		posix_spawn_file_actions_addchdir_np(&fa, t->cwd);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+
+	/* Its own session and group, default dispositions, empty mask: the
+	 * daemon ignores SIGPIPE but its tasks must not. */
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+
+	envp = task_exec_envp(t);
+	error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	free(envp);
+	if (error != 0) {
+		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
+		    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
+		    strerror(error));
+		goto fail;
+	}
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	if (in[0] != -1) {
+		close(in[0]);
+		in[0] = -1;
+	}
+
+	te->out_fd = out[0];
+	te->err_fd = err[0];
+	te->in_fd = in[1];
+	if (task_exec_nonblock(te->out_fd) == -1 ||
+	    task_exec_nonblock(te->err_fd) == -1 ||
+	    (te->in_fd != -1 && task_exec_nonblock(te->in_fd) == -1))
+		fatal("fcntl O_NONBLOCK");
+	te->out_ev = event_new(server.base, te->out_fd, EV_READ | EV_PERSIST,
+	    task_exec_read_cb, te);
+	te->err_ev = event_new(server.base, te->err_fd, EV_READ | EV_PERSIST,
+	    task_exec_read_cb, te);
+	event_priority_set(te->out_ev, PRI_BULK);
+	event_priority_set(te->err_ev, PRI_BULK);
+	event_add(te->out_ev, NULL);
+	event_add(te->err_ev, NULL);
+	if (te->in_fd != -1) {
+		te->in_ev = event_new(server.base, te->in_fd,
+		    EV_WRITE | EV_PERSIST, task_exec_write_cb, te);
+		event_add(te->in_ev, NULL);
+	}
+
+	te->pidfd = pidfd_open(t->pid, 0);
+	if (te->pidfd == -1)
+		fatal("pidfd_open %ld", (long)t->pid);
+	fcntl(te->pidfd, F_SETFD, FD_CLOEXEC);
+	te->pid_ev = event_new(server.base, te->pidfd, EV_READ | EV_PERSIST,
+	    task_exec_pid_cb, te);
+	event_priority_set(te->pid_ev, PRI_CONTROL);
+	event_add(te->pid_ev, NULL);
+	log_info("task %llu: started pid %ld: %s", (unsigned long long)t->id,
+	    (long)t->pid, t->argv[0]);
+	return 0;
+
+fail:
+	if (out[0] != -1)
+		close(out[0]);
+	if (out[1] != -1)
+		close(out[1]);
+	if (err[0] != -1)
+		close(err[0]);
+	if (err[1] != -1)
+		close(err[1]);
+	if (in[0] != -1)
+		close(in[0]);
+	if (in[1] != -1)
+		close(in[1]);
+	free(te);
+	t->kind_data = NULL;
+	return -1;
+}
+
+/* Signal the task's whole process group. */
+static void
+task_exec_signal(struct task *t, int sig)
+{
+	if (t->pid <= 0)
+		return;
+	if (kill(-t->pid, sig) == -1 && errno != ESRCH)
+		log_warn("task %llu: kill %s", (unsigned long long)t->id,
+		    signal_name(sig));
+}
+
+/* Release the exec's fds and events; the process is gone by now, except at
+ * daemon exit where it is killed. */
+static void
+task_exec_free(struct task *t)
+{
+	struct task_exec	*te = t->kind_data;
+
+	if (te == NULL)
+		return;
+	task_exec_close(&te->out_fd, &te->out_ev);
+	task_exec_close(&te->err_fd, &te->err_ev);
+	task_exec_close(&te->in_fd, &te->in_ev);
+	task_exec_close(&te->pidfd, &te->pid_ev);
+	free(te);
+	t->kind_data = NULL;
+}
+
+const struct task_kind task_exec_kind = {
+	.name = "exec",
+	.start = task_exec_start,
+	.signal = task_exec_signal,
+	.free = task_exec_free,
+};

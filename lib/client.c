@@ -1,0 +1,1275 @@
+/*
+ * client.c - librunnel's blocking client: one connection to runneld over
+ * mutual TLS or a unix socket, one request at a time.  The socket is
+ * non-blocking and every wait is a poll(), so a signal interrupts a wait
+ * cleanly: a watch then asks its interrupt callback what to do, any other
+ * call simply waits on.  Messages for other request ids (an abandoned
+ * watch, a cancel sent without waiting) are skipped as they come.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "common.h"
+#include "runnel.h"
+
+#define CLIENT_FRAME_MAX	(64U * 1024 * 1024)
+#define CLIENT_BUF_MIN		(64U * 1024)
+#define CLIENT_ERROR_MAX	1024
+#define CLIENT_NOWAIT		8
+
+/* protobuf-c's message structs have no const members; packing only reads. */
+#define CLIENT_UNCONST(p)	((void *)(uintptr_t)(const void *)(p))
+
+typedef Runnel__V1__ClientMessage	client_msg;
+typedef Runnel__V1__ServerMessage	server_msg;
+
+struct runnel_client {
+	int		 fd;
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+	BIO_METHOD	*biom;
+	int		 dead;		/* stream unusable: calls fail */
+
+	uint64_t	 next_id;
+	uint64_t	 nowait[CLIENT_NOWAIT];	/* runnel_cancel_nowait ids */
+	size_t		 nowait_next;
+
+	uint8_t		*buf;		/* input: unread bytes are [off, len) */
+	size_t		 off, len, cap;
+
+	char		*identity;
+	char		*role;
+	char		*version;
+	char		 error[CLIENT_ERROR_MAX];
+};
+
+/* Where runnel_connect leaves its error: it has no client to keep it. */
+static _Thread_local char client_connect_error[CLIENT_ERROR_MAX];
+
+static int	client_fail(struct runnel_client *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Record the details of a failure and return its code. */
+static int
+client_fail(struct runnel_client *c, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof c->error, fmt, ap);
+	va_end(ap);
+	return (code);
+}
+
+/* Fail with the OpenSSL error queue as the details. */
+static int
+client_fail_tls(struct runnel_client *c, int code, const char *what)
+{
+	long	 vr;
+	char	*errs;
+
+	errs = tls_errors();
+	vr = c->ssl == NULL ? X509_V_OK : SSL_get_verify_result(c->ssl);
+	if (vr != X509_V_OK)
+		client_fail(c, code, "%s: %s (%s)", what,
+		    errs == NULL ? "unknown error" : errs,
+		    X509_verify_cert_error_string(vr));
+	else
+		client_fail(c, code, "%s: %s", what,
+		    errs == NULL ? "unknown error" : errs);
+	free(errs);
+	return (code);
+}
+
+/*
+ * The socket BIO under TLS: OpenSSL's own writes with write(2), and a
+ * daemon gone away would then kill the caller with SIGPIPE.  A library must
+ * not, so this one sends with MSG_NOSIGNAL.
+ */
+static int
+client_bio_write(BIO *b, const char *data, int len)
+{
+	struct runnel_client	*c = BIO_get_data(b);
+	ssize_t			 n;
+
+	BIO_clear_retry_flags(b);
+	n = send(c->fd, data, (size_t)len, MSG_NOSIGNAL);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		BIO_set_retry_write(b);
+	return ((int)n);
+}
+
+/* Read from the socket for OpenSSL, noting end of file. */
+static int
+client_bio_read(BIO *b, char *data, int len)
+{
+	struct runnel_client	*c = BIO_get_data(b);
+	ssize_t			 n;
+
+	BIO_clear_retry_flags(b);
+	n = recv(c->fd, data, (size_t)len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		BIO_set_retry_read(b);
+	else if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	return ((int)n);
+}
+
+/* Answer OpenSSL's questions about the socket BIO. */
+static long
+client_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return (1);
+	case BIO_CTRL_EOF:
+		return (BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0);
+	}
+	return (0);
+}
+
+/* Mark a new socket BIO ready. */
+static int
+client_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return (1);
+}
+
+/* Wait until the socket is ready; see the top of the file for signals. */
+static int
+client_wait(struct runnel_client *c, short events,
+    const struct runnel_watch_opts *w)
+{
+	struct pollfd	pfd;
+	int		r;
+
+	for (;;) {
+		pfd.fd = c->fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, -1) != -1)
+			return (0);
+		if (errno != EINTR)
+			return (client_fail(c, RUNNEL_EIO, "poll: %s",
+			    strerror(errno)));
+		if (w == NULL)
+			continue;
+		if (w->on_interrupt == NULL)
+			return (client_fail(c, RUNNEL_EINTR,
+			    "interrupted by a signal"));
+		if ((r = w->on_interrupt(w->arg)) != 0)
+			return (r);
+	}
+}
+
+/* Turn a failed OpenSSL call into an error code; the stream is over. */
+static int
+client_ssl_fail(struct runnel_client *c, int err, const char *what)
+{
+	c->dead = 1;
+	if (err == SSL_ERROR_ZERO_RETURN ||
+	    (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0))
+		return (client_fail(c, RUNNEL_EIO,
+		    "connection closed by daemon"));
+	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return (client_fail(c, RUNNEL_EIO, "%s: %s", what,
+		    strerror(errno)));
+	return (client_fail_tls(c, RUNNEL_ETLS, what));
+}
+
+/*
+ * Move bytes once without waiting: 0 with *done set, the poll events to
+ * wait for before trying again, or a negative error code.
+ */
+static int
+client_io(struct runnel_client *c, int out, void *buf, size_t len,
+    size_t *done)
+{
+	const char	*what = out ? "write to daemon" : "read from daemon";
+	ssize_t		 n;
+	int		 err;
+
+	if (c->ssl != NULL) {
+		/* OpenSSL first, always: it may hold decrypted bytes. */
+		ERR_clear_error();
+		errno = 0;
+		if ((out ? SSL_write_ex(c->ssl, buf, len, done) :
+		    SSL_read_ex(c->ssl, buf, len, done)) == 1)
+			return (0);
+		if ((err = SSL_get_error(c->ssl, 0)) == SSL_ERROR_WANT_READ)
+			return (POLLIN);
+		if (err == SSL_ERROR_WANT_WRITE)
+			return (POLLOUT);
+		return (client_ssl_fail(c, err, what));
+	}
+	if (out)
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	else
+		n = recv(c->fd, buf, len, 0);
+	if (n > 0) {
+		*done = (size_t)n;
+		return (0);
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return (out ? POLLOUT : POLLIN);
+	c->dead = 1;
+	if (n == 0)
+		return (client_fail(c, RUNNEL_EIO,
+		    "connection closed by daemon"));
+	return (client_fail(c, RUNNEL_EIO, "%s: %s", what, strerror(errno)));
+}
+
+/* Write a whole frame, waiting for the socket as needed. */
+static int
+client_write(struct runnel_client *c, const uint8_t *buf, size_t len)
+{
+	size_t	off = 0, n;
+	int	r;
+
+	while (off < len) {
+		/* SSL_write is retried with the same arguments, as it must. */
+		r = client_io(c, 1, CLIENT_UNCONST(buf + off), len - off, &n);
+		if (r == 0)
+			off += n;
+		else if (r < 0 || (r = client_wait(c, (short)r, NULL)) != 0)
+			return (r);
+	}
+	return (0);
+}
+
+/* Read more bytes into the input buffer, waiting for them. */
+static int
+client_fill(struct runnel_client *c, const struct runnel_watch_opts *w)
+{
+	uint8_t	*nbuf;
+	size_t	 ncap, n;
+	int	 r;
+
+	if (c->off > 0) {
+		memmove(c->buf, c->buf + c->off, c->len - c->off);
+		c->len -= c->off;
+		c->off = 0;
+	}
+	if (c->len == c->cap) {
+		/* A frame in progress is never above the limit: progress. */
+		ncap = c->cap < CLIENT_BUF_MIN ? CLIENT_BUF_MIN : c->cap * 2;
+		if (ncap > FRAME_HEADER + CLIENT_FRAME_MAX)
+			ncap = FRAME_HEADER + CLIENT_FRAME_MAX;
+		if ((nbuf = realloc(c->buf, ncap)) == NULL)
+			return (client_fail(c, RUNNEL_ENOMEM,
+			    "out of memory"));
+		c->buf = nbuf;
+		c->cap = ncap;
+	}
+	for (;;) {
+		r = client_io(c, 0, c->buf + c->len, c->cap - c->len, &n);
+		if (r == 0) {
+			c->len += n;
+			return (0);
+		}
+		if (r < 0 || (r = client_wait(c, (short)r, w)) != 0)
+			return (r);
+	}
+}
+
+/* Read the next message: 0 and *msg, or what stopped the wait. */
+static int
+client_read_message(struct runnel_client *c, server_msg **msg,
+    const struct runnel_watch_opts *w)
+{
+	enum frame_result	fr;
+	uint32_t		len;
+	int			r;
+
+	for (;;) {
+		fr = frame_parse(c->buf + c->off, c->len - c->off,
+		    CLIENT_FRAME_MAX, &len);
+		if (fr == FRAME_OK)
+			break;
+		if (fr != FRAME_NEED_MORE) {
+			c->dead = 1;
+			return (client_fail(c, RUNNEL_EPROTO,
+			    "bad frame from daemon: %s", frame_strerror(fr)));
+		}
+		if ((r = client_fill(c, w)) != 0)
+			return (r);
+	}
+	*msg = runnel__v1__server_message__unpack(NULL, len,
+	    c->buf + c->off + FRAME_HEADER);
+	c->off += FRAME_HEADER + (size_t)len;
+	if (c->off == c->len) {
+		c->off = c->len = 0;
+		/* Let go of the room a big frame needed. */
+		if (c->cap > CLIENT_BUF_MIN * 4) {
+			free(c->buf);
+			c->buf = NULL;
+			c->cap = 0;
+		}
+	}
+	if (*msg == NULL)
+		return (client_fail(c, RUNNEL_EPROTO,
+		    "malformed message from daemon"));
+	return (0);
+}
+
+/* Map a daemon Error to a code, keeping its message. */
+static int
+client_error(struct runnel_client *c, const Runnel__V1__Error *e)
+{
+#define E(x) RUNNEL__V1__ERROR_CODE__ERROR_ ## x
+	static const int	 codes[] = {
+		[E(PROTOCOL)] = RUNNEL_EPROTO,
+		[E(UNSUPPORTED)] = RUNNEL_EUNSUPPORTED,
+		[E(UNAUTHENTICATED)] = RUNNEL_EUNAUTHENTICATED,
+		[E(PERMISSION_DENIED)] = RUNNEL_EPERM,
+		[E(NOT_FOUND)] = RUNNEL_ENOTFOUND,
+		[E(INVALID_ARGUMENT)] = RUNNEL_EARG,
+		[E(RESOURCE_EXHAUSTED)] = RUNNEL_EEXHAUSTED,
+		[E(INTERNAL)] = RUNNEL_ESERVER,
+		[E(FAILED_PRECONDITION)] = RUNNEL_EPRECONDITION,
+	};
+#undef E
+	int	 code = RUNNEL_ESERVER;
+
+	if (e == NULL)
+		return (client_fail(c, RUNNEL_EPROTO, "empty error message"));
+	if ((unsigned)e->code < sizeof codes / sizeof codes[0] &&
+	    codes[e->code] != 0)
+		code = codes[e->code];
+	if (e->message == NULL || *e->message == '\0')
+		return (client_fail(c, code, "%s", runnel_strerror(code)));
+	return (client_fail(c, code, "%s", e->message));
+}
+
+/* A message for another request: note a failed cancel_nowait, else skip. */
+static void
+client_stray(struct runnel_client *c, const server_msg *m)
+{
+	size_t	i;
+
+	for (i = 0; i < CLIENT_NOWAIT; i++) {
+		if (m->id == 0 || c->nowait[i] != m->id)
+			continue;
+		c->nowait[i] = 0;
+		if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
+			client_error(c, m->error);
+		return;
+	}
+}
+
+/*
+ * Send a request of the given kind with a fresh id.  The members of the
+ * ClientMessage's oneof are all message pointers: one stands for any.
+ */
+static int
+client_send(struct runnel_client *c, int kind, void *req, uint64_t *id)
+{
+	client_msg	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	uint8_t		*frame;
+	size_t		 len;
+	int		 r;
+
+	*id = 0;
+	if (c->dead)
+		return (RUNNEL_EIO);
+	*id = m.id = c->next_id++;
+	m.request_case = (Runnel__V1__ClientMessage__RequestCase)kind;
+	m.hello = req;
+	if ((frame = frame_pack_client(&m, &len)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM,
+		    "cannot pack request: %s", strerror(errno)));
+	r = client_write(c, frame, len);
+	free(frame);
+	return (r);
+}
+
+/*
+ * Wait for the next message for request id.  An Error ends the request; one
+ * with id 0 is the daemon's last word on a connection it could not read,
+ * so it answers the request in progress too.
+ */
+static int
+client_reply(struct runnel_client *c, uint64_t id, server_msg **out,
+    const struct runnel_watch_opts *w)
+{
+	server_msg	*m = NULL;
+	int		 r;
+
+	for (;;) {
+		if ((r = client_read_message(c, &m, w)) != 0)
+			return (r);
+		if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR &&
+		    (m->id == id || m->id == 0)) {
+			r = client_error(c, m->error);
+			runnel__v1__server_message__free_unpacked(m, NULL);
+			return (r);
+		}
+		if (m->id == id) {
+			*out = m;
+			return (0);
+		}
+		client_stray(c, m);
+		runnel__v1__server_message__free_unpacked(m, NULL);
+	}
+}
+
+/*
+ * A request could not be written: the daemon has gone.  What it sent
+ * before (a TLS alert refusing our certificate, an Error) is still to be
+ * read and says why better than the broken pipe.  Never from a callback
+ * within a read: it reads.
+ */
+static int
+client_send_failed(struct runnel_client *c, uint64_t id, int r)
+{
+	server_msg	*m;
+
+	if (r != RUNNEL_EIO || id == 0)
+		return (r);
+	if ((r = client_reply(c, id, &m, NULL)) == 0) {
+		runnel__v1__server_message__free_unpacked(m, NULL);
+		r = client_fail(c, RUNNEL_EIO, "connection closed by daemon");
+	}
+	return (r);
+}
+
+/* Send a request and read its first reply, of the kind expected. */
+static int
+client_call(struct runnel_client *c, int kind, void *req, int reply_kind,
+    server_msg **out, uint64_t *id, const struct runnel_watch_opts *w)
+{
+	uint64_t	req_id;
+	int		r;
+
+	if ((r = client_send(c, kind, req, &req_id)) != 0)
+		return (client_send_failed(c, req_id, r));
+	if ((r = client_reply(c, req_id, out, w)) != 0)
+		return (r);
+	if ((int)(*out)->reply_case != reply_kind) {
+		r = client_fail(c, RUNNEL_EPROTO,
+		    "unexpected reply %d to request %d",
+		    (int)(*out)->reply_case, kind);
+		runnel__v1__server_message__free_unpacked(*out, NULL);
+		*out = NULL;
+	}
+	if (id != NULL)
+		*id = req_id;
+	return (r);
+}
+
+/* Connect to the daemon's unix socket. */
+static int
+client_connect_unix(struct runnel_client *c, const char *path,
+    const char *name)
+{
+	struct sockaddr_un	sun;
+	int			flags;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return (client_fail(c, RUNNEL_EINVAL, "socket path too long: %s",
+		    path));
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	/*
+	 * Blocking: a full backlog makes a non-blocking connect fail with
+	 * EAGAIN, with nothing to poll for.  An interrupted one may be retried.
+	 */
+	while (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno != EINTR)
+			goto fail;
+	}
+	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
+	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		goto fail;
+	return (0);
+
+fail:
+	return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s", name,
+	    strerror(errno)));
+}
+
+/* Try each address of host:port in turn; c->fd is the connected socket. */
+static int
+client_connect_tcp(struct runnel_client *c, const char *name,
+    const char *host, const char *port)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pollfd	 pfd;
+	socklen_t	 sl;
+	int		 error, err = ECONNREFUSED, one = 1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((error = getaddrinfo(host, port, &hints, &res)) != 0)
+		return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s",
+		    name, error == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(error)));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (c->fd == -1) {
+			err = errno;
+			continue;
+		}
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if ((err = errno) == EINPROGRESS) {
+			pfd.fd = c->fd;
+			pfd.events = POLLOUT;
+			while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+				;
+			sl = sizeof err;
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
+			    &sl) == -1)
+				err = errno;
+			if (err == 0)
+				break;
+		}
+		close(c->fd);
+		c->fd = -1;
+	}
+	freeaddrinfo(res);
+	if (c->fd == -1)
+		return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s",
+		    name, strerror(err)));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return (0);
+}
+
+/* Shake hands over TLS and check the daemon speaks runnel/1. */
+static int
+client_handshake(struct runnel_client *c, const char *host)
+{
+	const unsigned char	*alpn;
+	unsigned int		 alpnlen;
+	BIO			*bio;
+	short			 events;
+	int			 err, r;
+
+	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
+	    (c->biom = BIO_meth_new(BIO_TYPE_SOURCE_SINK,
+	    "runnel socket")) == NULL ||
+	    BIO_meth_set_write(c->biom, client_bio_write) != 1 ||
+	    BIO_meth_set_read(c->biom, client_bio_read) != 1 ||
+	    BIO_meth_set_ctrl(c->biom, client_bio_ctrl) != 1 ||
+	    BIO_meth_set_create(c->biom, client_bio_create) != 1 ||
+	    (bio = BIO_new(c->biom)) == NULL)
+		return (client_fail_tls(c, RUNNEL_ETLS, "tls setup"));
+	BIO_set_data(bio, c);
+	SSL_set_bio(c->ssl, bio, bio);
+	/* Frames delimit themselves and streams end with WatchEnd. */
+	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (tls_client_set_host(c->ssl, host) != 0)
+		return (client_fail_tls(c, RUNNEL_ETLS, "tls setup"));
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		if (SSL_connect(c->ssl) == 1)
+			break;
+		err = SSL_get_error(c->ssl, 0);
+		if (err == SSL_ERROR_WANT_READ)
+			events = POLLIN;
+		else if (err == SSL_ERROR_WANT_WRITE)
+			events = POLLOUT;
+		else if (err == SSL_ERROR_SSL || ERR_peek_error() != 0)
+			return (client_fail_tls(c, RUNNEL_ETLS,
+			    "tls handshake"));
+		else
+			return (client_fail(c, RUNNEL_ETLS, "tls handshake: %s",
+			    errno == 0 ? "connection closed by daemon" :
+			    strerror(errno)));
+		if ((r = client_wait(c, events, NULL)) != 0)
+			return (r);
+	}
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
+	if (alpnlen != strlen(RUNNEL_ALPN) ||
+	    memcmp(alpn, RUNNEL_ALPN, alpnlen) != 0)
+		return (client_fail(c, RUNNEL_ETLS,
+		    "daemon did not agree on ALPN %s", RUNNEL_ALPN));
+	return (0);
+}
+
+/* Connect over TCP and TLS to "host:port". */
+static int
+client_connect_tls(struct runnel_client *c, const char *name,
+    const struct runnel_connect_opts *opts)
+{
+	char	*host = NULL, *port = NULL, *cause = NULL;
+	int	 is_unix, r;
+
+	if (opts->ca == NULL)
+		return (client_fail(c, RUNNEL_EINVAL,
+		    "connect to %s: a CA certificate is required for TLS",
+		    name));
+	if (parse_hostport(name, &host, &port, &is_unix) != 0 || is_unix) {
+		r = client_fail(c, RUNNEL_EINVAL, "bad daemon address: %s",
+		    name);
+		goto out;
+	}
+	/* Bad files fail before the network is touched. */
+	if ((c->ctx = tls_client_ctx(opts->ca, opts->cert, opts->key,
+	    &cause)) == NULL) {
+		r = client_fail(c, RUNNEL_ETLS, "%s",
+		    cause == NULL ? "cannot create TLS context" : cause);
+		goto out;
+	}
+	if ((r = client_connect_tcp(c, name, host, port)) != 0)
+		goto out;
+	r = client_handshake(c, host);
+
+out:
+	free(cause);
+	free(port);
+	free(host);
+	return (r);
+}
+
+/* Exchange Hello and keep what the daemon says about us. */
+static int
+client_hello(struct runnel_client *c, const struct runnel_connect_opts *opts)
+{
+	static const char *const roles[] = {
+		[RUNNEL__V1__ROLE__ROLE_VIEWER] = "viewer",
+		[RUNNEL__V1__ROLE__ROLE_USER] = "user",
+		[RUNNEL__V1__ROLE__ROLE_ADMIN] = "admin",
+	};
+	Runnel__V1__Hello	 hello;
+	Runnel__V1__HelloReply	*hr;
+	server_msg		*reply;
+	const char		*role = "none";
+	int			 r;
+
+	/* The INIT macros of string fields cast away const: clang warns. */
+	runnel__v1__hello__init(&hello);
+	hello.protocol_version = RUNNEL_PROTOCOL_VERSION;
+	if (opts != NULL && opts->client_name != NULL)
+		hello.client_name = CLIENT_UNCONST(opts->client_name);
+	else
+		hello.client_name = CLIENT_UNCONST("librunnel");
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_HELLO,
+	    &hello, RUNNEL__V1__SERVER_MESSAGE__REPLY_HELLO, &reply, NULL,
+	    NULL)) != 0)
+		return (r);
+	hr = reply->hello;
+	if ((unsigned)hr->role < sizeof roles / sizeof roles[0] &&
+	    roles[hr->role] != NULL)
+		role = roles[hr->role];
+	c->identity = strdup(hr->identity);
+	c->version = strdup(hr->server_version);
+	c->role = strdup(role);
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	if (c->identity == NULL || c->version == NULL || c->role == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	return (0);
+}
+
+/*
+ * Connect to the daemon and say Hello.  On failure *cp is NULL and, as
+ * there is no client to ask, runnel_last_error(NULL) gives the details
+ * (kept per thread until its next failed connect).
+ */
+int
+runnel_connect(struct runnel_client **cp,
+    const struct runnel_connect_opts *opts)
+{
+	struct runnel_client	*c;
+	const char		*host;
+	int			 r;
+
+	if (cp == NULL) {
+		snprintf(client_connect_error, sizeof client_connect_error,
+		    "no client pointer given");
+		return (RUNNEL_EINVAL);
+	}
+	*cp = NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		snprintf(client_connect_error, sizeof client_connect_error,
+		    "out of memory");
+		return (RUNNEL_ENOMEM);
+	}
+	c->fd = -1;
+	c->next_id = 1;
+
+	host = opts == NULL ? NULL : opts->host;
+	if (host == NULL)
+		r = client_connect_unix(c, RUNNEL_DEFAULT_SOCKET,
+		    RUNNEL_DEFAULT_SOCKET);
+	else if (strncmp(host, "unix:", 5) == 0)
+		r = client_connect_unix(c, host + 5, host);
+	else
+		r = client_connect_tls(c, host, opts);
+	if (r != 0)
+		goto fail;
+	if ((r = client_hello(c, opts)) != 0)
+		goto fail;
+	*cp = c;
+	return (0);
+
+fail:
+	snprintf(client_connect_error, sizeof client_connect_error, "%s",
+	    c->error);
+	runnel_close(c);
+	return (r);
+}
+
+/* Close the connection and free the client. */
+void
+runnel_close(struct runnel_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ssl != NULL) {
+		/* One try at close_notify: never wait for the daemon. */
+		if (!c->dead && SSL_is_init_finished(c->ssl))
+			SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	BIO_meth_free(c->biom);
+	SSL_CTX_free(c->ctx);
+	ERR_clear_error();
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->buf);
+	free(c->identity);
+	free(c->role);
+	free(c->version);
+	free(c);
+}
+
+/* Name an error code. */
+const char *
+runnel_strerror(int code)
+{
+	static const char *const texts[] = {
+		[-RUNNEL_OK] = "success",
+		[-RUNNEL_EINVAL] = "invalid argument",
+		[-RUNNEL_ENOMEM] = "out of memory",
+		[-RUNNEL_ECONNECT] = "cannot connect to the daemon",
+		[-RUNNEL_ETLS] = "TLS failure",
+		[-RUNNEL_EIO] = "connection to the daemon lost",
+		[-RUNNEL_EPROTO] = "protocol error",
+		[-RUNNEL_EINTR] = "interrupted",
+		[-RUNNEL_EUNSUPPORTED] = "not supported by the daemon",
+		[-RUNNEL_EUNAUTHENTICATED] = "not authenticated",
+		[-RUNNEL_EPERM] = "permission denied",
+		[-RUNNEL_ENOTFOUND] = "no such task",
+		[-RUNNEL_EARG] = "invalid argument to the daemon",
+		[-RUNNEL_EEXHAUSTED] = "daemon limit reached",
+		[-RUNNEL_ESERVER] = "internal daemon error",
+		[-RUNNEL_EPRECONDITION] = "failed precondition",
+		[-RUNNEL_EPKI] = "certificate creation failed",
+	};
+
+	if (code > 0 || code <= -(int)(sizeof texts / sizeof texts[0]) ||
+	    texts[-code] == NULL)
+		return ("unknown error");
+	return (texts[-code]);
+}
+
+/* Details of the last failure; NULL: of the last failed runnel_connect. */
+const char *
+runnel_last_error(const struct runnel_client *c)
+{
+	if (c == NULL)
+		return (client_connect_error);
+	return (c->error);
+}
+
+/* The identity the daemon sees. */
+const char *
+runnel_identity(const struct runnel_client *c)
+{
+	return (c == NULL ? NULL : c->identity);
+}
+
+/* The role the daemon gives us. */
+const char *
+runnel_role(const struct runnel_client *c)
+{
+	return (c == NULL ? NULL : c->role);
+}
+
+/* The daemon's version. */
+const char *
+runnel_server_version(const struct runnel_client *c)
+{
+	return (c == NULL ? NULL : c->version);
+}
+
+/* Point a bytes array at a NULL-terminated string array. */
+static int
+client_strv(const char *const *v, ProtobufCBinaryData **out, size_t *n)
+{
+	size_t	i;
+
+	*out = NULL;
+	for (*n = 0; v != NULL && v[*n] != NULL; (*n)++)
+		;
+	if (*n == 0)
+		return (0);
+	if ((*out = calloc(*n, sizeof **out)) == NULL)
+		return (-1);
+	for (i = 0; i < *n; i++) {
+		(*out)[i].data = CLIENT_UNCONST(v[i]);
+		(*out)[i].len = strlen(v[i]);
+	}
+	return (0);
+}
+
+/* Copy bytes into a new NUL-terminated string; if asked, "" gives NULL. */
+static int
+client_copy(char **out, const void *data, size_t len, int empty_null)
+{
+	*out = NULL;
+	if (len == 0 && empty_null)
+		return (0);
+	if ((*out = malloc(len + 1)) == NULL)
+		return (-1);
+	if (len != 0)
+		memcpy(*out, data, len);
+	(*out)[len] = '\0';
+	return (0);
+}
+
+/* Fill a runnel_task from a TaskInfo. */
+static int
+client_task(struct runnel_client *c, struct runnel_task *t,
+    const Runnel__V1__TaskInfo *ti)
+{
+	size_t	i;
+
+	memset(t, 0, sizeof *t);
+	if (ti == NULL)
+		return (client_fail(c, RUNNEL_EPROTO, "empty task from daemon"));
+	t->id = ti->id;
+	t->state = (enum runnel_state)ti->state;
+	t->exit_code = ti->exit_code;
+	t->signal = ti->signal;
+	t->core_dumped = ti->core_dumped != 0;
+	t->created_ms = ti->created_ms;
+	t->started_ms = ti->started_ms;
+	t->ended_ms = ti->ended_ms;
+	t->pid = ti->pid;
+	t->output_bytes = ti->output_bytes;
+	/* Unpacked strings are never NULL: absent ones are "". */
+	if (client_copy(&t->name, ti->name, strlen(ti->name), 1) != 0 ||
+	    client_copy(&t->owner, ti->owner, strlen(ti->owner), 0) != 0 ||
+	    client_copy(&t->cancelled_by, ti->cancelled_by,
+	    strlen(ti->cancelled_by), 1) != 0 ||
+	    client_copy(&t->reason, ti->reason, strlen(ti->reason), 1) != 0 ||
+	    client_copy(&t->cwd, ti->cwd.data, ti->cwd.len, 1) != 0 ||
+	    (t->argv = calloc(ti->n_argv + 1, sizeof *t->argv)) == NULL)
+		goto fail;
+	for (i = 0; i < ti->n_argv; i++) {
+		if (client_copy(&t->argv[i], ti->argv[i].data,
+		    ti->argv[i].len, 0) != 0)
+			goto fail;
+	}
+	return (0);
+
+fail:
+	runnel_task_clear(t);
+	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+}
+
+/* Fill a new array from TaskInfos. */
+static int
+client_tasks(struct runnel_client *c, struct runnel_task **out,
+    Runnel__V1__TaskInfo *const *tis, size_t n)
+{
+	struct runnel_task	*tasks;
+	size_t			 i;
+	int			 r;
+
+	if ((tasks = calloc(n == 0 ? 1 : n, sizeof *tasks)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	for (i = 0; i < n; i++) {
+		if ((r = client_task(c, &tasks[i], tis[i])) != 0) {
+			runnel_tasks_free(tasks, i);
+			return (r);
+		}
+	}
+	*out = tasks;
+	return (0);
+}
+
+/* Deliver the messages of a watch on request id until it ends. */
+static int
+client_watch_loop(struct runnel_client *c, uint64_t id,
+    const struct runnel_watch_opts *w)
+{
+	Runnel__V1__OutputChunk	*o;
+	struct runnel_task	 t;
+	server_msg		*m;
+	int			 r;
+
+	for (;;) {
+		if ((r = client_reply(c, id, &m, w)) != 0)
+			return (r);
+		switch (m->reply_case) {
+		case RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT:
+			o = m->output;
+			if (w->on_output != NULL)
+				r = w->on_output(w->arg, o->task_id,
+				    (enum runnel_stream)o->stream, o->offset,
+				    o->data.data, o->data.len, o->time_us);
+			break;
+		case RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK:
+			if (w->on_end == NULL ||
+			    (r = client_task(c, &t, m->task->task)) != 0)
+				break;
+			r = w->on_end(w->arg, &t);
+			runnel_task_clear(&t);
+			break;
+		case RUNNEL__V1__SERVER_MESSAGE__REPLY_WATCH_END:
+			runnel__v1__server_message__free_unpacked(m, NULL);
+			return (0);
+		default:
+			r = client_fail(c, RUNNEL_EPROTO,
+			    "unexpected message %d in a watch",
+			    (int)m->reply_case);
+			break;
+		}
+		runnel__v1__server_message__free_unpacked(m, NULL);
+		if (r != 0)
+			return (r);
+	}
+}
+
+/* Submit spec; with watch options, watch the task on the same request. */
+static int
+client_submit(struct runnel_client *c, const struct runnel_spec *spec,
+    uint64_t *id, const struct runnel_watch_opts *w)
+{
+	Runnel__V1__SubmitRequest sr = RUNNEL__V1__SUBMIT_REQUEST__INIT;
+	Runnel__V1__TaskSpec	 ts;
+	server_msg		*reply;
+	uint64_t		 req;
+	int			 r;
+
+	runnel__v1__task_spec__init(&ts);
+	if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "submit: empty argv"));
+	if (spec->stdin_data == NULL && spec->stdin_len != 0)
+		return (client_fail(c, RUNNEL_EINVAL, "submit: no stdin data"));
+	if (client_strv(spec->argv, &ts.argv, &ts.n_argv) != 0 ||
+	    client_strv(spec->env, &ts.env, &ts.n_env) != 0) {
+		r = client_fail(c, RUNNEL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (spec->cwd != NULL) {
+		ts.cwd.data = CLIENT_UNCONST(spec->cwd);
+		ts.cwd.len = strlen(spec->cwd);
+	}
+	if (spec->name != NULL)
+		ts.name = CLIENT_UNCONST(spec->name);
+	ts.stdin_data.data = CLIENT_UNCONST(spec->stdin_data);
+	ts.stdin_data.len = spec->stdin_len;
+	sr.spec = &ts;
+	sr.watch = w != NULL;
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT,
+	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, &req,
+	    w)) != 0)
+		goto out;
+	if (id != NULL)
+		*id = reply->submit->task_id;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	if (w != NULL)
+		r = client_watch_loop(c, req, w);
+
+out:
+	free(ts.env);
+	free(ts.argv);
+	return (r);
+}
+
+/* Submit a task. */
+int
+runnel_submit(struct runnel_client *c, const struct runnel_spec *spec,
+    uint64_t *id)
+{
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	return (client_submit(c, spec, id, NULL));
+}
+
+/* Submit a task and watch it on the same request; w may be NULL. */
+int
+runnel_run(struct runnel_client *c, const struct runnel_spec *spec,
+    uint64_t *id, const struct runnel_watch_opts *w)
+{
+	static const struct runnel_watch_opts	none;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	return (client_submit(c, spec, id, w == NULL ? &none : w));
+}
+
+/* Stream the output of tasks until all have ended. */
+int
+runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
+{
+	Runnel__V1__WatchRequest	wr = RUNNEL__V1__WATCH_REQUEST__INIT;
+	uint64_t			req;
+	int				r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (w == NULL || (w->ids == NULL && w->nids != 0))
+		return (client_fail(c, RUNNEL_EINVAL, "watch: no task ids"));
+	wr.task_ids = CLIENT_UNCONST(w->ids);
+	wr.n_task_ids = w->nids;
+	wr.from_offset = w->from_offset;
+	wr.tail = w->tail != 0;
+	if ((r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH,
+	    &wr, &req)) != 0)
+		return (client_send_failed(c, req, r));
+	return (client_watch_loop(c, req, w));
+}
+
+/* Send a CancelRequest; its request id goes to *req. */
+static int
+client_cancel_send(struct runnel_client *c, const uint64_t *ids, size_t n,
+    int signal, unsigned grace_ms, uint64_t *req)
+{
+	Runnel__V1__CancelRequest	cr = RUNNEL__V1__CANCEL_REQUEST__INIT;
+
+	*req = 0;
+	if (ids == NULL || n == 0)
+		return (client_fail(c, RUNNEL_EINVAL, "cancel: no task ids"));
+	if (signal < 0)
+		return (client_fail(c, RUNNEL_EINVAL, "cancel: bad signal %d",
+		    signal));
+	cr.task_ids = CLIENT_UNCONST(ids);
+	cr.n_task_ids = n;
+	cr.signal = signal;
+	cr.grace_ms = grace_ms;
+	return (client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL,
+	    &cr, req));
+}
+
+/* Cancel tasks; returns how many the cancel reached. */
+int
+runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
+    int signal, unsigned grace_ms)
+{
+	server_msg	*reply;
+	uint64_t	 req;
+	int		 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if ((r = client_cancel_send(c, ids, n, signal, grace_ms, &req)) != 0)
+		return (client_send_failed(c, req, r));
+	if ((r = client_reply(c, req, &reply, NULL)) != 0)
+		return (r);
+	if (reply->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_CANCEL)
+		r = client_fail(c, RUNNEL_EPROTO, "unexpected reply %d to "
+		    "cancel", (int)reply->reply_case);
+	else
+		r = (int)reply->cancel->n_task_ids;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Send a cancel and remember its id: an Error for it lands in last_error. */
+int
+runnel_cancel_nowait(struct runnel_client *c, const uint64_t *ids, size_t n,
+    int signal, unsigned grace_ms)
+{
+	uint64_t	req;
+	int		r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if ((r = client_cancel_send(c, ids, n, signal, grace_ms, &req)) != 0)
+		return (r);
+	c->nowait[c->nowait_next] = req;
+	c->nowait_next = (c->nowait_next + 1) % CLIENT_NOWAIT;
+	return (0);
+}
+
+/* List the tasks the daemon lets us see. */
+int
+runnel_list(struct runnel_client *c, struct runnel_task **tasks, size_t *n)
+{
+	Runnel__V1__ListRequest	 lr = RUNNEL__V1__LIST_REQUEST__INIT;
+	server_msg		*reply;
+	int			 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (tasks == NULL || n == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "list: no result"));
+	*tasks = NULL;
+	*n = 0;
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST, &lr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_LIST, &reply, NULL, NULL)) != 0)
+		return (r);
+	r = client_tasks(c, tasks, reply->list->tasks, reply->list->n_tasks);
+	if (r == 0)
+		*n = reply->list->n_tasks;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Describe one task. */
+int
+runnel_show(struct runnel_client *c, uint64_t id, struct runnel_task *task)
+{
+	Runnel__V1__ShowRequest	 sr = RUNNEL__V1__SHOW_REQUEST__INIT;
+	server_msg		*reply;
+	int			 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (task == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "show: no result"));
+	memset(task, 0, sizeof *task);
+	sr.task_id = id;
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW, &sr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK, &reply, NULL, NULL)) != 0)
+		return (r);
+	r = client_task(c, task, reply->task->task);
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Wait until the tasks have ended and describe them, in request order. */
+int
+runnel_wait(struct runnel_client *c, const uint64_t *ids, size_t n,
+    struct runnel_task **tasks)
+{
+	Runnel__V1__WaitRequest	 wr = RUNNEL__V1__WAIT_REQUEST__INIT;
+	server_msg		*reply;
+	int			 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (tasks == NULL || ids == NULL || n == 0)
+		return (client_fail(c, RUNNEL_EINVAL, "wait: no task ids"));
+	*tasks = NULL;
+	wr.task_ids = CLIENT_UNCONST(ids);
+	wr.n_task_ids = n;
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT, &wr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL)) != 0)
+		return (r);
+	if (reply->wait->n_tasks != n)
+		r = client_fail(c, RUNNEL_EPROTO, "wait: %zu tasks in reply "
+		    "for %zu asked", reply->wait->n_tasks, n);
+	else
+		r = client_tasks(c, tasks, reply->wait->tasks, n);
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Ask the daemon how it is doing. */
+int
+runnel_status(struct runnel_client *c, struct runnel_status *st)
+{
+	Runnel__V1__StatusRequest	 sr = RUNNEL__V1__STATUS_REQUEST__INIT;
+	Runnel__V1__StatusReply		*s;
+	server_msg			*reply;
+	int				 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (st == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "status: no result"));
+	memset(st, 0, sizeof *st);
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STATUS,
+	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_STATUS, &reply, NULL,
+	    NULL)) != 0)
+		return (r);
+	s = reply->status;
+	snprintf(st->version, sizeof st->version, "%s", s->version);
+	st->uptime_ms = s->uptime_ms;
+	st->connections = s->connections;
+	st->tasks_queued = s->tasks_queued;
+	st->tasks_running = s->tasks_running;
+	st->tasks_finished = s->tasks_finished;
+	st->max_running = s->max_running;
+	st->pid = s->pid;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (0);
+}
+
+/* Free a task's strings and zero it. */
+void
+runnel_task_clear(struct runnel_task *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; t->argv != NULL && t->argv[i] != NULL; i++)
+		free(t->argv[i]);
+	free(t->argv);
+	free(t->name);
+	free(t->owner);
+	free(t->cancelled_by);
+	free(t->reason);
+	free(t->cwd);
+	memset(t, 0, sizeof *t);
+}
+
+/* Free an array of tasks. */
+void
+runnel_tasks_free(struct runnel_task *tasks, size_t n)
+{
+	size_t	i;
+
+	if (tasks == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		runnel_task_clear(&tasks[i]);
+	free(tasks);
+}
+
+/* Name a task state. */
+const char *
+runnel_state_name(enum runnel_state s)
+{
+	static const char *const names[] = {
+		[RUNNEL_QUEUED] = "queued",
+		[RUNNEL_RUNNING] = "running",
+		[RUNNEL_SUCCEEDED] = "succeeded",
+		[RUNNEL_FAILED] = "failed",
+		[RUNNEL_CANCELLED] = "cancelled",
+		[RUNNEL_TIMED_OUT] = "timed_out",
+		[RUNNEL_LOST] = "lost",
+		[RUNNEL_SKIPPED] = "skipped",
+	};
+
+	if ((unsigned)s >= sizeof names / sizeof names[0] || names[s] == NULL)
+		return ("unknown");
+	return (names[s]);
+}
