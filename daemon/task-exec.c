@@ -220,6 +220,8 @@ task_exec_start(struct task *t, char **cause)
 
 	/* Its own session and group, default dispositions, empty mask: the
 	 * daemon ignores SIGPIPE but its tasks must not. */
+	/* glibc's posix_spawn still leaves its internal signals (32, 33)
+	 * ignored in the child; every other signal is reset. */
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
