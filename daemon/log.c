@@ -25,7 +25,7 @@ log_init(int foreground, int verbose)
 }
 
 /* Write one line at a priority, with an optional strerror suffix. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
 {
 	char	msg[1024];

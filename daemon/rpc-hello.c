@@ -11,7 +11,7 @@ rpc_hello(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	Runnel__V1__ServerMessage	reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__HelloReply		hello = RUNNEL__V1__HELLO_REPLY__INIT;
+	Runnel__V1__HelloReply		hello;
 	static char			version[] = RUNNELD_VERSION;
 
 	if (msg->hello->protocol_version != 1) {
@@ -27,6 +27,7 @@ rpc_hello(struct session *s, uint64_t req_id,
 		    "identity %s has no role", s->identity);
 		return;
 	}
+	runnel__v1__hello_reply__init(&hello);
 	s->hello_done = 1;
 	evtimer_del(s->timeout_ev);
 	log_debug("conn %llu: hello from %s as %s (%s)",

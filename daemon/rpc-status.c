@@ -11,10 +11,11 @@ rpc_status(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	Runnel__V1__ServerMessage	reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__StatusReply		st = RUNNEL__V1__STATUS_REPLY__INIT;
+	Runnel__V1__StatusReply		st;
 	static char			version[] = RUNNELD_VERSION;
 
 	(void)msg;
+	runnel__v1__status_reply__init(&st);
 	st.version = version;
 	st.uptime_ms = server_now_ms() - server.start_ms;
 	st.connections = server.nsessions;

@@ -212,16 +212,17 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 }
 
 /* Send an Error reply to a request. */
-static void
+static void __attribute__((format(printf, 4, 0)))
 session_verror(struct session *s, uint64_t req_id, Runnel__V1__ErrorCode code,
     const char *fmt, va_list ap)
 {
 	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__Error		 err = RUNNEL__V1__ERROR__INIT;
+	Runnel__V1__Error		 err;
 	char				*text;
 
 	if (vasprintf(&text, fmt, ap) == -1)
 		fatal("vasprintf");
+	runnel__v1__error__init(&err);
 	err.code = code;
 	err.message = text;
 	msg.id = req_id;
