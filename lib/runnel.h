@@ -9,9 +9,10 @@
  * logs.
  *
  * Threading: a struct runnel_client is used by one thread at a time.  The
- * calls are blocking; a signal delivered while a call waits makes it invoke
- * the interrupt callback of a watch (see runnel_watch) or return
- * RUNNEL_EINTR.
+ * calls are blocking and wait in poll().  A signal caught while a watch
+ * (runnel_watch, runnel_run) waits for data makes it invoke the watch's
+ * on_interrupt callback, or return RUNNEL_EINTR if there is none; any other
+ * wait simply goes on.
  */
 #ifndef RUNNEL_H
 #define RUNNEL_H
@@ -125,7 +126,11 @@ typedef int (*runnel_output_cb)(void *arg, uint64_t task_id,
     int64_t time_us);
 typedef int (*runnel_event_cb)(void *arg, const struct runnel_task *task);
 /* Called when a signal interrupted the wait for data; it may call
- * runnel_cancel_nowait() on the same client. */
+ * runnel_cancel_nowait() on the same client.  It runs only when the signal
+ * interrupts a wait in poll(): one that arrives while the library handles
+ * data already received or runs a callback (as under a flood of output) does
+ * not call it.  A program that sets a flag in its signal handler should also
+ * check that flag in its output and end callbacks. */
 typedef int (*runnel_interrupt_cb)(void *arg);
 
 struct runnel_watch_opts {
@@ -142,6 +147,10 @@ struct runnel_watch_opts {
 int	 runnel_connect(struct runnel_client **, const struct runnel_connect_opts *);
 void	 runnel_close(struct runnel_client *);
 const char *runnel_strerror(int);
+/* Details of the last failure on a client, with the daemon's own message.
+ * runnel_last_error(NULL) returns the message of the last failed
+ * runnel_connect() on this thread, which leaves no client to ask ("" if none
+ * has failed). */
 const char *runnel_last_error(const struct runnel_client *);
 /* The identity and role ("admin", "user", "viewer") the daemon sees. */
 const char *runnel_identity(const struct runnel_client *);
@@ -151,7 +160,9 @@ const char *runnel_server_version(const struct runnel_client *);
 int	 runnel_submit(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id);
 /* Submit and watch the new task in one round trip.  *id is set before any
- * callback runs. */
+ * callback runs.  The watch options may be NULL: the call then waits until
+ * the task has ended, discarding its output, and returns RUNNEL_EINTR if a
+ * signal interrupts the wait. */
 int	 runnel_run(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id, const struct runnel_watch_opts *);
 /* Stream output of the tasks until all have ended. */

@@ -171,6 +171,11 @@ START_TEST(test_full)
 	    "max_connections = 10\n"
 	    "max_running = 0\n"
 	    "grace = 250ms\n"
+	    "lag_warn = 2s\n"
+	    "\n"
+	    "[queue build]\n"
+	    "max_running = 2\n"
+	    "timeout = 1h\n"
 	    "\n"
 	    "[access]\n"
 	    "alice = admin\n"
@@ -194,6 +199,11 @@ START_TEST(test_full)
 	ck_assert_uint_eq(conf->max_connections, 10);
 	ck_assert_uint_eq(conf->max_running, 0);
 	ck_assert_uint_eq(conf->grace_ms, 250);
+	ck_assert_uint_eq(conf->lag_warn_ms, 2000);
+	ck_assert_uint_eq(conf->nqueues, 1);
+	ck_assert_str_eq(conf->queues[0].name, "build");
+	ck_assert_uint_eq(conf->queues[0].max_running, 2);
+	ck_assert_uint_eq(conf->queues[0].timeout_ms, 3600000);
 
 	ck_assert_uint_eq(conf->naccess, 4);
 	ck_assert_str_eq(conf->access[0].name, "alice");
@@ -251,8 +261,12 @@ check_defaults(struct config *conf)
 	ck_assert_uint_eq(conf->max_connections, 1024);
 	ck_assert_uint_eq(conf->max_running, 256);
 	ck_assert_uint_eq(conf->grace_ms, 5000);
+	ck_assert_uint_eq(conf->lag_warn_ms, 50);
 	ck_assert_uint_eq(conf->naccess, 0);
 	ck_assert_int_eq(config_role(conf, "alice"), ROLE_NONE);
+	ck_assert_uint_eq(conf->nqueues, 0);
+	ck_assert_ptr_null(conf->queues);
+	ck_assert_ptr_null(config_queue(conf, "default"));
 }
 
 START_TEST(test_defaults)
@@ -448,6 +462,103 @@ START_TEST(test_counts_good)
 }
 END_TEST
 
+/* Queue names of 64 characters, the longest, and of 65. */
+#define NAME64	"0123456789abcdefghijklmnopqrstuvwxyz" \
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ._"
+#define NAME65	NAME64 "-"
+
+static const struct {
+	const char	*value;
+	uint64_t	 ms;
+} good_lag_warns[] = {
+	{ "1ms", 1 },
+	{ "50ms", 50 },
+	{ "1", 1000 },
+	{ "1s", 1000 },
+	{ "60s", 60000 },
+	{ "60000ms", 60000 },
+	{ "1m", 60000 },
+	{ "\"250ms\"", 250 },
+};
+
+START_TEST(test_lag_warn_good)
+{
+	struct config	*conf;
+
+	conf = load_ok(fmt("[limits]\nlag_warn = %s\n",
+	    good_lag_warns[_i].value));
+	ck_assert_uint_eq(conf->lag_warn_ms, good_lag_warns[_i].ms);
+	config_free(conf);
+}
+END_TEST
+
+START_TEST(test_queues)
+{
+	const struct config_queue	*cq;
+	struct config			*conf;
+
+	conf = load_ok(
+	    "[limits]\n"
+	    "max_running = 8\n"
+	    "[queue build]\n"
+	    "max_running = 2\n"
+	    "timeout = 1h\n"
+	    "[ queue   deploy.prod-1_x ]\n"
+	    "timeout = 250ms\n"
+	    "[queue default]\n"
+	    "max_running = 1000000\n"
+	    "[queue\tidle]\n"
+	    "[queue Build]\n"
+	    "timeout = 0\n"
+	    "max_running = 0\n"
+	    "[limits]\n"
+	    "grace = 1s\n");
+	ck_assert_uint_eq(conf->max_running, 8);
+	ck_assert_uint_eq(conf->grace_ms, 1000);
+	ck_assert_uint_eq(conf->nqueues, 5);
+
+	/* In file order; unset keys are 0. */
+	ck_assert_str_eq(conf->queues[0].name, "build");
+	ck_assert_uint_eq(conf->queues[0].max_running, 2);
+	ck_assert_uint_eq(conf->queues[0].timeout_ms, 3600000);
+	ck_assert_str_eq(conf->queues[1].name, "deploy.prod-1_x");
+	ck_assert_uint_eq(conf->queues[1].max_running, 0);
+	ck_assert_uint_eq(conf->queues[1].timeout_ms, 250);
+	ck_assert_str_eq(conf->queues[2].name, "default");
+	ck_assert_uint_eq(conf->queues[2].max_running, 1000000);
+	ck_assert_uint_eq(conf->queues[2].timeout_ms, 0);
+	ck_assert_str_eq(conf->queues[3].name, "idle");
+	ck_assert_uint_eq(conf->queues[3].max_running, 0);
+	ck_assert_uint_eq(conf->queues[3].timeout_ms, 0);
+	ck_assert_str_eq(conf->queues[4].name, "Build");
+	ck_assert_uint_eq(conf->queues[4].max_running, 0);
+	ck_assert_uint_eq(conf->queues[4].timeout_ms, 0);
+
+	/* Lookup: exact, case-sensitive. */
+	ck_assert_ptr_eq(config_queue(conf, "build"), &conf->queues[0]);
+	ck_assert_ptr_eq(config_queue(conf, "Build"), &conf->queues[4]);
+	cq = config_queue(conf, "default");
+	ck_assert_ptr_eq(cq, &conf->queues[2]);
+	ck_assert_uint_eq(cq->max_running, 1000000);
+	ck_assert_ptr_null(config_queue(conf, "BUILD"));
+	ck_assert_ptr_null(config_queue(conf, "buil"));
+	ck_assert_ptr_null(config_queue(conf, "build "));
+	ck_assert_ptr_null(config_queue(conf, ""));
+	ck_assert_ptr_null(config_queue(conf, NULL));
+	ck_assert_ptr_null(config_queue(NULL, "build"));
+	config_free(conf);
+
+	/* A name of 64 characters, the longest; the same keys in two queues. */
+	conf = load_ok("[queue " NAME64 "]\nmax_running = 1\n"
+	    "[queue b]\nmax_running = 3\n");
+	ck_assert_uint_eq(conf->nqueues, 2);
+	ck_assert_str_eq(conf->queues[0].name, NAME64);
+	ck_assert_uint_eq(conf->queues[0].max_running, 1);
+	ck_assert_uint_eq(conf->queues[1].max_running, 3);
+	config_free(conf);
+}
+END_TEST
+
 #define TLS	"[tls]\nca = /ca\ncert = /cert\nkey = /key\n"
 
 static const struct {
@@ -584,6 +695,72 @@ static const struct {
 	  "bad duration '99999999999999999999h' for 'grace' "
 	  "(such as 5s, 250ms, 2m or 1h)" },
 	{ "[limits]\ngrace =\n", 2, "empty value for 'grace'" },
+
+	/* lag_warn. */
+	{ "[limits]\nlag_warn = 0\n", 2,
+	  "lag_warn must be between 1ms and 60s" },
+	{ "[limits]\nlag_warn = 0ms\n", 2,
+	  "lag_warn must be between 1ms and 60s" },
+	{ "[limits]\nlag_warn = 60001ms\n", 2,
+	  "lag_warn must be between 1ms and 60s" },
+	{ "[limits]\nlag_warn = 61\n", 2,
+	  "lag_warn must be between 1ms and 60s" },
+	{ "[limits]\nlag_warn = 1h\n", 2,
+	  "lag_warn must be between 1ms and 60s" },
+	{ "[limits]\nlag_warn = 50us\n", 2,
+	  "bad duration '50us' for 'lag_warn' (such as 5s, 250ms, 2m or 1h)" },
+	{ "[limits]\nlag_warn = -1ms\n", 2,
+	  "bad duration '-1ms' for 'lag_warn' (such as 5s, 250ms, 2m or 1h)" },
+	{ "[limits]\nlag_warn =\n", 2, "empty value for 'lag_warn'" },
+	{ "[limits]\nlag_warn = 1s\nlag_warn = 2s\n", 3,
+	  "duplicate key 'lag_warn' in [limits]" },
+	{ "[server]\nlag_warn = 1s\n", 2,
+	  "unknown key 'lag_warn' in [server]" },
+
+	/* [queue NAME]. */
+	{ "[queue build]\n[server]\n\n[queue build]\n", 4,
+	  "duplicate section [queue build]" },
+	{ "[queue default]\n[queue default]\n", 2,
+	  "duplicate section [queue default]" },
+	{ "[queue a]\n[queue b]\n[queue  a ]\n", 3,
+	  "duplicate section [queue a]" },
+	{ "[queue]\n", 1, "missing queue name in [queue]" },
+	{ "[ queue ]\n", 1, "missing queue name in [queue]" },
+	{ "[queue build x]\n", 1,
+	  "bad queue name 'build x' (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "[queue bu/ild]\n", 1,
+	  "bad queue name 'bu/ild' (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "[queue b\xc3\xa9]\n", 1,
+	  "bad queue name 'b\xc3\xa9' (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "[queue \"build\"]\n", 1,
+	  "bad queue name '\"build\"' (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "[queue " NAME65 "]\n", 1,
+	  "bad queue name '" NAME65 "' (1-64 of A-Z a-z 0-9 . _ -)" },
+	{ "[queues]\n", 1, "unknown section [queues]" },
+	{ "[Queue build]\n", 1, "unknown section [Queue build]" },
+	{ "[queue build]\nmax_connections = 1\n", 2,
+	  "unknown key 'max_connections' in [queue build]" },
+	{ "[queue build]\ngrace = 1s\n", 2,
+	  "unknown key 'grace' in [queue build]" },
+	{ "[queue build]\nmax_running = 1\n\nmax_running = 2\n", 4,
+	  "duplicate key 'max_running' in [queue build]" },
+	{ "[queue a]\ntimeout = 1s\n[queue b]\ntimeout = 1s\ntimeout = 2s\n",
+	  5, "duplicate key 'timeout' in [queue b]" },
+	{ "[queue build]\nmax_running = 1000001\n", 2,
+	  "max_running must be between 0 (unlimited) and 1000000" },
+	{ "[queue build]\nmax_running = -1\n", 2,
+	  "bad number '-1' for 'max_running'" },
+	{ "[queue build]\nmax_running =\n", 2,
+	  "empty value for 'max_running'" },
+	{ "[queue build]\ntimeout = 1d\n", 2,
+	  "bad duration '1d' for 'timeout' (such as 5s, 250ms, 2m or 1h)" },
+	{ "[queue build]\ntimeout = 99999999999999999999h\n", 2,
+	  "bad duration '99999999999999999999h' for 'timeout' "
+	  "(such as 5s, 250ms, 2m or 1h)" },
+	{ "[limits]\ntimeout = 1s\n", 2, "unknown key 'timeout' in [limits]" },
+	/* After a queue section, keys are the new section's again. */
+	{ "[queue build]\n[limits]\ntimeout = 1s\n", 3,
+	  "unknown key 'timeout' in [limits]" },
 
 	/* access. */
 	{ "[access]\nalice = boss\n", 2,
@@ -741,7 +918,9 @@ START_TEST(test_shipped_conf)
 	ck_assert_uint_eq(conf->max_connections, CONFIG_DEFAULT_MAX_CONNECTIONS);
 	ck_assert_uint_eq(conf->max_running, CONFIG_DEFAULT_MAX_RUNNING);
 	ck_assert_uint_eq(conf->grace_ms, CONFIG_DEFAULT_GRACE_MS);
+	ck_assert_uint_eq(conf->lag_warn_ms, CONFIG_DEFAULT_LAG_WARN_MS);
 	ck_assert_uint_eq(conf->naccess, 0);
+	ck_assert_uint_eq(conf->nqueues, 0);
 	config_free(conf);
 }
 END_TEST
@@ -766,6 +945,8 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_max_frame_good, 0, nitems(good_frames));
 	tcase_add_loop_test(tc, test_grace_good, 0, nitems(good_graces));
 	tcase_add_test(tc, test_counts_good);
+	tcase_add_loop_test(tc, test_lag_warn_good, 0, nitems(good_lag_warns));
+	tcase_add_test(tc, test_queues);
 	tcase_add_test(tc, test_shipped_conf);
 	tcase_add_test(tc, test_roles);
 	suite_add_tcase(s, tc);
