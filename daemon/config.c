@@ -14,6 +14,9 @@
  *
  * Relative paths are resolved against the directory of the configuration
  * file, so a self-contained configuration can say "state_dir = state".
+ *
+ * "[queue NAME]" sections, one per queue, set that queue's keys: their
+ * config_key.field is in a struct config_queue rather than struct config.
  */
 
 #include <sys/types.h>
@@ -39,6 +42,10 @@
 #define CONFIG_MIN_MAX_FRAME		1024U
 #define CONFIG_MAX_MAX_FRAME		(64U * 1024 * 1024)
 #define CONFIG_MAX_COUNT		1000000U
+#define CONFIG_MIN_LAG_WARN_MS		1U
+#define CONFIG_MAX_LAG_WARN_MS		60000U
+#define CONFIG_QUEUE_NAME_CHARS		\
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define CONFIG_SOCKET_NAME		"runneld.sock"
 #define CONFIG_SUN_PATH_MAX		(sizeof ((struct sockaddr_un *)0)->sun_path)
 
@@ -51,6 +58,8 @@ struct config_parse {
 	unsigned long	 line;		/* 0: not about one line */
 	char		*dir;		/* absolute directory of the file */
 	const char	*section;	/* NULL before the first header */
+	char		 title[sizeof "queue " + CONFIG_QUEUE_NAME_MAX];
+	void		*base;		/* struct config or config_queue */
 	uint32_t	 seen;		/* bit i: config_keys[i] was given */
 	int		 socket_set;	/* socket given, maybe as "none" */
 	char		*cause;
@@ -67,7 +76,7 @@ struct config_key {
 #define CONFIG_REPEAT	0x1		/* may be given more than once */
 #define CONFIG_EMPTY	0x2		/* may be empty */
 	config_key_cb	 set;
-	size_t		 field;		/* offsetof(struct config, ...) */
+	size_t		 field;		/* offset in config_parse.base */
 	uint64_t	 min;
 	uint64_t	 max;
 };
@@ -108,6 +117,13 @@ config_printf(const char *fmt, ...)
 	s = config_vprintf(fmt, ap);
 	va_end(ap);
 	return (s);
+}
+
+/* The field a key sets, in the configuration or the current queue. */
+static void *
+config_field(struct config_parse *cp, const struct config_key *ck)
+{
+	return ((char *)cp->base + ck->field);
 }
 
 /* Record running out of memory as the cause; returns -1. */
@@ -370,7 +386,7 @@ static int
 config_set_path(struct config_parse *cp, const struct config_key *ck,
     const char *key, const char *value, int quoted)
 {
-	char	**field = (char **)((char *)cp->conf + ck->field);
+	char	**field = config_field(cp, ck);
 	char	 *path;
 
 	(void)key;
@@ -407,7 +423,7 @@ config_set_size(struct config_parse *cp, const struct config_key *ck,
 	if (n < ck->min || n > ck->max)
 		return (config_error(cp, "%s must be between %llu and %llu", key,
 		    (unsigned long long)ck->min, (unsigned long long)ck->max));
-	*(uint32_t *)((char *)cp->conf + ck->field) = (uint32_t)n;
+	*(uint32_t *)config_field(cp, ck) = (uint32_t)n;
 	return (0);
 
 bad:
@@ -433,11 +449,23 @@ config_set_count(struct config_parse *cp, const struct config_key *ck,
 		    key, (unsigned long long)ck->min,
 		    ck->min == 0 ? " (unlimited)" : "",
 		    (unsigned long long)ck->max));
-	*(unsigned *)((char *)cp->conf + ck->field) = (unsigned)n;
+	*(unsigned *)config_field(cp, ck) = (unsigned)n;
 	return (0);
 }
 
-/* A duration (grace): ms, s, m or h suffix, a bare number is seconds. */
+/* Write a duration as whole seconds or as milliseconds. */
+static const char *
+config_ms(char *buf, size_t len, uint64_t ms)
+{
+	if (ms != 0 && ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	return (buf);
+}
+
+/* A duration (grace, lag_warn, timeout): ms, s, m or h suffix, a bare
+ * number is seconds.  Checked against min and max unless max is 0. */
 static int
 config_set_duration(struct config_parse *cp, const struct config_key *ck,
     const char *key, const char *value, int quoted)
@@ -450,6 +478,7 @@ config_set_duration(struct config_parse *cp, const struct config_key *ck,
 		{ "h", 60 * 60 * 1000 },
 	};
 	const char	*end;
+	char		 lo[32], hi[32];
 	uint64_t	 n;
 	size_t		 i;
 
@@ -466,7 +495,11 @@ config_set_duration(struct config_parse *cp, const struct config_key *ck,
 	n = config_multiply(n, units[i].ms);
 	if (n == UINT64_MAX)
 		goto bad;
-	*(uint64_t *)((char *)cp->conf + ck->field) = n;
+	if (ck->max != 0 && (n < ck->min || n > ck->max))
+		return (config_error(cp, "%s must be between %s and %s", key,
+		    config_ms(lo, sizeof lo, ck->min),
+		    config_ms(hi, sizeof hi, ck->max)));
+	*(uint64_t *)config_field(cp, ck) = n;
 	return (0);
 
 bad:
@@ -510,7 +543,7 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 	return (0);
 }
 
-/* Every key, by section: [access] takes any NAME. */
+/* Every key, by section: [access] takes any NAME; "queue" is [queue NAME]. */
 static const struct config_key config_keys[] = {
 	{ .section = "server", .name = "listen", .flags = CONFIG_REPEAT,
 	  .set = config_set_listen },
@@ -536,12 +569,60 @@ static const struct config_key config_keys[] = {
 	  .min = 0, .max = CONFIG_MAX_COUNT },
 	{ .section = "limits", .name = "grace", .set = config_set_duration,
 	  .field = offsetof(struct config, grace_ms) },
+	{ .section = "limits", .name = "lag_warn", .set = config_set_duration,
+	  .field = offsetof(struct config, lag_warn_ms),
+	  .min = CONFIG_MIN_LAG_WARN_MS, .max = CONFIG_MAX_LAG_WARN_MS },
+	{ .section = "queue", .name = "max_running", .set = config_set_count,
+	  .field = offsetof(struct config_queue, max_running),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
+	{ .section = "queue", .name = "timeout", .set = config_set_duration,
+	  .field = offsetof(struct config_queue, timeout_ms) },
 	{ .section = "access", .name = NULL, .flags = CONFIG_REPEAT,
 	  .set = config_set_access },
 };
 
 /* config_parse.seen has one bit per key. */
 _Static_assert(config_nitems(config_keys) <= 32, "too many keys for seen");
+
+/* A "[queue NAME]" header: add the queue, whose keys follow. */
+static int
+config_section_queue(struct config_parse *cp, const char *name)
+{
+	struct config		*conf = cp->conf;
+	struct config_queue	*queues, *cq;
+	size_t			 i, len = strlen(name);
+	char			*copy;
+
+	if (len == 0)
+		return (config_error(cp, "missing queue name in [queue]"));
+	if (len > CONFIG_QUEUE_NAME_MAX ||
+	    strspn(name, CONFIG_QUEUE_NAME_CHARS) != len)
+		return (config_error(cp, "bad queue name '%s' (1-%d of A-Z a-z "
+		    "0-9 . _ -)", name, CONFIG_QUEUE_NAME_MAX));
+	if (config_queue(conf, name) != NULL)
+		return (config_error(cp, "duplicate section [queue %s]", name));
+
+	if ((copy = strdup(name)) == NULL)
+		return (config_oom(cp));
+	queues = realloc(conf->queues, (conf->nqueues + 1) * sizeof *queues);
+	if (queues == NULL) {
+		free(copy);
+		return (config_oom(cp));
+	}
+	conf->queues = queues;
+	cq = &queues[conf->nqueues++];
+	*cq = (struct config_queue){ .name = copy };
+
+	/* A new queue: none of its keys has been given yet. */
+	for (i = 0; i < config_nitems(config_keys); i++) {
+		if (strcmp(config_keys[i].section, "queue") == 0)
+			cp->seen &= ~(1U << i);
+	}
+	cp->section = "queue";
+	cp->base = cq;
+	snprintf(cp->title, sizeof cp->title, "queue %s", name);
+	return (0);
+}
 
 /* A "[section]" line. */
 static int
@@ -557,9 +638,14 @@ config_section(struct config_parse *cp, char *line)
 		return (config_error(cp, "text after ']' in section header"));
 	*end = '\0';
 	name = config_trim(line + 1);
+	if (strncmp(name, "queue", 5) == 0 &&
+	    (name[5] == '\0' || isspace((unsigned char)name[5])))
+		return (config_section_queue(cp, config_trim(name + 5)));
 	for (i = 0; i < config_nitems(config_keys); i++) {
 		if (strcmp(config_keys[i].section, name) == 0) {
 			cp->section = config_keys[i].section;
+			cp->base = cp->conf;
+			snprintf(cp->title, sizeof cp->title, "%s", name);
 			return (0);
 		}
 	}
@@ -584,10 +670,10 @@ config_value(struct config_parse *cp, const char *key, char *value)
 	}
 	if (i == config_nitems(config_keys))
 		return (config_error(cp, "unknown key '%s' in [%s]", key,
-		    cp->section));
+		    cp->title));
 	if ((cp->seen & (1U << i)) && !(ck->flags & CONFIG_REPEAT))
 		return (config_error(cp, "duplicate key '%s' in [%s]", key,
-		    cp->section));
+		    cp->title));
 
 	if (*value == '"') {
 		if ((end = strchr(value + 1, '"')) == NULL)
@@ -681,6 +767,7 @@ config_load(const char *path, char **cause)
 	cp.conf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	cp.conf->max_running = CONFIG_DEFAULT_MAX_RUNNING;
 	cp.conf->grace_ms = CONFIG_DEFAULT_GRACE_MS;
+	cp.conf->lag_warn_ms = CONFIG_DEFAULT_LAG_WARN_MS;
 	if ((cp.conf->path = strdup(path)) == NULL ||
 	    (cp.conf->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR)) == NULL)
 		goto oom;
@@ -741,6 +828,9 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->naccess; i++)
 		free(conf->access[i].name);
 	free(conf->access);
+	for (i = 0; i < conf->nqueues; i++)
+		free(conf->queues[i].name);
+	free(conf->queues);
 	free(conf->path);
 	free(conf->socket);
 	free(conf->state_dir);
@@ -790,4 +880,19 @@ config_role_name(enum role role)
 	    config_role_names[role] == NULL)
 		return ("unknown");
 	return (config_role_names[role]);
+}
+
+/* The [queue NAME] section for NAME, NULL if none. */
+const struct config_queue *
+config_queue(const struct config *conf, const char *name)
+{
+	size_t	 i;
+
+	if (conf == NULL || name == NULL)
+		return (NULL);
+	for (i = 0; i < conf->nqueues; i++) {
+		if (strcmp(conf->queues[i].name, name) == 0)
+			return (&conf->queues[i]);
+	}
+	return (NULL);
 }

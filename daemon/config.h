@@ -11,6 +11,8 @@
 #define CONFIG_DEFAULT_MAX_CONNECTIONS	1024U
 #define CONFIG_DEFAULT_MAX_RUNNING	256U
 #define CONFIG_DEFAULT_GRACE_MS		5000U
+#define CONFIG_DEFAULT_LAG_WARN_MS	50U
+#define CONFIG_QUEUE_NAME_MAX		64	/* of [A-Za-z0-9._-] */
 
 /* Roles, ordered: each includes the rights of those below it.  The values
  * are the wire's (Runnel__V1__Role). */
@@ -26,6 +28,13 @@ struct config_access {
 	enum role	 role;
 };
 
+/* A [queue NAME] section; "default" configures the implicit default queue. */
+struct config_queue {
+	char		*name;
+	unsigned	 max_running;	/* 0: no limit of its own */
+	uint64_t	 timeout_ms;	/* default task timeout, 0: none */
+};
+
 struct config {
 	char		 *path;
 	char		**listen;	/* "host:port" for TLS */
@@ -39,8 +48,11 @@ struct config {
 	unsigned	  max_connections;
 	unsigned	  max_running;
 	uint64_t	  grace_ms;	/* default cancel grace period */
+	uint64_t	  lag_warn_ms;	/* log callbacks slower than this */
 	struct config_access *access;
 	size_t		  naccess;
+	struct config_queue *queues;	/* in file order */
+	size_t		  nqueues;
 };
 
 /* config.c */
@@ -52,5 +64,8 @@ void		 config_free(struct config *);
 enum role	 config_role(const struct config *, const char *identity);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
+/* The [queue NAME] section for NAME, NULL if none. */
+const struct config_queue *config_queue(const struct config *,
+		    const char *name);
 
 #endif
