@@ -7,8 +7,6 @@
 
 #include "runneld.h"
 
-#define RPC_CANCEL_MAX	4096
-
 /* Check the ids and rights, then cancel each task still going. */
 static void
 rpc_cancel(struct session *s, uint64_t req_id,
@@ -19,16 +17,10 @@ rpc_cancel(struct session *s, uint64_t req_id,
 	Runnel__V1__CancelReply		  crr = RUNNEL__V1__CANCEL_REPLY__INIT;
 	struct task			**tasks;
 	uint64_t			 *done;
-	size_t				  i, n = 0;
+	size_t				  i, n, ndone = 0;
 	int				  sig = cr->signal;
 	uint64_t			  grace = cr->grace_ms;
 
-	if (cr->n_task_ids == 0 || cr->n_task_ids > RPC_CANCEL_MAX) {
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
-		    "cancel needs 1 to %d task ids", RPC_CANCEL_MAX);
-		return;
-	}
 	if (sig == 0)
 		sig = SIGTERM;
 	if (sig < 1 || sig >= NSIG) {
@@ -39,26 +31,29 @@ rpc_cancel(struct session *s, uint64_t req_id,
 	}
 	if (grace == 0)
 		grace = server.conf->grace_ms;
-	tasks = xcalloc(cr->n_task_ids, sizeof *tasks);
-	done = xcalloc(cr->n_task_ids, sizeof *done);
-	for (i = 0; i < cr->n_task_ids; i++) {
-		tasks[i] = rpc_find_task(s, req_id, cr->task_ids[i], 1);
-		if (tasks[i] == NULL)
-			goto out;
+	if (rpc_select(s, req_id, cr->task_ids, cr->n_task_ids, cr->select, 1,
+	    &tasks, &n) != 0)
+		return;
+	if (n == 0 && cr->select == NULL) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "cancel: no tasks given");
+		free(tasks);
+		return;
 	}
-	for (i = 0; i < cr->n_task_ids; i++) {
+	done = xcalloc(n, sizeof *done);
+	for (i = 0; i < n; i++) {
 		if (task_is_final(tasks[i]))
 			continue;
 		task_cancel(tasks[i], sig, grace, s->identity);
-		done[n++] = tasks[i]->id;
+		done[ndone++] = tasks[i]->id;
 	}
 	crr.task_ids = done;
-	crr.n_task_ids = n;
+	crr.n_task_ids = ndone;
 	reply.id = req_id;
 	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_CANCEL;
 	reply.cancel = &crr;
 	session_send(s, &reply);
-out:
 	free(done);
 	free(tasks);
 }

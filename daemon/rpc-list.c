@@ -10,22 +10,23 @@ static void
 rpc_list(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
+	const Runnel__V1__ListRequest	 *lq = msg->list;
 	Runnel__V1__ServerMessage	  reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	Runnel__V1__ListReply		  lr = RUNNEL__V1__LIST_REPLY__INIT;
 	Runnel__V1__TaskInfo		 *infos, **ptrs;
-	struct task			 *t;
-	size_t				  i, n = 0;
+	Runnel__V1__Selector		  all = RUNNEL__V1__SELECTOR__INIT;
+	struct task			**tasks;
+	size_t				  i, n;
 
-	(void)msg;
-	infos = xcalloc(server.ntasks, sizeof *infos);
-	ptrs = xcalloc(server.ntasks, sizeof *ptrs);
-	for (i = 0; i < server.ntasks; i++) {
-		t = server.tasks[i];
-		if (t == NULL || !rpc_may_see(s, t))
-			continue;
-		task_info_fill(t, &infos[n]);
-		ptrs[n] = &infos[n];
-		n++;
+	all.all = 1;
+	if (rpc_select(s, req_id, NULL, 0, lq->select != NULL ? lq->select :
+	    &all, 0, &tasks, &n) != 0)
+		return;
+	infos = xcalloc(n, sizeof *infos);
+	ptrs = xcalloc(n, sizeof *ptrs);
+	for (i = 0; i < n; i++) {
+		task_info_fill(tasks[i], &infos[i]);
+		ptrs[i] = &infos[i];
 	}
 	lr.tasks = ptrs;
 	lr.n_tasks = n;
@@ -37,6 +38,7 @@ rpc_list(struct session *s, uint64_t req_id,
 		task_info_clear(&infos[i]);
 	free(ptrs);
 	free(infos);
+	free(tasks);
 }
 
 /* Answer with one task. */

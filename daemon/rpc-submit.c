@@ -1,20 +1,39 @@
 /*
- * rpc-submit.c - Submit: validate a spec, queue the task, and with `watch`
- * stream its output on the same request id.
+ * rpc-submit.c - Submit: check the spec and its dependencies, answer an
+ * idempotent resubmission with the first task's id, queue the task, and
+ * with `watch` stream its output on the same request id.
  */
 #include <stdlib.h>
 
 #include "log.h"
 #include "runneld.h"
 
+/* Are the dependencies known to, and visible by, the submitter?  They can
+ * only name tasks that exist already, so no cycle can form. */
+static int
+rpc_submit_check_deps(struct session *s, uint64_t req_id,
+    const Runnel__V1__TaskSpec *spec)
+{
+	size_t	i;
+
+	for (i = 0; i < spec->n_after; i++)
+		if (rpc_find_task(s, req_id, spec->after[i], 0) == NULL)
+			return -1;
+	for (i = 0; i < spec->n_after_any; i++)
+		if (rpc_find_task(s, req_id, spec->after_any[i], 0) == NULL)
+			return -1;
+	return 0;
+}
+
 /* Create a task from the spec and answer with its id. */
 static void
 rpc_submit(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
+	const Runnel__V1__TaskSpec	*spec = msg->submit->spec;
 	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
-	struct task			*t;
+	struct task			*t = NULL;
 	char				*cause = NULL;
 
 	if (server.shutting_down) {
@@ -23,8 +42,20 @@ rpc_submit(struct session *s, uint64_t req_id,
 		    "daemon is shutting down");
 		return;
 	}
-	t = task_create(msg->submit->spec, s->identity, &cause);
-	if (t == NULL) {
+	if (spec == NULL) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "no task spec");
+		return;
+	}
+	if (rpc_submit_check_deps(s, req_id, spec) != 0)
+		return;
+	if (spec->key[0] != '\0')
+		t = task_find_key(s->identity, spec->key);
+	if (t != NULL)
+		log_info("task %llu: key '%s' submitted again by %s",
+		    (unsigned long long)t->id, spec->key, s->identity);
+	else if ((t = task_create(spec, s->identity, &cause)) == NULL) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s", cause);
 		free(cause);
@@ -37,7 +68,6 @@ rpc_submit(struct session *s, uint64_t req_id,
 	session_send(s, &reply);
 	if (msg->submit->watch)
 		watch_create(s, req_id, &t, 1, 0, 0);
-	task_schedule();
 }
 
 const struct rpc_entry rpc_submit_entry = {

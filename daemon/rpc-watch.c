@@ -15,23 +15,19 @@ rpc_watch(struct session *s, uint64_t req_id,
 {
 	const Runnel__V1__WatchRequest	 *wr = msg->watch;
 	struct task			**tasks;
-	size_t				  i;
+	size_t				  n;
 
-	if (wr->n_task_ids == 0 || wr->n_task_ids > RPC_WATCH_MAX) {
+	if (rpc_select(s, req_id, wr->task_ids, wr->n_task_ids, wr->select, 0,
+	    &tasks, &n) != 0)
+		return;
+	if (n == 0 || n > RPC_WATCH_MAX) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
-		    "watch needs 1 to %d task ids", RPC_WATCH_MAX);
+		    "watch needs 1 to %d tasks", RPC_WATCH_MAX);
+		free(tasks);
 		return;
 	}
-	tasks = xcalloc(wr->n_task_ids, sizeof *tasks);
-	for (i = 0; i < wr->n_task_ids; i++) {
-		tasks[i] = rpc_find_task(s, req_id, wr->task_ids[i], 0);
-		if (tasks[i] == NULL)
-			goto out;
-	}
-	watch_create(s, req_id, tasks, wr->n_task_ids, wr->from_offset,
-	    wr->tail);
-out:
+	watch_create(s, req_id, tasks, n, wr->from_offset, wr->tail);
 	free(tasks);
 }
 

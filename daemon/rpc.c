@@ -18,6 +18,9 @@ static const struct rpc_entry *rpc_table[] = {
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW] = &rpc_show_entry,
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT] = &rpc_wait_entry,
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STATUS] = &rpc_status_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_QUEUE] = &rpc_queue_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART] = &rpc_restart_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN] = &rpc_stdin_entry,
 };
 
 /* Hand a request to its handler after the protocol and role checks. */
@@ -105,4 +108,74 @@ rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
 		return NULL;
 	}
 	return t;
+}
+
+/* Does a task carry every label of the selector and sit in its queue? */
+static int
+rpc_select_match(const struct task *t, const Runnel__V1__Selector *sel)
+{
+	size_t	i, j;
+
+	if (sel->queue[0] != '\0' && strcmp(sel->queue, t->queue->name) != 0)
+		return 0;
+	for (i = 0; i < sel->n_labels; i++) {
+		for (j = 0; j < t->spec->n_labels; j++) {
+			if (strcmp(sel->labels[i]->key,
+			    t->spec->labels[j]->key) == 0 &&
+			    strcmp(sel->labels[i]->value,
+			    t->spec->labels[j]->value) == 0)
+				break;
+		}
+		if (j == t->spec->n_labels)
+			return 0;
+	}
+	return 1;
+}
+
+/* Resolve ids and a selector into the tasks they name, in id order. */
+int
+rpc_select(struct session *s, uint64_t req_id, const uint64_t *ids,
+    size_t nids, const Runnel__V1__Selector *sel, int control,
+    struct task ***tasks, size_t *n)
+{
+	uint8_t		*pick;
+	struct task	*t;
+	size_t		 i, k;
+	int		 by_match;
+
+	*tasks = NULL;
+	*n = 0;
+	pick = xcalloc(server.ntasks + 1, 1);
+	for (k = 0; k < 2; k++) {
+		const uint64_t	*list = k == 0 ? ids : (sel != NULL ?
+		    sel->ids : NULL);
+		size_t		 count = k == 0 ? nids : (sel != NULL ?
+		    sel->n_ids : 0);
+
+		for (i = 0; i < count; i++) {
+			if ((t = rpc_find_task(s, req_id, list[i],
+			    control)) == NULL) {
+				free(pick);
+				return -1;
+			}
+			pick[t->id - 1] = 1;
+		}
+	}
+	by_match = sel != NULL && (sel->all || sel->n_labels > 0 ||
+	    sel->queue[0] != '\0');
+	for (i = 0; by_match && i < server.ntasks; i++) {
+		t = server.tasks[i];
+		if (t != NULL && rpc_may_see(s, t) &&
+		    (!control || rpc_may_control(s, t)) &&
+		    rpc_select_match(t, sel))
+			pick[i] = 1;
+	}
+	for (i = 0; i < server.ntasks; i++)
+		(*n) += pick[i];
+	*tasks = xcalloc(*n, sizeof **tasks);
+	for (i = 0, k = 0; i < server.ntasks; i++)
+		if (pick[i])
+			(*tasks)[k++] = server.tasks[i];
+	free(pick);
+	return 0;
 }

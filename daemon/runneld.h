@@ -65,8 +65,12 @@ struct task_kind {
 	const char	*name;
 	int		(*start)(struct task *, char **cause);
 	void		(*signal)(struct task *, int sig);
+	void		(*input)(struct task *);	/* more stdin queued */
 	void		(*free)(struct task *);
 };
+
+/* Streamed stdin buffered per task before its sender is slowed down. */
+#define STDIN_HIWAT		(256 * 1024)
 
 /* A position in a task's output log. */
 struct output_cursor {
@@ -84,11 +88,37 @@ struct cursor {
 };
 TAILQ_HEAD(cursor_list, cursor);
 
+/* One run of a task's process. */
+struct attempt {
+	enum task_state	 state;
+	int		 exit_code;
+	int		 signal;
+	int64_t		 started_ms;
+	int64_t		 ended_ms;
+	uint64_t	 output_start;
+	uint64_t	 output_end;
+};
+
+/* A named queue with its own parallel limit. */
+struct queue {
+	char			*name;
+	unsigned		 max_running;	/* 0: none of its own */
+	uint64_t		 timeout_ms;	/* default task timeout */
+	int			 state;		/* RUNNEL__V1__QUEUE_STATE__* */
+	unsigned		 nrunning;
+	unsigned		 nqueued;
+	TAILQ_ENTRY(queue)	 entry;
+};
+TAILQ_HEAD(queue_list, queue);
+
 struct task {
 	uint64_t		 id;
 	enum task_state		 state;
 	const struct task_kind	*kind;
 	void			*kind_data;
+	/* The spec as submitted (a private copy): labels, limits, deps, and
+	 * what restart copies. */
+	Runnel__V1__TaskSpec	*spec;
 
 	char			*name;
 	char			**argv;
@@ -98,21 +128,33 @@ struct task {
 	char			*cwd;
 	uint8_t			*stdin_data;
 	size_t			 stdin_len;
+	struct evbuffer		*stdin_buf;	/* streamed stdin, not yet written */
+	int			 stdin_eof;	/* no more streamed stdin */
+	struct session		*stdin_session;	/* owes a StdinReply */
+	uint64_t		 stdin_req;
 
 	char			*owner;
 	char			*cancelled_by;
 	char			*reason;
+	struct queue		*queue;
 	int64_t			 created_ms;
 	int64_t			 started_ms;
 	int64_t			 ended_ms;
+	int64_t			 not_before_ms;	/* start at / retry time */
+	uint64_t		 timeout_ms;
 	pid_t			 pid;
 	int			 exit_code;
 	int			 signal;
 	int			 core_dumped;
 
 	int			 cancel_signal;	/* nonzero once cancelled */
+	int			 timed_out;	/* this attempt hit its timeout */
 	uint64_t		 grace_ms;
 	struct event		*kill_timer;
+	struct event		*timeout_timer;
+
+	struct attempt		*attempts;
+	size_t			 nattempts;
 
 	struct output		*output;
 	struct cursor_list	 cursors;
@@ -138,6 +180,9 @@ struct waiter {
 	uint64_t		 req_id;
 	uint64_t		*ids;
 	size_t			 nids;
+	int			 mode;		/* RUNNEL__V1__WAIT_MODE__* */
+	int			 cancel_rest;
+	struct event		*timer;
 	TAILQ_ENTRY(waiter)	 entry;
 };
 TAILQ_HEAD(waiter_list, waiter);
@@ -180,8 +225,11 @@ struct server {
 
 	struct task		**tasks;	/* by id - 1 */
 	size_t			 ntasks;
-	struct task_queue	 queue;
+	struct task_queue	 queue;	/* QUEUED, by priority then id */
 	unsigned		 nqueued;
+	struct queue_list	 queues;
+	struct event		*sched_ev;
+	struct event		*sched_timer;
 	unsigned		 nrunning;
 	unsigned		 nfinished;
 	struct waiter_list	 waiters;
@@ -249,25 +297,65 @@ extern const struct rpc_entry rpc_show_entry;
 extern const struct rpc_entry rpc_wait_entry;
 extern const struct rpc_entry rpc_status_entry;
 
+extern const struct rpc_entry rpc_queue_entry;
+extern const struct rpc_entry rpc_restart_entry;
+extern const struct rpc_entry rpc_stdin_entry;
+/* Resolve task_ids plus a selector into the visible tasks (no duplicates,
+ * id order); answers with an error and returns -1 on an unknown id. */
+int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
+	    size_t nids, const Runnel__V1__Selector *, int control,
+	    struct task ***tasks, size_t *n);
+
 /* rpc-wait.c */
-void	 rpc_wait_check(struct waiter *);
+void	 rpc_wait_task_ended(struct task *);
 void	 rpc_wait_free(struct waiter *);
+
+/* rpc-stdin.c */
+void	 rpc_stdin_drained(struct task *);
+void	 rpc_stdin_lost(struct session *);
 
 /* task.c */
 struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
 	    char **cause);
 struct task *task_find(uint64_t id);
+struct task *task_find_key(const char *owner, const char *key);
 void	 task_set_state(struct task *, enum task_state);
-void	 task_schedule(void);
+void	 task_start(struct task *);
 void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
 	    const char *by);
 void	 task_exited(struct task *, int wstatus);
-void	 task_finished(struct task *);
+void	 task_attempt_ended(struct task *);
+void	 task_end(struct task *, enum task_state, const char *reason);
 int	 task_is_final(const struct task *);
 const char *task_state_name(enum task_state);
+void	 task_free(struct task *);
+void	 task_free_all(void);
+
+/* task-spec.c */
+int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
+	    struct queue **, char **cause);
+int	 task_spec_take(struct task *, const Runnel__V1__TaskSpec *,
+	    char **cause);
+int	 task_rlimit_resource(const char *);
 void	 task_info_fill(const struct task *, Runnel__V1__TaskInfo *);
 void	 task_info_clear(Runnel__V1__TaskInfo *);
-void	 task_free_all(void);
+
+/* sched.c */
+void	 sched_init(void);
+void	 sched_free(void);
+void	 sched_request(void);
+void	 sched_enqueue(struct task *);
+char	*sched_waiting_for(const struct task *);
+
+/* queue.c */
+void	 queue_init(void);
+void	 queue_free_all(void);
+struct queue *queue_find(const char *);
+int	 queue_name_ok(const char *);
+struct queue *queue_add(const char *, unsigned max_running,
+	    uint64_t timeout_ms);
+void	 queue_set_state(struct queue *, int state);
+void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;

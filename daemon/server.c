@@ -84,6 +84,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	TAILQ_INIT(&server.sessions);
 	TAILQ_INIT(&server.queue);
 	TAILQ_INIT(&server.waiters);
+	queue_init();
 	server.uid = getuid();
 	server.start_ms = server_now_ms();
 
@@ -106,6 +107,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	if ((server.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	event_base_priority_init(server.base, PRI_COUNT);
+	sched_init();
 	server_sig_term = evsignal_new(server.base, SIGTERM, server_signal_cb,
 	    NULL);
 	server_sig_int = evsignal_new(server.base, SIGINT, server_signal_cb,
@@ -213,6 +215,8 @@ server_free(void)
 		listener_free(server.listeners[i]);
 	free(server.listeners);
 	task_free_all();
+	queue_free_all();
+	sched_free();
 	if (server.base != NULL) {
 		/* Run the deferred frees queued by session_lost. */
 		event_base_loop(server.base, EVLOOP_NONBLOCK);

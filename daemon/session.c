@@ -162,6 +162,7 @@ session_lost(struct session *s, const char *why)
 		if (wt->session == s)
 			rpc_wait_free(wt);
 	}
+	rpc_stdin_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;
 	bufferevent_free(s->bev);

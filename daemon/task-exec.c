@@ -6,6 +6,7 @@
  * process has been reaped and both pipes are at EOF, whichever comes last,
  * so the exit status never overtakes the last bytes of output.
  */
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
+
+#include <event2/buffer.h>
 
 #include "log.h"
 #include "runneld.h"
@@ -97,7 +100,8 @@ task_exec_read_cb(evutil_socket_t fd, short events, void *arg)
 	watch_notify(t);
 }
 
-/* Feed the stdin bytes; close the pipe when they are all written. */
+/* Feed stdin: the spec's bytes, or what Stdin requests queued; close the
+ * pipe after the last byte. */
 static void
 task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -106,7 +110,19 @@ task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
 	ssize_t			 n;
 
 	(void)events;
-	n = write(fd, t->stdin_data + te->in_off, t->stdin_len - te->in_off);
+	if (t->stdin_buf != NULL && evbuffer_get_length(t->stdin_buf) == 0) {
+		/* evbuffer_write fails on an empty buffer. */
+		if (t->stdin_eof)
+			task_exec_close(&te->in_fd, &te->in_ev);
+		else
+			event_del(te->in_ev);
+		return;
+	}
+	if (t->stdin_buf != NULL)
+		n = evbuffer_write(t->stdin_buf, fd);
+	else
+		n = write(fd, t->stdin_data + te->in_off,
+		    t->stdin_len - te->in_off);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -114,11 +130,35 @@ task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
 			log_warn("task %llu: write stdin",
 			    (unsigned long long)t->id);
 		task_exec_close(&te->in_fd, &te->in_ev);
+		if (t->stdin_buf != NULL)
+			evbuffer_drain(t->stdin_buf,
+			    evbuffer_get_length(t->stdin_buf));
+		rpc_stdin_drained(t);
+		return;
+	}
+	if (t->stdin_buf != NULL) {
+		if (evbuffer_get_length(t->stdin_buf) == 0) {
+			if (t->stdin_eof)
+				task_exec_close(&te->in_fd, &te->in_ev);
+			else
+				event_del(te->in_ev);
+		}
+		rpc_stdin_drained(t);
 		return;
 	}
 	te->in_off += n;
 	if (te->in_off == t->stdin_len)
 		task_exec_close(&te->in_fd, &te->in_ev);
+}
+
+/* Stdin requests queued more bytes: write them when the pipe takes them. */
+static void
+task_exec_input(struct task *t)
+{
+	struct task_exec	*te = t->kind_data;
+
+	if (te != NULL && te->in_ev != NULL)
+		event_add(te->in_ev, NULL);
 }
 
 /* The pidfd is readable: the child has exited; reap it. */
@@ -154,17 +194,18 @@ static void
 task_exec_check_done(struct task_exec *te)
 {
 	if (te->reaped && te->out_fd == -1 && te->err_fd == -1)
-		task_finished(te->task);
+		task_attempt_ended(te->task);
 }
 
-/* Build the child's environment: the daemon's, overridden by the task's. */
+/* Build the child's environment: the daemon's (unless the spec clears
+ * it), overridden by the task's. */
 static char **
 task_exec_envp(struct task *t)
 {
 	char	**envp;
 	size_t	  n = 0, i, j, klen;
 
-	while (environ[n] != NULL)
+	while (!t->spec->clear_env && environ[n] != NULL)
 		n++;
 	envp = xcalloc(n + t->nenv + 1, sizeof *envp);
 	for (i = 0; i < n; i++)
@@ -183,6 +224,75 @@ task_exec_envp(struct task *t)
 	return envp;
 }
 
+/* Limits that are checked at exec or when the process creates or opens
+ * something: set as the daemon's own soft limit around the spawn, so the
+ * child starts with them.  Memory limits would constrain the spawn itself
+ * and are only applied to the child, right after it starts. */
+static int
+task_exec_rlimit_early(int resource)
+{
+	return resource == RLIMIT_NOFILE || resource == RLIMIT_NPROC ||
+	    resource == RLIMIT_CORE || resource == RLIMIT_CPU ||
+	    resource == RLIMIT_FSIZE;
+}
+
+/* Swap the daemon's soft limits for the task's (saved: to restore). */
+static int
+task_exec_rlimits_set(struct task *t, struct rlimit *saved, char **cause)
+{
+	const Runnel__V1__Rlimit	*r;
+	struct rlimit			 rl;
+	size_t				 i;
+	int				 res;
+
+	for (i = 0; i < t->spec->n_rlimits; i++) {
+		r = t->spec->rlimits[i];
+		res = task_rlimit_resource(r->name);
+		getrlimit(res, &saved[i]);
+		if (!task_exec_rlimit_early(res))
+			continue;
+		rl = saved[i];
+		rl.rlim_cur = r->soft;
+		if (rl.rlim_cur > rl.rlim_max) {
+			*cause = xasprintf("cannot start: rlimit %s %llu is "
+			    "above the daemon's hard limit %llu", r->name,
+			    (unsigned long long)r->soft,
+			    (unsigned long long)rl.rlim_max);
+			return -1;
+		}
+		if (setrlimit(res, &rl) == -1) {
+			*cause = xasprintf("cannot start: rlimit %s: %s",
+			    r->name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Give the daemon its limits back; set the child's soft and hard ones. */
+static void
+task_exec_rlimits_restore(struct task *t, const struct rlimit *saved,
+    pid_t pid)
+{
+	const Runnel__V1__Rlimit	*r;
+	struct rlimit			 rl;
+	size_t				 i;
+	int				 res;
+
+	for (i = 0; i < t->spec->n_rlimits; i++) {
+		r = t->spec->rlimits[i];
+		res = task_rlimit_resource(r->name);
+		setrlimit(res, &saved[i]);
+		if (pid <= 0)
+			continue;
+		rl.rlim_cur = r->soft;
+		rl.rlim_max = r->hard != 0 ? r->hard : r->soft;
+		if (prlimit(pid, res, &rl, NULL) == -1)
+			log_warn("task %llu: rlimit %s",
+			    (unsigned long long)t->id, r->name);
+	}
+}
+
 /* Spawn the task's process. */
 static int
 task_exec_start(struct task *t, char **cause)
@@ -194,20 +304,27 @@ task_exec_start(struct task *t, char **cause)
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int				 in[2] = { -1, -1 }, error;
 	char				**envp = NULL;
+	struct rlimit			 saved[16];
+	int				 has_stdin;
 
 	te = xcalloc(1, sizeof *te);
 	te->task = t;
 	te->out_fd = te->err_fd = te->in_fd = te->pidfd = -1;
 	t->kind_data = te;
 
+	has_stdin = t->stdin_len > 0 || t->stdin_buf != NULL;
+	if (t->spec->n_rlimits > sizeof saved / sizeof *saved) {
+		*cause = xstrdup("cannot start: too many rlimits");
+		goto fail;
+	}
 	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
-	    (t->stdin_len > 0 && pipe2(in, O_CLOEXEC) == -1)) {
+	    (has_stdin && pipe2(in, O_CLOEXEC) == -1)) {
 		*cause = xasprintf("cannot start: pipe: %s", strerror(errno));
 		goto fail;
 	}
 
 	posix_spawn_file_actions_init(&fa);
-	if (t->stdin_len > 0)
+	if (has_stdin)
 		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	else
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
@@ -231,10 +348,17 @@ task_exec_start(struct task *t, char **cause)
 	posix_spawnattr_setsigmask(&attr, &none);
 
 	envp = task_exec_envp(t);
-	error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv, envp);
+	if (task_exec_rlimits_set(t, saved, cause) != 0)
+		error = -1;
+	else
+		error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv,
+		    envp);
+	task_exec_rlimits_restore(t, saved, error == 0 ? t->pid : -1);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(envp);
+	if (error == -1)
+		goto fail;
 	if (error != 0) {
 		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
 		    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
@@ -332,5 +456,6 @@ const struct task_kind task_exec_kind = {
 	.name = "exec",
 	.start = task_exec_start,
 	.signal = task_exec_signal,
+	.input = task_exec_input,
 	.free = task_exec_free,
 };

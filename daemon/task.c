@@ -1,19 +1,22 @@
 /*
- * task.c - the task table, the one state setter, the scheduler that starts
- * queued tasks within max_running, and cancellation with a grace period.
+ * task.c - the task table, the one state setter, attempts and retries,
+ * cancellation and timeouts with a grace period, and the end of a task.
+ * What starts when is sched.c's business.
  */
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "log.h"
 #include "runneld.h"
-
-#define TASK_MAX_ARGV_BYTES	(1024 * 1024)
-#define TASK_MAX_NAME		256
 
 static const char *task_state_names[] = {
 	[TASK_QUEUED] = "queued",
@@ -52,22 +55,62 @@ task_find(uint64_t id)
 	return server.tasks[id - 1];
 }
 
-/* Check one bytes field: no NUL, within the remaining budget. */
-static char *
-task_take_bytes(const ProtobufCBinaryData *b, const char *what, size_t *budget,
-    char **cause)
+/* Find the task an identity submitted with an idempotency key. */
+struct task *
+task_find_key(const char *owner, const char *key)
 {
-	if (memchr(b->data, '\0', b->len) != NULL) {
-		*cause = xasprintf("%s contains a NUL byte", what);
-		return NULL;
+	size_t		 i;
+	struct task	*t;
+
+	for (i = server.ntasks; i > 0; i--) {
+		t = server.tasks[i - 1];
+		if (t != NULL && t->spec->key[0] != '\0' &&
+		    strcmp(t->spec->key, key) == 0 &&
+		    strcmp(t->owner, owner) == 0)
+			return t;
 	}
-	if (b->len > *budget) {
-		*cause = xasprintf("argv, env and cwd exceed %u bytes",
-		    TASK_MAX_ARGV_BYTES);
-		return NULL;
-	}
-	*budget -= b->len;
-	return xstrndup((const char *)b->data, b->len);
+	return NULL;
+}
+
+/* Open the task's output log and add it to the table. */
+static int
+task_add(struct task *t, char **cause)
+{
+	char	*path;
+
+	t->id = server.ntasks + 1;
+	path = xasprintf("%s/%llu.log", server.spool_dir,
+	    (unsigned long long)t->id);
+	t->output = output_create(path, OUTPUT_TAIL, cause);
+	free(path);
+	if (t->output == NULL)
+		return -1;
+	server.tasks = xreallocarray(server.tasks, server.ntasks + 1,
+	    sizeof *server.tasks);
+	server.tasks[server.ntasks++] = t;
+	return 0;
+}
+
+/* Keep a private copy of a spec, stripped of what must not be kept. */
+static Runnel__V1__TaskSpec *
+task_copy_spec(const Runnel__V1__TaskSpec *spec)
+{
+	Runnel__V1__TaskSpec	*copy;
+	uint8_t			*buf;
+	size_t			 len;
+
+	len = runnel__v1__task_spec__get_packed_size(spec);
+	buf = xmalloc(len);
+	runnel__v1__task_spec__pack(spec, buf);
+	copy = runnel__v1__task_spec__unpack(NULL, len, buf);
+	free(buf);
+	if (copy == NULL)
+		fatalx("task spec copy failed");
+	/* The bytes are in the task itself; the copy need not keep them. */
+	free(copy->stdin_data.data);
+	copy->stdin_data.data = NULL;
+	copy->stdin_data.len = 0;
+	return copy;
 }
 
 /* Validate a spec from the wire and make a QUEUED task of it. */
@@ -75,108 +118,43 @@ struct task *
 task_create(const Runnel__V1__TaskSpec *spec, const char *owner, char **cause)
 {
 	struct task	*t;
-	size_t		 i, budget = TASK_MAX_ARGV_BYTES;
-	const char	*p;
+	struct queue	*q;
 
-	if (spec == NULL || spec->n_argv == 0) {
-		*cause = xstrdup("argv is empty");
+	if (spec == NULL) {
+		*cause = xstrdup("no task spec");
 		return NULL;
 	}
-	if (spec->argv[0].len == 0) {
-		*cause = xstrdup("argv[0] is empty");
+	if (task_spec_check(spec, owner, &q, cause) != 0)
 		return NULL;
-	}
-	if (strlen(spec->name) > TASK_MAX_NAME) {
-		*cause = xasprintf("name longer than %d bytes", TASK_MAX_NAME);
-		return NULL;
-	}
-	for (p = spec->name; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			*cause = xstrdup("name contains a control character");
-			return NULL;
-		}
-	}
-
 	t = xcalloc(1, sizeof *t);
 	TAILQ_INIT(&t->cursors);
 	t->kind = &task_exec_kind;
-	t->argv = xcalloc(spec->n_argv + 1, sizeof *t->argv);
-	for (i = 0; i < spec->n_argv; i++) {
-		t->argv[i] = task_take_bytes(&spec->argv[i], "argument", &budget,
-		    cause);
-		if (t->argv[i] == NULL)
-			goto fail;
-		t->argc++;
-	}
-	t->env = xcalloc(spec->n_env + 1, sizeof *t->env);
-	for (i = 0; i < spec->n_env; i++) {
-		t->env[i] = task_take_bytes(&spec->env[i], "environment entry",
-		    &budget, cause);
-		if (t->env[i] == NULL)
-			goto fail;
-		t->nenv++;
-		if ((p = strchr(t->env[i], '=')) == NULL || p == t->env[i]) {
-			*cause = xasprintf("environment entry '%s' is not "
-			    "NAME=VALUE", t->env[i]);
-			goto fail;
-		}
-	}
-	if (spec->cwd.len > 0) {
-		t->cwd = task_take_bytes(&spec->cwd, "cwd", &budget, cause);
-		if (t->cwd == NULL)
-			goto fail;
-		if (t->cwd[0] != '/') {
-			*cause = xasprintf("cwd '%s' is not an absolute path",
-			    t->cwd);
-			goto fail;
-		}
-	}
-	if (spec->stdin_data.len > 0) {
-		t->stdin_data = xmalloc(spec->stdin_data.len);
-		memcpy(t->stdin_data, spec->stdin_data.data,
-		    spec->stdin_data.len);
-		t->stdin_len = spec->stdin_data.len;
-	}
-	if (spec->name[0] != '\0')
-		t->name = xstrdup(spec->name);
+	if (task_spec_take(t, spec, cause) != 0)
+		goto fail;
+	t->spec = task_copy_spec(spec);
 	t->owner = xstrdup(owner);
+	t->queue = q;
 	t->grace_ms = server.conf->grace_ms;
+	t->timeout_ms = spec->timeout_ms != 0 ? spec->timeout_ms :
+	    q->timeout_ms;
 	t->created_ms = server_now_ms();
-
-	t->id = server.ntasks + 1;
-	{
-		char	*path;
-
-		path = xasprintf("%s/%llu.log", server.spool_dir,
-		    (unsigned long long)t->id);
-		t->output = output_create(path, OUTPUT_TAIL, cause);
-		free(path);
-		if (t->output == NULL)
-			goto fail;
-	}
-	server.tasks = xreallocarray(server.tasks, server.ntasks + 1,
-	    sizeof *server.tasks);
-	server.tasks[server.ntasks++] = t;
+	t->not_before_ms = spec->start_at_ms;
+	if (spec->stdin_stream)
+		t->stdin_buf = evbuffer_new();
+	if (task_add(t, cause) != 0)
+		goto fail;
 
 	t->state = TASK_QUEUED;
-	TAILQ_INSERT_TAIL(&server.queue, t, queue_entry);
 	server.nqueued++;
+	q->nqueued++;
+	sched_enqueue(t);
 	log_info("task %llu: submitted by %s: %s", (unsigned long long)t->id,
 	    t->owner, t->argv[0]);
+	sched_request();
 	return t;
 
 fail:
-	for (i = 0; i < t->argc; i++)
-		free(t->argv[i]);
-	free(t->argv);
-	for (i = 0; i < t->nenv; i++)
-		free(t->env[i]);
-	free(t->env);
-	free(t->cwd);
-	free(t->stdin_data);
-	free(t->name);
-	free(t->owner);
-	free(t);
+	task_free(t);
 	return NULL;
 }
 
@@ -191,13 +169,14 @@ task_transition_ok(enum task_state from, enum task_state to)
 	case TASK_RUNNING:
 		return to == TASK_SUCCEEDED || to == TASK_FAILED ||
 		    to == TASK_CANCELLED || to == TASK_TIMED_OUT ||
-		    to == TASK_LOST;
+		    to == TASK_LOST || to == TASK_QUEUED;
 	default:
 		return 0;
 	}
 }
 
-/* The one place a task's state changes; keeps the counters right. */
+/* The one place a task's state changes; keeps the counters and the run
+ * queue right. */
 void
 task_set_state(struct task *t, enum task_state state)
 {
@@ -211,43 +190,28 @@ task_set_state(struct task *t, enum task_state state)
 	if (t->state == TASK_QUEUED) {
 		TAILQ_REMOVE(&server.queue, t, queue_entry);
 		server.nqueued--;
-	} else if (t->state == TASK_RUNNING)
+		t->queue->nqueued--;
+	} else if (t->state == TASK_RUNNING) {
 		server.nrunning--;
+		t->queue->nrunning--;
+	}
 
 	t->state = state;
-	if (state == TASK_RUNNING) {
+	switch (state) {
+	case TASK_QUEUED:
+		server.nqueued++;
+		t->queue->nqueued++;
+		sched_enqueue(t);
+		break;
+	case TASK_RUNNING:
 		server.nrunning++;
+		t->queue->nrunning++;
 		t->started_ms = server_now_ms();
-	} else {
+		break;
+	default:
 		server.nfinished++;
 		t->ended_ms = server_now_ms();
-	}
-}
-
-/* Start queued tasks while the running limit allows. */
-void
-task_schedule(void)
-{
-	struct task	*t;
-	char		*cause = NULL;
-	unsigned	 max = server.conf->max_running;
-
-	if (server.shutting_down)
-		return;
-	while ((t = TAILQ_FIRST(&server.queue)) != NULL) {
-		if (max != 0 && server.nrunning >= max)
-			break;
-		task_set_state(t, TASK_RUNNING);
-		if (t->kind->start(t, &cause) != 0) {
-			log_warnx("task %llu: %s", (unsigned long long)t->id,
-			    cause);
-			output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM,
-			    cause, strlen(cause), server_now_us());
-			t->reason = cause;
-			cause = NULL;
-			t->exit_code = 127;
-			task_finished(t);
-		}
+		break;
 	}
 }
 
@@ -259,36 +223,23 @@ task_kill_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (task_is_final(t))
+	if (t->state != TASK_RUNNING)
 		return;
 	log_info("task %llu: grace period over, sending SIGKILL",
 	    (unsigned long long)t->id);
 	t->kind->signal(t, SIGKILL);
 }
 
-/* Cancel a task: a queued one never starts; a running one gets sig, then
- * SIGKILL after the grace period. */
-void
-task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
+/* Signal a running task's group, then SIGKILL after the grace period. */
+static void
+task_stop(struct task *t, int sig, uint64_t grace_ms)
 {
 	struct timeval	tv;
 
-	if (task_is_final(t))
-		return;
-	if (t->cancelled_by == NULL)
-		t->cancelled_by = xstrdup(by);
-	if (t->state == TASK_QUEUED) {
-		log_info("task %llu: cancelled by %s before it started",
-		    (unsigned long long)t->id, by);
-		t->cancel_signal = sig;
-		task_set_state(t, TASK_CANCELLED);
-		task_finished(t);
-		return;
-	}
-	log_info("task %llu: cancelled by %s, sending %s",
-	    (unsigned long long)t->id, by, signal_name(sig));
-	t->cancel_signal = sig;
 	t->kind->signal(t, sig);
+	/* A stopped (paused) group acts on the signal only once continued. */
+	if (sig != SIGKILL && sig != SIGCONT)
+		t->kind->signal(t, SIGCONT);
 	if (sig == SIGKILL)
 		return;
 	if (t->kill_timer == NULL)
@@ -296,6 +247,85 @@ task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
 	tv.tv_sec = grace_ms / 1000;
 	tv.tv_usec = (grace_ms % 1000) * 1000;
 	evtimer_add(t->kill_timer, &tv);
+}
+
+/* Cancel a task: a queued one never starts; a running one gets sig, then
+ * SIGKILL after the grace period; no retry follows. */
+void
+task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
+{
+	if (task_is_final(t))
+		return;
+	if (t->cancelled_by == NULL)
+		t->cancelled_by = xstrdup(by);
+	t->cancel_signal = sig;
+	if (t->state == TASK_QUEUED) {
+		log_info("task %llu: cancelled by %s before it started",
+		    (unsigned long long)t->id, by);
+		task_end(t, TASK_CANCELLED, NULL);
+		return;
+	}
+	log_info("task %llu: cancelled by %s, sending %s",
+	    (unsigned long long)t->id, by, signal_name(sig));
+	task_stop(t, sig, grace_ms);
+}
+
+/* The attempt ran out of time: stop it like a cancel, end TIMED_OUT. */
+static void
+task_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task	*t = arg;
+
+	(void)fd;
+	(void)events;
+	if (t->state != TASK_RUNNING || t->cancel_signal != 0)
+		return;
+	log_info("task %llu: timed out after %llu ms, sending SIGTERM",
+	    (unsigned long long)t->id, (unsigned long long)t->timeout_ms);
+	t->timed_out = 1;
+	task_stop(t, SIGTERM, t->grace_ms);
+}
+
+/* Start the task's next attempt (the scheduler decided it may). */
+void
+task_start(struct task *t)
+{
+	struct attempt	*a;
+	struct timeval	 tv;
+	char		*cause = NULL;
+
+	task_set_state(t, TASK_RUNNING);
+	t->attempts = xreallocarray(t->attempts, t->nattempts + 1,
+	    sizeof *t->attempts);
+	a = &t->attempts[t->nattempts++];
+	memset(a, 0, sizeof *a);
+	a->state = TASK_RUNNING;
+	a->started_ms = t->started_ms;
+	a->output_start = output_size(t->output);
+	t->timed_out = 0;
+	t->exit_code = t->signal = t->core_dumped = 0;
+	free(t->reason);
+	t->reason = NULL;
+
+	if (t->kind->start(t, &cause) != 0) {
+		log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
+		output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM,
+		    cause, strlen(cause), server_now_us());
+		t->reason = cause;
+		t->exit_code = 127;
+		/* Not retried: the same spec would fail the same way. */
+		t->cancel_signal = 0;
+		task_attempt_ended(t);
+		return;
+	}
+	if (t->timeout_ms != 0) {
+		if (t->timeout_timer == NULL)
+			t->timeout_timer = evtimer_new(server.base,
+			    task_timeout_cb, t);
+		tv.tv_sec = t->timeout_ms / 1000;
+		tv.tv_usec = (t->timeout_ms % 1000) * 1000;
+		evtimer_add(t->timeout_timer, &tv);
+	}
 }
 
 /* Record how the task's process ended (not yet finished: pipes may be open). */
@@ -312,93 +342,113 @@ task_exited(struct task *t, int wstatus)
 	}
 }
 
-/* The task has ended for good: set its final state, tell watchers and
- * waiters, and start what it made room for. */
-void
-task_finished(struct task *t)
+/* Add a line from the daemon to the task's output, for its watchers. */
+static void
+task_notice(struct task *t, const char *fmt, ...)
 {
-	struct waiter	*w, *w1;
+	va_list	 ap;
+	char	*text;
 
-	if (t->state == TASK_RUNNING) {
-		if (t->cancel_signal != 0)
-			task_set_state(t, TASK_CANCELLED);
-		else if (t->signal == 0 && t->exit_code == 0 &&
-		    t->reason == NULL)
-			task_set_state(t, TASK_SUCCEEDED);
-		else
-			task_set_state(t, TASK_FAILED);
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, text,
+	    strlen(text), server_now_us());
+	free(text);
+	watch_notify(t);
+}
+
+/* The attempt's process is reaped and its pipes are at EOF: end the task,
+ * or queue it again if it has retries left. */
+void
+task_attempt_ended(struct task *t)
+{
+	struct attempt	*a = &t->attempts[t->nattempts - 1];
+	enum task_state	 state;
+	uint64_t	 delay;
+	double		 factor;
+
+	if (t->timeout_timer != NULL)
+		evtimer_del(t->timeout_timer);
+	if (t->kill_timer != NULL)
+		evtimer_del(t->kill_timer);
+	if (t->kind_data != NULL)
+		t->kind->free(t);
+
+	if (t->cancel_signal != 0)
+		state = TASK_CANCELLED;
+	else if (t->timed_out)
+		state = TASK_TIMED_OUT;
+	else if (t->signal == 0 && t->exit_code == 0 && t->reason == NULL)
+		state = TASK_SUCCEEDED;
+	else
+		state = TASK_FAILED;
+	a->state = state;
+	a->exit_code = t->exit_code;
+	a->signal = t->signal;
+	a->ended_ms = server_now_ms();
+	a->output_end = output_size(t->output);
+
+	if ((state == TASK_FAILED || state == TASK_TIMED_OUT) &&
+	    t->reason == NULL && t->nattempts <= t->spec->retries &&
+	    !server.shutting_down) {
+		factor = t->spec->retry_backoff > 0 ? t->spec->retry_backoff : 1;
+		delay = t->spec->retry_delay_ms * pow(factor, t->nattempts - 1);
+		t->not_before_ms = server_now_ms() + delay;
+		log_info("task %llu: attempt %zu %s, retrying in %llu ms",
+		    (unsigned long long)t->id, t->nattempts,
+		    task_state_name(state), (unsigned long long)delay);
+		task_notice(t, "runnel: attempt %zu %s (%s %d); retrying in "
+		    "%llu ms\n", t->nattempts, task_state_name(state),
+		    t->signal != 0 ? "signal" : "exit", t->signal != 0 ?
+		    t->signal : t->exit_code, (unsigned long long)delay);
+		task_set_state(t, TASK_QUEUED);
+		sched_request();
+		return;
 	}
+	task_end(t, state, NULL);
+}
+
+/* The task has ended for good: set its final state, tell watchers and
+ * waiters, and let the scheduler use the room. */
+void
+task_end(struct task *t, enum task_state state, const char *reason)
+{
+	if (reason != NULL && t->reason == NULL)
+		t->reason = xstrdup(reason);
+	task_set_state(t, state);
 	if (t->kill_timer != NULL) {
 		event_free(t->kill_timer);
 		t->kill_timer = NULL;
 	}
+	if (t->timeout_timer != NULL) {
+		event_free(t->timeout_timer);
+		t->timeout_timer = NULL;
+	}
+	if (t->stdin_buf != NULL) {
+		evbuffer_free(t->stdin_buf);
+		t->stdin_buf = NULL;
+	}
+	rpc_stdin_drained(t);
 	if (t->signal != 0)
-		log_info("task %llu: %s by %s%s after %lld ms",
-		    (unsigned long long)t->id, task_state_name(t->state),
-		    signal_name(t->signal), t->core_dumped ? " (core dumped)" :
-		    "", (long long)(t->ended_ms - t->started_ms));
+		log_info("task %llu: %s by %s%s", (unsigned long long)t->id,
+		    task_state_name(t->state), signal_name(t->signal),
+		    t->core_dumped ? " (core dumped)" : "");
+	else if (t->reason != NULL)
+		log_info("task %llu: %s: %s", (unsigned long long)t->id,
+		    task_state_name(t->state), t->reason);
 	else
 		log_info("task %llu: %s, exit %d", (unsigned long long)t->id,
 		    task_state_name(t->state), t->exit_code);
-	if (t->kind_data != NULL) {
-		t->kind->free(t);
-		t->kind_data = NULL;
-	}
-
 	watch_notify(t);
-	TAILQ_FOREACH_SAFE(w, &server.waiters, entry, w1)
-		rpc_wait_check(w);
-	task_schedule();
+	rpc_wait_task_ended(t);
+	sched_request();
 	server_maybe_exit();
 }
 
-static char	task_empty[] = "";
-
-/* Point a wire TaskInfo at a task's fields (no copies but the argv array). */
-void
-task_info_fill(const struct task *t, Runnel__V1__TaskInfo *info)
-{
-	size_t	i;
-
-	runnel__v1__task_info__init(info);
-	info->id = t->id;
-	info->name = t->name != NULL ? t->name : task_empty;
-	info->state = (Runnel__V1__TaskState)t->state;
-	info->n_argv = t->argc;
-	info->argv = xcalloc(t->argc, sizeof *info->argv);
-	for (i = 0; i < t->argc; i++) {
-		info->argv[i].data = (uint8_t *)t->argv[i];
-		info->argv[i].len = strlen(t->argv[i]);
-	}
-	info->owner = t->owner;
-	info->exit_code = t->exit_code;
-	info->signal = t->signal;
-	info->core_dumped = t->core_dumped;
-	info->created_ms = t->created_ms;
-	info->started_ms = t->started_ms;
-	info->ended_ms = t->ended_ms;
-	info->pid = t->state == TASK_RUNNING ? t->pid : 0;
-	info->output_bytes = output_size(t->output);
-	info->cancelled_by = t->cancelled_by != NULL ? t->cancelled_by :
-	    task_empty;
-	info->reason = t->reason != NULL ? t->reason : task_empty;
-	if (t->cwd != NULL) {
-		info->cwd.data = (uint8_t *)t->cwd;
-		info->cwd.len = strlen(t->cwd);
-	}
-}
-
-/* Free what task_info_fill allocated. */
-void
-task_info_clear(Runnel__V1__TaskInfo *info)
-{
-	free(info->argv);
-	info->argv = NULL;
-	info->n_argv = 0;
-}
-
 /* Free one task and everything it owns. */
-static void
+void
 task_free(struct task *t)
 {
 	size_t	i;
@@ -407,6 +457,12 @@ task_free(struct task *t)
 		t->kind->free(t);
 	if (t->kill_timer != NULL)
 		event_free(t->kill_timer);
+	if (t->timeout_timer != NULL)
+		event_free(t->timeout_timer);
+	if (t->stdin_buf != NULL)
+		evbuffer_free(t->stdin_buf);
+	if (t->spec != NULL)
+		runnel__v1__task_spec__free_unpacked(t->spec, NULL);
 	output_free(t->output);
 	for (i = 0; i < t->argc; i++)
 		free(t->argv[i]);
@@ -420,6 +476,7 @@ task_free(struct task *t)
 	free(t->owner);
 	free(t->cancelled_by);
 	free(t->reason);
+	free(t->attempts);
 	free(t);
 }
 

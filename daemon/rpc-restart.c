@@ -1,0 +1,57 @@
+/*
+ * rpc-restart.c - Restart: submit a copy of a finished task's spec.
+ */
+#include <stdlib.h>
+
+#include "runneld.h"
+
+static char	rpc_restart_nokey[] = "";
+
+/* Make a new task from an old one's spec. */
+static void
+rpc_restart(struct session *s, uint64_t req_id,
+    const Runnel__V1__ClientMessage *msg)
+{
+	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
+	Runnel__V1__TaskSpec		 spec;
+	struct task			*old, *t;
+	char				*cause = NULL;
+
+	if ((old = rpc_find_task(s, req_id, msg->restart->task_id, 1)) == NULL)
+		return;
+	if (!task_is_final(old)) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_FAILED_PRECONDITION,
+		    "task %llu is still %s", (unsigned long long)old->id,
+		    task_state_name(old->state));
+		return;
+	}
+	/* The same spec but for what made the old one unique in time. */
+	spec = *old->spec;
+	spec.key = rpc_restart_nokey;
+	spec.start_at_ms = 0;
+	spec.stdin_stream = 0;
+	spec.stdin_data.data = old->stdin_data;
+	spec.stdin_data.len = old->stdin_len;
+	if (old->queue != NULL)
+		spec.queue = old->queue->name;
+	t = task_create(&spec, s->identity, &cause);
+	if (t == NULL) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s", cause);
+		free(cause);
+		return;
+	}
+	sr.task_id = t->id;
+	reply.id = req_id;
+	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
+	reply.submit = &sr;
+	session_send(s, &reply);
+}
+
+const struct rpc_entry rpc_restart_entry = {
+	.name = "restart",
+	.min_role = ROLE_USER,
+	.handler = rpc_restart,
+};
