@@ -7,6 +7,7 @@
  * bytes.  A sparse index maps offsets to positions so that a watcher can
  * start anywhere without reading the spool from the beginning.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -48,6 +49,9 @@ struct output {
 	int			 failed;	/* the spool could not be written */
 };
 
+static void	output_ring_add_at(struct output *, uint64_t, const uint8_t *,
+		    size_t);
+
 /* Create an empty log spooled to path. */
 struct output *
 output_create(const char *path, size_t tail, char **cause)
@@ -66,6 +70,70 @@ output_create(const char *path, size_t tail, char **cause)
 	o->cap = tail < sizeof(struct output_record) * 4 ?
 	    sizeof(struct output_record) * 4 : tail;
 	o->ring = xmalloc(o->cap);
+	return o;
+}
+
+/* Reopen the spool of a task from an earlier run: rebuild the offsets,
+ * the index and the tail from its records, cutting a torn last record. */
+struct output *
+output_open(const char *path, size_t tail, char **cause)
+{
+	struct output		*o;
+	struct output_record	 r;
+	struct stat		 st;
+	uint64_t		 pos = 0, start;
+	int			 fd;
+	ssize_t			 n;
+
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return output_create(path, tail, cause);
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	o = xcalloc(1, sizeof *o);
+	o->fd = fd;
+	o->path = xstrdup(path);
+	o->cap = tail < sizeof r * 4 ? sizeof r * 4 : tail;
+	o->ring = xmalloc(o->cap);
+	while (pos + sizeof r <= (uint64_t)st.st_size) {
+		if (pread(fd, &r, sizeof r, pos) != sizeof r ||
+		    r.offset != o->size ||
+		    pos + sizeof r + r.len > (uint64_t)st.st_size)
+			break;
+		if (o->nindex == 0 ||
+		    pos - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY) {
+			o->index = xreallocarray(o->index, o->nindex + 1,
+			    sizeof *o->index);
+			o->index[o->nindex].offset = o->size;
+			o->index[o->nindex].pos = pos;
+			o->nindex++;
+		}
+		o->size += r.len;
+		pos += sizeof r + r.len;
+	}
+	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
+		log_warn("%s: cannot cut torn record", path);
+	o->fsize = pos;
+	start = pos > o->cap ? pos - o->cap : 0;
+	o->ringlen = pos - start;
+	while (start < pos) {
+		uint8_t	buf[8192];
+		size_t	want = pos - start < sizeof buf ? pos - start : sizeof buf;
+
+		n = pread(fd, buf, want, start);
+		if (n <= 0)
+			break;
+		output_ring_add_at(o, start, buf, n);
+		start += n;
+	}
+	o->ringlen = o->fsize > o->cap ? o->cap : o->fsize;
 	return o;
 }
 
@@ -98,6 +166,18 @@ output_ring_add(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
 	memcpy(o->ring + at, p, first);
 	memcpy(o->ring, p + first, n - first);
 	o->ringlen = o->ringlen + n > o->cap ? o->cap : o->ringlen + n;
+}
+
+/* Copy spool bytes into the ring at their place, for a reopened spool. */
+static void
+output_ring_add_at(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
+{
+	size_t	at, first;
+
+	at = pos % o->cap;
+	first = o->cap - at < n ? o->cap - at : n;
+	memcpy(o->ring + at, p, first);
+	memcpy(o->ring, p + first, n - first);
 }
 
 /* Write the whole iovec to the spool, retrying short writes. */

@@ -70,7 +70,8 @@ rpc_queue(struct session *s, uint64_t req_id,
 			    "queue '%s' already exists", qr->name);
 			return;
 		}
-		queue_add(qr->name, qr->max_running, qr->timeout_ms);
+		journal_queue(queue_add(qr->name, qr->max_running,
+		    qr->timeout_ms));
 		log_info("queue %s: added by %s", qr->name, s->identity);
 		rpc_queue_reply(s, req_id);
 		return;
@@ -107,6 +108,7 @@ rpc_queue(struct session *s, uint64_t req_id,
 		    "unknown queue operation %d", (int)qr->op);
 		return;
 	}
+	journal_queue(q);
 	rpc_queue_reply(s, req_id);
 }
 

@@ -12,11 +12,10 @@ static void
 rpc_restart(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
-	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
 	Runnel__V1__TaskSpec		 spec;
 	struct task			*old, *t;
 	char				*cause = NULL;
+	Runnel__V1__ErrorCode		 code;
 
 	if ((old = rpc_find_task(s, req_id, msg->restart->task_id, 1)) == NULL)
 		return;
@@ -36,18 +35,13 @@ rpc_restart(struct session *s, uint64_t req_id,
 	spec.stdin_data.len = old->stdin_len;
 	if (old->queue != NULL)
 		spec.queue = old->queue->name;
-	t = task_create(&spec, s->identity, &cause);
+	t = task_create(&spec, s->identity, &code, &cause);
 	if (t == NULL) {
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s", cause);
+		session_send_error(s, req_id, code, "%s", cause);
 		free(cause);
 		return;
 	}
-	sr.task_id = t->id;
-	reply.id = req_id;
-	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
-	reply.submit = &sr;
-	session_send(s, &reply);
+	journal_ack(s, req_id, t->id, 0);
 }
 
 const struct rpc_entry rpc_restart_entry = {

@@ -31,10 +31,9 @@ rpc_submit(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	const Runnel__V1__TaskSpec	*spec = msg->submit->spec;
-	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
 	struct task			*t = NULL;
 	char				*cause = NULL;
+	Runnel__V1__ErrorCode		 code;
 
 	if (server.shutting_down) {
 		session_send_error(s, req_id,
@@ -55,19 +54,13 @@ rpc_submit(struct session *s, uint64_t req_id,
 	if (t != NULL)
 		log_info("task %llu: key '%s' submitted again by %s",
 		    (unsigned long long)t->id, spec->key, s->identity);
-	else if ((t = task_create(spec, s->identity, &cause)) == NULL) {
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s", cause);
+	else if ((t = task_create(spec, s->identity, &code, &cause)) == NULL) {
+		session_send_error(s, req_id, code, "%s", cause);
 		free(cause);
 		return;
 	}
-	sr.task_id = t->id;
-	reply.id = req_id;
-	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
-	reply.submit = &sr;
-	session_send(s, &reply);
-	if (msg->submit->watch)
-		watch_create(s, req_id, &t, 1, 0, 0);
+	/* The answer (and the watch) once the task's record is durable. */
+	journal_ack(s, req_id, t->id, msg->submit->watch);
 }
 
 const struct rpc_entry rpc_submit_entry = {

@@ -34,6 +34,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "unsafe-no-fsync", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -55,6 +56,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			check = 1;
+			break;
+		case 'U':
+			server_nosync = 1;
 			break;
 		case 'V':
 			printf("runneld %s\n", RUNNELD_VERSION);

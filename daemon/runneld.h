@@ -17,6 +17,8 @@
 #include "common.h"
 #include "config.h"
 
+#include <journal.pb-c.h>
+
 #define RUNNELD_VERSION		PACKAGE_VERSION
 
 /* glibc's sys/queue.h lacks the _SAFE iterators. */
@@ -143,6 +145,7 @@ struct task {
 	int64_t			 not_before_ms;	/* start at / retry time */
 	uint64_t		 timeout_ms;
 	pid_t			 pid;
+	uint64_t		 pid_start;	/* its start time, /proc stat 22 */
 	int			 exit_code;
 	int			 signal;
 	int			 core_dumped;
@@ -239,6 +242,7 @@ struct server {
 };
 
 extern struct server server;
+extern int server_nosync;
 
 /* xmalloc.c */
 void	*xmalloc(size_t);
@@ -316,7 +320,8 @@ void	 rpc_stdin_lost(struct session *);
 
 /* task.c */
 struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
-	    char **cause);
+	    Runnel__V1__ErrorCode *, char **cause);
+Runnel__V1__TaskSpec *task_copy_spec(const Runnel__V1__TaskSpec *);
 struct task *task_find(uint64_t id);
 struct task *task_find_key(const char *owner, const char *key);
 void	 task_set_state(struct task *, enum task_state);
@@ -330,6 +335,22 @@ int	 task_is_final(const struct task *);
 const char *task_state_name(enum task_state);
 void	 task_free(struct task *);
 void	 task_free_all(void);
+
+/* task-restore.c */
+int	 task_restore(const Runnel__Journal__V1__TaskRecord *, char **cause);
+void	 task_restore_done(void);
+uint64_t task_pid_start(pid_t);
+
+/* journal.c */
+int	 journal_open(const char *dir, int nosync, char **cause);
+void	 journal_close(void);
+int	 journal_task(const struct task *, int with_spec);
+void	 journal_queue(const struct queue *);
+void	 journal_ack(struct session *, uint64_t req_id, uint64_t task_id,
+	    int watch);
+void	 journal_session_lost(struct session *);
+void	 journal_maybe_compact(void);
+int	 journal_compact(char **cause);
 
 /* task-spec.c */
 int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
@@ -362,6 +383,7 @@ extern const struct task_kind task_exec_kind;
 
 /* output.c */
 struct output *output_create(const char *path, size_t tail, char **cause);
+struct output *output_open(const char *path, size_t tail, char **cause);
 void	 output_free(struct output *);
 int	 output_append(struct output *, int stream, const void *, size_t,
 	    int64_t time_us);

@@ -17,6 +17,8 @@
 #include "runneld.h"
 
 struct server	 server;
+/* Bench only: skip fdatasync in the journal (runneld --unsafe-no-fsync). */
+int		 server_nosync;
 
 static struct event	*server_sig_term;
 static struct event	*server_sig_int;
@@ -108,6 +110,8 @@ server_init(struct config *conf, int check_only, char **cause)
 		fatalx("event_base_new failed");
 	event_base_priority_init(server.base, PRI_COUNT);
 	sched_init();
+	if (journal_open(conf->state_dir, server_nosync, cause) != 0)
+		return -1;
 	server_sig_term = evsignal_new(server.base, SIGTERM, server_signal_cb,
 	    NULL);
 	server_sig_int = evsignal_new(server.base, SIGINT, server_signal_cb,
@@ -214,6 +218,7 @@ server_free(void)
 	for (i = 0; i < server.nlisteners; i++)
 		listener_free(server.listeners[i]);
 	free(server.listeners);
+	journal_close();
 	task_free_all();
 	queue_free_all();
 	sched_free();

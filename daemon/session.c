@@ -163,6 +163,7 @@ session_lost(struct session *s, const char *why)
 			rpc_wait_free(wt);
 	}
 	rpc_stdin_lost(s);
+	journal_session_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;
 	bufferevent_free(s->bev);

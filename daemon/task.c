@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -72,7 +73,8 @@ task_find_key(const char *owner, const char *key)
 	return NULL;
 }
 
-/* Open the task's output log and add it to the table. */
+/* Open the task's output log, record the task in the journal, and add it
+ * to the table; if it cannot be made to exist, nothing of it stays. */
 static int
 task_add(struct task *t, char **cause)
 {
@@ -82,6 +84,13 @@ task_add(struct task *t, char **cause)
 	path = xasprintf("%s/%llu.log", server.spool_dir,
 	    (unsigned long long)t->id);
 	t->output = output_create(path, OUTPUT_TAIL, cause);
+	if (t->output != NULL && journal_task(t, 1) != 0) {
+		*cause = xasprintf("cannot record the task: %s",
+		    strerror(errno));
+		output_free(t->output);
+		t->output = NULL;
+		unlink(path);
+	}
 	free(path);
 	if (t->output == NULL)
 		return -1;
@@ -91,8 +100,9 @@ task_add(struct task *t, char **cause)
 	return 0;
 }
 
-/* Keep a private copy of a spec, stripped of what must not be kept. */
-static Runnel__V1__TaskSpec *
+/* Keep a private copy of a spec, without the stdin bytes (the task holds
+ * those). */
+Runnel__V1__TaskSpec *
 task_copy_spec(const Runnel__V1__TaskSpec *spec)
 {
 	Runnel__V1__TaskSpec	*copy;
@@ -115,11 +125,13 @@ task_copy_spec(const Runnel__V1__TaskSpec *spec)
 
 /* Validate a spec from the wire and make a QUEUED task of it. */
 struct task *
-task_create(const Runnel__V1__TaskSpec *spec, const char *owner, char **cause)
+task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
+    Runnel__V1__ErrorCode *code, char **cause)
 {
 	struct task	*t;
 	struct queue	*q;
 
+	*code = RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT;
 	if (spec == NULL) {
 		*cause = xstrdup("no task spec");
 		return NULL;
@@ -141,10 +153,12 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner, char **cause)
 	t->not_before_ms = spec->start_at_ms;
 	if (spec->stdin_stream)
 		t->stdin_buf = evbuffer_new();
-	if (task_add(t, cause) != 0)
-		goto fail;
-
 	t->state = TASK_QUEUED;
+	if (task_add(t, cause) != 0) {
+		*code = RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED;
+		goto fail;
+	}
+
 	server.nqueued++;
 	q->nqueued++;
 	sched_enqueue(t);
@@ -318,7 +332,11 @@ task_start(struct task *t)
 		task_attempt_ended(t);
 		return;
 	}
+	t->pid_start = task_pid_start(t->pid);
+	journal_task(t, 0);
 	if (t->timeout_ms != 0) {
+		/* The loop's cached time may be from before the spawn. */
+		event_base_update_cache_time(server.base);
 		if (t->timeout_timer == NULL)
 			t->timeout_timer = evtimer_new(server.base,
 			    task_timeout_cb, t);
@@ -404,6 +422,7 @@ task_attempt_ended(struct task *t)
 		    t->signal != 0 ? "signal" : "exit", t->signal != 0 ?
 		    t->signal : t->exit_code, (unsigned long long)delay);
 		task_set_state(t, TASK_QUEUED);
+		journal_task(t, 0);
 		sched_request();
 		return;
 	}
@@ -418,6 +437,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 	if (reason != NULL && t->reason == NULL)
 		t->reason = xstrdup(reason);
 	task_set_state(t, state);
+	journal_task(t, 0);
 	if (t->kill_timer != NULL) {
 		event_free(t->kill_timer);
 		t->kill_timer = NULL;
@@ -444,6 +464,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 	watch_notify(t);
 	rpc_wait_task_ended(t);
 	sched_request();
+	journal_maybe_compact();
 	server_maybe_exit();
 }
 

@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +99,12 @@ harness_start(struct harness *h, const char *extra_conf)
 	static const char *const names[] = { "localhost", "127.0.0.1" };
 	static const char *const users[] = { "admin", "alice", "bob",
 	    "victor", "mallory" };
-	const char	*runneld = getenv("RUNNELD");
-	char		 path[PATH_MAX + 64], *cause = NULL, *p;
-	int		 fds[2];
+	char		*cause = NULL;
 	size_t		 i;
 	FILE		*f;
 
 	memset(h, 0, sizeof *h);
-	ck_assert_msg(runneld != NULL, "RUNNELD is not set");
+	ck_assert_msg(getenv("RUNNELD") != NULL, "RUNNELD is not set");
 	snprintf(h->dir, sizeof h->dir, "%s/runnel-test.XXXXXX",
 	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	ck_assert(mkdtemp(h->dir) != NULL);
@@ -127,6 +126,33 @@ harness_start(struct harness *h, const char *extra_conf)
 	    extra_conf != NULL ? extra_conf : "");
 	fclose(f);
 
+	harness_spawn(h, NULL);
+}
+
+/* Start runneld on the harness's config, optionally under a wrapper
+ * command (argv ending in NULL, runneld's argv follows), and wait until
+ * it is ready. */
+void
+harness_spawn(struct harness *h, const char *const *wrapper)
+{
+	const char	*runneld = getenv("RUNNELD");
+	const char	*argv[32];
+	char		*p;
+	int		 fds[2], n = 0;
+
+	while (wrapper != NULL && wrapper[n] != NULL && n < 24) {
+		argv[n] = wrapper[n];
+		n++;
+	}
+	argv[n++] = runneld;
+	argv[n++] = "-f";
+	argv[n++] = "-c";
+	argv[n++] = h->conf;
+	argv[n] = NULL;
+	free(h->log);
+	h->log = NULL;
+	h->loglen = 0;
+	h->log_eof = 0;
 	pthread_mutex_init(&h->log_mtx, NULL);
 	pthread_cond_init(&h->log_cond, NULL);
 	ck_assert(pipe2(fds, O_CLOEXEC) == 0);
@@ -135,7 +161,7 @@ harness_start(struct harness *h, const char *extra_conf)
 	if (h->pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fds[1], 2);
-		execl(runneld, "runneld", "-f", "-c", h->conf, (char *)NULL);
+		execvp(argv[0], (char **)(uintptr_t)argv);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -149,7 +175,19 @@ harness_start(struct harness *h, const char *extra_conf)
 	p += strlen("listening on ");
 	snprintf(h->host, sizeof h->host, "%.*s", (int)strcspn(p, "\n"), p);
 	pthread_mutex_unlock(&h->log_mtx);
-	(void)path;
+}
+
+/* Kill the daemon with SIGKILL, as a crash would. */
+void
+harness_crash(struct harness *h)
+{
+	int	status;
+
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, &status, 0);
+	h->pid = 0;
+	pthread_join(h->log_thread, NULL);
+	close(h->log_fd);
 }
 
 /* Remove a file tree entry (nftw callback). */
@@ -163,21 +201,28 @@ harness_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
-/* Stop the daemon (SIGTERM, clean shutdown) and remove the temp dir. */
+/* Stop the daemon with SIGTERM and check it shut down cleanly. */
 void
-harness_stop(struct harness *h)
+harness_shutdown(struct harness *h)
 {
 	int	status;
 
-	if (h->pid > 0) {
-		kill(h->pid, SIGTERM);
-		waitpid(h->pid, &status, 0);
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		    "runneld did not exit cleanly: status %d", status);
-		h->pid = 0;
-	}
+	if (h->pid <= 0)
+		return;
+	kill(h->pid, SIGTERM);
+	waitpid(h->pid, &status, 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "runneld did not exit cleanly: status %d", status);
+	h->pid = 0;
 	pthread_join(h->log_thread, NULL);
 	close(h->log_fd);
+}
+
+/* Stop the daemon and remove the temp dir. */
+void
+harness_stop(struct harness *h)
+{
+	harness_shutdown(h);
 	if (getenv("HARNESS_KEEP") == NULL)
 		nftw(h->dir, harness_rm, 16, FTW_DEPTH | FTW_PHYS);
 	free(h->log);

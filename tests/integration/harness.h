@@ -34,6 +34,12 @@ struct harness {
  * (user), victor (viewer); mallory has a certificate but no role. */
 void	 harness_start(struct harness *, const char *extra_conf);
 void	 harness_stop(struct harness *);
+/* Start (again) on the same dir, optionally under a wrapper command. */
+void	 harness_spawn(struct harness *, const char *const *wrapper);
+/* SIGTERM the daemon, keeping its dir. */
+void	 harness_shutdown(struct harness *);
+/* SIGKILL the daemon. */
+void	 harness_crash(struct harness *);
 /* Connect as a certificate name, or over the unix socket when name is
  * NULL.  Returns the library's code. */
 int	 harness_connect(struct harness *, const char *name,

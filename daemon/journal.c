@@ -1,0 +1,690 @@
+/*
+ * journal.c - every state change a client was told about, made durable.
+ *
+ * The journal is an append-only file of records (length, CRC-32C, one
+ * protobuf Record).  Records are written on the loop (a write() into the
+ * page cache, which survives the daemon being killed); a flush thread
+ * makes them durable with fdatasync, one call covering every record
+ * written meanwhile (group commit), and wakes the loop through an eventfd.
+ * A submission is acknowledged only once its record is durable.  The loop
+ * never waits for the disk except in compaction, which rewrites only the
+ * live tasks and runs when the file outgrows a bound.
+ *
+ * At start the journal is replayed: the newest record of each task wins.
+ * A torn or corrupt record at the end is cut off and reported; a corrupt
+ * record followed by good data stops the daemon with a clear error rather
+ * than inventing state.
+ */
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <journal.pb-c.h>
+
+#include "log.h"
+#include "runneld.h"
+
+#define JOURNAL_HEADER		8
+#define JOURNAL_MAX_RECORD	(64U * 1024 * 1024)
+/* Compact when the file is this big and four times what is live. */
+#define JOURNAL_COMPACT_MIN	(64ULL * 1024 * 1024)
+
+/* A submission waiting for its record to be durable. */
+struct journal_ack {
+	struct session		*session;
+	uint64_t		 req_id;
+	uint64_t		 task_id;
+	uint64_t		 seq;
+	int			 watch;
+	TAILQ_ENTRY(journal_ack) entry;
+};
+TAILQ_HEAD(journal_ack_list, journal_ack);
+
+static struct {
+	char			*path;
+	char			*dir;
+	int			 fd;
+	int			 lock_fd;
+	uint64_t		 size;
+	uint64_t		 live;		/* bytes at the last compaction */
+	int			 nosync;	/* bench only: no fdatasync */
+
+	/* Shared with the flush thread, under mtx. */
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;
+	uint64_t		 written;	/* records written */
+	uint64_t		 synced;	/* records known durable */
+	int			 sync_error;
+	int			 syncing;	/* in fdatasync */
+	int			 hold;		/* compaction: no new syncs */
+	int			 stop;
+	int			 started;
+
+	int			 efd;
+	struct event		*ev;
+	struct journal_ack_list	 acks;
+} journal = { .fd = -1, .lock_fd = -1, .efd = -1 };
+
+static uint32_t	journal_crc_table[256];
+
+/* CRC-32C (Castagnoli), bitwise table. */
+static uint32_t
+journal_crc(const uint8_t *p, size_t len)
+{
+	uint32_t	c = 0xffffffff;
+	size_t		i;
+	int		k;
+
+	if (journal_crc_table[1] == 0) {
+		for (i = 0; i < 256; i++) {
+			c = i;
+			for (k = 0; k < 8; k++)
+				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
+			journal_crc_table[i] = c;
+		}
+		c = 0xffffffff;
+	}
+	for (i = 0; i < len; i++)
+		c = journal_crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffff;
+}
+
+/* Little-endian helpers. */
+static void
+journal_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static uint32_t
+journal_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* The flush thread: fdatasync whenever records were written since the
+ * last one, then tell the loop. */
+static void *
+journal_thread(void *arg)
+{
+	uint64_t	target, one = 1;
+	int		error;
+
+	(void)arg;
+	pthread_mutex_lock(&journal.mtx);
+	for (;;) {
+		while (!journal.stop && (journal.hold ||
+		    journal.synced == journal.written))
+			pthread_cond_wait(&journal.cond, &journal.mtx);
+		if (journal.stop)
+			break;
+		target = journal.written;
+		journal.syncing = 1;
+		pthread_mutex_unlock(&journal.mtx);
+		error = journal.nosync ? 0 : fdatasync(journal.fd) == -1 ?
+		    errno : 0;
+		pthread_mutex_lock(&journal.mtx);
+		journal.syncing = 0;
+		pthread_cond_broadcast(&journal.cond);
+		if (target > journal.synced)
+			journal.synced = target;
+		if (error != 0)
+			journal.sync_error = error;
+		if (write(journal.efd, &one, sizeof one) == -1) {
+			/* The eventfd cannot fill up with 8-byte adds. */
+		}
+	}
+	pthread_mutex_unlock(&journal.mtx);
+	return NULL;
+}
+
+/* Send the submit replies whose records are now durable. */
+static void
+journal_synced_cb(evutil_socket_t fd, short events, void *arg)
+{
+	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
+	struct journal_ack		*a;
+	struct task			*t;
+	uint64_t			 n, synced;
+	int				 error;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+		log_warn("journal: eventfd");
+	pthread_mutex_lock(&journal.mtx);
+	synced = journal.synced;
+	error = journal.sync_error;
+	journal.sync_error = 0;
+	pthread_mutex_unlock(&journal.mtx);
+	if (error != 0) {
+		errno = error;
+		log_warn("journal: fdatasync %s", journal.path);
+	}
+	while ((a = TAILQ_FIRST(&journal.acks)) != NULL && a->seq <= synced) {
+		TAILQ_REMOVE(&journal.acks, a, entry);
+		t = task_find(a->task_id);
+		if (a->session != NULL && error != 0) {
+			session_send_error(a->session, a->req_id,
+			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+			    "journal: cannot make the task durable: %s",
+			    strerror(error));
+			if (t != NULL)
+				task_cancel(t, SIGKILL, 0, "journal");
+		} else if (a->session != NULL && t != NULL) {
+			sr.task_id = a->task_id;
+			reply.id = a->req_id;
+			reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
+			reply.submit = &sr;
+			session_send(a->session, &reply);
+			if (a->watch)
+				watch_create(a->session, a->req_id, &t, 1, 0, 0);
+		}
+		free(a);
+	}
+}
+
+/* Acknowledge a submission once everything written so far is durable. */
+void
+journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
+{
+	struct journal_ack	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->session = s;
+	a->req_id = req_id;
+	a->task_id = task_id;
+	a->watch = watch;
+	pthread_mutex_lock(&journal.mtx);
+	a->seq = journal.written;
+	pthread_cond_broadcast(&journal.cond);
+	pthread_mutex_unlock(&journal.mtx);
+	TAILQ_INSERT_TAIL(&journal.acks, a, entry);
+}
+
+/* A session went away: it is owed no acknowledgements. */
+void
+journal_session_lost(struct session *s)
+{
+	struct journal_ack	*a;
+
+	TAILQ_FOREACH(a, &journal.acks, entry)
+		if (a->session == s)
+			a->session = NULL;
+}
+
+/* Frame a record: header and payload in one new buffer. */
+static uint8_t *
+journal_pack(const Runnel__Journal__V1__Record *r, size_t *len)
+{
+	uint8_t	*buf;
+	size_t	 n;
+
+	n = runnel__journal__v1__record__get_packed_size(r);
+	buf = xmalloc(JOURNAL_HEADER + n);
+	runnel__journal__v1__record__pack(r, buf + JOURNAL_HEADER);
+	journal_put32(buf, n);
+	journal_put32(buf + 4, journal_crc(buf + JOURNAL_HEADER, n));
+	*len = JOURNAL_HEADER + n;
+	return buf;
+}
+
+/* Write all of buf to fd at the end; on failure cut the file back so that
+ * no partial record stays behind. */
+static int
+journal_append(int fd, uint64_t *size, const uint8_t *buf, size_t len)
+{
+	size_t	done = 0;
+	ssize_t	n;
+	int	saved;
+
+	while (done < len) {
+		n = write(fd, buf + done, len - done);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			if (ftruncate(fd, *size) == -1)
+				log_warn("journal: ftruncate");
+			lseek(fd, *size, SEEK_SET);
+			errno = saved;
+			return -1;
+		}
+		done += n;
+	}
+	*size += len;
+	return 0;
+}
+
+/* Fill a task record from a task (with its spec if asked). */
+static void
+journal_task_fill(const struct task *t, int with_spec,
+    Runnel__Journal__V1__TaskRecord *tr, Runnel__V1__TaskInfo *info)
+{
+	runnel__journal__v1__task_record__init(tr);
+	task_info_fill(t, info);
+	tr->id = t->id;
+	tr->spec = with_spec ? t->spec : NULL;
+	tr->owner = info->owner;
+	tr->state = info->state;
+	tr->created_ms = t->created_ms;
+	tr->started_ms = t->started_ms;
+	tr->ended_ms = t->ended_ms;
+	tr->exit_code = t->exit_code;
+	tr->signal = t->signal;
+	tr->core_dumped = t->core_dumped;
+	tr->reason = info->reason;
+	tr->cancelled_by = info->cancelled_by;
+	tr->n_attempts = info->n_attempts;
+	tr->attempts = info->attempts;
+	tr->pid = t->state == TASK_RUNNING ? t->pid : 0;
+	tr->pid_start = t->state == TASK_RUNNING ? t->pid_start : 0;
+	tr->not_before_ms = t->not_before_ms;
+	tr->queue = t->queue->name;
+	tr->timeout_ms = t->timeout_ms;
+}
+
+/* Record a task's state; with_spec for its first record.  Fails (ENOSPC,
+ * EIO) with errno set; the journal is then as it was. */
+int
+journal_task(const struct task *t, int with_spec)
+{
+	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
+	Runnel__Journal__V1__TaskRecord	 tr;
+	Runnel__V1__TaskInfo		 info;
+	Runnel__V1__TaskSpec		 spec;
+	uint8_t				*buf;
+	size_t				 len;
+	int				 rc;
+
+	if (journal.fd == -1)
+		return 0;
+	journal_task_fill(t, with_spec, &tr, &info);
+	if (with_spec) {
+		/* The task holds its stdin bytes, not its copy of the spec. */
+		spec = *t->spec;
+		spec.stdin_data.data = t->stdin_data;
+		spec.stdin_data.len = t->stdin_len;
+		tr.spec = &spec;
+	}
+	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK;
+	r.task = &tr;
+	buf = journal_pack(&r, &len);
+	task_info_clear(&info);
+	rc = journal_append(journal.fd, &journal.size, buf, len);
+	free(buf);
+	if (rc == 0) {
+		pthread_mutex_lock(&journal.mtx);
+		journal.written++;
+		pthread_cond_broadcast(&journal.cond);
+		pthread_mutex_unlock(&journal.mtx);
+	} else if (!with_spec)
+		log_warn("journal: task %llu: cannot record %s",
+		    (unsigned long long)t->id, task_state_name(t->state));
+	return rc;
+}
+
+/* Record a queue's settings. */
+void
+journal_queue(const struct queue *q)
+{
+	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
+	Runnel__Journal__V1__QueueRecord qr;
+	uint8_t				*buf;
+	size_t				 len;
+
+	if (journal.fd == -1)
+		return;
+	runnel__journal__v1__queue_record__init(&qr);
+	qr.name = q->name;
+	qr.max_running = q->max_running;
+	qr.timeout_ms = q->timeout_ms;
+	qr.state = q->state;
+	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_QUEUE;
+	r.queue = &qr;
+	buf = journal_pack(&r, &len);
+	if (journal_append(journal.fd, &journal.size, buf, len) == -1)
+		log_warn("journal: queue %s", q->name);
+	else {
+		pthread_mutex_lock(&journal.mtx);
+		journal.written++;
+		pthread_cond_broadcast(&journal.cond);
+		pthread_mutex_unlock(&journal.mtx);
+	}
+	free(buf);
+}
+
+/* Take the state directory's lock, or say who holds it. */
+static int
+journal_lock(const char *dir, char **cause)
+{
+	char	*path, buf[32];
+	ssize_t	 n;
+	int	 fd;
+
+	path = xasprintf("%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		n = pread(fd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		*cause = xasprintf("state directory %s is in use by runneld "
+		    "pid %s", dir, buf[0] != '\0' ? buf : "?");
+		close(fd);
+		free(path);
+		return -1;
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		log_warn("%s", path);
+	free(path);
+	journal.lock_fd = fd;
+	return 0;
+}
+
+/* Replay one record into the task table. */
+static int
+journal_apply(const Runnel__Journal__V1__Record *r, char **cause)
+{
+	struct queue	*q;
+
+	if (r->record_case == RUNNEL__JOURNAL__V1__RECORD__RECORD_QUEUE) {
+		if ((q = queue_find(r->queue->name)) == NULL)
+			q = queue_add(r->queue->name, 0, 0);
+		q->max_running = r->queue->max_running;
+		q->timeout_ms = r->queue->timeout_ms;
+		q->state = r->queue->state;
+		return 0;
+	}
+	if (r->record_case != RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK)
+		return 0;
+	return task_restore(r->task, cause);
+}
+
+/* Read the journal and rebuild the task table; cut a torn tail. */
+static int
+journal_replay(int fd, char **cause)
+{
+	Runnel__Journal__V1__Record	*r;
+	struct stat			 st;
+	uint8_t				 hdr[JOURNAL_HEADER], *buf = NULL;
+	uint64_t			 off = 0, count = 0;
+	uint32_t			 len;
+	ssize_t				 n;
+	const char			*bad = NULL;
+
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", journal.path, strerror(errno));
+		return -1;
+	}
+	while (off < (uint64_t)st.st_size) {
+		n = pread(fd, hdr, sizeof hdr, off);
+		if (n != sizeof hdr) {
+			bad = "truncated header";
+			break;
+		}
+		len = journal_get32(hdr);
+		if (len == 0 || len > JOURNAL_MAX_RECORD) {
+			bad = "bad length";
+			break;
+		}
+		if (off + JOURNAL_HEADER + len > (uint64_t)st.st_size) {
+			bad = "truncated record";
+			break;
+		}
+		buf = xreallocarray(buf, len, 1);
+		if (pread(fd, buf, len, off + JOURNAL_HEADER) != (ssize_t)len) {
+			*cause = xasprintf("%s: read: %s", journal.path,
+			    strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (journal_crc(buf, len) != journal_get32(hdr + 4)) {
+			bad = "checksum mismatch";
+			break;
+		}
+		if ((r = runnel__journal__v1__record__unpack(NULL, len,
+		    buf)) == NULL) {
+			bad = "undecodable record";
+			break;
+		}
+		if (journal_apply(r, cause) != 0) {
+			runnel__journal__v1__record__free_unpacked(r, NULL);
+			free(buf);
+			return -1;
+		}
+		runnel__journal__v1__record__free_unpacked(r, NULL);
+		off += JOURNAL_HEADER + len;
+		count++;
+	}
+	free(buf);
+	if (bad != NULL) {
+		/* A crash can only tear the last record: one whose end
+		 * would be at or past the end of the file.  Anything else
+		 * is damage we must not paper over. */
+		len = (uint64_t)st.st_size - off >= JOURNAL_HEADER ?
+		    journal_get32(hdr) : 0;
+		if (strcmp(bad, "checksum mismatch") != 0 &&
+		    strcmp(bad, "undecodable record") != 0) {
+			/* Torn: the header or the record runs off the end. */
+		} else if (off + JOURNAL_HEADER + len < (uint64_t)st.st_size) {
+			*cause = xasprintf("%s: corrupt record at offset %llu "
+			    "(%s) with %llu bytes after it; refusing to guess."
+			    " Move the journal aside to start empty, or keep "
+			    "the %llu good records by truncating it: "
+			    "truncate -s %llu %s", journal.path,
+			    (unsigned long long)off, bad,
+			    (unsigned long long)(st.st_size - off),
+			    (unsigned long long)count,
+			    (unsigned long long)off, journal.path);
+			return -1;
+		}
+		log_warnx("journal: %s: %s at offset %llu: cutting %llu bytes "
+		    "off the end (%llu records kept)", journal.path, bad,
+		    (unsigned long long)off,
+		    (unsigned long long)(st.st_size - off),
+		    (unsigned long long)count);
+		if (ftruncate(fd, off) == -1) {
+			*cause = xasprintf("%s: truncate: %s", journal.path,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	journal.size = off;
+	log_info("journal: %llu records replayed", (unsigned long long)count);
+	return 0;
+}
+
+/* Write every live task's newest state to a new journal and put it in
+ * place: temp file, fdatasync, rename, fsync of the directory. */
+int
+journal_compact(char **cause)
+{
+	char		*tmp;
+	int		 fd, dfd;
+	size_t		 i;
+	uint64_t	 size = 0;
+	struct task	*t;
+	struct queue	*q;
+	int		 saved_fd = journal.fd;
+	uint64_t	 saved_size = journal.size, one = 1;
+
+	tmp = xasprintf("%s.tmp", journal.path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	/* Keep the flush thread off the old file while it is replaced, then
+	 * write through the normal path into the new file. */
+	pthread_mutex_lock(&journal.mtx);
+	journal.hold = 1;
+	while (journal.syncing)
+		pthread_cond_wait(&journal.cond, &journal.mtx);
+	pthread_mutex_unlock(&journal.mtx);
+	journal.fd = fd;
+	journal.size = 0;
+	TAILQ_FOREACH(q, &server.queues, entry)
+		journal_queue(q);
+	for (i = 0; i < server.ntasks; i++) {
+		if ((t = server.tasks[i]) != NULL &&
+		    journal_task(t, 1) == -1) {
+			*cause = xasprintf("%s: %s", tmp, strerror(errno));
+			goto fail;
+		}
+	}
+	size = journal.size;
+	if (fdatasync(fd) == -1 || rename(tmp, journal.path) == -1) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if ((dfd = open(journal.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(dfd);
+		close(dfd);
+	}
+	if (saved_fd != -1)
+		close(saved_fd);
+	journal.size = journal.live = size;
+	/* Everything written so far is in the new, synced file. */
+	pthread_mutex_lock(&journal.mtx);
+	journal.synced = journal.written;
+	journal.hold = 0;
+	pthread_cond_broadcast(&journal.cond);
+	pthread_mutex_unlock(&journal.mtx);
+	if (journal.efd != -1 && write(journal.efd, &one, sizeof one) == -1)
+		log_warn("journal: eventfd");
+	free(tmp);
+	return 0;
+
+fail:
+	close(fd);
+	unlink(tmp);
+	journal.fd = saved_fd;
+	journal.size = saved_size;
+	pthread_mutex_lock(&journal.mtx);
+	journal.hold = 0;
+	pthread_cond_broadcast(&journal.cond);
+	pthread_mutex_unlock(&journal.mtx);
+	free(tmp);
+	return -1;
+}
+
+/* Compact if the file has grown past its bound. */
+void
+journal_maybe_compact(void)
+{
+	char	*cause = NULL;
+
+	if (journal.fd == -1 || journal.size < JOURNAL_COMPACT_MIN ||
+	    journal.size < 4 * journal.live)
+		return;
+	log_info("journal: compacting %llu bytes",
+	    (unsigned long long)journal.size);
+	if (journal_compact(&cause) != 0) {
+		log_warnx("journal: compaction failed: %s", cause);
+		free(cause);
+		journal.live = journal.size;	/* try again much later */
+	}
+}
+
+/* Lock the state directory, replay the journal, start the flush thread. */
+int
+journal_open(const char *dir, int nosync, char **cause)
+{
+	int	fd;
+
+	TAILQ_INIT(&journal.acks);
+	pthread_mutex_init(&journal.mtx, NULL);
+	pthread_cond_init(&journal.cond, NULL);
+	journal.nosync = nosync;
+	journal.dir = xstrdup(dir);
+	journal.path = xasprintf("%s/journal", dir);
+	if (journal_lock(dir, cause) != 0)
+		return -1;
+	fd = open(journal.path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", journal.path, strerror(errno));
+		return -1;
+	}
+	if (journal_replay(fd, cause) != 0) {
+		close(fd);
+		return -1;
+	}
+	journal.fd = fd;
+	journal.live = journal.size;
+	task_restore_done();
+	/* Start from a compact journal: start-up time stays bounded by the
+	 * live tasks, not by history. */
+	if (journal.size > 0 && journal_compact(cause) != 0)
+		return -1;
+	journal.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (journal.efd == -1)
+		fatal("eventfd");
+	journal.ev = event_new(server.base, journal.efd, EV_READ | EV_PERSIST,
+	    journal_synced_cb, NULL);
+	event_priority_set(journal.ev, PRI_CONTROL);
+	event_add(journal.ev, NULL);
+	if (pthread_create(&journal.thread, NULL, journal_thread, NULL) != 0)
+		fatalx("pthread_create failed");
+	journal.started = 1;
+	return 0;
+}
+
+/* Flush, stop the thread, close. */
+void
+journal_close(void)
+{
+	struct journal_ack	*a;
+
+	if (journal.started) {
+		pthread_mutex_lock(&journal.mtx);
+		journal.stop = 1;
+		pthread_cond_broadcast(&journal.cond);
+		pthread_mutex_unlock(&journal.mtx);
+		pthread_join(journal.thread, NULL);
+		journal.started = 0;
+	}
+	if (journal.fd != -1) {
+		if (!journal.nosync && fdatasync(journal.fd) == -1)
+			log_warn("journal: fdatasync");
+		close(journal.fd);
+		journal.fd = -1;
+	}
+	while ((a = TAILQ_FIRST(&journal.acks)) != NULL) {
+		TAILQ_REMOVE(&journal.acks, a, entry);
+		free(a);
+	}
+	if (journal.ev != NULL)
+		event_free(journal.ev);
+	if (journal.efd != -1)
+		close(journal.efd);
+	if (journal.lock_fd != -1)
+		close(journal.lock_fd);
+	journal.ev = NULL;
+	journal.efd = journal.lock_fd = -1;
+	free(journal.path);
+	free(journal.dir);
+	journal.path = journal.dir = NULL;
+}

@@ -1,0 +1,196 @@
+/*
+ * task-restore.c - rebuilding the task table from the journal at start:
+ * tasks come back with their spec, state, attempts and output; queued ones
+ * queue again, and ones that were running when runneld died become LOST
+ * (or queue again if their spec asks), their leftover process group
+ * killed if it is still the same process (pid and start time).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+/* A process's start time (clock ticks since boot), 0 if it is gone. */
+uint64_t
+task_pid_start(pid_t pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 start = 0;
+	ssize_t			 n;
+	int			 fd, field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* Fields after the command, which may hold spaces and parens. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Make room in the table for an id. */
+static void
+task_restore_slot(uint64_t id)
+{
+	size_t	i;
+
+	if (id <= server.ntasks)
+		return;
+	server.tasks = xreallocarray(server.tasks, id, sizeof *server.tasks);
+	for (i = server.ntasks; i < id; i++)
+		server.tasks[i] = NULL;
+	server.ntasks = id;
+}
+
+/* Apply one journal record: create the task from its first record, then
+ * take the newest state of each later one. */
+int
+task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
+{
+	struct task	*t;
+	char		*path;
+	size_t		 i;
+
+	if (tr->id == 0 || tr->id > (1ULL << 40)) {
+		*cause = xasprintf("journal: bad task id %llu",
+		    (unsigned long long)tr->id);
+		return -1;
+	}
+	t = task_find(tr->id);
+	if (t == NULL) {
+		if (tr->spec == NULL) {
+			*cause = xasprintf("journal: task %llu changes state "
+			    "before its submission record",
+			    (unsigned long long)tr->id);
+			return -1;
+		}
+		t = xcalloc(1, sizeof *t);
+		TAILQ_INIT(&t->cursors);
+		t->kind = &task_exec_kind;
+		t->id = tr->id;
+		if (task_spec_take(t, tr->spec, cause) != 0) {
+			task_free(t);
+			return -1;
+		}
+		t->spec = task_copy_spec(tr->spec);
+		t->owner = xstrdup(tr->owner);
+		t->grace_ms = server.conf->grace_ms;
+		path = xasprintf("%s/%llu.log", server.spool_dir,
+		    (unsigned long long)t->id);
+		t->output = output_open(path, OUTPUT_TAIL, cause);
+		free(path);
+		if (t->output == NULL) {
+			task_free(t);
+			return -1;
+		}
+		task_restore_slot(t->id);
+		server.tasks[t->id - 1] = t;
+	}
+	if ((t->queue = queue_find(tr->queue)) == NULL)
+		t->queue = queue_find("default");
+	t->state = (enum task_state)tr->state;
+	t->created_ms = tr->created_ms;
+	t->started_ms = tr->started_ms;
+	t->ended_ms = tr->ended_ms;
+	t->exit_code = tr->exit_code;
+	t->signal = tr->signal;
+	t->core_dumped = tr->core_dumped;
+	free(t->reason);
+	t->reason = tr->reason[0] != '\0' ? xstrdup(tr->reason) : NULL;
+	free(t->cancelled_by);
+	t->cancelled_by = tr->cancelled_by[0] != '\0' ?
+	    xstrdup(tr->cancelled_by) : NULL;
+	t->pid = tr->pid;
+	t->pid_start = tr->pid_start;
+	t->not_before_ms = tr->not_before_ms;
+	t->timeout_ms = tr->timeout_ms;
+	free(t->attempts);
+	t->nattempts = tr->n_attempts;
+	t->attempts = xcalloc(t->nattempts, sizeof *t->attempts);
+	for (i = 0; i < t->nattempts; i++) {
+		t->attempts[i].state = (enum task_state)tr->attempts[i]->state;
+		t->attempts[i].exit_code = tr->attempts[i]->exit_code;
+		t->attempts[i].signal = tr->attempts[i]->signal;
+		t->attempts[i].started_ms = tr->attempts[i]->started_ms;
+		t->attempts[i].ended_ms = tr->attempts[i]->ended_ms;
+		t->attempts[i].output_start = tr->attempts[i]->output_start;
+		t->attempts[i].output_end = tr->attempts[i]->output_end;
+	}
+	return 0;
+}
+
+/* A task was running when runneld died: kill what is left of it, if the
+ * pid still names the same process, and end it LOST or queue it again. */
+static void
+task_restore_lost(struct task *t)
+{
+	struct attempt	*a;
+	int		 requeue = t->spec->restart_on_lost;
+
+	if (t->pid > 0 && t->pid_start != 0 &&
+	    task_pid_start(t->pid) == t->pid_start) {
+		log_info("task %llu: killing its leftover process group %ld",
+		    (unsigned long long)t->id, (long)t->pid);
+		kill(-t->pid, SIGKILL);
+	}
+	if (t->nattempts > 0) {
+		a = &t->attempts[t->nattempts - 1];
+		a->state = TASK_LOST;
+		a->ended_ms = server_now_ms();
+		a->output_end = output_size(t->output);
+	}
+	t->pid = 0;
+	t->pid_start = 0;
+	if (requeue) {
+		log_info("task %llu: was running when runneld stopped; "
+		    "queued again", (unsigned long long)t->id);
+		t->state = TASK_QUEUED;
+		return;
+	}
+	log_info("task %llu: lost: runneld stopped while it ran",
+	    (unsigned long long)t->id);
+	t->state = TASK_LOST;
+	t->ended_ms = server_now_ms();
+	free(t->reason);
+	t->reason = xstrdup("runneld stopped while the task ran");
+}
+
+/* After replay: count, queue, and settle the tasks that were running. */
+void
+task_restore_done(void)
+{
+	struct task	*t;
+	size_t		 i;
+
+	for (i = 0; i < server.ntasks; i++) {
+		if ((t = server.tasks[i]) == NULL)
+			continue;
+		if (t->state == TASK_RUNNING)
+			task_restore_lost(t);
+		if (t->state == TASK_QUEUED) {
+			server.nqueued++;
+			t->queue->nqueued++;
+			sched_enqueue(t);
+		} else
+			server.nfinished++;
+	}
+	if (server.ntasks > 0)
+		log_info("restored %zu tasks: %u queued, %u finished",
+		    server.ntasks, server.nqueued, server.nfinished);
+	sched_request();
+}

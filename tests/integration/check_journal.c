@@ -1,0 +1,347 @@
+/*
+ * check_journal.c - durability: kill -9 and restart, torn and corrupt
+ * journals, compaction, ids across restarts, one daemon per state dir,
+ * restart-on-lost, and a full disk.
+ */
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+#include "rawc.h"
+
+static struct harness	h;
+static char		journal[160];
+
+static void
+setup(void)
+{
+	harness_start(&h, "max_running = 1\n");
+	snprintf(journal, sizeof journal, "%s/state/journal", h.dir);
+}
+
+static void
+teardown(void)
+{
+	harness_stop(&h);
+}
+
+/* Submit argv over a fresh raw connection. */
+static uint64_t
+submit(const char *const *argv, int restart_on_lost)
+{
+	struct rawc		 rc;
+	Runnel__V1__TaskSpec	*spec = rawc_spec(argv);
+	uint64_t		 id;
+
+	rawc_open(&rc, &h);
+	spec->restart_on_lost = restart_on_lost;
+	id = rawc_submit(&rc, spec, NULL);
+	rawc_spec_free(spec);
+	rawc_close(&rc);
+	return id;
+}
+
+/* A task as the daemon describes it now. */
+static Runnel__V1__ServerMessage *
+show(uint64_t id)
+{
+	struct rawc			 rc;
+	Runnel__V1__ServerMessage	*r;
+
+	rawc_open(&rc, &h);
+	r = rawc_show(&rc, id);
+	rawc_close(&rc);
+	return r;
+}
+
+/* Wait until a task has ended. */
+static void
+wait_task(uint64_t id)
+{
+	struct rawc	rc;
+
+	rawc_open(&rc, &h);
+	rawc_free(rawc_wait(&rc, &id, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0,
+	    0));
+	rawc_close(&rc);
+}
+
+/* Keep the first chunk, then stop the watch. */
+static int
+first_chunk_cb(void *arg, uint64_t id, enum runnel_stream stream,
+    uint64_t offset, const void *data, size_t len, int64_t time_us)
+{
+	collect_output_cb(arg, id, stream, offset, data, len, time_us);
+	return 1;
+}
+
+/* Wait until a task has written its first line (its pid). */
+static int
+first_line_pid(uint64_t id)
+{
+	struct runnel_client		*c = harness_client(&h, NULL);
+	struct runnel_watch_opts	 wo;
+	struct collect			 col;
+	int				 pid;
+
+	memset(&col, 0, sizeof col);
+	memset(&wo, 0, sizeof wo);
+	wo.ids = &id;
+	wo.nids = 1;
+	wo.on_output = first_chunk_cb;
+	wo.arg = &col;
+	ck_assert_int_eq(runnel_watch(c, &wo), 1);
+	runnel_close(c);
+	pid = atoi(col.out);
+	collect_free(&col);
+	return pid;
+}
+
+/* Run a second runneld on the same config; its exit status and stderr. */
+static int
+run_second(char **err)
+{
+	char	*argv[] = { getenv("RUNNELD"), (char *)(uintptr_t)"-f",
+	    (char *)(uintptr_t)"-c", h.conf, NULL };
+	char	*out;
+	int	 status;
+
+	status = harness_run(argv, &out, NULL, err);
+	free(out);
+	return status;
+}
+
+START_TEST(test_kill9_restart)
+{
+	const char			*ok[] = { "echo", "kept", NULL };
+	const char			*slow[] = { "sh", "-c",
+	    "echo $$; exec sleep 30", NULL };
+	const char			*later[] = { "echo", "later", NULL };
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 a, b, c, d;
+	struct pollfd			 pfd;
+	int				 pid;
+
+	a = submit(ok, 0);
+	wait_task(a);
+	b = submit(slow, 0);
+	c = submit(later, 0);		/* queued: max_running is 1 */
+	pid = first_line_pid(b);
+	ck_assert_int_gt(pid, 1);
+	r = show(c);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_QUEUED);
+	rawc_free(r);
+
+	harness_crash(&h);
+	harness_spawn(&h, NULL);
+
+	r = show(a);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	ck_assert_uint_eq(r->task->task->output_bytes, 5);
+	rawc_free(r);
+	r = show(b);
+	ck_assert_int_eq(r->task->task->state, RUNNEL__V1__TASK_STATE__TASK_LOST);
+	ck_assert_str_eq(r->task->task->reason,
+	    "runneld stopped while the task ran");
+	rawc_free(r);
+	/* Its leftover process was killed. */
+	pfd.fd = pidfd_open(pid, 0);
+	if (pfd.fd != -1) {
+		pfd.events = POLLIN;
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		close(pfd.fd);
+	}
+	ck_assert_int_eq(harness_wait_log(&h, "killing its leftover"), 0);
+	/* The queued one runs now; ids continue. */
+	wait_task(c);
+	r = show(c);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	rawc_free(r);
+	d = submit(ok, 0);
+	ck_assert_uint_eq(d, c + 1);
+	/* And the old output is still there to watch. */
+	{
+		struct runnel_client		*cl = harness_client(&h, NULL);
+		struct runnel_watch_opts	 wo;
+		struct collect			 col;
+
+		memset(&col, 0, sizeof col);
+		memset(&wo, 0, sizeof wo);
+		wo.ids = &a;
+		wo.nids = 1;
+		wo.on_output = collect_output_cb;
+		wo.arg = &col;
+		ck_assert_int_eq(runnel_watch(cl, &wo), 0);
+		ck_assert_str_eq(col.out, "kept\n");
+		collect_free(&col);
+		runnel_close(cl);
+	}
+}
+END_TEST
+
+START_TEST(test_restart_on_lost)
+{
+	const char			*slow[] = { "sh", "-c",
+	    "echo $$; exec sleep 30", NULL };
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 b;
+
+	b = submit(slow, 1);
+	ck_assert_int_gt(first_line_pid(b), 1);
+	harness_crash(&h);
+	harness_spawn(&h, NULL);
+	r = show(b);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_RUNNING);
+	ck_assert_uint_eq(r->task->task->n_attempts, 2);
+	ck_assert_int_eq(r->task->task->attempts[0]->state,
+	    RUNNEL__V1__TASK_STATE__TASK_LOST);
+	rawc_free(r);
+}
+END_TEST
+
+START_TEST(test_torn_tail_cut)
+{
+	const char			*ok[] = { "true", NULL };
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 a;
+	int				 fd;
+	/* A header announcing 100 bytes, and only 10 of them. */
+	static const uint8_t		 torn[18] = { 100, 0, 0, 0, 1, 2, 3, 4 };
+
+	a = submit(ok, 0);
+	wait_task(a);
+	harness_crash(&h);
+	fd = open(journal, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, torn, sizeof torn), sizeof torn);
+	close(fd);
+	harness_spawn(&h, NULL);
+	ck_assert_int_eq(harness_wait_log(&h, "truncated record at offset"), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "cutting 18 bytes"), 0);
+	r = show(a);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	rawc_free(r);
+}
+END_TEST
+
+START_TEST(test_corrupt_middle_refused)
+{
+	const char	*ok[] = { "true", NULL };
+	uint64_t	 a, b;
+	uint8_t		 byte;
+	int		 fd;
+	char		*err;
+
+	a = submit(ok, 0);
+	b = submit(ok, 0);
+	wait_task(a);
+	wait_task(b);
+	harness_crash(&h);
+	/* Flip a byte inside the first record's payload. */
+	fd = open(journal, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &byte, 1, 12), 1);
+	byte ^= 0xff;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 12), 1);
+	close(fd);
+	ck_assert_int_ne(run_second(&err), 0);
+	ck_assert_ptr_nonnull(strstr(err,
+	    "corrupt record at offset 0 (checksum mismatch)"));
+	free(err);
+	/* Put it back: the daemon starts and nothing was lost. */
+	fd = open(journal, O_RDWR);
+	byte ^= 0xff;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 12), 1);
+	close(fd);
+	harness_spawn(&h, NULL);
+	rawc_free(show(a));
+	rawc_free(show(b));
+}
+END_TEST
+
+START_TEST(test_compaction_keeps_everything)
+{
+	const char			*argv[] = { "echo", "x", NULL };
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 ids[20];
+	struct stat			 st1, st2;
+	size_t				 i;
+	int				 round;
+
+	for (i = 0; i < 20; i++)
+		ids[i] = submit(argv, 0);
+	for (i = 0; i < 20; i++)
+		wait_task(ids[i]);
+	ck_assert_int_eq(stat(journal, &st1), 0);
+	/* Each restart compacts: one record per task, however many state
+	 * changes it had. */
+	for (round = 0; round < 2; round++) {
+		harness_shutdown(&h);
+		harness_spawn(&h, NULL);
+	}
+	ck_assert_int_eq(stat(journal, &st2), 0);
+	ck_assert_int_lt(st2.st_size, st1.st_size);
+	for (i = 0; i < 20; i++) {
+		r = show(ids[i]);
+		ck_assert_int_eq(r->task->task->state,
+		    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+		ck_assert_uint_eq(r->task->task->output_bytes, 2);
+		ck_assert_uint_eq(r->task->task->n_attempts, 1);
+		rawc_free(r);
+	}
+	ck_assert_uint_eq(submit(argv, 0), 21);
+}
+END_TEST
+
+START_TEST(test_one_daemon_per_state_dir)
+{
+	char	*err, want[64];
+
+	ck_assert_int_ne(run_second(&err), 0);
+	snprintf(want, sizeof want, "is in use by runneld pid %ld",
+	    (long)h.pid);
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	free(err);
+	/* The first one is unharmed. */
+	rawc_free(show(submit((const char *[]){ "true", NULL }, 0)));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("journal");
+	TCase	*tc = tcase_create("journal");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_kill9_restart);
+	tcase_add_test(tc, test_restart_on_lost);
+	tcase_add_test(tc, test_torn_tail_cut);
+	tcase_add_test(tc, test_corrupt_middle_refused);
+	tcase_add_test(tc, test_compaction_keeps_everything);
+	tcase_add_test(tc, test_one_daemon_per_state_dir);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
