@@ -322,6 +322,84 @@ START_TEST(test_one_daemon_per_state_dir)
 }
 END_TEST
 
+START_TEST(test_full_disk)
+{
+	char			 state[200], spool[300], script[400];
+	char			*probe[] = { (char *)(uintptr_t)"/usr/bin/unshare",
+	    (char *)(uintptr_t)"-rm", (char *)(uintptr_t)"true", NULL };
+	const char		*wrap[] = { "unshare", "-rm", "sh", "-c", script,
+	    NULL };
+	const char		*flood[] = { "head", "-c", "1048576",
+	    "/dev/zero", NULL };
+	const char		*ok[] = { "true", NULL };
+	struct rawc		 rc;
+	Runnel__V1__TaskSpec	*spec;
+	Runnel__V1__ServerMessage *r;
+	char			*out, *err;
+	uint64_t		 a, b, last = 0;
+	int			 code, n;
+
+	/* A 256 KiB tmpfs as the state dir, in a user and mount namespace
+	 * of the daemon's own. */
+	if (harness_run(probe, &out, NULL, &err) != 0) {
+		fprintf(stderr, "test_full_disk: no user namespaces here (%s); "
+		    "not run\n", err);
+		free(out);
+		free(err);
+		return;
+	}
+	free(out);
+	free(err);
+	harness_shutdown(&h);
+	snprintf(state, sizeof state, "%s/state", h.dir);
+	snprintf(script, sizeof script, "mount -t tmpfs -o size=256k tmpfs "
+	    "%s && exec \"$@\"", state);
+	{
+		/* sh -c SCRIPT NAME ARGS: "$@" is runneld's argv. */
+		const char	*w[] = { wrap[0], wrap[1], wrap[2], wrap[3],
+		    wrap[4], "sh", NULL };
+
+		harness_spawn(&h, w);
+	}
+	rawc_open(&rc, &h);
+	spec = rawc_spec(flood);
+	a = rawc_submit(&rc, spec, NULL);
+	rawc_spec_free(spec);
+	rawc_free(rawc_wait(&rc, &a, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0, 0));
+	ck_assert_int_eq(harness_wait_log(&h, "spool write failed"), 0);
+
+	/* Full (the journal's last page may still take a few records):
+	 * submissions are refused, clearly, and nothing of them stays. */
+	spec = rawc_spec(ok);
+	for (n = 0; n < 1000; n++) {
+		if ((last = rawc_submit(&rc, spec, &code)) == 0)
+			break;
+		ck_assert_uint_eq(last, a + 1 + n);
+	}
+	ck_assert_uint_eq(last, 0);
+	ck_assert_int_eq(code, RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED);
+	ck_assert_int_eq(harness_wait_log(&h, "No space left on device"), 0);
+	r = rawc_show(&rc, a);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	rawc_free(r);
+
+	/* Space comes back: submissions are accepted again. */
+	snprintf(spool, sizeof spool, "/proc/%ld/root%s/tasks/%llu.log",
+	    (long)h.pid, state, (unsigned long long)a);
+	ck_assert_msg(truncate(spool, 0) == 0, "%s", spool);
+	b = rawc_submit(&rc, spec, NULL);
+	ck_assert_uint_eq(b, a + 1 + n);
+	rawc_free(rawc_wait(&rc, &b, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0, 0));
+	r = rawc_show(&rc, b);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	rawc_free(r);
+	rawc_spec_free(spec);
+	rawc_close(&rc);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -338,6 +416,7 @@ main(void)
 	tcase_add_test(tc, test_corrupt_middle_refused);
 	tcase_add_test(tc, test_compaction_keeps_everything);
 	tcase_add_test(tc, test_one_daemon_per_state_dir);
+	tcase_add_test(tc, test_full_disk);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
