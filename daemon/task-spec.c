@@ -249,6 +249,8 @@ task_info_fill(const struct task *t, Runnel__V1__TaskInfo *info)
 		info->waiting_for = task_empty;
 
 	info->n_attempts = t->nattempts;
+	if (t->nattempts == 0)
+		return;
 	info->attempts = xcalloc(t->nattempts, sizeof *info->attempts);
 	a = xcalloc(t->nattempts, sizeof *a);
 	for (i = 0; i < t->nattempts; i++) {

@@ -211,11 +211,14 @@ harness_shutdown(struct harness *h)
 		return;
 	kill(h->pid, SIGTERM);
 	waitpid(h->pid, &status, 0);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "runneld did not exit cleanly: status %d", status);
 	h->pid = 0;
 	pthread_join(h->log_thread, NULL);
 	close(h->log_fd);
+	/* The log's end says why (a sanitizer report, say). */
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "runneld did not exit cleanly: status %d: %s", status,
+	    h->log == NULL ? "" : h->loglen > 3000 ? h->log + h->loglen - 3000 :
+	    h->log);
 }
 
 /* Stop the daemon and remove the temp dir. */
