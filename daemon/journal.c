@@ -194,7 +194,7 @@ journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 			reply.submit = &sr;
 			session_send(a->session, &reply);
 			if (a->watch)
-				watch_create(a->session, a->req_id, &t, 1, 0, 0);
+				watch_create(a->session, a->req_id, &t, 1, NULL);
 		}
 		free(a);
 	}
@@ -340,6 +340,57 @@ journal_task(const struct task *t, int with_spec)
 	return rc;
 }
 
+/* Append a record and count it. */
+static int
+journal_write_record(const Runnel__Journal__V1__Record *r)
+{
+	uint8_t	*buf;
+	size_t	 len;
+	int	 rc;
+
+	buf = journal_pack(r, &len);
+	rc = journal_append(journal.fd, &journal.size, buf, len);
+	free(buf);
+	if (rc == 0) {
+		pthread_mutex_lock(&journal.mtx);
+		journal.written++;
+		pthread_cond_broadcast(&journal.cond);
+		pthread_mutex_unlock(&journal.mtx);
+	}
+	return rc;
+}
+
+/* Record that a task was removed. */
+int
+journal_task_removed(uint64_t id)
+{
+	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
+	Runnel__Journal__V1__TaskRecord	 tr;
+
+	if (journal.fd == -1)
+		return 0;
+	runnel__journal__v1__task_record__init(&tr);
+	tr.id = id;
+	tr.removed = 1;
+	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK;
+	r.task = &tr;
+	return journal_write_record(&r);
+}
+
+/* Record the next task id (compaction). */
+static int
+journal_meta(void)
+{
+	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
+	Runnel__Journal__V1__MetaRecord	 mr;
+
+	runnel__journal__v1__meta_record__init(&mr);
+	mr.next_id = server.ntasks + 1;
+	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_META;
+	r.meta = &mr;
+	return journal_write_record(&r);
+}
+
 /* Record a queue's settings. */
 void
 journal_queue(const struct queue *q)
@@ -415,6 +466,10 @@ journal_apply(const Runnel__Journal__V1__Record *r, char **cause)
 		q->max_running = r->queue->max_running;
 		q->timeout_ms = r->queue->timeout_ms;
 		q->state = r->queue->state;
+		return 0;
+	}
+	if (r->record_case == RUNNEL__JOURNAL__V1__RECORD__RECORD_META) {
+		task_restore_next_id(r->meta->next_id);
 		return 0;
 	}
 	if (r->record_case != RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK)
@@ -546,6 +601,10 @@ journal_compact(char **cause)
 	pthread_mutex_unlock(&journal.mtx);
 	journal.fd = fd;
 	journal.size = 0;
+	if (journal_meta() == -1) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	TAILQ_FOREACH(q, &server.queues, entry)
 		journal_queue(q);
 	for (i = 0; i < server.ntasks; i++) {

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -206,6 +207,29 @@ output_write_spool(struct output *o, struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+/* The spool cannot be written: say so in the log itself, where watchers
+ * see it; from now on only the in-memory tail keeps output. */
+static void
+output_notice_failed(struct output *o, int error, int64_t time_us)
+{
+	struct output_record	 r;
+	char			 text[200];
+	int			 len;
+
+	len = snprintf(text, sizeof text, "runnel: cannot write this task's "
+	    "output to disk (%s); only the newest %zu bytes are kept from "
+	    "here on\n", strerror(error), o->cap / 2);
+	memset(&r, 0, sizeof r);
+	r.len = len;
+	r.stream = RUNNEL__V1__STREAM__STREAM_SYSTEM;
+	r.offset = o->size;
+	r.time_us = time_us;
+	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
+	output_ring_add(o, o->fsize + sizeof r, (const uint8_t *)text, len);
+	o->fsize += sizeof r + len;
+	o->size += len;
+}
+
 /* Append one chunk of a stream to the log. */
 int
 output_append(struct output *o, int stream, const void *data, size_t len,
@@ -241,6 +265,8 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 		log_warn("%s: spool write failed, keeping only the tail",
 		    o->path);
 		o->failed = 1;
+		output_notice_failed(o, errno, time_us);
+		r.offset = o->size;
 	}
 	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
 	output_ring_add(o, o->fsize + sizeof r, data, len);
@@ -367,4 +393,63 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	if (skip + n == r.len)
 		c->pos += sizeof r + r.len;
 	return n;
+}
+
+/* The offset at which the last `lines` lines start (both streams count),
+ * found by reading the log backwards one index segment at a time. */
+uint64_t
+output_tail_lines(struct output *o, uint32_t lines)
+{
+	struct output_cursor	 c;
+	uint8_t			*buf;
+	uint64_t		*nl = NULL, seg_start, seg_end, off, result = 0;
+	size_t			 nnl, i, k, cap = 0;
+	ssize_t			 n;
+	int			 stream;
+	int64_t			 t;
+	uint32_t		 need;
+	uint8_t			 last;
+
+	if (o->size == 0 || lines == 0)
+		return o->size;
+	/* A last line without its newline counts as a line too. */
+	c.offset = o->size - 1;
+	if (output_seek(o, &c, o->size - 1) == -1 ||
+	    output_read(o, &c, &last, 1, &stream, &off, &t) != 1)
+		return 0;
+	need = lines + (last == '\n' ? 1 : 0);
+	buf = xmalloc(READ_BUDGET);
+	for (k = o->nindex; k > 0; k--) {
+		seg_start = o->index[k - 1].offset;
+		seg_end = k < o->nindex ? o->index[k].offset : o->size;
+		/* The newlines of this segment, in order. */
+		nnl = 0;
+		if (output_seek(o, &c, seg_start) == -1)
+			break;
+		while (c.offset < seg_end) {
+			n = output_read(o, &c, buf, READ_BUDGET, &stream, &off,
+			    &t);
+			if (n <= 0)
+				break;
+			for (i = 0; i < (size_t)n; i++) {
+				if (buf[i] != '\n')
+					continue;
+				if (nnl == cap) {
+					cap = cap == 0 ? 256 : cap * 2;
+					nl = xreallocarray(nl, cap, sizeof *nl);
+				}
+				nl[nnl++] = off + i;
+			}
+		}
+		if (nnl >= need) {
+			result = nl[nnl - need] + 1;
+			goto out;
+		}
+		need -= nnl;
+	}
+	result = 0;
+out:
+	free(nl);
+	free(buf);
+	return result;
 }

@@ -1,8 +1,9 @@
 /*
- * rpc-status.c - Status: the daemon's version, uptime and counters.
+ * rpc-status.c - Status: the daemon's version, uptime, counters and loop lag.
  */
 #include <unistd.h>
 
+#include "lag.h"
 #include "runneld.h"
 
 /* Answer with the daemon's figures. */
@@ -24,6 +25,7 @@ rpc_status(struct session *s, uint64_t req_id,
 	st.tasks_finished = server.nfinished;
 	st.max_running = server.conf->max_running;
 	st.pid = getpid();
+	lag_stats(&st.loop_lag_us, &st.loop_lag_max_us, &st.loop_lag_p99_us);
 	reply.id = req_id;
 	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_STATUS;
 	reply.status = &st;

@@ -20,14 +20,21 @@ rpc_watch(struct session *s, uint64_t req_id,
 	if (rpc_select(s, req_id, wr->task_ids, wr->n_task_ids, wr->select, 0,
 	    &tasks, &n) != 0)
 		return;
-	if (n == 0 || n > RPC_WATCH_MAX) {
+	if ((n == 0 && !wr->follow) || n > RPC_WATCH_MAX) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		    "watch needs 1 to %d tasks", RPC_WATCH_MAX);
 		free(tasks);
 		return;
 	}
-	watch_create(s, req_id, tasks, n, wr->from_offset, wr->tail);
+	if (wr->follow && wr->select == NULL) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "follow needs a selector (all, labels or a queue)");
+		free(tasks);
+		return;
+	}
+	watch_create(s, req_id, tasks, n, wr);
 	free(tasks);
 }
 

@@ -21,6 +21,7 @@ static const struct rpc_entry *rpc_table[] = {
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_QUEUE] = &rpc_queue_entry,
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART] = &rpc_restart_entry,
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN] = &rpc_stdin_entry,
+	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CLEAN] = &rpc_clean_entry,
 };
 
 /* Hand a request to its handler after the protocol and role checks. */
@@ -111,7 +112,7 @@ rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
 }
 
 /* Does a task carry every label of the selector and sit in its queue? */
-static int
+int
 rpc_select_match(const struct task *t, const Runnel__V1__Selector *sel)
 {
 	size_t	i, j;

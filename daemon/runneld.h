@@ -169,10 +169,14 @@ struct task {
 struct watch {
 	struct session		*session;
 	uint64_t		 req_id;
-	struct cursor		*cursors;
+	struct cursor		**cursors;
 	size_t			 ncursors;
+	size_t			 nalloc;
 	size_t			 nfinished;
 	size_t			 next;		/* round-robin start */
+	int			 follow;	/* new matching tasks join */
+	Runnel__V1__Selector	*select;	/* with follow: which */
+	uint32_t		 streams;	/* bit per stream; 0: all */
 	TAILQ_ENTRY(watch)	 entry;
 };
 TAILQ_HEAD(watch_list, watch);
@@ -304,8 +308,10 @@ extern const struct rpc_entry rpc_status_entry;
 extern const struct rpc_entry rpc_queue_entry;
 extern const struct rpc_entry rpc_restart_entry;
 extern const struct rpc_entry rpc_stdin_entry;
+extern const struct rpc_entry rpc_clean_entry;
 /* Resolve task_ids plus a selector into the visible tasks (no duplicates,
  * id order); answers with an error and returns -1 on an unknown id. */
+int	 rpc_select_match(const struct task *, const Runnel__V1__Selector *);
 int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
 	    size_t nids, const Runnel__V1__Selector *, int control,
 	    struct task ***tasks, size_t *n);
@@ -313,6 +319,9 @@ int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
 /* rpc-wait.c */
 void	 rpc_wait_task_ended(struct task *);
 void	 rpc_wait_free(struct waiter *);
+
+/* rpc-clean.c */
+int	 rpc_clean_task(struct task *);
 
 /* rpc-stdin.c */
 void	 rpc_stdin_drained(struct task *);
@@ -339,12 +348,14 @@ void	 task_free_all(void);
 /* task-restore.c */
 int	 task_restore(const Runnel__Journal__V1__TaskRecord *, char **cause);
 void	 task_restore_done(void);
+void	 task_restore_next_id(uint64_t);
 uint64_t task_pid_start(pid_t);
 
 /* journal.c */
 int	 journal_open(const char *dir, int nosync, char **cause);
 void	 journal_close(void);
 int	 journal_task(const struct task *, int with_spec);
+int	 journal_task_removed(uint64_t);
 void	 journal_queue(const struct queue *);
 void	 journal_ack(struct session *, uint64_t req_id, uint64_t task_id,
 	    int watch);
@@ -392,13 +403,15 @@ uint64_t output_size(const struct output *);
 ssize_t	 output_read(struct output *, struct output_cursor *, void *buf,
 	    size_t max, int *stream, uint64_t *offset, int64_t *time_us);
 int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);
+uint64_t output_tail_lines(struct output *, uint32_t lines);
 uint64_t output_tail_offset(const struct output *);
 
 /* watch.c */
 struct watch *watch_create(struct session *, uint64_t req_id,
-	    struct task **, size_t n, uint64_t from, int tail);
+	    struct task **, size_t n, const Runnel__V1__WatchRequest *);
 void	 watch_free(struct watch *);
 void	 watch_notify(struct task *);
+void	 watch_task_created(struct task *);
 int	 watch_pump(struct session *);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lag.h"
 #include "log.h"
 #include "runneld.h"
 
@@ -109,6 +110,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	if ((server.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	event_base_priority_init(server.base, PRI_COUNT);
+	lag_start();
 	sched_init();
 	if (journal_open(conf->state_dir, server_nosync, cause) != 0)
 		return -1;
@@ -230,6 +232,7 @@ server_free(void)
 		event_free(server_sig_term);
 		event_free(server_sig_int);
 		event_free(server_sig_hup);
+		lag_stop();
 		event_base_free(server.base);
 	}
 	if (server.ssl_ctx != NULL)

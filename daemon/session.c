@@ -18,6 +18,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "lag.h"
 #include "log.h"
 #include "runneld.h"
 
@@ -76,11 +77,14 @@ static void
 session_pump_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct session	*s = arg;
+	struct lag_mark	 m;
 
 	(void)fd;
 	(void)events;
+	lag_begin(&m);
 	if (!s->dead && !s->closing)
 		watch_pump(s);
+	lag_end(&m, "conn %llu: pump", (unsigned long long)s->id);
 }
 
 /* Take over an accepted connection (ssl NULL: unix socket). */
@@ -274,7 +278,7 @@ session_close_with_error(struct session *s, uint64_t req_id,
 
 /* Decode and dispatch every whole frame in the input buffer. */
 static void
-session_read_cb(struct bufferevent *bev, void *arg)
+session_read(struct bufferevent *bev, void *arg)
 {
 	struct session			*s = arg;
 	struct evbuffer			*in = bufferevent_get_input(bev);
@@ -312,6 +316,19 @@ session_read_cb(struct bufferevent *bev, void *arg)
 		rpc_dispatch(s, msg);
 		runnel__v1__client_message__free_unpacked(msg, NULL);
 	}
+}
+
+/* Time each read of the peer's frames: a slow one is logged with its
+ * connection (freed later, never during the call). */
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+	struct lag_mark	 m;
+
+	lag_begin(&m);
+	session_read(bev, arg);
+	lag_end(&m, "conn %llu: read", (unsigned long long)s->id);
 }
 
 /* The output buffer drained below the low mark: continue the watches, or

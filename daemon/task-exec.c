@@ -21,6 +21,7 @@
 
 #include <event2/buffer.h>
 
+#include "lag.h"
 #include "log.h"
 #include "runneld.h"
 
@@ -72,7 +73,7 @@ task_exec_close(int *fd, struct event **ev)
 
 /* Read a task's pipe, at most READ_BUDGET bytes per wake-up. */
 static void
-task_exec_read_cb(evutil_socket_t fd, short events, void *arg)
+task_exec_read(evutil_socket_t fd, short events, void *arg)
 {
 	struct task_exec	*te = arg;
 	struct task		*t = te->task;
@@ -98,6 +99,19 @@ task_exec_read_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	output_append(t->output, stream, task_exec_buf, n, server_now_us());
 	watch_notify(t);
+}
+
+/* Time each pipe read: a slow one is logged with its task. */
+static void
+task_exec_read_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+	unsigned long long	 id = te->task->id;	/* te may be freed */
+	struct lag_mark		 m;
+
+	lag_begin(&m);
+	task_exec_read(fd, events, arg);
+	lag_end(&m, "task %llu: read", id);
 }
 
 /* Feed stdin: the spec's bytes, or what Stdin requests queued; close the

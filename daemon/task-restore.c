@@ -57,6 +57,14 @@ task_restore_slot(uint64_t id)
 	server.ntasks = id;
 }
 
+/* Ids continue after the highest ever given, removed tasks included. */
+void
+task_restore_next_id(uint64_t next)
+{
+	if (next > 1 && next - 1 > server.ntasks && next < (1ULL << 40))
+		task_restore_slot(next - 1);
+}
+
 /* Apply one journal record: create the task from its first record, then
  * take the newest state of each later one. */
 int
@@ -72,6 +80,13 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 		return -1;
 	}
 	t = task_find(tr->id);
+	if (tr->removed) {
+		if (t != NULL) {
+			server.tasks[t->id - 1] = NULL;
+			task_free(t);
+		}
+		return 0;
+	}
 	if (t == NULL) {
 		if (tr->spec == NULL) {
 			*cause = xasprintf("journal: task %llu changes state "

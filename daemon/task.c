@@ -164,6 +164,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 	sched_enqueue(t);
 	log_info("task %llu: submitted by %s: %s", (unsigned long long)t->id,
 	    t->owner, t->argv[0]);
+	watch_task_created(t);
 	sched_request();
 	return t;
 

@@ -3,7 +3,8 @@
  * just a position in that task's output log.  Live data and replay are the
  * same path: a session sends chunks while its output buffer is under the
  * high-water mark and continues from the cursors when it drains, so a slow
- * client costs a cursor, never a queue, and never slows a task.
+ * client costs a cursor, never a queue, and never slows a task.  A watch
+ * that follows a selector takes in tasks submitted after it began.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +15,65 @@
 /* One buffer for building chunks; the loop is single-threaded. */
 static uint8_t	watch_buf[SESSION_CHUNK];
 
-/* Start watching tasks on a session, from an offset or from the tail. */
+/* Add a task to a watch, starting where the request says. */
+static void
+watch_add_task(struct watch *w, struct task *t,
+    const Runnel__V1__WatchRequest *wr)
+{
+	struct cursor	*c;
+	uint64_t	 start = 0;
+	size_t		 i;
+
+	if (wr != NULL) {
+		if (wr->tail_lines > 0)
+			start = output_tail_lines(t->output, wr->tail_lines);
+		else if (wr->tail)
+			start = output_tail_offset(t->output);
+		else
+			start = wr->from_offset;
+		for (i = 0; i < wr->n_resume; i++)
+			if (wr->resume[i]->task_id == t->id)
+				start = wr->resume[i]->offset;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->watch = w;
+	c->task = t;
+	if (output_seek(t->output, &c->oc, start) == -1)
+		output_seek(t->output, &c->oc, UINT64_MAX);
+	TAILQ_INSERT_TAIL(&t->cursors, c, task_entry);
+	if (w->ncursors == w->nalloc) {
+		w->nalloc = w->nalloc == 0 ? 4 : w->nalloc * 2;
+		w->cursors = xreallocarray(w->cursors, w->nalloc,
+		    sizeof *w->cursors);
+	}
+	w->cursors[w->ncursors++] = c;
+}
+
+/* Start watching tasks on a session; wr (NULL: from the start) says from
+ * where, which streams, and whether to follow new tasks. */
 struct watch *
 watch_create(struct session *s, uint64_t req_id, struct task **tasks,
-    size_t n, uint64_t from, int tail)
+    size_t n, const Runnel__V1__WatchRequest *wr)
 {
 	struct watch	*w;
-	struct cursor	*c;
-	size_t		 i;
-	uint64_t	 start;
+	size_t		 i, len;
+	uint8_t		*buf;
 
 	w = xcalloc(1, sizeof *w);
 	w->session = s;
 	w->req_id = req_id;
-	w->cursors = xcalloc(n, sizeof *w->cursors);
-	w->ncursors = n;
-	for (i = 0; i < n; i++) {
-		c = &w->cursors[i];
-		c->watch = w;
-		c->task = tasks[i];
-		start = tail ? output_tail_offset(tasks[i]->output) : from;
-		if (output_seek(tasks[i]->output, &c->oc, start) == -1)
-			output_seek(tasks[i]->output, &c->oc, UINT64_MAX);
-		TAILQ_INSERT_TAIL(&tasks[i]->cursors, c, task_entry);
+	for (i = 0; wr != NULL && i < wr->n_streams; i++)
+		w->streams |= 1U << (wr->streams[i] & 31);
+	if (wr != NULL && wr->follow && wr->select != NULL) {
+		w->follow = 1;
+		len = runnel__v1__selector__get_packed_size(wr->select);
+		buf = xmalloc(len);
+		runnel__v1__selector__pack(wr->select, buf);
+		w->select = runnel__v1__selector__unpack(NULL, len, buf);
+		free(buf);
 	}
+	for (i = 0; i < n; i++)
+		watch_add_task(w, tasks[i], wr);
 	TAILQ_INSERT_TAIL(&s->watches, w, entry);
 	session_schedule_pump(s);
 	return w;
@@ -49,10 +85,14 @@ watch_free(struct watch *w)
 {
 	size_t	i;
 
-	for (i = 0; i < w->ncursors; i++)
-		TAILQ_REMOVE(&w->cursors[i].task->cursors, &w->cursors[i],
+	for (i = 0; i < w->ncursors; i++) {
+		TAILQ_REMOVE(&w->cursors[i]->task->cursors, w->cursors[i],
 		    task_entry);
+		free(w->cursors[i]);
+	}
 	TAILQ_REMOVE(&w->session->watches, w, entry);
+	if (w->select != NULL)
+		runnel__v1__selector__free_unpacked(w->select, NULL);
 	free(w->cursors);
 	free(w);
 }
@@ -67,48 +107,85 @@ watch_notify(struct task *t)
 		session_schedule_pump(c->watch->session);
 }
 
+/* A task was submitted: following watches whose selector it matches take
+ * it in, from its start. */
+void
+watch_task_created(struct task *t)
+{
+	struct session	*s;
+	struct watch	*w;
+
+	TAILQ_FOREACH(s, &server.sessions, entry) {
+		TAILQ_FOREACH(w, &s->watches, entry) {
+			if (!w->follow || !rpc_may_see(s, t) ||
+			    !rpc_select_match(t, w->select))
+				continue;
+			watch_add_task(w, t, NULL);
+			session_schedule_pump(s);
+		}
+	}
+}
+
+/* Send the output chunk just read. */
+static void
+watch_send_output(struct watch *w, struct cursor *c, size_t n, int stream,
+    uint64_t offset, int64_t time_us)
+{
+	Runnel__V1__ServerMessage	msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__OutputChunk		chunk = RUNNEL__V1__OUTPUT_CHUNK__INIT;
+
+	msg.id = w->req_id;
+	chunk.task_id = c->task->id;
+	chunk.stream = (Runnel__V1__Stream)stream;
+	chunk.offset = offset;
+	chunk.data.data = watch_buf;
+	chunk.data.len = n;
+	chunk.time_us = time_us;
+	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT;
+	msg.output = &chunk;
+	session_send(w->session, &msg);
+}
+
 /* Send the next chunk of one cursor; 1 if something was sent. */
 static int
 watch_send_chunk(struct watch *w, struct cursor *c)
 {
 	Runnel__V1__ServerMessage	msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__OutputChunk		chunk = RUNNEL__V1__OUTPUT_CHUNK__INIT;
 	Runnel__V1__TaskEvent		ev = RUNNEL__V1__TASK_EVENT__INIT;
 	Runnel__V1__TaskInfo		info;
 	ssize_t				n;
-	int				stream;
+	int				stream, skipped = 0;
 	uint64_t			offset;
 	int64_t				time_us;
 
 	if (c->done)
 		return 0;
-	msg.id = w->req_id;
-	n = output_read(c->task->output, &c->oc, watch_buf, sizeof watch_buf,
-	    &stream, &offset, &time_us);
-	if (n == -1) {
-		log_warnx("task %llu: output at offset %llu is gone",
-		    (unsigned long long)c->task->id,
-		    (unsigned long long)c->oc.offset);
-		output_seek(c->task->output, &c->oc, UINT64_MAX);
-		n = 0;
-	}
-	if (n > 0) {
-		chunk.task_id = c->task->id;
-		chunk.stream = (Runnel__V1__Stream)stream;
-		chunk.offset = offset;
-		chunk.data.data = watch_buf;
-		chunk.data.len = n;
-		chunk.time_us = time_us;
-		msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT;
-		msg.output = &chunk;
-		session_send(w->session, &msg);
+	/* Records of streams the watch does not want are skipped, a few
+	 * at a time so that one wake-up stays short. */
+	do {
+		n = output_read(c->task->output, &c->oc, watch_buf,
+		    sizeof watch_buf, &stream, &offset, &time_us);
+		if (n == -1) {
+			log_warnx("task %llu: output at offset %llu is gone",
+			    (unsigned long long)c->task->id,
+			    (unsigned long long)c->oc.offset);
+			output_seek(c->task->output, &c->oc, UINT64_MAX);
+			n = 0;
+		}
+		if (n > 0 && (w->streams == 0 ||
+		    (w->streams & (1U << (stream & 31))) != 0)) {
+			watch_send_output(w, c, n, stream, offset, time_us);
+			return 1;
+		}
+	} while (n > 0 && ++skipped < 64);
+	if (n > 0)
 		return 1;
-	}
 	if (!task_is_final(c->task))
 		return 0;
 	/* All output sent and the task is over: say how it ended. */
 	task_info_fill(c->task, &info);
 	ev.task = &info;
+	msg.id = w->req_id;
 	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK;
 	msg.task = &ev;
 	session_send(w->session, &msg);
@@ -136,10 +213,11 @@ watch_pump(struct session *s)
 				if (!session_writable(s))
 					return 1;
 				i = (w->next + k) % w->ncursors;
-				sent |= watch_send_chunk(w, &w->cursors[i]);
+				sent |= watch_send_chunk(w, w->cursors[i]);
 			}
-			w->next = (w->next + 1) % w->ncursors;
-			if (w->nfinished == w->ncursors) {
+			if (w->ncursors > 0)
+				w->next = (w->next + 1) % w->ncursors;
+			if (!w->follow && w->nfinished == w->ncursors) {
 				msg.id = w->req_id;
 				msg.reply_case =
 				    RUNNEL__V1__SERVER_MESSAGE__REPLY_WATCH_END;

@@ -1,0 +1,95 @@
+/*
+ * rpc-clean.c - Clean: remove finished tasks for good: their output spool,
+ * their place in the table, and (through a record) from the journal.
+ * Tasks still being watched or waited for stay until they are not.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runneld.h"
+
+/* Is anyone still reading or waiting for the task? */
+static int
+rpc_clean_busy(const struct task *t)
+{
+	const struct waiter	*w;
+	size_t			 i;
+
+	if (!TAILQ_EMPTY(&t->cursors))
+		return 1;
+	TAILQ_FOREACH(w, &server.waiters, entry)
+		for (i = 0; i < w->nids; i++)
+			if (w->ids[i] == t->id)
+				return 1;
+	return 0;
+}
+
+/* Remove one finished task. */
+int
+rpc_clean_task(struct task *t)
+{
+	char	*path;
+
+	if (!task_is_final(t) || rpc_clean_busy(t))
+		return -1;
+	if (journal_task_removed(t->id) != 0) {
+		log_warn("task %llu: cannot record its removal",
+		    (unsigned long long)t->id);
+		return -1;
+	}
+	path = xasprintf("%s/%llu.log", server.spool_dir,
+	    (unsigned long long)t->id);
+	unlink(path);
+	free(path);
+	server.tasks[t->id - 1] = NULL;
+	server.nfinished--;
+	task_free(t);
+	return 0;
+}
+
+/* Remove the selected finished tasks. */
+static void
+rpc_clean(struct session *s, uint64_t req_id,
+    const Runnel__V1__ClientMessage *msg)
+{
+	const Runnel__V1__CleanRequest	 *cr = msg->clean;
+	Runnel__V1__ServerMessage	  reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__CleanReply		  rr = RUNNEL__V1__CLEAN_REPLY__INIT;
+	Runnel__V1__Selector		  all = RUNNEL__V1__SELECTOR__INIT;
+	struct task			**tasks;
+	uint64_t			 *done;
+	int64_t				  now = server_now_ms();
+	size_t				  i, n, ndone = 0;
+	uint64_t			  id;
+
+	all.all = 1;
+	if (rpc_select(s, req_id, NULL, 0, cr->select != NULL ? cr->select :
+	    &all, 1, &tasks, &n) != 0)
+		return;
+	done = xcalloc(n, sizeof *done);
+	for (i = 0; i < n; i++) {
+		if (!task_is_final(tasks[i]) ||
+		    now - tasks[i]->ended_ms < (int64_t)cr->older_than_ms)
+			continue;
+		id = tasks[i]->id;
+		if (rpc_clean_task(tasks[i]) == 0)
+			done[ndone++] = id;
+	}
+	if (ndone > 0)
+		log_info("%s removed %zu finished tasks", s->identity, ndone);
+	rr.task_ids = done;
+	rr.n_task_ids = ndone;
+	reply.id = req_id;
+	reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_CLEAN;
+	reply.clean = &rr;
+	session_send(s, &reply);
+	free(done);
+	free(tasks);
+}
+
+const struct rpc_entry rpc_clean_entry = {
+	.name = "clean",
+	.min_role = ROLE_USER,
+	.handler = rpc_clean,
+};
