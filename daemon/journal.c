@@ -278,7 +278,7 @@ journal_task_fill(const struct task *t, int with_spec,
     Runnel__Journal__V1__TaskRecord *tr, Runnel__V1__TaskInfo *info)
 {
 	runnel__journal__v1__task_record__init(tr);
-	task_info_fill(t, info);
+	task_info_fill_ex(t, info, 0);
 	tr->id = t->id;
 	tr->spec = with_spec ? t->spec : NULL;
 	tr->owner = info->owner;

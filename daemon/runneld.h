@@ -234,6 +234,7 @@ struct server {
 	size_t			 ntasks;
 	struct task_queue	 queue;	/* QUEUED, by priority then id */
 	unsigned		 nqueued;
+	unsigned		 nqueued_deps;	/* of those, with dependencies */
 	struct queue_list	 queues;
 	struct event		*sched_ev;
 	struct event		*sched_timer;
@@ -341,6 +342,7 @@ void	 task_exited(struct task *, int wstatus);
 void	 task_attempt_ended(struct task *);
 void	 task_end(struct task *, enum task_state, const char *reason);
 int	 task_is_final(const struct task *);
+int	 task_has_deps(const struct task *);
 const char *task_state_name(enum task_state);
 void	 task_free(struct task *);
 void	 task_free_all(void);
@@ -370,6 +372,8 @@ int	 task_spec_take(struct task *, const Runnel__V1__TaskSpec *,
 	    char **cause);
 int	 task_rlimit_resource(const char *);
 void	 task_info_fill(const struct task *, Runnel__V1__TaskInfo *);
+void	 task_info_fill_ex(const struct task *, Runnel__V1__TaskInfo *,
+	    int with_waiting);
 void	 task_info_clear(Runnel__V1__TaskInfo *);
 
 /* sched.c */

@@ -113,14 +113,21 @@ sched_pass(void)
 	char		*why = NULL;
 	struct timeval	 tv;
 
+	/* Nothing can start and nothing waits on a dependency: a queue of
+	 * any length costs nothing. */
+	if (server.conf->max_running != 0 &&
+	    server.nrunning >= server.conf->max_running &&
+	    server.nqueued_deps == 0)
+		return;
 	t = TAILQ_FIRST(&server.queue);
 	while (t != NULL) {
 		next = TAILQ_NEXT(t, queue_entry);
-		switch (sched_check(t, now, &why)) {
+		switch (sched_check(t, now, NULL)) {
 		case SCHED_START:
 			task_start(t);
 			break;
 		case SCHED_SKIP:
+			sched_check(t, now, &why);
 			log_info("task %llu: skipped: %s",
 			    (unsigned long long)t->id, why);
 			task_end(t, TASK_SKIPPED, why);

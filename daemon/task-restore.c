@@ -200,6 +200,8 @@ task_restore_done(void)
 		if (t->state == TASK_QUEUED) {
 			server.nqueued++;
 			t->queue->nqueued++;
+			if (task_has_deps(t))
+				server.nqueued_deps++;
 			sched_enqueue(t);
 		} else
 			server.nfinished++;

@@ -202,6 +202,15 @@ static char	task_empty[] = "";
 void
 task_info_fill(const struct task *t, Runnel__V1__TaskInfo *info)
 {
+	task_info_fill_ex(t, info, 1);
+}
+
+/* The same, saying what a queued task waits for only if asked (the
+ * journal does not keep that). */
+void
+task_info_fill_ex(const struct task *t, Runnel__V1__TaskInfo *info,
+    int with_waiting)
+{
 	Runnel__V1__Attempt	*a;
 	size_t			 i;
 
@@ -243,8 +252,8 @@ task_info_fill(const struct task *t, Runnel__V1__TaskInfo *info)
 	info->retries = t->spec->retries;
 	info->key = t->spec->key;
 	info->start_at_ms = t->spec->start_at_ms;
-	info->waiting_for = t->state == TASK_QUEUED ? sched_waiting_for(t) :
-	    NULL;
+	info->waiting_for = with_waiting && t->state == TASK_QUEUED ?
+	    sched_waiting_for(t) : NULL;
 	if (info->waiting_for == NULL)
 		info->waiting_for = task_empty;
 

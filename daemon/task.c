@@ -158,6 +158,8 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 		*code = RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED;
 		goto fail;
 	}
+	if (task_has_deps(t))
+		server.nqueued_deps++;
 
 	server.nqueued++;
 	q->nqueued++;
@@ -171,6 +173,13 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 fail:
 	task_free(t);
 	return NULL;
+}
+
+/* Does the task wait for others? */
+int
+task_has_deps(const struct task *t)
+{
+	return t->spec->n_after + t->spec->n_after_any > 0;
 }
 
 /* Is from -> to a legal transition? */
@@ -206,6 +215,8 @@ task_set_state(struct task *t, enum task_state state)
 		TAILQ_REMOVE(&server.queue, t, queue_entry);
 		server.nqueued--;
 		t->queue->nqueued--;
+		if (task_has_deps(t))
+			server.nqueued_deps--;
 	} else if (t->state == TASK_RUNNING) {
 		server.nrunning--;
 		t->queue->nrunning--;
@@ -216,6 +227,8 @@ task_set_state(struct task *t, enum task_state state)
 	case TASK_QUEUED:
 		server.nqueued++;
 		t->queue->nqueued++;
+		if (task_has_deps(t))
+			server.nqueued_deps++;
 		sched_enqueue(t);
 		break;
 	case TASK_RUNNING:

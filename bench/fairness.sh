@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/fairness.sh - run bench/fairness against a daemon of its own: a temp
+# dir with a CA and a client certificate made by `runnel pki`, a config that
+# listens on 127.0.0.1:0 and a unix socket, runneld in the foreground, then
+# the benchmark over TLS and over the unix socket.  Everything it started is
+# stopped and the temp dir removed on exit.  Arguments go to bench/fairness
+# (-n TICKS, --flood-size SIZE).  Exit status 3: the p99 target was missed.
+# Environment: RUNNELD, RUNNEL (binaries to use), FAIRNESS_TRANSPORTS ("tls
+# unix", the default, or one of them), TMPDIR (where the daemon's state and
+# its spools go).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=${RUNNEL_BUILDDIR:-$(dirname "$here")}
+bench=$top/bench/fairness
+runneld=${RUNNELD:-$top/daemon/runneld}
+runnel=${RUNNEL:-$top/client/runnel}
+transports=${FAIRNESS_TRANSPORTS:-tls unix}
+
+if [[ ! -x $bench || ! -x $runneld || ! -x $runnel ]]; then
+	make -C "$top" -s bench/fairness daemon/runneld client/runnel
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/runnel-bench.XXXXXX")
+daemon=
+cleanup() {
+	local i
+	if [[ -n $daemon ]] && kill -0 "$daemon" 2>/dev/null; then
+		kill -TERM "$daemon" 2>/dev/null || true
+		for i in $(seq 50); do
+			kill -0 "$daemon" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$daemon" 2>/dev/null || true
+		wait "$daemon" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$runnel" pki init "$tmp/pki" --name localhost --name 127.0.0.1 >/dev/null
+"$runnel" pki issue "$tmp/pki" bench >/dev/null
+cat > "$tmp/runneld.conf" <<CONF
+[server]
+listen = 127.0.0.1:0
+socket = $tmp/runneld.sock
+state_dir = $tmp/state
+[tls]
+ca = pki/ca.crt
+cert = pki/server.crt
+key = pki/server.key
+[limits]
+grace = 1s
+[access]
+bench = user
+CONF
+
+"$runneld" -f -c "$tmp/runneld.conf" 2> "$tmp/runneld.log" &
+daemon=$!
+for _ in $(seq 100); do
+	grep -q ready "$tmp/runneld.log" && break
+	kill -0 "$daemon" 2>/dev/null || break
+	sleep 0.05
+done
+if ! grep -q ready "$tmp/runneld.log"; then
+	cat "$tmp/runneld.log" >&2
+	echo "fairness.sh: runneld did not start" >&2
+	exit 1
+fi
+port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	"$tmp/runneld.log" | head -n 1)
+[[ -n $port ]] || { echo "fairness.sh: no TCP port in the log" >&2; exit 1; }
+
+echo "runneld $("$runneld" --version 2>/dev/null || true) pid $daemon on" \
+	"127.0.0.1:$port and $tmp/runneld.sock; $(nproc) CPUs"
+# The daemon's own view: its loop lag, if this runnel prints it.
+status() {
+	RUNNEL_HOST=unix:$tmp/runneld.sock "$runnel" status 2>/dev/null |
+		grep -i lag | sed 's/^/daemon /' || true
+	echo "daemon cpu time so far: $(ps -o times= -p "$daemon" | tr -d ' ') s"
+}
+rc=0
+for transport in $transports; do
+	case $transport in
+	tls)
+		"$bench" -H "127.0.0.1:$port" --ca "$tmp/pki/ca.crt" \
+			--cert "$tmp/pki/bench.crt" --key "$tmp/pki/bench.key" \
+			--label "TLS over loopback" "$@" || rc=$? ;;
+	unix)
+		"$bench" -H "unix:$tmp/runneld.sock" --label "unix socket" \
+			"$@" || rc=$? ;;
+	*)
+		echo "fairness.sh: unknown transport $transport" >&2
+		exit 2 ;;
+	esac
+	status
+done
+if grep -q 'slow callback' "$tmp/runneld.log"; then
+	echo
+	echo "daemon log, slow callbacks:"
+	grep 'slow callback' "$tmp/runneld.log" | head -n 20
+fi
+exit $rc
