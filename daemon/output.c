@@ -7,12 +7,14 @@
  * bytes.  A sparse index maps offsets to positions so that a watcher can
  * start anywhere without reading the spool from the beginning.
  */
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,10 +50,50 @@ struct output {
 	struct output_index	*index;
 	size_t			 nindex;
 	int			 failed;	/* the spool could not be written */
+
+	/* With the writer thread, under output_writer.mtx: */
+	uint64_t		 written;	/* spool bytes on disk */
+	uint64_t		 published;	/* fsize as the writer may see it */
+	int			 error;		/* the writer's errno */
+	int			 queued;	/* on the dirty list */
+	int			 busy;		/* being written */
+	TAILQ_ENTRY(output)	 dirty_entry;
+
+	/* Loop only: a reader paused until the backlog drains. */
+	void			(*resume)(void *);
+	void			*resume_arg;
+	TAILQ_ENTRY(output)	 wait_entry;
+	int			 waiting;
 };
+TAILQ_HEAD(output_list, output);
+
+/*
+ * The spool writer: one thread writes every log's new records to its file,
+ * so that a disk that stalls (ext4 writeback can hold a write for tens of
+ * milliseconds) never stalls the loop.  The ring is the write buffer: the
+ * loop never lets a log's unwritten bytes grow past the ring, so the writer
+ * reads them from the ring in place, and a task whose backlog is full stops
+ * being read until the writer catches up: the child then blocks on its
+ * pipe, the back-pressure a terminal gives.
+ */
+static struct {
+	int			 started;
+	int			 stop;
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;
+	struct output_list	 dirty;
+	int			 efd;
+	struct event		*ev;
+	struct output_list	 waiting;	/* loop only */
+} output_writer;
 
 static void	output_ring_add_at(struct output *, uint64_t, const uint8_t *,
 		    size_t);
+static void	output_publish(struct output *);
+static void	output_flush_wait(struct output *);
+static void	output_mark_written(struct output *, uint64_t);
+static void	output_fail(struct output *, int, int64_t);
 
 /* Create an empty log spooled to path. */
 struct output *
@@ -60,7 +102,7 @@ output_create(const char *path, size_t tail, char **cause)
 	struct output	*o;
 	int		 fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return NULL;
@@ -86,7 +128,7 @@ output_open(const char *path, size_t tail, char **cause)
 	int			 fd;
 	ssize_t			 n;
 
-	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return output_create(path, tail, cause);
@@ -121,7 +163,7 @@ output_open(const char *path, size_t tail, char **cause)
 	}
 	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
 		log_warn("%s: cannot cut torn record", path);
-	o->fsize = pos;
+	o->fsize = o->written = o->published = pos;
 	start = pos > o->cap ? pos - o->cap : 0;
 	o->ringlen = pos - start;
 	while (start < pos) {
@@ -144,6 +186,17 @@ output_free(struct output *o)
 {
 	if (o == NULL)
 		return;
+	if (output_writer.started) {
+		pthread_mutex_lock(&output_writer.mtx);
+		while (o->busy)
+			pthread_cond_wait(&output_writer.cond,
+			    &output_writer.mtx);
+		if (o->queued)
+			TAILQ_REMOVE(&output_writer.dirty, o, dirty_entry);
+		pthread_mutex_unlock(&output_writer.mtx);
+	}
+	if (o->waiting)
+		TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
 	close(o->fd);
 	free(o->path);
 	free(o->ring);
@@ -181,19 +234,20 @@ output_ring_add_at(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
 	memcpy(o->ring, p + first, n - first);
 }
 
-/* Write the whole iovec to the spool, retrying short writes. */
+/* Write the whole iovec to the spool at pos, retrying short writes. */
 static int
-output_write_spool(struct output *o, struct iovec *iov, int iovcnt)
+output_write_spool(int fd, uint64_t pos, struct iovec *iov, int iovcnt)
 {
 	ssize_t	n;
 
 	while (iovcnt > 0) {
-		n = writev(o->fd, iov, iovcnt);
+		n = pwritev(fd, iov, iovcnt, pos);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
+		pos += n;
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
 			n -= iov->iov_len;
 			iov++;
@@ -261,18 +315,229 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 	iov[0].iov_len = sizeof r;
 	iov[1].iov_base = (void *)(uintptr_t)data;
 	iov[1].iov_len = len;
-	if (!o->failed && output_write_spool(o, iov, 2) == -1) {
-		log_warn("%s: spool write failed, keeping only the tail",
-		    o->path);
-		o->failed = 1;
-		output_notice_failed(o, errno, time_us);
-		r.offset = o->size;
+	/* Without the writer thread (or with no room left for it in the
+	 * ring, which only small notices can meet), write here. */
+	if (!o->failed && (!output_writer.started ||
+	    output_room(o) < sizeof r + len)) {
+		output_flush_wait(o);
+		if (output_write_spool(o->fd, o->fsize, iov, 2) == -1) {
+			log_warn("%s: spool write failed, keeping only the "
+			    "tail", o->path);
+			output_fail(o, errno, time_us);
+			r.offset = o->size;
+		} else
+			output_mark_written(o, o->fsize + sizeof r + len);
 	}
 	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
 	output_ring_add(o, o->fsize + sizeof r, data, len);
 	o->fsize += sizeof r + len;
 	o->size += len;
+	output_publish(o);
 	return 0;
+}
+
+/* Hand the new bytes to the writer thread. */
+static void
+output_publish(struct output *o)
+{
+	if (!output_writer.started || o->failed)
+		return;
+	pthread_mutex_lock(&output_writer.mtx);
+	o->published = o->fsize;
+	if (!o->queued && !o->busy && o->written < o->published) {
+		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
+		o->queued = 1;
+		pthread_cond_signal(&output_writer.cond);
+	}
+	pthread_mutex_unlock(&output_writer.mtx);
+}
+
+/* Wait until the writer has written everything published (rare: only a
+ * notice that finds the ring full of unwritten bytes). */
+static void
+output_flush_wait(struct output *o)
+{
+	if (!output_writer.started)
+		return;
+	pthread_mutex_lock(&output_writer.mtx);
+	while (o->busy || o->queued)
+		pthread_cond_wait(&output_writer.cond, &output_writer.mtx);
+	pthread_mutex_unlock(&output_writer.mtx);
+}
+
+/* Note bytes written from the loop. */
+static void
+output_mark_written(struct output *o, uint64_t end)
+{
+	if (output_writer.started)
+		pthread_mutex_lock(&output_writer.mtx);
+	o->written = o->published = end;
+	if (output_writer.started)
+		pthread_mutex_unlock(&output_writer.mtx);
+}
+
+/* The spool cannot be written any more: the ring alone keeps output. */
+static void
+output_fail(struct output *o, int error, int64_t time_us)
+{
+	o->failed = 1;
+	output_notice_failed(o, error, time_us);
+}
+
+/* Bytes that can be appended before the ring would overwrite bytes the
+ * writer has not written yet. */
+size_t
+output_room(struct output *o)
+{
+	uint64_t	backlog;
+
+	int		error;
+
+	if (!output_writer.started || o->failed)
+		return o->cap;
+	pthread_mutex_lock(&output_writer.mtx);
+	if ((error = o->error) != 0)
+		o->written = o->published = o->fsize;
+	o->error = 0;
+	backlog = o->fsize - o->written;
+	pthread_mutex_unlock(&output_writer.mtx);
+	if (error != 0) {
+		errno = error;
+		log_warn("%s: spool write failed, keeping only the tail",
+		    o->path);
+		output_fail(o, error, server_now_us());
+		return o->cap;
+	}
+	return backlog >= o->cap ? 0 : o->cap - backlog;
+}
+
+/* Call resume(arg) on the loop once the log has room again. */
+void
+output_wait_room(struct output *o, void (*resume)(void *), void *arg)
+{
+	if (output_room(o) >= OUTPUT_ROOM_MIN) {
+		resume(arg);
+		return;
+	}
+	o->resume = resume;
+	o->resume_arg = arg;
+	if (!o->waiting) {
+		TAILQ_INSERT_TAIL(&output_writer.waiting, o, wait_entry);
+		o->waiting = 1;
+	}
+}
+
+/* The writer thread. */
+static void *
+output_writer_main(void *arg)
+{
+	struct output	*o;
+	struct iovec	 iov[2];
+	uint64_t	 start, end, one = 1;
+	size_t		 at, n, first;
+	int		 error;
+
+	(void)arg;
+	pthread_mutex_lock(&output_writer.mtx);
+	for (;;) {
+		while (!output_writer.stop && TAILQ_EMPTY(&output_writer.dirty))
+			pthread_cond_wait(&output_writer.cond,
+			    &output_writer.mtx);
+		if ((o = TAILQ_FIRST(&output_writer.dirty)) == NULL)
+			break;	/* stopping, and everything is written */
+		TAILQ_REMOVE(&output_writer.dirty, o, dirty_entry);
+		o->queued = 0;
+		o->busy = 1;
+		start = o->written;
+		end = o->published;
+		pthread_mutex_unlock(&output_writer.mtx);
+
+		/* [start, end) is in the ring and the loop does not touch
+		 * it until written moves past it. */
+		n = end - start;
+		at = start % o->cap;
+		first = o->cap - at < n ? o->cap - at : n;
+		iov[0].iov_base = o->ring + at;
+		iov[0].iov_len = first;
+		iov[1].iov_base = o->ring;
+		iov[1].iov_len = n - first;
+		error = output_write_spool(o->fd, start, iov, 2) == -1 ?
+		    errno : 0;
+
+		pthread_mutex_lock(&output_writer.mtx);
+		o->busy = 0;
+		if (error != 0)
+			o->error = error;
+		else
+			o->written = end;
+		if (error == 0 && o->written < o->published && !o->queued) {
+			TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
+			o->queued = 1;
+		}
+		pthread_cond_broadcast(&output_writer.cond);
+		if (write(output_writer.efd, &one, sizeof one) == -1) {
+			/* An eventfd counter does not fill up. */
+		}
+	}
+	pthread_mutex_unlock(&output_writer.mtx);
+	return NULL;
+}
+
+/* The writer made progress: take its errors, resume paused readers. */
+static void
+output_writer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct output	*o, *o1;
+	uint64_t	 n;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+		log_warn("output: eventfd");
+	TAILQ_FOREACH_SAFE(o, &output_writer.waiting, wait_entry, o1) {
+		if (output_room(o) >= OUTPUT_ROOM_MIN) {
+			TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
+			o->waiting = 0;
+			o->resume(o->resume_arg);
+		}
+	}
+}
+
+/* Start the writer thread. */
+void
+output_writer_start(void)
+{
+	TAILQ_INIT(&output_writer.dirty);
+	TAILQ_INIT(&output_writer.waiting);
+	pthread_mutex_init(&output_writer.mtx, NULL);
+	pthread_cond_init(&output_writer.cond, NULL);
+	output_writer.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (output_writer.efd == -1)
+		fatal("eventfd");
+	output_writer.ev = event_new(server.base, output_writer.efd,
+	    EV_READ | EV_PERSIST, output_writer_cb, NULL);
+	event_priority_set(output_writer.ev, PRI_CONTROL);
+	event_add(output_writer.ev, NULL);
+	if (pthread_create(&output_writer.thread, NULL, output_writer_main,
+	    NULL) != 0)
+		fatalx("pthread_create failed");
+	output_writer.started = 1;
+}
+
+/* Write out what is left and stop the thread. */
+void
+output_writer_stop(void)
+{
+	if (!output_writer.started)
+		return;
+	pthread_mutex_lock(&output_writer.mtx);
+	output_writer.stop = 1;
+	pthread_cond_signal(&output_writer.cond);
+	pthread_mutex_unlock(&output_writer.mtx);
+	pthread_join(output_writer.thread, NULL);
+	output_writer.started = 0;
+	event_free(output_writer.ev);
+	close(output_writer.efd);
 }
 
 /* Bytes of data in the log. */
@@ -302,6 +567,14 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 
 	if (pos + n > o->fsize)
 		return -1;
+	/* A range that starts before the ring and ends in it: the file
+	 * has the first part (the ring start is never past written). */
+	if (pos < start && pos + n > start) {
+		if (output_get(o, pos, p, start - pos) == -1)
+			return -1;
+		return output_get(o, start, p + (start - pos),
+		    n - (start - pos));
+	}
 	if (pos >= start) {
 		at = pos % o->cap;
 		first = o->cap - at < n ? o->cap - at : n;

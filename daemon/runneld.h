@@ -36,8 +36,11 @@
  * the peer and resumes below half of it. */
 #define SESSION_HIWAT		(1024 * 1024)
 #define SESSION_CHUNK		(64 * 1024)
-/* Bytes of each task's newest output kept in memory. */
+/* Bytes of each task's newest output kept in memory; also the most that
+ * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
+/* A paused task is read again once its log has this much room. */
+#define OUTPUT_ROOM_MIN		(READ_BUDGET + 64)
 /* Seconds a new connection has to finish TLS and Hello. */
 #define HELLO_TIMEOUT		10
 
@@ -399,6 +402,10 @@ extern const struct task_kind task_exec_kind;
 /* output.c */
 struct output *output_create(const char *path, size_t tail, char **cause);
 struct output *output_open(const char *path, size_t tail, char **cause);
+void	 output_writer_start(void);
+void	 output_writer_stop(void);
+size_t	 output_room(struct output *);
+void	 output_wait_room(struct output *, void (*)(void *), void *);
 void	 output_free(struct output *);
 int	 output_append(struct output *, int stream, const void *, size_t,
 	    int64_t time_us);

@@ -112,6 +112,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	event_base_priority_init(server.base, PRI_COUNT);
 	lag_start();
 	sched_init();
+	output_writer_start();
 	if (journal_open(conf->state_dir, server_nosync, cause) != 0)
 		return -1;
 	server_sig_term = evsignal_new(server.base, SIGTERM, server_signal_cb,
@@ -221,6 +222,7 @@ server_free(void)
 		listener_free(server.listeners[i]);
 	free(server.listeners);
 	journal_close();
+	output_writer_stop();
 	task_free_all();
 	queue_free_all();
 	sched_free();

@@ -45,6 +45,7 @@ struct task_exec {
 static uint8_t	task_exec_buf[READ_BUDGET];
 
 static void	task_exec_check_done(struct task_exec *);
+static void	task_exec_resume(void *);
 
 /* Make an fd non-blocking. */
 static int
@@ -79,11 +80,24 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 	struct task		*t = te->task;
 	int			 stream;
 	ssize_t			 n;
+	size_t			 room;
 
 	(void)events;
 	stream = fd == te->out_fd ? RUNNEL__V1__STREAM__STREAM_STDOUT :
 	    RUNNEL__V1__STREAM__STREAM_STDERR;
-	n = read(fd, task_exec_buf, sizeof task_exec_buf);
+	/* The spool writer is behind: stop reading until it catches up. */
+	room = output_room(t->output);
+	if (room < OUTPUT_ROOM_MIN) {
+		if (te->out_ev != NULL)
+			event_del(te->out_ev);
+		if (te->err_ev != NULL)
+			event_del(te->err_ev);
+		output_wait_room(t->output, task_exec_resume, te);
+		return;
+	}
+	room -= 64;
+	n = read(fd, task_exec_buf, room < sizeof task_exec_buf ? room :
+	    sizeof task_exec_buf);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -99,6 +113,18 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 	}
 	output_append(t->output, stream, task_exec_buf, n, server_now_us());
 	watch_notify(t);
+}
+
+/* The task's log has room again: read its pipes. */
+static void
+task_exec_resume(void *arg)
+{
+	struct task_exec	*te = arg;
+
+	if (te->out_ev != NULL)
+		event_add(te->out_ev, NULL);
+	if (te->err_ev != NULL)
+		event_add(te->err_ev, NULL);
 }
 
 /* Time each pipe read: a slow one is logged with its task. */
