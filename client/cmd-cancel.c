@@ -1,6 +1,6 @@
 /*
- * cmd-cancel.c - `runnel cancel`: signal tasks to stop; the daemon sends
- * SIGKILL after the grace period.
+ * cmd-cancel.c - `runnel cancel`: signal the selected tasks to stop; the
+ * daemon sends SIGKILL after the grace period.  Queued tasks end at once.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,10 +18,11 @@ static int	cmd_cancel_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_cancel_entry = {
 	.name = "cancel",
-	.usage = "[--signal SIGNAL] [--grace DURATION] ID...\n"
+	.usage = "[--signal SIGNAL] [--grace DURATION] SELECTION\n"
 	    "SIGNAL is a name or number (TERM, SIGKILL, 9; default TERM); "
 	    "DURATION\nlike 250ms, 5s or 2m is the wait before SIGKILL "
-	    "(default: the daemon's).",
+	    "(default: the daemon's).\nTasks that have ended are left alone.\n"
+	    "task selection:\n" CLI_SELECT_HELP,
 	.exec = cmd_cancel_exec,
 	.needs_connection = 1
 };
@@ -30,6 +31,7 @@ static const struct option cmd_cancel_options[] = {
 	{ .name = "signal", .has_arg = required_argument, .val = 's' },
 	{ .name = "grace", .has_arg = required_argument, .val = 'g' },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
+	SELECTOR_OPTIONS,
 	{ .name = NULL }
 };
 
@@ -37,16 +39,19 @@ static const struct option cmd_cancel_options[] = {
 static int
 cmd_cancel_exec(struct cli *cli, int argc, char **argv)
 {
-	uint64_t	*ids, grace = 0;
-	int		 ch, rc, rv, sig = 0;
+	struct selector	sl;
+	uint64_t	grace = 0;
+	int		ch, rc, rv, sig = 0;
 
+	selector_init(&sl);
 	while ((ch = getopt_long(argc, argv, "h", cmd_cancel_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if ((sig = parse_signal(optarg)) == -1) {
 				cli_warnx("cancel: unknown signal: %s", optarg);
-				return (cli_usage(cli, 0));
+				rv = cli_usage(cli, 0);
+				goto out;
 			}
 			break;
 		case 'g':
@@ -54,33 +59,36 @@ cmd_cancel_exec(struct cli *cli, int argc, char **argv)
 			    grace > UINT_MAX) {
 				cli_warnx("cancel: invalid duration: %s",
 				    optarg);
-				return (cli_usage(cli, 0));
+				rv = cli_usage(cli, 0);
+				goto out;
 			}
 			break;
-		case 'h':
-			return (cli_usage(cli, 1));
 		default:
-			return (cli_usage(cli, 0));
+			if (!selector_option(&sl, ch, optarg)) {
+				rv = cli_usage(cli, ch == 'h');
+				goto out;
+			}
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return (cli_usage(cli, 0));
-	if ((ids = cli_parse_ids(argc, argv)) == NULL)
-		return (CLI_EXIT_USAGE);
+	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
+	if (rv != CLI_CONTINUE)
+		goto out;
+	if (selector_empty(&sl)) {
+		rv = cli_usage(cli, 0);
+		goto out;
+	}
 
 	if ((rv = cli_connect(cli)) != 0)
 		goto out;
-	rc = runnel_cancel(cli->client, ids, (size_t)argc, sig,
-	    (unsigned)grace);
-	if (rc < 0 && argc == 1)
-		rv = cli_error(cli, rc, "task %" PRIu64, ids[0]);
+	rc = runnel_cancel_select(cli->client, &sl.sel, sig, (unsigned)grace);
+	if (rc < 0 && sl.sel.nids == 1 && sl.nlabels == 0 &&
+	    sl.sel.queue == NULL && !sl.sel.all)
+		rv = cli_error(cli, rc, "task %" PRIu64, sl.ids[0]);
 	else if (rc < 0)
 		rv = cli_error(cli, rc, "cancel");
 	else
 		rv = CLI_EXIT_OK;
 out:
-	free(ids);
+	selector_free(&sl);
 	return (rv);
 }

@@ -1,6 +1,6 @@
 /*
- * cmd-list.c - `runnel list` (every visible task, as a table or JSON) and
- * `runnel show` (one task, every field).
+ * cmd-list.c - `runnel list`: the tasks you can see, or those selected, as
+ * a table or JSON.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -10,57 +10,66 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "runnel-cli.h"
 
-/* The table fits this many columns; COMMAND gets what the others leave. */
+/* The table fits this many columns; COMMAND gets what the others leave,
+ * after WAITING FOR has had what it needs up to its maximum. */
 #define CMD_LIST_COLUMNS	100
-#define CMD_LIST_NAME_MAX	20
-#define CMD_LIST_OWNER_MAX	16
+#define CMD_LIST_NAME_MAX	16
+#define CMD_LIST_QUEUE_MAX	12
+#define CMD_LIST_OWNER_MAX	12
+#define CMD_LIST_WAITING_MAX	28
 #define CMD_LIST_COMMAND_MIN	10
+#define CMD_LIST_NCOLUMNS	8
+
+enum cmd_list_column {
+	CMD_LIST_ID,
+	CMD_LIST_NAME,
+	CMD_LIST_STATE,
+	CMD_LIST_EXIT,
+	CMD_LIST_QUEUE,
+	CMD_LIST_OWNER,
+	CMD_LIST_WAITING,
+	CMD_LIST_COMMAND
+};
+
+/* Each column's title and widest width (0: no limit of its own). */
+static const struct {
+	const char	*title;
+	size_t		 max;
+} cmd_list_columns[CMD_LIST_NCOLUMNS] = {
+	[CMD_LIST_ID] = { .title = "ID" },
+	[CMD_LIST_NAME] = { .title = "NAME", .max = CMD_LIST_NAME_MAX },
+	[CMD_LIST_STATE] = { .title = "STATE" },
+	[CMD_LIST_EXIT] = { .title = "EXIT" },
+	[CMD_LIST_QUEUE] = { .title = "QUEUE", .max = CMD_LIST_QUEUE_MAX },
+	[CMD_LIST_OWNER] = { .title = "OWNER", .max = CMD_LIST_OWNER_MAX },
+	[CMD_LIST_WAITING] = { .title = "WAITING FOR",
+	    .max = CMD_LIST_WAITING_MAX },
+	[CMD_LIST_COMMAND] = { .title = "COMMAND" },
+};
 
 static int	cmd_list_exec(struct cli *, int, char **);
-static int	cmd_show_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.usage = "[--json]\n"
-	    "Lists the tasks you can see: ID, NAME, STATE, EXIT, OWNER, "
-	    "COMMAND.",
+	.usage = "[--json] [SELECTION]\n"
+	    "Lists the tasks you can see (with a selection: those selected) as "
+	    "a table:\nID, NAME, STATE, EXIT, QUEUE, OWNER, WAITING FOR (what a "
+	    "queued task waits\nfor), COMMAND; or, with --json, as a JSON "
+	    "array of every field.\n"
+	    "task selection:\n" CLI_SELECT_HELP,
 	.exec = cmd_list_exec,
-	.needs_connection = 1
-};
-
-const struct cmd_entry cmd_show_entry = {
-	.name = "show",
-	.usage = "[--json] ID\n"
-	    "Prints every field of a task, one \"key: value\" line each.",
-	.exec = cmd_show_exec,
 	.needs_connection = 1
 };
 
 static const struct option cmd_list_options[] = {
 	{ .name = "json", .has_arg = no_argument, .val = 'j' },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
+	SELECTOR_OPTIONS,
 	{ .name = NULL }
 };
-
-/* Parse --json and --help; CLI_CONTINUE or an exit status. */
-static int
-cmd_list_options_parse(struct cli *cli, int argc, char **argv, int *json)
-{
-	int	ch;
-
-	*json = 0;
-	while ((ch = getopt_long(argc, argv, "h", cmd_list_options,
-	    NULL)) != -1) {
-		if (ch != 'j')
-			return (cli_usage(cli, ch == 'h'));
-		*json = 1;
-	}
-	return (CLI_CONTINUE);
-}
 
 /* The larger of a width and a string's length, capped at max (0: none). */
 static size_t
@@ -73,65 +82,101 @@ cmd_list_width(size_t w, const char *s, size_t max)
 	return (max != 0 && w > max ? max : w);
 }
 
+/* The cells of one task's row, COMMAND allocated. */
+static void
+cmd_list_cells(const struct runnel_task *t, const char **cell,
+    char *id, size_t idlen, char *exit, size_t exitlen)
+{
+	snprintf(id, idlen, "%" PRIu64, t->id);
+	print_task_exit(t, exit, exitlen, 0);
+	cell[CMD_LIST_ID] = id;
+	cell[CMD_LIST_NAME] = t->name;
+	cell[CMD_LIST_STATE] = runnel_state_name(t->state);
+	cell[CMD_LIST_EXIT] = exit;
+	cell[CMD_LIST_QUEUE] = t->queue;
+	cell[CMD_LIST_OWNER] = t->owner;
+	cell[CMD_LIST_WAITING] = t->state == RUNNEL_QUEUED &&
+	    t->waiting_for != NULL ? t->waiting_for : "-";
+	cell[CMD_LIST_COMMAND] = print_argv(t->argv);
+}
+
 /* Print tasks as a table no wider than CMD_LIST_COLUMNS. */
 static void
 cmd_list_table(const struct runnel_task *tasks, size_t n)
 {
-	char		(*exits)[32], idbuf[24], *cmd;
-	size_t		 i, wid = 2, wname = 4, wstate = 5, wexit = 4;
-	size_t		 wowner = 5, wcmd, used;
+	const char	*(*cells)[CMD_LIST_NCOLUMNS];
+	char		(*ids)[24], (*exits)[32];
+	size_t		 i, c, w[CMD_LIST_NCOLUMNS], used = 0, room;
 
+	cells = cli_calloc(n, sizeof *cells);
+	ids = cli_calloc(n, sizeof *ids);
 	exits = cli_calloc(n, sizeof *exits);
+	for (c = 0; c < CMD_LIST_NCOLUMNS; c++)
+		w[c] = strlen(cmd_list_columns[c].title);
 	for (i = 0; i < n; i++) {
-		snprintf(idbuf, sizeof idbuf, "%" PRIu64, tasks[i].id);
-		print_task_exit(&tasks[i], exits[i], sizeof exits[i], 0);
-		wid = cmd_list_width(wid, idbuf, 0);
-		wname = cmd_list_width(wname, tasks[i].name, CMD_LIST_NAME_MAX);
-		wstate = cmd_list_width(wstate,
-		    runnel_state_name(tasks[i].state), 0);
-		wexit = cmd_list_width(wexit, exits[i], 0);
-		wowner = cmd_list_width(wowner, tasks[i].owner,
-		    CMD_LIST_OWNER_MAX);
+		cmd_list_cells(&tasks[i], cells[i], ids[i], sizeof ids[i],
+		    exits[i], sizeof exits[i]);
+		for (c = 0; c < CMD_LIST_COMMAND; c++)
+			w[c] = cmd_list_width(w[c], cells[i][c],
+			    cmd_list_columns[c].max);
 	}
-	used = wid + wname + wstate + wexit + wowner + 5 * 2;
-	wcmd = CMD_LIST_COLUMNS > used + CMD_LIST_COMMAND_MIN ?
+	/* Two spaces between columns. */
+	for (c = 0; c < CMD_LIST_WAITING; c++)
+		used += w[c] + 2;
+	room = CMD_LIST_COLUMNS > used + CMD_LIST_COMMAND_MIN + 2 ?
+	    CMD_LIST_COLUMNS - used - CMD_LIST_COMMAND_MIN - 2 : 0;
+	if (w[CMD_LIST_WAITING] > room)
+		w[CMD_LIST_WAITING] = room > 11 ? room : 11;
+	used += w[CMD_LIST_WAITING] + 2;
+	w[CMD_LIST_COMMAND] = CMD_LIST_COLUMNS > used + CMD_LIST_COMMAND_MIN ?
 	    CMD_LIST_COLUMNS - used : CMD_LIST_COMMAND_MIN;
 
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  COMMAND\n", (int)wid, "ID",
-	    (int)wname, "NAME", (int)wstate, "STATE", (int)wexit, "EXIT",
-	    (int)wowner, "OWNER");
+	for (c = 0; c < CMD_LIST_NCOLUMNS; c++) {
+		print_field(stdout, cmd_list_columns[c].title, w[c],
+		    c != CMD_LIST_COMMAND);
+		fputs(c != CMD_LIST_COMMAND ? "  " : "\n", stdout);
+	}
 	for (i = 0; i < n; i++) {
-		printf("%-*" PRIu64 "  ", (int)wid, tasks[i].id);
-		print_field(stdout, tasks[i].name, wname, 1);
-		printf("  %-*s  %-*s  ", (int)wstate,
-		    runnel_state_name(tasks[i].state), (int)wexit, exits[i]);
-		print_field(stdout, tasks[i].owner, wowner, 1);
-		fputs("  ", stdout);
-		cmd = print_argv(tasks[i].argv);
-		print_field(stdout, cmd, wcmd, 0);
-		free(cmd);
-		fputc('\n', stdout);
+		for (c = 0; c < CMD_LIST_NCOLUMNS; c++) {
+			print_field(stdout, cells[i][c], w[c],
+			    c != CMD_LIST_COMMAND);
+			fputs(c != CMD_LIST_COMMAND ? "  " : "\n", stdout);
+		}
+		free((char *)(uintptr_t)cells[i][CMD_LIST_COMMAND]);
 	}
 	free(exits);
+	free(ids);
+	free(cells);
 }
 
-/* List every task the daemon shows us. */
+/* List the tasks the daemon shows us, or the selected ones. */
 static int
 cmd_list_exec(struct cli *cli, int argc, char **argv)
 {
 	struct runnel_task	*tasks = NULL;
+	struct selector		 sl;
 	size_t			 i, n = 0;
-	int			 json, rc, rv;
+	int			 ch, json = 0, rc, rv;
 
-	rv = cmd_list_options_parse(cli, argc, argv, &json);
-	if (rv != CLI_CONTINUE)
-		return (rv);
-	if (optind != argc)
-		return (cli_usage(cli, 0));
-	if ((rv = cli_connect(cli)) != 0)
-		return (rv);
-	if ((rc = runnel_list(cli->client, &tasks, &n)) < 0)
-		return (cli_error(cli, rc, "list"));
+	selector_init(&sl);
+	while ((ch = getopt_long(argc, argv, "h", cmd_list_options,
+	    NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else if (!selector_option(&sl, ch, optarg)) {
+			rv = cli_usage(cli, ch == 'h');
+			goto out;
+		}
+	}
+	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
+	if (rv != CLI_CONTINUE || (rv = cli_connect(cli)) != 0)
+		goto out;
+	rc = runnel_list_select(cli->client, selector_empty(&sl) ? NULL :
+	    &sl.sel, &tasks, &n);
+	if (rc < 0) {
+		rv = cli_error(cli, rc, "list");
+		goto out;
+	}
 	if (json) {
 		fputs(n == 0 ? "[" : "[\n", stdout);
 		for (i = 0; i < n; i++) {
@@ -142,95 +187,8 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 	} else
 		cmd_list_table(tasks, n);
 	runnel_tasks_free(tasks, n);
-	return (CLI_EXIT_OK);
-}
-
-/* Print "key: " and a time given in unix milliseconds, or "-" for 0. */
-static void
-cmd_show_time(const char *key, int64_t ms)
-{
-	struct tm	tm;
-	time_t		t = (time_t)(ms / 1000);
-	char		buf[64];
-
-	if (ms <= 0 || localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-		printf("%s: -\n", key);
-		return;
-	}
-	printf("%s: %s.%03d\n", key, buf, (int)(ms % 1000));
-}
-
-/* Print "key: value" with the value made safe for a terminal. */
-static void
-cmd_show_string(const char *key, const char *value)
-{
-	printf("%s: ", key);
-	print_field(stdout, value == NULL || *value == '\0' ? "-" : value,
-	    0, 0);
-	fputc('\n', stdout);
-}
-
-/* Print every field of a task as "key: value" lines. */
-static void
-cmd_show_print(const struct runnel_task *t)
-{
-	char	how[64], *cmd;
-
-	print_task_exit(t, how, sizeof how, 0);
-	printf("id: %" PRIu64 "\n", t->id);
-	cmd_show_string("name", t->name);
-	printf("state: %s\n", runnel_state_name(t->state));
-	cmd = print_argv(t->argv);
-	cmd_show_string("argv", cmd);
-	free(cmd);
-	cmd_show_string("cwd", t->cwd);
-	cmd_show_string("owner", t->owner);
-	printf("exit_code: %s\n", t->signal == 0 ? how : "-");
-	printf("signal: %s\n", t->signal != 0 ? how : "-");
-	printf("core_dumped: %s\n", t->core_dumped ? "yes" : "no");
-	cmd_show_time("created", t->created_ms);
-	cmd_show_time("started", t->started_ms);
-	cmd_show_time("ended", t->ended_ms);
-	if (t->pid > 0)
-		printf("pid: %d\n", t->pid);
-	else
-		printf("pid: -\n");
-	printf("output_bytes: %" PRIu64 "\n", t->output_bytes);
-	cmd_show_string("cancelled_by", t->cancelled_by);
-	cmd_show_string("reason", t->reason);
-}
-
-/* Show one task. */
-static int
-cmd_show_exec(struct cli *cli, int argc, char **argv)
-{
-	struct runnel_task	 t;
-	uint64_t		*ids;
-	int			 json, rc, rv;
-
-	rv = cmd_list_options_parse(cli, argc, argv, &json);
-	if (rv != CLI_CONTINUE)
-		return (rv);
-	if (argc - optind != 1)
-		return (cli_usage(cli, 0));
-	if ((ids = cli_parse_ids(1, argv + optind)) == NULL)
-		return (CLI_EXIT_USAGE);
-	memset(&t, 0, sizeof t);
-	if ((rv = cli_connect(cli)) != 0)
-		goto out;
-	if ((rc = runnel_show(cli->client, ids[0], &t)) < 0) {
-		rv = cli_error(cli, rc, "task %" PRIu64, ids[0]);
-		goto out;
-	}
-	if (json) {
-		print_task_json(stdout, &t);
-		fputc('\n', stdout);
-	} else
-		cmd_show_print(&t);
-	runnel_task_clear(&t);
 	rv = CLI_EXIT_OK;
 out:
-	free(ids);
+	selector_free(&sl);
 	return (rv);
 }

@@ -1,9 +1,10 @@
 /*
  * cmd-run.c - `runnel run`: submit a task and stream its output to our own
- * stdout and stderr as it comes, then exit with the task's exit status.
- * The first SIGINT, SIGTERM or SIGHUP cancels the task and the next one
- * kills it; either way the output is streamed to its end and the exit
- * status follows the task.
+ * stdout and stderr as it comes (and, with --stdin, a file or our stdin to
+ * its stdin), then exit with the task's exit status.  The first SIGINT,
+ * SIGTERM or SIGHUP cancels the task and the next one kills it; either way
+ * the output is streamed to its end and the exit status follows the task.
+ * With --detach-on-interrupt, SIGINT leaves the task running instead.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,6 +19,8 @@
 
 /* A callback stopped the watch because of the library error in error. */
 #define CMD_RUN_STOP	1
+/* A callback stopped the watch to leave the task running. */
+#define CMD_RUN_DETACH	2
 
 struct cmd_run_state {
 	struct cli	*cli;
@@ -27,6 +30,7 @@ struct cmd_run_state {
 	int		 ended;
 	int		 status;	/* the task's, once ended */
 	int		 error;
+	int		 detach;	/* SIGINT leaves the task running */
 };
 
 static int	cmd_run_exec(struct cli *, int, char **);
@@ -36,10 +40,15 @@ static volatile sig_atomic_t cmd_run_signal;
 
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
-	.usage = "[--name NAME] [--env NAME=VALUE]... [--cwd DIR] [--] "
-	    "COMMAND [ARGS...]\n"
+	.usage = "[TASK OPTIONS] [--detach-on-interrupt] [--] COMMAND "
+	    "[ARGS...]\n"
 	    "Runs COMMAND on the daemon with its output here; exits with its "
-	    "status.\nCtrl-C cancels the task, a second one kills it.",
+	    "status.\nCtrl-C cancels the task, a second one kills it.\n"
+	    "  --detach-on-interrupt  Ctrl-C leaves the task running instead: "
+	    "prints\n"
+	    "                         \"runnel: task N left running\" and exits "
+	    "130\n"
+	    "task options:\n" CLI_SPEC_HELP,
 	.exec = cmd_run_exec,
 	.needs_connection = 1
 };
@@ -51,12 +60,15 @@ cmd_run_signal_handler(int sig)
 	cmd_run_signal = sig;
 }
 
-/* Catch SIGINT, SIGTERM and SIGHUP without SA_RESTART, so that the
- * library's wait is interrupted and calls cmd_run_interrupt_cb. */
+/* Catch SIGINT, SIGTERM and SIGHUP, and block them but in the library's
+ * wait for data (its sigmask, *waitmask): a signal then always interrupts
+ * the wait and calls cmd_run_interrupt_cb, even one that comes while a
+ * callback runs.  The mask before goes to *oldmask. */
 static void
-cmd_run_catch_signals(void)
+cmd_run_catch_signals(sigset_t *waitmask, sigset_t *oldmask)
 {
 	struct sigaction	sa;
+	sigset_t		block;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = cmd_run_signal_handler;
@@ -64,6 +76,15 @@ cmd_run_catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, oldmask);
+	*waitmask = *oldmask;
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGHUP);
 }
 
 /* Cancel the task with a signal (0: the daemon's default, SIGTERM). */
@@ -80,7 +101,8 @@ cmd_run_cancel(struct cmd_run_state *rs, int sig)
 	return (0);
 }
 
-/* Act on a caught signal: cancel the task on the first, kill it after. */
+/* Act on a caught signal: cancel the task on the first, kill it after
+ * (or, with --detach-on-interrupt, leave it running on SIGINT). */
 static int
 cmd_run_interrupt_cb(void *arg)
 {
@@ -89,6 +111,8 @@ cmd_run_interrupt_cb(void *arg)
 	/* Before the task has an id, keep the signal for later. */
 	if (cmd_run_signal == 0 || rs->id == 0)
 		return (0);
+	if (rs->detach && cmd_run_signal == SIGINT)
+		return (CMD_RUN_DETACH);
 	cmd_run_signal = 0;
 	rs->interrupts++;
 	return (cmd_run_cancel(rs, rs->interrupts == 1 ? 0 : SIGKILL));
@@ -138,12 +162,14 @@ cmd_run_exec(struct cli *cli, int argc, char **argv)
 	struct cmd_run_state		rs;
 	struct runnel_watch_opts	wo;
 	struct cli_spec			cs;
+	sigset_t			waitmask, oldmask;
 	int				rc, rv;
 
 	memset(&rs, 0, sizeof rs);
 	rs.cli = cli;
-	if ((rv = cli_parse_spec(cli, argc, argv, &cs)) != CLI_CONTINUE)
+	if ((rv = spec_parse(cli, argc, argv, &cs, 1)) != CLI_CONTINUE)
 		goto out;
+	rs.detach = cs.detach;
 	if ((rv = cli_connect(cli)) != 0)
 		goto out;
 
@@ -152,11 +178,20 @@ cmd_run_exec(struct cli *cli, int argc, char **argv)
 	wo.on_end = cmd_run_end_cb;
 	wo.on_interrupt = cmd_run_interrupt_cb;
 	wo.arg = &rs;
-	cmd_run_catch_signals();
+	if (cs.stdin_fd != -1) {
+		wo.send_stdin = 1;
+		wo.stdin_fd = cs.stdin_fd;
+	}
+	cmd_run_catch_signals(&waitmask, &oldmask);
+	wo.sigmask = &waitmask;
 	rc = runnel_run(cli->client, &cs.spec, &rs.id, &wo);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (rc == CMD_RUN_STOP)
 		rc = rs.error;
-	if (rc < 0 && rs.id == 0)
+	if (rc == CMD_RUN_DETACH) {
+		cli_warnx("task %" PRIu64 " left running", rs.id);
+		rv = 128 + SIGINT;
+	} else if (rc < 0 && rs.id == 0)
 		rv = cli_error(cli, rc, "run %s", cs.spec.argv[0]);
 	else if (rc < 0)
 		rv = cli_error(cli, rc, "task %" PRIu64, rs.id);
@@ -167,6 +202,6 @@ cmd_run_exec(struct cli *cli, int argc, char **argv)
 	} else
 		rv = rs.status;
 out:
-	cli_spec_free(&cs);
+	spec_free(&cs);
 	return (rv);
 }

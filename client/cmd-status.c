@@ -18,8 +18,10 @@ const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.usage = "\n"
 	    "Prints the daemon's version, pid, uptime, connections, task "
-	    "counts and\nlimit, and the identity and role it gives this "
-	    "client.",
+	    "counts and\nlimit, its loop lag (how late it runs a periodic "
+	    "probe: the last one, the\n99th percentile of the last 1,000 and "
+	    "the worst since start, in ms), and the\nidentity and role it "
+	    "gives this client.",
 	.exec = cmd_status_exec,
 	.needs_connection = 1
 };
@@ -86,6 +88,9 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 	printf("tasks: %u queued, %u running, %u finished\n", st.tasks_queued,
 	    st.tasks_running, st.tasks_finished);
 	printf("max_running: %u\n", st.max_running);
+	printf("loop_lag: current %.1f ms, p99 %.1f ms, max %.1f ms\n",
+	    (double)st.loop_lag_us / 1000, (double)st.loop_lag_p99_us / 1000,
+	    (double)st.loop_lag_max_us / 1000);
 	fputs("identity: ", stdout);
 	print_field(stdout, identity == NULL ? "-" : identity, 0, 0);
 	printf("\nrole: %s\n", role == NULL || *role == '\0' ? "-" : role);

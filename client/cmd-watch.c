@@ -36,10 +36,15 @@ static int	cmd_watch_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
-	.usage = "[--from OFFSET | --tail] ID...\n"
-	    "Streams the tasks' output until all have ended (lines prefixed "
-	    "with\n[NAME] when there are several); exits 0 if all succeeded, "
-	    "else 1.",
+	.usage = "[--from OFFSET | --tail] SELECTION\n"
+	    "Streams the selected tasks' output until all have ended (lines "
+	    "prefixed\nwith [NAME] when there are several); exits 0 if all "
+	    "succeeded, else 1.\n"
+	    "  --from OFFSET          start at this offset of each task's "
+	    "output log\n"
+	    "  --tail                 start at the end of what the daemon keeps "
+	    "in memory\n"
+	    "task selection:\n" CLI_SELECT_HELP,
 	.exec = cmd_watch_exec,
 	.needs_connection = 1
 };
@@ -48,6 +53,7 @@ static const struct option cmd_watch_options[] = {
 	{ .name = "from", .has_arg = required_argument, .val = 'f' },
 	{ .name = "tail", .has_arg = no_argument, .val = 't' },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
+	SELECTOR_OPTIONS,
 	{ .name = NULL }
 };
 
@@ -106,36 +112,40 @@ cmd_watch_end_cb(void *arg, const struct runnel_task *t)
 	return (0);
 }
 
-/* Look every task up (validating its id) and prepare its labels; 0 or an
- * exit status.  Repeated ids are dropped from ids, leaving ws->n. */
+/* Resolve the selection into tasks (validating the ids) and prepare
+ * their labels; 0 or an exit status.  The ids to watch go to *idsp. */
 static int
 cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws,
-    uint64_t *ids, size_t n)
+    const struct selector *sl, uint64_t **idsp)
 {
-	struct runnel_task	 t;
+	struct runnel_task	*tasks = NULL;
 	struct cmd_watch_task	*wt;
 	char			 label[32];
-	size_t			 i;
+	size_t			 i, n = 0;
 	int			 rc;
 
+	rc = runnel_list_select(cli->client, &sl->sel, &tasks, &n);
+	if (rc < 0 && sl->sel.nids == 1 && sl->nlabels == 0 &&
+	    sl->sel.queue == NULL && !sl->sel.all)
+		return (cli_error(cli, rc, "task %" PRIu64, sl->ids[0]));
+	if (rc < 0)
+		return (cli_error(cli, rc, "watch"));
+	if (n == 0) {
+		cli_warnx("watch: no tasks selected");
+		return (CLI_EXIT_ERROR);
+	}
 	ws->tasks = cli_calloc(n, sizeof *ws->tasks);
+	*idsp = cli_calloc(n, sizeof **idsp);
+	ws->n = n;
 	for (i = 0; i < n; i++) {
-		if (cmd_watch_find(ws, ids[i]) == NULL) {
-			ws->tasks[ws->n].id = ids[i];
-			ids[ws->n++] = ids[i];
-		}
-	}
-	for (i = 0; i < ws->n; i++) {
 		wt = &ws->tasks[i];
-		memset(&t, 0, sizeof t);
-		if ((rc = runnel_show(cli->client, wt->id, &t)) < 0)
-			return (cli_error(cli, rc, "task %" PRIu64, wt->id));
+		wt->id = (*idsp)[i] = tasks[i].id;
 		snprintf(label, sizeof label, "%" PRIu64, wt->id);
-		if (ws->n > 1)
-			wt->lines = print_lines_create(t.name != NULL &&
-			    *t.name != '\0' ? t.name : label);
-		runnel_task_clear(&t);
+		if (n > 1)
+			wt->lines = print_lines_create(tasks[i].name != NULL ?
+			    tasks[i].name : label);
 	}
+	runnel_tasks_free(tasks, n);
 	return (0);
 }
 
@@ -145,39 +155,44 @@ cmd_watch_exec(struct cli *cli, int argc, char **argv)
 {
 	struct cmd_watch_state		ws;
 	struct runnel_watch_opts	wo;
+	struct selector			sl;
 	uint64_t			*ids = NULL;
 	size_t				 i;
 	int				 ch, rc, rv;
 
 	memset(&ws, 0, sizeof ws);
 	memset(&wo, 0, sizeof wo);
+	selector_init(&sl);
 	while ((ch = getopt_long(argc, argv, "h", cmd_watch_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (cli_parse_u64(optarg, &wo.from_offset) != 0) {
 				cli_warnx("watch: invalid offset: %s", optarg);
-				return (cli_usage(cli, 0));
+				rv = cli_usage(cli, 0);
+				goto out;
 			}
 			break;
 		case 't':
 			wo.tail = 1;
 			break;
-		case 'h':
-			return (cli_usage(cli, 1));
 		default:
-			return (cli_usage(cli, 0));
+			if (!selector_option(&sl, ch, optarg)) {
+				rv = cli_usage(cli, ch == 'h');
+				goto out;
+			}
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0 || (wo.tail && wo.from_offset != 0))
-		return (cli_usage(cli, 0));
-	if ((ids = cli_parse_ids(argc, argv)) == NULL)
-		return (CLI_EXIT_USAGE);
+	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
+	if (rv != CLI_CONTINUE)
+		goto out;
+	if (selector_empty(&sl) || (wo.tail && wo.from_offset != 0)) {
+		rv = cli_usage(cli, 0);
+		goto out;
+	}
 
 	if ((rv = cli_connect(cli)) != 0 ||
-	    (rv = cmd_watch_prepare(cli, &ws, ids, (size_t)argc)) != 0)
+	    (rv = cmd_watch_prepare(cli, &ws, &sl, &ids)) != 0)
 		goto out;
 	wo.ids = ids;
 	wo.nids = ws.n;
@@ -204,5 +219,6 @@ out:
 		print_lines_free(ws.tasks[i].lines);
 	free(ws.tasks);
 	free(ids);
+	selector_free(&sl);
 	return (rv);
 }

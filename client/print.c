@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -355,6 +356,64 @@ print_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Print an array of ids as JSON. */
+static void
+print_json_ids(FILE *f, const uint64_t *ids, size_t n)
+{
+	size_t	i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%" PRIu64, i == 0 ? "" : ",", ids[i]);
+	fputc(']', f);
+}
+
+/* Print "key=value" labels as a JSON object. */
+static void
+print_json_labels(FILE *f, char *const *labels)
+{
+	const char	*eq;
+	char		*key;
+	size_t		 i;
+
+	fputc('{', f);
+	for (i = 0; labels != NULL && labels[i] != NULL; i++) {
+		if (i > 0)
+			fputc(',', f);
+		eq = strchr(labels[i], '=');
+		if (eq == NULL)
+			eq = labels[i] + strlen(labels[i]);
+		key = cli_calloc(1, (size_t)(eq - labels[i]) + 1);
+		memcpy(key, labels[i], (size_t)(eq - labels[i]));
+		print_json_string(f, key);
+		free(key);
+		fputc(':', f);
+		print_json_string(f, *eq == '=' ? eq + 1 : "");
+	}
+	fputc('}', f);
+}
+
+/* Print a task's attempts as a JSON array. */
+static void
+print_json_attempts(FILE *f, const struct runnel_task *t)
+{
+	const struct runnel_attempt	*a;
+	size_t				 i;
+
+	fputc('[', f);
+	for (i = 0; i < t->nattempts; i++) {
+		a = &t->attempts[i];
+		fprintf(f, "%s{\"number\":%u,\"state\":", i == 0 ? "" : ",",
+		    a->number);
+		print_json_string(f, runnel_state_name(a->state));
+		fprintf(f, ",\"exit_code\":%d,\"signal\":%d,\"started_ms\":%"
+		    PRId64 ",\"ended_ms\":%" PRId64 ",\"output_start\":%" PRIu64
+		    ",\"output_end\":%" PRIu64 "}", a->exit_code, a->signal,
+		    a->started_ms, a->ended_ms, a->output_start, a->output_end);
+	}
+	fputc(']', f);
+}
+
 /* Print a task as one JSON object. */
 void
 print_task_json(FILE *f, const struct runnel_task *t)
@@ -384,5 +443,61 @@ print_task_json(FILE *f, const struct runnel_task *t)
 	print_json_string(f, t->reason);
 	fputs(",\"cwd\":", f);
 	print_json_string(f, t->cwd);
-	fputc('}', f);
+	fputs(",\"queue\":", f);
+	print_json_string(f, t->queue);
+	fprintf(f, ",\"priority\":%d,\"labels\":", t->priority);
+	print_json_labels(f, t->labels);
+	fputs(",\"attempts\":", f);
+	print_json_attempts(f, t);
+	fputs(",\"waiting_for\":", f);
+	print_json_string(f, t->waiting_for);
+	fputs(",\"after\":", f);
+	print_json_ids(f, t->after, t->nafter);
+	fputs(",\"after_any\":", f);
+	print_json_ids(f, t->after_any, t->nafter_any);
+	fprintf(f, ",\"timeout_ms\":%" PRIu64 ",\"retries\":%u,\"key\":",
+	    t->timeout_ms, t->retries);
+	print_json_string(f, t->key);
+	fprintf(f, ",\"start_at_ms\":%" PRId64 "}", t->start_at_ms);
+}
+
+/* Format milliseconds as "1h2m3s", "1s250ms", "300ms" or "0s". */
+void
+print_duration(char *buf, size_t len, uint64_t ms)
+{
+	static const struct {
+		const char	*suffix;
+		uint64_t	 ms;
+	} units[] = {
+		{ .suffix = "h", .ms = 3600 * 1000 },
+		{ .suffix = "m", .ms = 60 * 1000 },
+		{ .suffix = "s", .ms = 1000 },
+		{ .suffix = "ms", .ms = 1 }
+	};
+	size_t	i, off = 0;
+	int	n;
+
+	snprintf(buf, len, "0s");
+	for (i = 0; i < sizeof units / sizeof units[0] && ms > 0; i++) {
+		if (ms < units[i].ms)
+			continue;
+		n = snprintf(buf + off, len - off, "%" PRIu64 "%s",
+		    ms / units[i].ms, units[i].suffix);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+		ms %= units[i].ms;
+	}
+}
+
+/* Format a unix time in ms as local "YYYY-MM-DD HH:MM:SS", or "-" for 0. */
+void
+print_time(char *buf, size_t len, int64_t ms)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+
+	if (ms <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "-");
 }

@@ -43,10 +43,107 @@ struct cmd_entry {
 	int		 needs_connection;
 };
 
-/* A task spec parsed from --name, --env, --cwd and the command. */
+/* The exit status of `runnel wait` when its --timeout ended the wait. */
+#define CLI_EXIT_TIMEOUT	124
+
+/* The options of a task spec, for run and submit: their --help and
+ * `runnel --help` print this. */
+#define CLI_SPEC_HELP \
+	"  --name NAME            display name\n" \
+	"  --env NAME=VALUE       add to the task's environment (repeatable)\n" \
+	"  --env-file FILE        add the NAME=VALUE lines of FILE (blank lines " \
+	"and\n" \
+	"                         # comments skipped; no quotes, no expansion)\n" \
+	"  --clear-env            start from an empty environment instead of " \
+	"the\n" \
+	"                         daemon's\n" \
+	"  --cwd DIR              working directory (an absolute path)\n" \
+	"  --queue Q              queue to run in (default: default)\n" \
+	"  --priority N           higher starts first (default 0, may be " \
+	"negative)\n" \
+	"  --after ID[,ID...]     start once these succeeded; skipped if one " \
+	"did not\n" \
+	"  --after-any ID[,ID...] start once these ended, however they ended\n" \
+	"  --timeout DURATION     kill the task after this long (default: its " \
+	"queue's)\n" \
+	"  --retries N            attempts after a failure or timeout " \
+	"(default 0)\n" \
+	"  --retry-delay DURATION wait before the first retry (default 0)\n" \
+	"  --retry-backoff FACTOR multiply the delay by this at each retry " \
+	"(default 1)\n" \
+	"  --key KEY              idempotency key: submitting the same KEY " \
+	"again gives\n" \
+	"                         the first task's id\n" \
+	"  --at TIME              start at TIME, local: \"YYYY-MM-DD " \
+	"HH:MM[:SS]\",\n" \
+	"                         \"HH:MM[:SS]\" (today, or tomorrow if past) " \
+	"or\n" \
+	"                         \"@UNIXSECONDS\"\n" \
+	"  --delay DURATION       start DURATION from now\n" \
+	"  --stdin FILE|-         stream FILE (- for this stdin) to the task's " \
+	"stdin\n" \
+	"  --rlimit NAME=SOFT[:HARD][,NAME=...]\n" \
+	"                         resource limits (as core cpu data fsize " \
+	"memlock\n" \
+	"                         nofile nproc stack); a value may be " \
+	"\"unlimited\"\n" \
+	"  --label KEY=VALUE      label the task (repeatable)\n" \
+	"DURATION is like 250ms, 5s, 2m or 1h; a bare number is seconds.  " \
+	"This\n" \
+	"client's own environment is never copied: the task gets the daemon's " \
+	"base\n" \
+	"environment (or nothing with --clear-env) plus the --env and " \
+	"--env-file\n" \
+	"entries, in order, a later one replacing an earlier one of the same " \
+	"NAME.\n"
+
+/* Task selection, for list, wait, cancel and watch. */
+#define CLI_SELECT_HELP \
+	"SELECTION is [--label KEY=VALUE]... [--queue Q] [--all] [ID...]:\n" \
+	"  ID...                  these tasks\n" \
+	"  --label KEY=VALUE      the tasks with this label (repeatable: with " \
+	"all of\n" \
+	"                         them)\n" \
+	"  --queue Q              the tasks of queue Q (and of the labels, if " \
+	"given)\n" \
+	"  --all                  every task you can see\n" \
+	"IDs add to the tasks that --label and --queue match.\n"
+
+/* A task spec parsed from the options of run and submit (spec.c). */
 struct cli_spec {
 	struct runnel_spec	 spec;
-	const char		**env;	/* owned, NULL-terminated */
+	const char		**env;		/* NULL-terminated */
+	size_t			 nenv;
+	char			**owned;	/* lines of --env-file files */
+	size_t			 nowned;
+	const char		**labels;	/* NULL-terminated */
+	size_t			 nlabels;
+	uint64_t		*after, *after_any;
+	struct runnel_rlimit	*rlimits;
+	const char		*stdin_path;	/* --stdin, or NULL */
+	int			 stdin_fd;	/* opened --stdin, or -1 */
+	int			 detach;	/* run --detach-on-interrupt */
+};
+
+/* Task selection parsed from IDs, --label, --queue and --all
+ * (selector.c); each verb's option table lists SELECTOR_OPTIONS. */
+enum {
+	SELECTOR_OPT_LABEL = 512,
+	SELECTOR_OPT_QUEUE,
+	SELECTOR_OPT_ALL
+};
+#define SELECTOR_OPTIONS \
+	{ .name = "label", .has_arg = required_argument, \
+	    .val = SELECTOR_OPT_LABEL }, \
+	{ .name = "queue", .has_arg = required_argument, \
+	    .val = SELECTOR_OPT_QUEUE }, \
+	{ .name = "all", .has_arg = no_argument, .val = SELECTOR_OPT_ALL }
+
+struct selector {
+	struct runnel_selector	 sel;
+	uint64_t		*ids;
+	const char		**labels;	/* NULL-terminated */
+	size_t			 nlabels;
 };
 
 /* An opaque per-task line buffer for prefixed, multi-task output. */
@@ -61,6 +158,8 @@ extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_wait_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_pki_entry;
+extern const struct cmd_entry cmd_queue_entry;
+extern const struct cmd_entry cmd_restart_entry;
 
 /* runnel.c */
 int	 cli_connect(struct cli *);
@@ -69,10 +168,21 @@ int	 cli_error(struct cli *, int, const char *, ...)
 void	 cli_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 cli_usage(const struct cli *, int);
 void	*cli_calloc(size_t, size_t);
+void	*cli_reallocarray(void *, size_t, size_t);
 int	 cli_parse_u64(const char *, uint64_t *);
 uint64_t *cli_parse_ids(int, char **);
-int	 cli_parse_spec(struct cli *, int, char **, struct cli_spec *);
-void	 cli_spec_free(struct cli_spec *);
+
+/* spec.c */
+int	 spec_parse(struct cli *, int, char **, struct cli_spec *, int);
+int	 spec_parse_at(const char *, int64_t, int64_t *);
+void	 spec_free(struct cli_spec *);
+
+/* selector.c */
+void	 selector_init(struct selector *);
+int	 selector_option(struct selector *, int, char *);
+int	 selector_finish(struct cli *, struct selector *, int, char **);
+int	 selector_empty(const struct selector *);
+void	 selector_free(struct selector *);
 
 /* print.c */
 int	 print_error_status(int);
@@ -89,5 +199,7 @@ char	*print_argv(char *const *);
 void	 print_field(FILE *, const char *, size_t, int);
 void	 print_json_string(FILE *, const char *);
 void	 print_task_json(FILE *, const struct runnel_task *);
+void	 print_duration(char *, size_t, uint64_t);
+void	 print_time(char *, size_t, int64_t);
 
 #endif

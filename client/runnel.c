@@ -1,7 +1,7 @@
 /*
  * runnel.c - the runnel command line tool: global options and environment,
  * the verb table and dispatch, and the helpers every verb shares (connect,
- * error reporting, usage, id and task spec parsing).
+ * error reporting, usage, id parsing).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_wait_entry,
 	&cmd_list_entry,
 	&cmd_show_entry,
+	&cmd_restart_entry,
+	&cmd_queue_entry,
 	&cmd_status_entry,
 	&cmd_pki_entry,
 	NULL
@@ -49,14 +52,6 @@ static const struct option runnel_options[] = {
 	{ .name = "key", .has_arg = required_argument, .val = OPT_KEY },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ .name = "version", .has_arg = no_argument, .val = 'V' },
-	{ .name = NULL }
-};
-
-static const struct option cli_spec_options[] = {
-	{ .name = "name", .has_arg = required_argument, .val = 'n' },
-	{ .name = "env", .has_arg = required_argument, .val = 'e' },
-	{ .name = "cwd", .has_arg = required_argument, .val = 'C' },
-	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ .name = NULL }
 };
 
@@ -125,8 +120,20 @@ cli_warnx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The length of a usage's synopsis: its first line and the lines after
+ * it that are indented by four spaces or more, without the last newline. */
+static int
+cli_synopsis_len(const char *u)
+{
+	size_t	len = strcspn(u, "\n");
+
+	while (u[len] == '\n' && strncmp(u + len + 1, "    ", 4) == 0)
+		len += 1 + strcspn(u + len + 1, "\n");
+	return ((int)len);
+}
+
 /* Print the verb's usage: all of it on stdout for --help (status 0), else
- * its first line on stderr (status 2). */
+ * its synopsis on stderr (status 2). */
 int
 cli_usage(const struct cli *cli, int help)
 {
@@ -135,7 +142,7 @@ cli_usage(const struct cli *cli, int help)
 
 	fprintf(f, "usage: runnel %s%s%.*s\n", cli->entry->name,
 	    *u == '\n' ? "" : " ", help ? (int)strlen(u) :
-	    (int)strcspn(u, "\n"), u);
+	    cli_synopsis_len(u), u);
 	return (help ? CLI_EXIT_OK : CLI_EXIT_USAGE);
 }
 
@@ -146,6 +153,21 @@ cli_calloc(size_t n, size_t size)
 	void	*p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL) {
+		cli_warnx("out of memory");
+		exit(CLI_EXIT_ERROR);
+	}
+	return (p);
+}
+
+/* reallocarray, or exit. */
+void *
+cli_reallocarray(void *p, size_t n, size_t size)
+{
+	if (n == 0)
+		n = 1;
+	if (size == 0)
+		size = 1;
+	if (n > SIZE_MAX / size || (p = realloc(p, n * size)) == NULL) {
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
 	}
@@ -183,59 +205,6 @@ cli_parse_ids(int argc, char **argv)
 	return (ids);
 }
 
-/* Parse [--name N] [--env K=V]... [--cwd DIR] [--] CMD ARGS... for run and
- * submit; CLI_CONTINUE or an exit status.  Free with cli_spec_free(). */
-int
-cli_parse_spec(struct cli *cli, int argc, char **argv, struct cli_spec *cs)
-{
-	const char	*eq;
-	size_t		 nenv = 0;
-	int		 ch;
-
-	memset(cs, 0, sizeof *cs);
-	cs->env = cli_calloc((size_t)argc + 1, sizeof *cs->env);
-	while ((ch = getopt_long(argc, argv, "+h", cli_spec_options,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			cs->spec.name = optarg;
-			break;
-		case 'e':
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg) {
-				cli_warnx("%s: --env wants NAME=VALUE, not %s",
-				    cli->entry->name, optarg);
-				return (cli_usage(cli, 0));
-			}
-			cs->env[nenv++] = optarg;
-			break;
-		case 'C':
-			cs->spec.cwd = optarg;
-			break;
-		case 'h':
-			return (cli_usage(cli, 1));
-		default:
-			return (cli_usage(cli, 0));
-		}
-	}
-	if (optind >= argc) {
-		cli_warnx("%s: a command is required", cli->entry->name);
-		return (cli_usage(cli, 0));
-	}
-	cs->spec.argv = (const char *const *)(argv + optind);
-	if (nenv > 0)
-		cs->spec.env = cs->env;
-	return (CLI_CONTINUE);
-}
-
-/* Free what cli_parse_spec() allocated. */
-void
-cli_spec_free(struct cli_spec *cs)
-{
-	free(cs->env);
-	cs->env = NULL;
-}
-
 /* Print the whole usage. */
 static void
 runnel_usage(FILE *f)
@@ -248,7 +217,7 @@ runnel_usage(FILE *f)
 	for (entry = cmd_table; *entry != NULL; entry++) {
 		u = (*entry)->usage;
 		fprintf(f, "  %s%s%.*s\n", (*entry)->name,
-		    *u == '\n' ? "" : " ", (int)strcspn(u, "\n"), u);
+		    *u == '\n' ? "" : " ", cli_synopsis_len(u), u);
 	}
 	fputs("\noptions (defaults from RUNNEL_HOST, RUNNEL_CA, RUNNEL_CERT, "
 	    "RUNNEL_KEY):\n"
@@ -259,13 +228,18 @@ runnel_usage(FILE *f)
 	    "  --key FILE       client private key (TLS)\n"
 	    "  -h, --help       this help; runnel COMMAND --help for one\n"
 	    "  -V, --version    the version\n"
+	    "\ntask options (run, submit):\n" CLI_SPEC_HELP
+	    "\ntask selection (list, wait, cancel, watch):\n" CLI_SELECT_HELP
 	    "\nexit status: run: the task's exit code, 128+N if signal N "
 	    "killed it,\n"
-	    "1 if it ended otherwise; watch, wait: 0 if all tasks succeeded, "
-	    "else 1;\n"
-	    "errors: 2 usage, 3 cannot connect, TLS failure or connection "
-	    "lost,\n"
-	    "4 permission denied or unauthenticated, 5 task not found,\n"
+	    "1 if it ended otherwise, 130 if --detach-on-interrupt left it "
+	    "running;\n"
+	    "watch, wait: 0 if all tasks succeeded, else 1; wait: 124 if its "
+	    "--timeout\n"
+	    "ended the wait; errors: 2 usage, 3 cannot connect, TLS failure or "
+	    "connection\n"
+	    "lost, 4 permission denied or unauthenticated, 5 task or queue not "
+	    "found,\n"
 	    "6 invalid argument or other daemon error.\n", f);
 }
 

@@ -1,9 +1,10 @@
 /*
  * client-io.c - librunnel's transport: the connection to runneld over a
  * unix socket or TCP and mutual TLS, and framed messages over it.  The
- * socket is non-blocking and every wait is a poll(), so a signal interrupts
- * a wait cleanly: a watch then asks its interrupt callback what to do, any
- * other call simply waits on.  A read or write that fails marks the
+ * socket is non-blocking and every wait is a poll() (a watch's a ppoll()
+ * with its sigmask, if it gives one), so a signal interrupts a wait
+ * cleanly: a watch then asks its interrupt callback what to do, any other
+ * call simply waits on.  A read or write that fails marks the
  * connection dead; later requests then fail at once.
  */
 
@@ -109,20 +110,40 @@ client_io_bio_create(BIO *b)
 	return (1);
 }
 
-/* Wait until the socket is ready; see the top of the file for signals. */
+/*
+ * Wait until the socket is ready; see the top of the file for signals.
+ * A watch's wait for data (w given, POLLIN) also waits for the stdin pump's
+ * fd and feeds the pump when that has input: never a write's wait, which
+ * must not start another frame in the middle of its own.
+ */
 static int
 client_io_wait(struct runnel_client *c, short events,
     const struct runnel_watch_opts *w)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd[2];
+	nfds_t		n;
 	int		r;
 
 	for (;;) {
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		if (poll(&pfd, 1, -1) != -1)
-			return (0);
+		pfd[0].fd = c->fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		n = 1;
+		if (w != NULL && events == POLLIN && client_pump_wants(c)) {
+			pfd[1].fd = c->pump_fd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			n = 2;
+		}
+		if ((w != NULL && w->sigmask != NULL ?
+		    ppoll(pfd, n, NULL, w->sigmask) : poll(pfd, n, -1)) != -1) {
+			if (n == 2 && pfd[1].revents != 0 &&
+			    (r = client_pump_read(c)) != 0)
+				return (r);
+			if (pfd[0].revents != 0)
+				return (0);
+			continue;
+		}
 		if (errno != EINTR)
 			return (client_fail(c, RUNNEL_EIO, "poll: %s",
 			    strerror(errno)));

@@ -14,8 +14,6 @@
 
 #include "client.h"
 
-typedef Runnel__V1__ClientMessage	client_msg;
-
 /* Where runnel_connect leaves its error: it has no client to keep it. */
 static _Thread_local char client_connect_error[CLIENT_ERROR_MAX];
 
@@ -32,7 +30,7 @@ client_fail(struct runnel_client *c, int code, const char *fmt, ...)
 }
 
 /* Map a daemon Error to a code, keeping its message. */
-static int
+int
 client_error(struct runnel_client *c, const Runnel__V1__Error *e)
 {
 #define E(x) RUNNEL__V1__ERROR_CODE__ERROR_ ## x
@@ -60,27 +58,34 @@ client_error(struct runnel_client *c, const Runnel__V1__Error *e)
 	return (client_fail(c, code, "%s", e->message));
 }
 
-/* A message for another request: note a failed cancel_nowait, else skip. */
-static void
+/*
+ * A message for another request: the stdin pump's reply (an Error there
+ * ends the request in progress: 0 or its code), a failed cancel_nowait
+ * (noted), or a leftover of an abandoned request (skipped).
+ */
+static int
 client_stray(struct runnel_client *c, const server_msg *m)
 {
 	size_t	i;
 
+	if (client_pump_reply(c, m))
+		return (c->pump_error);
 	for (i = 0; i < CLIENT_NOWAIT; i++) {
 		if (m->id == 0 || c->nowait[i] != m->id)
 			continue;
 		c->nowait[i] = 0;
 		if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
 			client_error(c, m->error);
-		return;
+		break;
 	}
+	return (0);
 }
 
 /*
  * Send a request of the given kind with a fresh id.  The members of the
  * ClientMessage's oneof are all message pointers: one stands for any.
  */
-static int
+int
 client_send(struct runnel_client *c, int kind, void *req, uint64_t *id)
 {
 	client_msg	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
@@ -127,8 +132,10 @@ client_reply(struct runnel_client *c, uint64_t id, server_msg **out,
 			*out = m;
 			return (0);
 		}
-		client_stray(c, m);
+		r = client_stray(c, m);
 		runnel__v1__server_message__free_unpacked(m, NULL);
+		if (r != 0)
+			return (r);
 	}
 }
 
@@ -138,7 +145,7 @@ client_reply(struct runnel_client *c, uint64_t id, server_msg **out,
  * read and says why better than the broken pipe.  Never from a callback
  * within a read: it reads.
  */
-static int
+int
 client_send_failed(struct runnel_client *c, uint64_t id, int r)
 {
 	server_msg	*m;
@@ -153,7 +160,7 @@ client_send_failed(struct runnel_client *c, uint64_t id, int r)
 }
 
 /* Send a request and read its first reply, of the kind expected. */
-static int
+int
 client_call(struct runnel_client *c, int kind, void *req, int reply_kind,
     server_msg **out, uint64_t *id, const struct runnel_watch_opts *w)
 {
@@ -239,6 +246,7 @@ runnel_connect(struct runnel_client **cp,
 		return (RUNNEL_ENOMEM);
 	}
 	c->fd = -1;
+	c->pump_fd = -1;
 	c->next_id = 1;
 	if ((r = client_io_connect(c, opts)) != 0)
 		goto fail;
@@ -327,105 +335,8 @@ runnel_server_version(const struct runnel_client *c)
 	return (c == NULL ? NULL : c->version);
 }
 
-/* Point a bytes array at a NULL-terminated string array. */
-static int
-client_strv(const char *const *v, ProtobufCBinaryData **out, size_t *n)
-{
-	size_t	i;
-
-	*out = NULL;
-	for (*n = 0; v != NULL && v[*n] != NULL; (*n)++)
-		;
-	if (*n == 0)
-		return (0);
-	if ((*out = calloc(*n, sizeof **out)) == NULL)
-		return (-1);
-	for (i = 0; i < *n; i++) {
-		(*out)[i].data = CLIENT_UNCONST(v[i]);
-		(*out)[i].len = strlen(v[i]);
-	}
-	return (0);
-}
-
-/* Copy bytes into a new NUL-terminated string; if asked, "" gives NULL. */
-static int
-client_copy(char **out, const void *data, size_t len, int empty_null)
-{
-	*out = NULL;
-	if (len == 0 && empty_null)
-		return (0);
-	if ((*out = malloc(len + 1)) == NULL)
-		return (-1);
-	if (len != 0)
-		memcpy(*out, data, len);
-	(*out)[len] = '\0';
-	return (0);
-}
-
-/* Fill a runnel_task from a TaskInfo. */
-static int
-client_task(struct runnel_client *c, struct runnel_task *t,
-    const Runnel__V1__TaskInfo *ti)
-{
-	size_t	i;
-
-	memset(t, 0, sizeof *t);
-	if (ti == NULL)
-		return (client_fail(c, RUNNEL_EPROTO, "empty task from daemon"));
-	t->id = ti->id;
-	t->state = (enum runnel_state)ti->state;
-	t->exit_code = ti->exit_code;
-	t->signal = ti->signal;
-	t->core_dumped = ti->core_dumped != 0;
-	t->created_ms = ti->created_ms;
-	t->started_ms = ti->started_ms;
-	t->ended_ms = ti->ended_ms;
-	t->pid = ti->pid;
-	t->output_bytes = ti->output_bytes;
-	/* Unpacked strings are never NULL: absent ones are "". */
-	if (client_copy(&t->name, ti->name, strlen(ti->name), 1) != 0 ||
-	    client_copy(&t->owner, ti->owner, strlen(ti->owner), 0) != 0 ||
-	    client_copy(&t->cancelled_by, ti->cancelled_by,
-	    strlen(ti->cancelled_by), 1) != 0 ||
-	    client_copy(&t->reason, ti->reason, strlen(ti->reason), 1) != 0 ||
-	    client_copy(&t->cwd, ti->cwd.data, ti->cwd.len, 1) != 0 ||
-	    (t->argv = calloc(ti->n_argv + 1, sizeof *t->argv)) == NULL)
-		goto fail;
-	for (i = 0; i < ti->n_argv; i++) {
-		if (client_copy(&t->argv[i], ti->argv[i].data,
-		    ti->argv[i].len, 0) != 0)
-			goto fail;
-	}
-	return (0);
-
-fail:
-	runnel_task_clear(t);
-	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-}
-
-/* Fill a new array from TaskInfos. */
-static int
-client_tasks(struct runnel_client *c, struct runnel_task **out,
-    Runnel__V1__TaskInfo *const *tis, size_t n)
-{
-	struct runnel_task	*tasks;
-	size_t			 i;
-	int			 r;
-
-	if ((tasks = calloc(n == 0 ? 1 : n, sizeof *tasks)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	for (i = 0; i < n; i++) {
-		if ((r = client_task(c, &tasks[i], tis[i])) != 0) {
-			runnel_tasks_free(tasks, i);
-			return (r);
-		}
-	}
-	*out = tasks;
-	return (0);
-}
-
 /* Deliver the messages of a watch on request id until it ends. */
-static int
+int
 client_watch_loop(struct runnel_client *c, uint64_t id,
     const struct runnel_watch_opts *w)
 {
@@ -435,7 +346,10 @@ client_watch_loop(struct runnel_client *c, uint64_t id,
 	int			 r;
 
 	for (;;) {
-		if ((r = client_reply(c, id, &m, w)) != 0)
+		/* Under a flood of output the wait for data below may never
+		 * poll: give stdin its turn here too. */
+		if ((r = client_pump_poll(c)) != 0 ||
+		    (r = client_reply(c, id, &m, w)) != 0)
 			return (r);
 		switch (m->reply_case) {
 		case RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT:
@@ -467,50 +381,43 @@ client_watch_loop(struct runnel_client *c, uint64_t id,
 	}
 }
 
-/* Submit spec; with watch options, watch the task on the same request. */
+/* Submit spec; with watch options, watch the task on the same request,
+ * sending stdin along if asked. */
 static int
 client_submit(struct runnel_client *c, const struct runnel_spec *spec,
     uint64_t *id, const struct runnel_watch_opts *w)
 {
 	Runnel__V1__SubmitRequest sr = RUNNEL__V1__SUBMIT_REQUEST__INIT;
-	Runnel__V1__TaskSpec	 ts;
+	struct client_spec	 cs;
 	server_msg		*reply;
-	uint64_t		 req;
+	uint64_t		 req, task;
 	int			 r;
 
-	runnel__v1__task_spec__init(&ts);
-	if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "submit: empty argv"));
-	if (spec->stdin_data == NULL && spec->stdin_len != 0)
-		return (client_fail(c, RUNNEL_EINVAL, "submit: no stdin data"));
-	if (client_strv(spec->argv, &ts.argv, &ts.n_argv) != 0 ||
-	    client_strv(spec->env, &ts.env, &ts.n_env) != 0) {
-		r = client_fail(c, RUNNEL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (spec->cwd != NULL) {
-		ts.cwd.data = CLIENT_UNCONST(spec->cwd);
-		ts.cwd.len = strlen(spec->cwd);
-	}
-	if (spec->name != NULL)
-		ts.name = CLIENT_UNCONST(spec->name);
-	ts.stdin_data.data = CLIENT_UNCONST(spec->stdin_data);
-	ts.stdin_data.len = spec->stdin_len;
-	sr.spec = &ts;
+	if (w != NULL && w->send_stdin && (spec == NULL ||
+	    !spec->stdin_stream || w->stdin_fd < 0))
+		return (client_fail(c, RUNNEL_EINVAL, "run: send_stdin needs "
+		    "a spec with stdin_stream and a stdin_fd"));
+	if ((r = client_spec_build(c, spec, &cs)) != 0)
+		return (r);
+	sr.spec = &cs.ts;
 	sr.watch = w != NULL;
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT,
 	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, &req,
 	    w)) != 0)
 		goto out;
+	task = reply->submit->task_id;
 	if (id != NULL)
-		*id = reply->submit->task_id;
+		*id = task;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	if (w != NULL)
+	if (w != NULL) {
+		if (w->send_stdin)
+			client_pump_start(c, w->stdin_fd, task);
 		r = client_watch_loop(c, req, w);
+		client_pump_stop(c);
+	}
 
 out:
-	free(ts.env);
-	free(ts.argv);
+	client_spec_free(&cs);
 	return (r);
 }
 
@@ -548,41 +455,54 @@ runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
 		return (RUNNEL_EINVAL);
 	if (w == NULL || (w->ids == NULL && w->nids != 0))
 		return (client_fail(c, RUNNEL_EINVAL, "watch: no task ids"));
+	if ((r = client_selector(c, w->select, &wr.select)) != 0)
+		return (r);
 	wr.task_ids = CLIENT_UNCONST(w->ids);
 	wr.n_task_ids = w->nids;
 	wr.from_offset = w->from_offset;
 	wr.tail = w->tail != 0;
-	if ((r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH,
-	    &wr, &req)) != 0)
+	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH, &wr,
+	    &req);
+	client_selector_free(wr.select);
+	if (r != 0)
 		return (client_send_failed(c, req, r));
 	return (client_watch_loop(c, req, w));
 }
 
-/* Send a CancelRequest; its request id goes to *req. */
+/* Send a CancelRequest for ids and, if given, a selector; its request id
+ * goes to *req. */
 static int
 client_cancel_send(struct runnel_client *c, const uint64_t *ids, size_t n,
-    int signal, unsigned grace_ms, uint64_t *req)
+    const struct runnel_selector *sel, int signal, unsigned grace_ms,
+    uint64_t *req)
 {
 	Runnel__V1__CancelRequest	cr = RUNNEL__V1__CANCEL_REQUEST__INIT;
+	int				r;
 
 	*req = 0;
-	if (ids == NULL || n == 0)
+	if (ids == NULL && n != 0)
+		return (client_fail(c, RUNNEL_EINVAL, "cancel: no task ids"));
+	if (n == 0 && sel == NULL)
 		return (client_fail(c, RUNNEL_EINVAL, "cancel: no task ids"));
 	if (signal < 0)
 		return (client_fail(c, RUNNEL_EINVAL, "cancel: bad signal %d",
 		    signal));
+	if ((r = client_selector(c, sel, &cr.select)) != 0)
+		return (r);
 	cr.task_ids = CLIENT_UNCONST(ids);
 	cr.n_task_ids = n;
 	cr.signal = signal;
 	cr.grace_ms = grace_ms;
-	return (client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL,
-	    &cr, req));
+	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL, &cr,
+	    req);
+	client_selector_free(cr.select);
+	return (r);
 }
 
-/* Cancel tasks; returns how many the cancel reached. */
-int
-runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
-    int signal, unsigned grace_ms)
+/* Cancel tasks and read the answer: how many the cancel reached. */
+static int
+client_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
+    const struct runnel_selector *sel, int signal, unsigned grace_ms)
 {
 	server_msg	*reply;
 	uint64_t	 req;
@@ -590,7 +510,8 @@ runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
 
 	if (c == NULL)
 		return (RUNNEL_EINVAL);
-	if ((r = client_cancel_send(c, ids, n, signal, grace_ms, &req)) != 0)
+	if ((r = client_cancel_send(c, ids, n, sel, signal, grace_ms,
+	    &req)) != 0)
 		return (client_send_failed(c, req, r));
 	if ((r = client_reply(c, req, &reply, NULL)) != 0)
 		return (r);
@@ -603,6 +524,24 @@ runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
 	return (r);
 }
 
+/* Cancel tasks; returns how many the cancel reached. */
+int
+runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
+    int signal, unsigned grace_ms)
+{
+	return (client_cancel(c, ids, n, NULL, signal, grace_ms));
+}
+
+/* Cancel the tasks a selector names; returns how many it reached. */
+int
+runnel_cancel_select(struct runnel_client *c,
+    const struct runnel_selector *sel, int signal, unsigned grace_ms)
+{
+	if (c != NULL && sel == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "cancel: no selector"));
+	return (client_cancel(c, NULL, 0, sel, signal, grace_ms));
+}
+
 /* Send a cancel and remember its id: an Error for it lands in last_error. */
 int
 runnel_cancel_nowait(struct runnel_client *c, const uint64_t *ids, size_t n,
@@ -613,7 +552,8 @@ runnel_cancel_nowait(struct runnel_client *c, const uint64_t *ids, size_t n,
 
 	if (c == NULL)
 		return (RUNNEL_EINVAL);
-	if ((r = client_cancel_send(c, ids, n, signal, grace_ms, &req)) != 0)
+	if ((r = client_cancel_send(c, ids, n, NULL, signal, grace_ms,
+	    &req)) != 0)
 		return (r);
 	c->nowait[c->nowait_next] = req;
 	c->nowait_next = (c->nowait_next + 1) % CLIENT_NOWAIT;
@@ -624,24 +564,7 @@ runnel_cancel_nowait(struct runnel_client *c, const uint64_t *ids, size_t n,
 int
 runnel_list(struct runnel_client *c, struct runnel_task **tasks, size_t *n)
 {
-	Runnel__V1__ListRequest	 lr = RUNNEL__V1__LIST_REQUEST__INIT;
-	server_msg		*reply;
-	int			 r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if (tasks == NULL || n == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "list: no result"));
-	*tasks = NULL;
-	*n = 0;
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST, &lr,
-	    RUNNEL__V1__SERVER_MESSAGE__REPLY_LIST, &reply, NULL, NULL)) != 0)
-		return (r);
-	r = client_tasks(c, tasks, reply->list->tasks, reply->list->n_tasks);
-	if (r == 0)
-		*n = reply->list->n_tasks;
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return (runnel_list_select(c, NULL, tasks, n));
 }
 
 /* Describe one task. */
@@ -666,6 +589,36 @@ runnel_show(struct runnel_client *c, uint64_t id, struct runnel_task *task)
 	return (r);
 }
 
+/* Describe the tasks of a WaitReply in the order of ids (the daemon
+ * answers in id order, each task once). */
+static int
+client_wait_order(struct runnel_client *c, struct runnel_task **tasks,
+    const uint64_t *ids, size_t n, const Runnel__V1__WaitReply *wr)
+{
+	Runnel__V1__TaskInfo	**order;
+	size_t			  i, j;
+	int			  r;
+
+	if ((order = calloc(n, sizeof *order)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < wr->n_tasks; j++) {
+			if (wr->tasks[j]->id == ids[i])
+				break;
+		}
+		if (j == wr->n_tasks) {
+			free(order);
+			return (client_fail(c, RUNNEL_EPROTO, "wait: task %llu "
+			    "missing from the reply",
+			    (unsigned long long)ids[i]));
+		}
+		order[i] = wr->tasks[j];
+	}
+	r = client_tasks(c, tasks, order, n);
+	free(order);
+	return (r);
+}
+
 /* Wait until the tasks have ended and describe them, in request order. */
 int
 runnel_wait(struct runnel_client *c, const uint64_t *ids, size_t n,
@@ -685,11 +638,7 @@ runnel_wait(struct runnel_client *c, const uint64_t *ids, size_t n,
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT, &wr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL)) != 0)
 		return (r);
-	if (reply->wait->n_tasks != n)
-		r = client_fail(c, RUNNEL_EPROTO, "wait: %zu tasks in reply "
-		    "for %zu asked", reply->wait->n_tasks, n);
-	else
-		r = client_tasks(c, tasks, reply->wait->tasks, n);
+	r = client_wait_order(c, tasks, ids, n, reply->wait);
 	runnel__v1__server_message__free_unpacked(reply, NULL);
 	return (r);
 }
@@ -721,58 +670,9 @@ runnel_status(struct runnel_client *c, struct runnel_status *st)
 	st->tasks_finished = s->tasks_finished;
 	st->max_running = s->max_running;
 	st->pid = s->pid;
+	st->loop_lag_us = s->loop_lag_us;
+	st->loop_lag_max_us = s->loop_lag_max_us;
+	st->loop_lag_p99_us = s->loop_lag_p99_us;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
 	return (0);
-}
-
-/* Free a task's strings and zero it. */
-void
-runnel_task_clear(struct runnel_task *t)
-{
-	size_t	i;
-
-	if (t == NULL)
-		return;
-	for (i = 0; t->argv != NULL && t->argv[i] != NULL; i++)
-		free(t->argv[i]);
-	free(t->argv);
-	free(t->name);
-	free(t->owner);
-	free(t->cancelled_by);
-	free(t->reason);
-	free(t->cwd);
-	memset(t, 0, sizeof *t);
-}
-
-/* Free an array of tasks. */
-void
-runnel_tasks_free(struct runnel_task *tasks, size_t n)
-{
-	size_t	i;
-
-	if (tasks == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		runnel_task_clear(&tasks[i]);
-	free(tasks);
-}
-
-/* Name a task state. */
-const char *
-runnel_state_name(enum runnel_state s)
-{
-	static const char *const names[] = {
-		[RUNNEL_QUEUED] = "queued",
-		[RUNNEL_RUNNING] = "running",
-		[RUNNEL_SUCCEEDED] = "succeeded",
-		[RUNNEL_FAILED] = "failed",
-		[RUNNEL_CANCELLED] = "cancelled",
-		[RUNNEL_TIMED_OUT] = "timed_out",
-		[RUNNEL_LOST] = "lost",
-		[RUNNEL_SKIPPED] = "skipped",
-	};
-
-	if ((unsigned)s >= sizeof names / sizeof names[0] || names[s] == NULL)
-		return ("unknown");
-	return (names[s]);
 }

@@ -12,11 +12,14 @@
  * calls are blocking and wait in poll().  A signal caught while a watch
  * (runnel_watch, runnel_run) waits for data makes it invoke the watch's
  * on_interrupt callback, or return RUNNEL_EINTR if there is none; any other
- * wait simply goes on.
+ * wait simply goes on.  To miss no signal, block the signals of interest
+ * and give the watch a sigmask without them: it then waits in ppoll() with
+ * that mask, so they arrive only while it waits.
  */
 #ifndef RUNNEL_H
 #define RUNNEL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,18 +83,72 @@ struct runnel_connect_opts {
 	const char *client_name; /* sent in Hello; NULL: "librunnel" */
 };
 
-/* What to run.  Arrays end with a NULL pointer. */
+/* A resource limit for the task's process (setrlimit).  name is one of
+ * as, core, cpu, data, fsize, memlock, nofile, nproc, stack; a value of
+ * UINT64_MAX is "unlimited"; hard 0 means the same as soft. */
+struct runnel_rlimit {
+	const char	*name;
+	uint64_t	 soft, hard;
+};
+
+/*
+ * What to run.  String arrays end with a NULL pointer; the other arrays
+ * have a count.  The caller owns everything; the library only reads it
+ * during the call.  A zeroed field means "not set": the daemon's default.
+ */
 struct runnel_spec {
 	const char *const *argv;	/* required, argv[0] looked up in PATH */
-	const char *const *env;		/* "K=V" entries, or NULL */
+	const char *const *env;		/* "K=V" entries, or NULL; added to the
+					   daemon's own environment, never the
+					   caller's */
 	const char *cwd;		/* or NULL */
 	const char *name;		/* or NULL */
 	const void *stdin_data;		/* bytes for stdin, or NULL */
 	size_t stdin_len;
+
+	/* Scheduling (all optional). */
+	const char *queue;		/* NULL or "": the queue "default" */
+	int priority;			/* higher starts first; 0 default */
+	const uint64_t *after;		/* start once all of these SUCCEEDED;
+					   skipped if one did not */
+	size_t nafter;
+	const uint64_t *after_any;	/* start once all of these ended */
+	size_t nafter_any;
+	uint64_t timeout_ms;		/* 0: the queue's default (0: none) */
+	unsigned retries;		/* extra attempts after a failure */
+	uint64_t retry_delay_ms;	/* before the first retry */
+	double retry_backoff;		/* delay factor per retry; 0 means 1 */
+	const char *key;		/* idempotency key (per identity): a
+					   second submit with it returns the
+					   first task's id; NULL: none */
+	int64_t start_at_ms;		/* unix ms; 0: as soon as possible */
+	int clear_env;			/* start from an empty environment
+					   instead of the daemon's */
+	const struct runnel_rlimit *rlimits;
+	size_t nrlimits;
+	const char *const *labels;	/* "key=value" strings, NULL-terminated,
+					   or NULL */
+	int stdin_stream;		/* stdin comes in runnel_stdin() calls
+					   (or runnel_run with send_stdin) on
+					   the same client; exclusive with
+					   stdin_data */
 };
 
-/* A task as the daemon describes it.  Strings are owned by the struct and
- * freed by runnel_task_clear(). */
+/* One start of a task's process. */
+struct runnel_attempt {
+	unsigned		number;		/* 1, 2, ... */
+	enum runnel_state	state;		/* RUNNING while it runs */
+	int			exit_code;	/* if it exited */
+	int			signal;		/* terminating signal, or 0 */
+	int64_t			started_ms, ended_ms; /* unix ms; 0: not yet */
+	uint64_t		output_start, output_end; /* its output is
+					   [output_start, output_end) of the
+					   task's log */
+};
+
+/* A task as the daemon describes it.  Everything it points to is owned by
+ * the struct and freed by runnel_task_clear().  Optional strings are NULL
+ * when the daemon sent nothing (no name, no key, not waiting...). */
 struct runnel_task {
 	uint64_t id;
 	char *name;
@@ -107,6 +164,25 @@ struct runnel_task {
 	char *cancelled_by;
 	char *reason;
 	char *cwd;
+
+	/* Scheduling. */
+	char *queue;			/* its queue's name (never NULL) */
+	int priority;
+	char **labels;			/* "key=value", NULL-terminated (never
+					   NULL; empty without labels) */
+	struct runnel_attempt *attempts; /* oldest first, or NULL */
+	size_t nattempts;
+	char *waiting_for;		/* what a QUEUED task waits for, in
+					   words; NULL otherwise */
+	uint64_t *after;		/* its dependencies, or NULL */
+	size_t nafter;
+	uint64_t *after_any;
+	size_t nafter_any;
+	uint64_t timeout_ms;		/* in force: the spec's or the queue's;
+					   0 none */
+	unsigned retries;
+	char *key;			/* idempotency key, or NULL */
+	int64_t start_at_ms;		/* asked start time, 0 if none */
 };
 
 struct runnel_status {
@@ -116,6 +192,24 @@ struct runnel_status {
 	unsigned tasks_queued, tasks_running, tasks_finished;
 	unsigned max_running;
 	int pid;
+	/* How late the daemon's loop runs a periodic probe, in microseconds:
+	 * the last probe, the worst since start, the 99th percentile of the
+	 * last 1,000 probes. */
+	uint64_t loop_lag_us, loop_lag_max_us, loop_lag_p99_us;
+};
+
+/*
+ * Which tasks a call is about: the union of ids and of the tasks that carry
+ * every one of labels and sit in queue (when either is given); all selects
+ * every task the client may see.  Everything is read during the call only.
+ * A selector with nothing set selects nothing.
+ */
+struct runnel_selector {
+	const uint64_t *ids;
+	size_t nids;
+	const char *const *labels;	/* "key=value", NULL-terminated, or NULL */
+	const char *queue;		/* NULL or "": any queue */
+	int all;
 };
 
 /* Callbacks of a watch.  Each returns 0 to go on, non-zero to stop the watch
@@ -134,7 +228,7 @@ typedef int (*runnel_event_cb)(void *arg, const struct runnel_task *task);
 typedef int (*runnel_interrupt_cb)(void *arg);
 
 struct runnel_watch_opts {
-	const uint64_t *ids;
+	const uint64_t *ids;		/* tasks to watch (runnel_watch) */
 	size_t nids;
 	uint64_t from_offset;
 	int tail;
@@ -142,6 +236,57 @@ struct runnel_watch_opts {
 	runnel_event_cb on_end;		/* a task finished (all output sent) */
 	runnel_interrupt_cb on_interrupt;
 	void *arg;
+	const struct runnel_selector *select; /* tasks in addition to ids, or
+					   NULL */
+	/* runnel_run only, for a spec with stdin_stream: while the task runs,
+	 * read stdin_fd (0 is a valid fd: send_stdin says it is set) and send
+	 * what it gives as the task's stdin, 64 KiB at a time with one request
+	 * in flight, then end the task's stdin at end of file.  The fd is
+	 * polled and read, never made non-blocking nor closed.  An error the
+	 * daemon returns for the stdin ends the watch with that error. */
+	int send_stdin;
+	int stdin_fd;
+	/* NULL, or the signal mask for the watch's waits for data (ppoll):
+	 * a signal blocked by the caller but not in this mask can then only
+	 * arrive during such a wait, never between a check and the wait.  */
+	const sigset_t *sigmask;
+};
+
+enum runnel_wait_mode {
+	RUNNEL_WAIT_ALL = 0,		/* until every task ended */
+	RUNNEL_WAIT_FIRST_COMPLETED = 1, /* until one ended */
+	RUNNEL_WAIT_FIRST_FAILURE = 2	/* until one did not succeed, or all
+					   ended */
+};
+
+/* Queue operations, as on the wire. */
+enum runnel_queue_op {
+	RUNNEL_QUEUE_LIST = 0,
+	RUNNEL_QUEUE_ADD = 1,		/* create; error if it exists */
+	RUNNEL_QUEUE_SET = 2,		/* change max_running and/or timeout */
+	RUNNEL_QUEUE_PAUSE = 3,		/* start nothing new */
+	RUNNEL_QUEUE_RESUME = 4,
+	RUNNEL_QUEUE_DRAIN = 5		/* start nothing new; running ones end */
+};
+
+/* Settings for RUNNEL_QUEUE_ADD (the set_ flags are ignored: both values
+ * are used, 0 meaning none) and RUNNEL_QUEUE_SET (only the fields whose
+ * set_ flag is non-zero change). */
+struct runnel_queue_set {
+	int		set_max_running;
+	unsigned	max_running;	/* 0: no limit of its own */
+	int		set_timeout;
+	uint64_t	timeout_ms;	/* default task timeout; 0: none */
+};
+
+/* A queue as the daemon describes it; strings owned, freed by
+ * runnel_queues_free(). */
+struct runnel_queue {
+	char		*name;
+	unsigned	 max_running;	/* 0: no limit of its own */
+	uint64_t	 timeout_ms;	/* 0: none */
+	char		*state;		/* "active", "paused", "draining" */
+	unsigned	 running, queued;
 };
 
 int	 runnel_connect(struct runnel_client **, const struct runnel_connect_opts *);
@@ -162,10 +307,13 @@ int	 runnel_submit(struct runnel_client *, const struct runnel_spec *,
 /* Submit and watch the new task in one round trip.  *id is set before any
  * callback runs.  The watch options may be NULL: the call then waits until
  * the task has ended, discarding its output, and returns RUNNEL_EINTR if a
- * signal interrupts the wait. */
+ * signal interrupts the wait.  The ids and select of the options are
+ * ignored; send_stdin streams stdin_fd to the task (the spec must then ask
+ * for stdin_stream, else RUNNEL_EINVAL). */
 int	 runnel_run(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id, const struct runnel_watch_opts *);
-/* Stream output of the tasks until all have ended. */
+/* Stream output of the tasks (ids and select) until all have ended.
+ * send_stdin is ignored here. */
 int	 runnel_watch(struct runnel_client *, const struct runnel_watch_opts *);
 /* Cancel: signal 0 means SIGTERM, grace_ms 0 the daemon's default. */
 int	 runnel_cancel(struct runnel_client *, const uint64_t *ids, size_t n,
@@ -176,10 +324,50 @@ int	 runnel_cancel_nowait(struct runnel_client *, const uint64_t *ids,
 /* List all visible tasks; free with runnel_tasks_free(). */
 int	 runnel_list(struct runnel_client *, struct runnel_task **, size_t *n);
 int	 runnel_show(struct runnel_client *, uint64_t id, struct runnel_task *);
-/* Wait until all tasks have ended; fills tasks (n entries, in order). */
+/* Wait until all tasks have ended; fills tasks (n entries, in the order of
+ * ids; a repeated id is described each time). */
 int	 runnel_wait(struct runnel_client *, const uint64_t *ids, size_t n,
 	    struct runnel_task **tasks);
 int	 runnel_status(struct runnel_client *, struct runnel_status *);
+
+/* List the tasks a selector names (NULL: every visible task), in id order;
+ * free with runnel_tasks_free().  An unknown id is RUNNEL_ENOTFOUND. */
+int	 runnel_list_select(struct runnel_client *,
+	    const struct runnel_selector *, struct runnel_task **, size_t *n);
+/* Cancel the selected tasks (see runnel_cancel for signal and grace_ms);
+ * returns how many were still going and got the cancel, maybe 0. */
+int	 runnel_cancel_select(struct runnel_client *,
+	    const struct runnel_selector *, int signal, unsigned grace_ms);
+/* Wait for the selected tasks as mode says, or until timeout_ms (0: no
+ * timeout), then describe every selected task as it is then, in id order
+ * (free with runnel_tasks_free()).  With cancel_rest, the daemon cancels
+ * those still queued or running when the wait ends.  *timed_out (may be
+ * NULL) is set if the timeout ended the wait.  Selecting no task is
+ * RUNNEL_EARG. */
+int	 runnel_wait_select(struct runnel_client *,
+	    const struct runnel_selector *, enum runnel_wait_mode,
+	    int cancel_rest, uint64_t timeout_ms, struct runnel_task **,
+	    size_t *n, int *timed_out);
+/* Send bytes for the stdin of a task this client submitted with
+ * stdin_stream, and wait for the daemon to accept them: it answers once
+ * the task's input buffer has room, which is the flow control.  eof ends
+ * the task's stdin (len may be 0 then).  Keep len well under the daemon's
+ * frame limit (64 KiB is a good size).  Bytes sent after the task ended
+ * are accepted and dropped. */
+int	 runnel_stdin(struct runnel_client *, uint64_t id, const void *data,
+	    size_t len, int eof);
+/* Submit a copy of a finished task's spec (without its key and start
+ * time); *new_id (may be NULL) is the new task. */
+int	 runnel_restart(struct runnel_client *, uint64_t id, uint64_t *new_id);
+/* Carry out a queue operation on the queue name (ignored by LIST; set is
+ * used by ADD and SET, NULL there meaning no limit and no timeout for ADD,
+ * no change for SET) and return every queue afterwards in *queues, *n
+ * (both may be NULL if the list is not wanted; free with
+ * runnel_queues_free()).  Changing queues needs the admin role. */
+int	 runnel_queue(struct runnel_client *, enum runnel_queue_op,
+	    const char *name, const struct runnel_queue_set *set,
+	    struct runnel_queue **queues, size_t *n);
+void	 runnel_queues_free(struct runnel_queue *, size_t n);
 
 void	 runnel_task_clear(struct runnel_task *);
 void	 runnel_tasks_free(struct runnel_task *, size_t n);

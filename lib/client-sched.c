@@ -1,0 +1,332 @@
+/*
+ * client-sched.c - librunnel's calls for scheduling: listing and waiting
+ * by selector, restart, queues, and stdin: runnel_stdin() and the stdin
+ * pump of runnel_run.  The pump sends what a file descriptor gives as
+ * Stdin requests during the run's watch, one in flight at a time: the
+ * daemon answers each once the task's input buffer has room, and the
+ * answers arrive among the watch's own messages, so the watch loop hands
+ * them here (client_pump_reply) and the wait for data polls the fd too.
+ */
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+/* List the tasks a selector names; NULL: every visible task. */
+int
+runnel_list_select(struct runnel_client *c, const struct runnel_selector *s,
+    struct runnel_task **tasks, size_t *n)
+{
+	Runnel__V1__ListRequest	 lr = RUNNEL__V1__LIST_REQUEST__INIT;
+	server_msg		*reply;
+	int			 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (tasks == NULL || n == NULL)
+		return (client_fail(c, RUNNEL_EINVAL, "list: no result"));
+	*tasks = NULL;
+	*n = 0;
+	if ((r = client_selector(c, s, &lr.select)) != 0)
+		return (r);
+	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST, &lr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_LIST, &reply, NULL, NULL);
+	client_selector_free(lr.select);
+	if (r != 0)
+		return (r);
+	r = client_tasks(c, tasks, reply->list->tasks, reply->list->n_tasks);
+	if (r == 0)
+		*n = reply->list->n_tasks;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Wait for the selected tasks as mode says, or until the timeout. */
+int
+runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
+    enum runnel_wait_mode mode, int cancel_rest, uint64_t timeout_ms,
+    struct runnel_task **tasks, size_t *n, int *timed_out)
+{
+	Runnel__V1__WaitRequest	 wr = RUNNEL__V1__WAIT_REQUEST__INIT;
+	server_msg		*reply;
+	int			 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (tasks == NULL || n == NULL || s == NULL)
+		return (client_fail(c, RUNNEL_EINVAL,
+		    "wait: no selector or no result"));
+	if (mode != RUNNEL_WAIT_ALL && mode != RUNNEL_WAIT_FIRST_COMPLETED &&
+	    mode != RUNNEL_WAIT_FIRST_FAILURE)
+		return (client_fail(c, RUNNEL_EINVAL, "wait: bad mode %d",
+		    (int)mode));
+	*tasks = NULL;
+	*n = 0;
+	if (timed_out != NULL)
+		*timed_out = 0;
+	if ((r = client_selector(c, s, &wr.select)) != 0)
+		return (r);
+	wr.mode = (Runnel__V1__WaitMode)mode;
+	wr.cancel_rest = cancel_rest != 0;
+	wr.timeout_ms = timeout_ms;
+	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT, &wr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL);
+	client_selector_free(wr.select);
+	if (r != 0)
+		return (r);
+	r = client_tasks(c, tasks, reply->wait->tasks, reply->wait->n_tasks);
+	if (r == 0) {
+		*n = reply->wait->n_tasks;
+		if (timed_out != NULL)
+			*timed_out = reply->wait->timed_out != 0;
+	}
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Fill a StdinRequest. */
+static void
+client_stdin_request(Runnel__V1__StdinRequest *sr, uint64_t id,
+    const void *data, size_t len, int eof)
+{
+	runnel__v1__stdin_request__init(sr);
+	sr->task_id = id;
+	sr->data.data = CLIENT_UNCONST(data);
+	sr->data.len = len;
+	sr->eof = eof != 0;
+}
+
+/* Send bytes for a task's stdin and wait until the daemon took them. */
+int
+runnel_stdin(struct runnel_client *c, uint64_t id, const void *data,
+    size_t len, int eof)
+{
+	Runnel__V1__StdinRequest	 sr;
+	server_msg			*reply;
+	int				 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (data == NULL && len != 0)
+		return (client_fail(c, RUNNEL_EINVAL, "stdin: no data"));
+	client_stdin_request(&sr, id, data, len, eof);
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN,
+	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN, &reply, NULL,
+	    NULL)) != 0)
+		return (r);
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (0);
+}
+
+/* Submit a copy of a finished task. */
+int
+runnel_restart(struct runnel_client *c, uint64_t id, uint64_t *new_id)
+{
+	Runnel__V1__RestartRequest	 rr = RUNNEL__V1__RESTART_REQUEST__INIT;
+	server_msg			*reply;
+	int				 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	rr.task_id = id;
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART,
+	    &rr, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, NULL,
+	    NULL)) != 0)
+		return (r);
+	if (new_id != NULL)
+		*new_id = reply->submit->task_id;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (0);
+}
+
+/* Free queues returned by runnel_queue(). */
+void
+runnel_queues_free(struct runnel_queue *queues, size_t n)
+{
+	size_t	i;
+
+	if (queues == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(queues[i].name);
+		free(queues[i].state);
+	}
+	free(queues);
+}
+
+/* Copy the queues of a QueueReply. */
+static int
+client_queues(struct runnel_client *c, const Runnel__V1__QueueReply *qr,
+    struct runnel_queue **out, size_t *nout)
+{
+	static const char *const states[] = {
+		[RUNNEL__V1__QUEUE_STATE__QUEUE_ACTIVE] = "active",
+		[RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED] = "paused",
+		[RUNNEL__V1__QUEUE_STATE__QUEUE_DRAINING] = "draining",
+	};
+	const Runnel__V1__Queue	*q;
+	struct runnel_queue	*queues;
+	const char		*state;
+	size_t			 i;
+
+	if ((queues = calloc(qr->n_queues + 1, sizeof *queues)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	for (i = 0; i < qr->n_queues; i++) {
+		q = qr->queues[i];
+		state = "unknown";
+		if ((unsigned)q->state < sizeof states / sizeof states[0] &&
+		    states[q->state] != NULL)
+			state = states[q->state];
+		queues[i].max_running = q->max_running;
+		queues[i].timeout_ms = q->timeout_ms;
+		queues[i].running = q->running;
+		queues[i].queued = q->queued;
+		if ((queues[i].name = strdup(q->name)) == NULL ||
+		    (queues[i].state = strdup(state)) == NULL) {
+			runnel_queues_free(queues, i + 1);
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		}
+	}
+	*out = queues;
+	*nout = qr->n_queues;
+	return (0);
+}
+
+/* Carry out a queue operation; every queue afterwards in *queues. */
+int
+runnel_queue(struct runnel_client *c, enum runnel_queue_op op,
+    const char *name, const struct runnel_queue_set *set,
+    struct runnel_queue **queues, size_t *n)
+{
+	Runnel__V1__QueueRequest	 qr;
+	server_msg			*reply;
+	int				 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	/* The INIT macros of string fields cast away const: clang warns. */
+	runnel__v1__queue_request__init(&qr);
+	if (queues != NULL)
+		*queues = NULL;
+	if (n != NULL)
+		*n = 0;
+	if ((unsigned)op > RUNNEL_QUEUE_DRAIN)
+		return (client_fail(c, RUNNEL_EINVAL, "queue: bad operation %d",
+		    (int)op));
+	if (op != RUNNEL_QUEUE_LIST && (name == NULL || *name == '\0'))
+		return (client_fail(c, RUNNEL_EINVAL, "queue: no name"));
+	qr.op = (Runnel__V1__QueueOp)op;
+	if (name != NULL)
+		qr.name = CLIENT_UNCONST(name);
+	if (set != NULL) {
+		qr.max_running = set->max_running;
+		qr.timeout_ms = set->timeout_ms;
+		qr.set_max_running = set->set_max_running != 0;
+		qr.set_timeout = set->set_timeout != 0;
+	}
+	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_QUEUE,
+	    &qr, RUNNEL__V1__SERVER_MESSAGE__REPLY_QUEUE, &reply, NULL,
+	    NULL)) != 0)
+		return (r);
+	if (queues != NULL && n != NULL)
+		r = client_queues(c, reply->queue, queues, n);
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
+}
+
+/* Start sending fd as the stdin of task id during the watch. */
+void
+client_pump_start(struct runnel_client *c, int fd, uint64_t id)
+{
+	c->pump_fd = fd;
+	c->pump_task = id;
+	c->pump_req = 0;
+	c->pump_eof = 0;
+	c->pump_error = 0;
+}
+
+/* Stop the pump; a reply still to come is then skipped like any other. */
+void
+client_pump_stop(struct runnel_client *c)
+{
+	client_pump_start(c, -1, 0);
+}
+
+/* Is the pump ready for more input from its fd? */
+int
+client_pump_wants(const struct runnel_client *c)
+{
+	return (c->pump_fd != -1 && c->pump_req == 0 && !c->pump_eof &&
+	    c->pump_error == 0);
+}
+
+/* Read once from the pump's fd (it was found readable) and send what it
+ * gave, or the end of file. */
+int
+client_pump_read(struct runnel_client *c)
+{
+	Runnel__V1__StdinRequest	 sr;
+	uint8_t				*buf;
+	ssize_t				 n;
+	uint64_t			 req;
+	int				 r;
+
+	if (!client_pump_wants(c))
+		return (0);
+	if ((buf = malloc(CLIENT_STDIN_CHUNK)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	n = read(c->pump_fd, buf, CLIENT_STDIN_CHUNK);
+	if (n == -1) {
+		r = 0;
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			r = client_fail(c, RUNNEL_EIO, "read stdin: %s",
+			    strerror(errno));
+		free(buf);
+		return (r);
+	}
+	client_stdin_request(&sr, c->pump_task, buf, (size_t)n, n == 0);
+	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN, &sr,
+	    &req);
+	free(buf);
+	if (r != 0)
+		return (r);
+	c->pump_req = req;
+	c->pump_eof = n == 0;
+	return (0);
+}
+
+/* Read from the pump's fd if it has input now, without waiting. */
+int
+client_pump_poll(struct runnel_client *c)
+{
+	struct pollfd	pfd;
+
+	if (!client_pump_wants(c))
+		return (0);
+	pfd.fd = c->pump_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
+		return (0);
+	return (client_pump_read(c));
+}
+
+/* Take the daemon's answer to the pump's request in flight: 1 if m was
+ * it.  An Error ends the pump and, through pump_error, the watch. */
+int
+client_pump_reply(struct runnel_client *c, const server_msg *m)
+{
+	if (c->pump_fd == -1 || c->pump_req == 0 || m->id != c->pump_req)
+		return (0);
+	c->pump_req = 0;
+	if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
+		c->pump_error = client_error(c, m->error);
+	else if (m->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN)
+		c->pump_error = client_fail(c, RUNNEL_EPROTO,
+		    "unexpected reply %d to stdin", (int)m->reply_case);
+	return (1);
+}
