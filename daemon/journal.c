@@ -205,17 +205,26 @@ void
 journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 {
 	struct journal_ack	*a;
+	uint64_t		 one = 1;
+	int			 durable;
 
 	a = xcalloc(1, sizeof *a);
 	a->session = s;
 	a->req_id = req_id;
 	a->task_id = task_id;
 	a->watch = watch;
+
 	pthread_mutex_lock(&journal.mtx);
 	a->seq = journal.written;
+	durable = journal.synced >= a->seq;
 	pthread_cond_broadcast(&journal.cond);
 	pthread_mutex_unlock(&journal.mtx);
 	TAILQ_INSERT_TAIL(&journal.acks, a, entry);
+	/* Nothing new to sync (a key submitted again): answer on the next
+	 * turn of the loop, not after someone else's record. */
+	if (durable && journal.efd != -1 &&
+	    write(journal.efd, &one, sizeof one) == -1)
+		log_warn("journal: eventfd");
 }
 
 /* A session went away: it is owed no acknowledgements. */

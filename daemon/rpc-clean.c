@@ -56,13 +56,14 @@ rpc_clean(struct session *s, uint64_t req_id,
 	const Runnel__V1__CleanRequest	 *cr = msg->clean;
 	Runnel__V1__ServerMessage	  reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	Runnel__V1__CleanReply		  rr = RUNNEL__V1__CLEAN_REPLY__INIT;
-	Runnel__V1__Selector		  all = RUNNEL__V1__SELECTOR__INIT;
+	Runnel__V1__Selector		  all;
 	struct task			**tasks;
 	uint64_t			 *done;
 	int64_t				  now = server_now_ms();
 	size_t				  i, n, ndone = 0;
 	uint64_t			  id;
 
+	runnel__v1__selector__init(&all);
 	all.all = 1;
 	if (rpc_select(s, req_id, NULL, 0, cr->select != NULL ? cr->select :
 	    &all, 1, &tasks, &n) != 0)

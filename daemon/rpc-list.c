@@ -14,10 +14,11 @@ rpc_list(struct session *s, uint64_t req_id,
 	Runnel__V1__ServerMessage	  reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	Runnel__V1__ListReply		  lr = RUNNEL__V1__LIST_REPLY__INIT;
 	Runnel__V1__TaskInfo		 *infos, **ptrs;
-	Runnel__V1__Selector		  all = RUNNEL__V1__SELECTOR__INIT;
+	Runnel__V1__Selector		  all;
 	struct task			**tasks;
 	size_t				  i, n;
 
+	runnel__v1__selector__init(&all);
 	all.all = 1;
 	if (rpc_select(s, req_id, NULL, 0, lq->select != NULL ? lq->select :
 	    &all, 0, &tasks, &n) != 0)

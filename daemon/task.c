@@ -375,7 +375,7 @@ task_exited(struct task *t, int wstatus)
 }
 
 /* Add a line from the daemon to the task's output, for its watchers. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 task_notice(struct task *t, const char *fmt, ...)
 {
 	va_list	 ap;
