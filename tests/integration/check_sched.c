@@ -687,6 +687,39 @@ START_TEST(test_labels_and_restart)
 }
 END_TEST
 
+START_TEST(test_config_queue)
+{
+	const char		*argv[] = { "sleep", "30", NULL };
+	Runnel__V1__TaskSpec	*spec = rawc_spec(argv);
+	Runnel__V1__ServerMessage *r;
+	uint64_t		 ids[2];
+
+	/* [queue ci] from the config: one at a time, 300 ms timeout. */
+	spec->queue = (char *)(uintptr_t)"ci";
+	ids[0] = rawc_submit(&rc, spec, NULL);
+	ids[1] = rawc_submit(&rc, spec, NULL);
+	spec->queue = (char *)(uintptr_t)"";
+	rawc_spec_free(spec);
+	r = rawc_show(&rc, ids[1]);
+	ck_assert_str_eq(r->task->task->waiting_for, "queue ci (1/1 running)");
+	ck_assert_uint_eq(r->task->task->timeout_ms, 300);
+	rawc_free(r);
+	r = wait_all(ids, 2);
+	ck_assert_int_eq(r->wait->tasks[0]->state, S_TIMED_OUT);
+	ck_assert_int_eq(r->wait->tasks[1]->state, S_TIMED_OUT);
+	ck_assert_int_ge(r->wait->tasks[1]->attempts[0]->started_ms,
+	    r->wait->tasks[0]->ended_ms);
+	rawc_free(r);
+}
+END_TEST
+
+static void
+setup_queue(void)
+{
+	harness_start(&h, "[queue ci]\nmax_running = 1\ntimeout = 300ms\n");
+	rawc_open(&rc, &h);
+}
+
 int
 main(void)
 {
@@ -700,6 +733,13 @@ main(void)
 	tcase_add_checked_fixture(t2, setup_limit2, teardown);
 	tcase_add_test(t2, test_max_running_never_exceeded);
 	suite_add_tcase(s, t2);
+	{
+		TCase	*tq = tcase_create("config-queue");
+
+		tcase_add_checked_fixture(tq, setup_queue, teardown);
+		tcase_add_test(tq, test_config_queue);
+		suite_add_tcase(s, tq);
+	}
 	tcase_add_checked_fixture(t1, setup_limit1, teardown);
 	tcase_add_test(t1, test_priority_order);
 	suite_add_tcase(s, t1);
