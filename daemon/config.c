@@ -75,6 +75,7 @@ struct config_key {
 	int		 flags;
 #define CONFIG_REPEAT	0x1		/* may be given more than once */
 #define CONFIG_EMPTY	0x2		/* may be empty */
+#define CONFIG_WIDE	0x4		/* a size in a uint64_t */
 	config_key_cb	 set;
 	size_t		 field;		/* offset in config_parse.base */
 	uint64_t	 min;
@@ -417,18 +418,25 @@ config_set_size(struct config_parse *cp, const struct config_key *ck,
 	} else if (*end == 'm' || *end == 'M') {
 		n = config_multiply(n, 1024 * 1024);
 		end++;
+	} else if ((*end == 'g' || *end == 'G') && (ck->flags & CONFIG_WIDE)) {
+		n = config_multiply(n, 1024 * 1024 * 1024);
+		end++;
 	}
 	if (*end != '\0')
 		goto bad;
 	if (n < ck->min || n > ck->max)
 		return (config_error(cp, "%s must be between %llu and %llu", key,
 		    (unsigned long long)ck->min, (unsigned long long)ck->max));
-	*(uint32_t *)config_field(cp, ck) = (uint32_t)n;
+	if (ck->flags & CONFIG_WIDE)
+		*(uint64_t *)config_field(cp, ck) = n;
+	else
+		*(uint32_t *)config_field(cp, ck) = (uint32_t)n;
 	return (0);
 
 bad:
-	return (config_error(cp, "bad size '%s' for '%s' (bytes, or with a k "
-	    "or m suffix)", value, key));
+	return (config_error(cp, "bad size '%s' for '%s' (bytes, or with a %s "
+	    "suffix)", value, key, ck->flags & CONFIG_WIDE ? "k, m or g" :
+	    "k or m"));
 }
 
 /* A count (max_connections, max_running). */
@@ -579,6 +587,20 @@ static const struct config_key config_keys[] = {
 	  .field = offsetof(struct config_queue, timeout_ms) },
 	{ .section = "access", .name = NULL, .flags = CONFIG_REPEAT,
 	  .set = config_set_access },
+	{ .section = "retention", .name = "max_output", .flags = CONFIG_WIDE,
+	  .set = config_set_size, .field = offsetof(struct config, max_output),
+	  .min = 0, .max = 1ULL << 50 },
+	{ .section = "retention", .name = "max_age",
+	  .set = config_set_duration,
+	  .field = offsetof(struct config, max_age_ms) },
+	{ .section = "retention", .name = "max_total_output",
+	  .flags = CONFIG_WIDE, .set = config_set_size,
+	  .field = offsetof(struct config, max_total_output),
+	  .min = 0, .max = 1ULL << 50 },
+	{ .section = "retention", .name = "max_finished",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, max_finished),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
 };
 
 /* config_parse.seen has one bit per key. */

@@ -51,6 +51,11 @@ struct config {
 	uint64_t	  lag_warn_ms;	/* log callbacks slower than this */
 	struct config_access *access;
 	size_t		  naccess;
+	/* [retention], 0: no limit */
+	uint64_t	  max_output;		/* per task: head + tail kept */
+	uint64_t	  max_age_ms;		/* finished tasks' output */
+	uint64_t	  max_total_output;	/* all finished tasks' output */
+	unsigned	  max_finished;		/* finished tasks kept */
 	struct config_queue *queues;	/* in file order */
 	size_t		  nqueues;
 };

@@ -286,6 +286,9 @@ static void
 journal_task_fill(const struct task *t, int with_spec,
     Runnel__Journal__V1__TaskRecord *tr, Runnel__V1__TaskInfo *info)
 {
+	uint64_t	drop[4];
+	int		removed;
+
 	runnel__journal__v1__task_record__init(tr);
 	task_info_fill_ex(t, info, 0);
 	tr->id = t->id;
@@ -307,6 +310,13 @@ journal_task_fill(const struct task *t, int with_spec,
 	tr->not_before_ms = t->not_before_ms;
 	tr->queue = t->queue->name;
 	tr->timeout_ms = t->timeout_ms;
+	output_drop_range(t->output, drop, &removed);
+	tr->drop_offset = drop[0];
+	tr->drop_end_offset = drop[1];
+	tr->drop_pos = drop[2];
+	tr->drop_end_pos = drop[3];
+	tr->output_removed = removed;
+	tr->output_size = output_size(t->output);
 }
 
 /* Record a task's state; with_spec for its first record.  Fails (ENOSPC,
@@ -702,7 +712,11 @@ journal_open(const char *dir, int nosync, char **cause)
 	}
 	journal.fd = fd;
 	journal.live = journal.size;
-	task_restore_done();
+	if (task_restore_done(cause) != 0) {
+		journal.fd = -1;
+		close(fd);
+		return -1;
+	}
 	/* Start from a compact journal: start-up time stays bounded by the
 	 * live tasks, not by history. */
 	if (journal.size > 0 && journal_compact(cause) != 0)

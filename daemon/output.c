@@ -50,6 +50,13 @@ struct output {
 	struct output_index	*index;
 	size_t			 nindex;
 	int			 failed;	/* the spool could not be written */
+	/* Retention: offsets [drop_off, drop_end_off) are a hole in the
+	 * spool at [drop_pos, drop_end_pos); removed: no spool at all. */
+	uint64_t		 drop_off;
+	uint64_t		 drop_end_off;
+	uint64_t		 drop_pos;
+	uint64_t		 drop_end_pos;
+	int			 removed;
 
 	/* With the writer thread, under output_writer.mtx: */
 	uint64_t		 written;	/* spool bytes on disk */
@@ -95,6 +102,16 @@ static void	output_flush_wait(struct output *);
 static void	output_mark_written(struct output *, uint64_t);
 static void	output_fail(struct output *, int, int64_t);
 
+/* Note that the record at spool position pos starts at offset. */
+static void
+output_index_add(struct output *o, uint64_t offset, uint64_t pos)
+{
+	o->index = xreallocarray(o->index, o->nindex + 1, sizeof *o->index);
+	o->index[o->nindex].offset = offset;
+	o->index[o->nindex].pos = pos;
+	o->nindex++;
+}
+
 /* Create an empty log spooled to path. */
 struct output *
 output_create(const char *path, size_t tail, char **cause)
@@ -119,7 +136,8 @@ output_create(const char *path, size_t tail, char **cause)
 /* Reopen the spool of a task from an earlier run: rebuild the offsets,
  * the index and the tail from its records, cutting a torn last record. */
 struct output *
-output_open(const char *path, size_t tail, char **cause)
+output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
+    uint64_t size, char **cause)
 {
 	struct output		*o;
 	struct output_record	 r;
@@ -128,6 +146,11 @@ output_open(const char *path, size_t tail, char **cause)
 	int			 fd;
 	ssize_t			 n;
 
+	if (removed) {
+		if ((o = output_create(path, tail, cause)) != NULL)
+			output_set_dropped(o, drop, 1, size);
+		return o;
+	}
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
@@ -146,18 +169,22 @@ output_open(const char *path, size_t tail, char **cause)
 	o->cap = tail < sizeof r * 4 ? sizeof r * 4 : tail;
 	o->ring = xmalloc(o->cap);
 	while (pos + sizeof r <= (uint64_t)st.st_size) {
+		if (drop != NULL && drop[3] > drop[2] && pos == drop[2]) {
+			/* Step over the hole retention made. */
+			output_index_add(o, o->size, pos);
+			o->size = drop[1];
+			pos = drop[3];
+			output_index_add(o, o->size, pos);
+			output_set_dropped(o, drop, 0, 0);
+			continue;
+		}
 		if (pread(fd, &r, sizeof r, pos) != sizeof r ||
 		    r.offset != o->size ||
 		    pos + sizeof r + r.len > (uint64_t)st.st_size)
 			break;
 		if (o->nindex == 0 ||
-		    pos - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY) {
-			o->index = xreallocarray(o->index, o->nindex + 1,
-			    sizeof *o->index);
-			o->index[o->nindex].offset = o->size;
-			o->index[o->nindex].pos = pos;
-			o->nindex++;
-		}
+		    pos - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY)
+			output_index_add(o, o->size, pos);
 		o->size += r.len;
 		pos += sizeof r + r.len;
 	}
@@ -303,13 +330,8 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 	r.time_us = time_us;
 
 	if (o->nindex == 0 ||
-	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY) {
-		o->index = xreallocarray(o->index, o->nindex + 1,
-		    sizeof *o->index);
-		o->index[o->nindex].offset = o->size;
-		o->index[o->nindex].pos = o->fsize;
-		o->nindex++;
-	}
+	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY)
+		output_index_add(o, o->size, o->fsize);
 
 	iov[0].iov_base = &r;
 	iov[0].iov_len = sizeof r;
@@ -612,11 +634,14 @@ output_seek(struct output *o, struct output_cursor *c, uint64_t offset)
 	size_t			lo, hi, mid;
 	uint64_t		pos;
 
-	if (offset >= o->size) {
-		c->offset = o->size;
-		c->pos = o->fsize;
+	if (offset >= o->size || o->removed) {
+		c->offset = offset < o->size ? offset : o->size;
+		c->pos = offset < o->size ? 0 : o->fsize;
 		return 0;
 	}
+	if (o->drop_end_pos != 0 && offset >= o->drop_off &&
+	    offset < o->drop_end_off)
+		offset = o->drop_end_off;
 	lo = 0;
 	hi = o->nindex;
 	while (hi - lo > 1) {
@@ -649,8 +674,20 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	uint64_t		skip;
 	size_t			n;
 
+	if (o->removed && c->offset < o->size) {
+		*offset = c->offset;
+		c->offset = c->pos = o->size;
+		return OUTPUT_DROPPED;
+	}
 	if (c->pos >= o->fsize)
 		return 0;
+	if (o->drop_end_pos != 0 && c->pos >= o->drop_pos &&
+	    c->pos < o->drop_end_pos) {
+		*offset = c->offset;
+		c->offset = o->drop_end_off;
+		c->pos = o->drop_end_pos;
+		return OUTPUT_DROPPED;
+	}
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
 	if (c->offset < r.offset || c->offset >= r.offset + r.len)
@@ -725,4 +762,139 @@ out:
 	free(nl);
 	free(buf);
 	return result;
+}
+
+/* Bytes retention removed from the log. */
+uint64_t
+output_dropped(const struct output *o)
+{
+	if (o->removed)
+		return o->size;
+	return o->drop_end_off - o->drop_off;
+}
+
+/* The dropped range, for the journal. */
+void
+output_drop_range(const struct output *o, uint64_t r[4], int *removed)
+{
+	r[0] = o->drop_off;
+	r[1] = o->drop_end_off;
+	r[2] = o->drop_pos;
+	r[3] = o->drop_end_pos;
+	*removed = o->removed;
+}
+
+/* Keep at most max bytes of output: the first half and the newest half.
+ * Whole index segments in between become a hole in the spool; the range
+ * moves only in steps of an eighth of max, and record(arg) makes it
+ * durable before the bytes go.  Returns 1 if something was dropped. */
+int
+output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
+{
+	uint64_t	written, keep_tail, start_off, start_pos, end_off, end_pos;
+	uint64_t	step = max / 8;
+	size_t		i, k, first = 0, last = 0;
+	int		found = 0;
+
+	if (max == 0 || o->removed || o->failed ||
+	    o->size - output_dropped(o) <= max || o->nindex < 3)
+		return 0;
+	keep_tail = max / 2 > o->cap * 2 ? max / 2 : o->cap * 2;
+	if (o->size < keep_tail)
+		return 0;
+	pthread_mutex_lock(&output_writer.mtx);
+	written = output_writer.started ? o->written : o->fsize;
+	pthread_mutex_unlock(&output_writer.mtx);
+	/* The hole starts at the first segment past the head... */
+	if (o->drop_end_pos != 0) {
+		start_off = o->drop_off;
+		start_pos = o->drop_pos;
+	} else {
+		for (i = 0; i < o->nindex && o->index[i].offset < max / 2; i++)
+			;
+		if (i == o->nindex)
+			return 0;
+		first = i;
+		start_off = o->index[i].offset;
+		start_pos = o->index[i].pos;
+	}
+	/* ...and ends at the last segment start before the tail that the
+	 * writer has already written. */
+	for (i = o->nindex; i > 0; i--) {
+		if (o->index[i - 1].offset <= o->size - keep_tail &&
+		    o->index[i - 1].pos <= written) {
+			found = 1;
+			break;
+		}
+	}
+	if (!found)
+		return 0;
+	last = i - 1;
+	end_off = o->index[last].offset;
+	end_pos = o->index[last].pos;
+	if (end_off <= start_off || end_off - (o->drop_end_pos != 0 ?
+	    o->drop_end_off : start_off) < step)
+		return 0;
+	o->drop_off = start_off;
+	o->drop_pos = start_pos;
+	o->drop_end_off = end_off;
+	o->drop_end_pos = end_pos;
+	if (record(arg) != 0)
+		return 0;	/* not durable: keep the bytes (a hole only ever
+				 * follows its record) */
+	if (fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    start_pos, end_pos - start_pos) == -1)
+		log_warn("%s: punch hole", o->path);
+	/* Forget the index entries inside the hole. */
+	for (i = 0, k = 0; i < o->nindex; i++) {
+		if (o->index[i].pos > start_pos && o->index[i].pos < end_pos)
+			continue;
+		o->index[k++] = o->index[i];
+	}
+	o->nindex = k;
+	(void)first;
+	return 1;
+}
+
+/* Remove all of a finished task's output (retention by age or total
+ * size): the spool goes, the offsets stay so the log says what it was. */
+void
+output_remove(struct output *o)
+{
+	if (o->removed)
+		return;
+	output_flush_wait(o);
+	if (unlink(o->path) == -1 && errno != ENOENT)
+		log_warn("%s: unlink", o->path);
+	if (ftruncate(o->fd, 0) == -1) {
+		/* unlinked: its blocks go with the last fd */
+	}
+	o->removed = 1;
+	o->fsize = o->ringlen = 0;
+	o->nindex = 0;
+	o->drop_end_pos = 0;
+}
+
+/* Spool bytes on disk, for retention by total size. */
+uint64_t
+output_disk_bytes(const struct output *o)
+{
+	if (o->removed)
+		return 0;
+	return o->fsize - (o->drop_end_pos - o->drop_pos);
+}
+
+/* Restore the retention state of a reopened log (before it is read). */
+void
+output_set_dropped(struct output *o, const uint64_t r[4], int removed,
+    uint64_t size)
+{
+	o->drop_off = r[0];
+	o->drop_end_off = r[1];
+	o->drop_pos = r[2];
+	o->drop_end_pos = r[3];
+	if (removed) {
+		o->removed = 1;
+		o->size = size;
+	}
 }

@@ -161,6 +161,10 @@ struct task {
 
 	struct attempt		*attempts;
 	size_t			 nattempts;
+	/* While the journal is replayed: the output's retention state. */
+	uint64_t		 restore_drop[4];
+	int			 restore_removed;
+	uint64_t		 restore_size;
 
 	struct output		*output;
 	struct cursor_list	 cursors;
@@ -350,9 +354,15 @@ const char *task_state_name(enum task_state);
 void	 task_free(struct task *);
 void	 task_free_all(void);
 
+/* retention.c */
+void	 retention_start(void);
+void	 retention_stop(void);
+void	 retention_task_output(struct task *);
+void	 retention_request(void);
+
 /* task-restore.c */
 int	 task_restore(const Runnel__Journal__V1__TaskRecord *, char **cause);
-void	 task_restore_done(void);
+int	 task_restore_done(char **cause);
 void	 task_restore_next_id(uint64_t);
 uint64_t task_pid_start(pid_t);
 
@@ -401,7 +411,15 @@ extern const struct task_kind task_exec_kind;
 
 /* output.c */
 struct output *output_create(const char *path, size_t tail, char **cause);
-struct output *output_open(const char *path, size_t tail, char **cause);
+struct output *output_open(const char *path, size_t tail,
+	    const uint64_t *drop, int removed, uint64_t size, char **cause);
+#define OUTPUT_DROPPED		(-2)	/* output_read: bytes gone */
+uint64_t output_dropped(const struct output *);
+void	 output_drop_range(const struct output *, uint64_t[4], int *);
+int	 output_trim(struct output *, uint64_t, int (*)(void *), void *);
+void	 output_remove(struct output *);
+uint64_t output_disk_bytes(const struct output *);
+void	 output_set_dropped(struct output *, const uint64_t[4], int, uint64_t);
 void	 output_writer_start(void);
 void	 output_writer_stop(void);
 size_t	 output_room(struct output *);

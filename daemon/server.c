@@ -115,6 +115,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	output_writer_start();
 	if (journal_open(conf->state_dir, server_nosync, cause) != 0)
 		return -1;
+	retention_start();
 	server_sig_term = evsignal_new(server.base, SIGTERM, server_signal_cb,
 	    NULL);
 	server_sig_int = evsignal_new(server.base, SIGINT, server_signal_cb,
@@ -221,6 +222,7 @@ server_free(void)
 	for (i = 0; i < server.nlisteners; i++)
 		listener_free(server.listeners[i]);
 	free(server.listeners);
+	retention_stop();
 	journal_close();
 	output_writer_stop();
 	task_free_all();

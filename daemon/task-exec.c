@@ -112,6 +112,7 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	output_append(t->output, stream, task_exec_buf, n, server_now_us());
+	retention_task_output(t);
 	watch_notify(t);
 }
 

@@ -71,7 +71,6 @@ int
 task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 {
 	struct task	*t;
-	char		*path;
 	size_t		 i;
 
 	if (tr->id == 0 || tr->id > (1ULL << 40)) {
@@ -105,14 +104,6 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 		t->spec = task_copy_spec(tr->spec);
 		t->owner = xstrdup(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
-		path = xasprintf("%s/%llu.log", server.spool_dir,
-		    (unsigned long long)t->id);
-		t->output = output_open(path, OUTPUT_TAIL, cause);
-		free(path);
-		if (t->output == NULL) {
-			task_free(t);
-			return -1;
-		}
 		task_restore_slot(t->id);
 		server.tasks[t->id - 1] = t;
 	}
@@ -132,6 +123,12 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 	    xstrdup(tr->cancelled_by) : NULL;
 	t->pid = tr->pid;
 	t->pid_start = tr->pid_start;
+	t->restore_drop[0] = tr->drop_offset;
+	t->restore_drop[1] = tr->drop_end_offset;
+	t->restore_drop[2] = tr->drop_pos;
+	t->restore_drop[3] = tr->drop_end_pos;
+	t->restore_removed = tr->output_removed;
+	t->restore_size = tr->output_size;
 	t->not_before_ms = tr->not_before_ms;
 	t->timeout_ms = tr->timeout_ms;
 	free(t->attempts);
@@ -185,9 +182,24 @@ task_restore_lost(struct task *t)
 	t->reason = xstrdup("runneld stopped while the task ran");
 }
 
-/* After replay: count, queue, and settle the tasks that were running. */
-void
-task_restore_done(void)
+/* Open a restored task's output, now that its retention state is known. */
+static int
+task_restore_output(struct task *t, char **cause)
+{
+	char	*path;
+
+	path = xasprintf("%s/%llu.log", server.spool_dir,
+	    (unsigned long long)t->id);
+	t->output = output_open(path, OUTPUT_TAIL, t->restore_drop,
+	    t->restore_removed, t->restore_size, cause);
+	free(path);
+	return t->output == NULL ? -1 : 0;
+}
+
+/* After replay: open outputs, count, queue, and settle the tasks that
+ * were running. */
+int
+task_restore_done(char **cause)
 {
 	struct task	*t;
 	size_t		 i;
@@ -195,6 +207,8 @@ task_restore_done(void)
 	for (i = 0; i < server.ntasks; i++) {
 		if ((t = server.tasks[i]) == NULL)
 			continue;
+		if (task_restore_output(t, cause) != 0)
+			return -1;
 		if (t->state == TASK_RUNNING)
 			task_restore_lost(t);
 		if (t->state == TASK_QUEUED) {
@@ -210,4 +224,5 @@ task_restore_done(void)
 		log_info("restored %zu tasks: %u queued, %u finished",
 		    server.ntasks, server.nqueued, server.nfinished);
 	sched_request();
+	return 0;
 }

@@ -233,6 +233,7 @@ task_info_fill_ex(const struct task *t, Runnel__V1__TaskInfo *info,
 	info->ended_ms = t->ended_ms;
 	info->pid = t->state == TASK_RUNNING ? t->pid : 0;
 	info->output_bytes = output_size(t->output);
+	info->output_dropped = output_dropped(t->output);
 	info->cancelled_by = t->cancelled_by != NULL ? t->cancelled_by :
 	    task_empty;
 	info->reason = t->reason != NULL ? t->reason : task_empty;

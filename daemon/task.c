@@ -478,6 +478,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 	watch_notify(t);
 	rpc_wait_task_ended(t);
 	sched_request();
+	retention_request();
 	journal_maybe_compact();
 	server_maybe_exit();
 }

@@ -6,6 +6,7 @@
  * client costs a cursor, never a queue, and never slows a task.  A watch
  * that follows a selector takes in tasks submitted after it began.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +147,21 @@ watch_send_output(struct watch *w, struct cursor *c, size_t n, int stream,
 	session_send(w->session, &msg);
 }
 
+/* Say that retention removed output from where the cursor was; the
+ * notice carries the offset at which the log goes on. */
+static void
+watch_send_dropped(struct watch *w, struct cursor *c, uint64_t from)
+{
+	int	n;
+
+	n = snprintf((char *)watch_buf, sizeof watch_buf, "runnel: %llu bytes "
+	    "of output from offset %llu were removed by retention\n",
+	    (unsigned long long)(c->oc.offset - from),
+	    (unsigned long long)from);
+	watch_send_output(w, c, n, RUNNEL__V1__STREAM__STREAM_SYSTEM,
+	    c->oc.offset, server_now_us());
+}
+
 /* Send the next chunk of one cursor; 1 if something was sent. */
 static int
 watch_send_chunk(struct watch *w, struct cursor *c)
@@ -165,6 +181,10 @@ watch_send_chunk(struct watch *w, struct cursor *c)
 	do {
 		n = output_read(c->task->output, &c->oc, watch_buf,
 		    sizeof watch_buf, &stream, &offset, &time_us);
+		if (n == OUTPUT_DROPPED) {
+			watch_send_dropped(w, c, offset);
+			return 1;
+		}
 		if (n == -1) {
 			log_warnx("task %llu: output at offset %llu is gone",
 			    (unsigned long long)c->task->id,

@@ -4,6 +4,7 @@
  * stops reading, and cleaning finished tasks.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <poll.h>
 #include <stdio.h>
@@ -333,6 +334,108 @@ START_TEST(test_clean_removes_for_good)
 }
 END_TEST
 
+/* Watch one task to its end: stdout bytes, system notices, end info. */
+static void
+watch_all(uint64_t id, uint64_t *out, char *notice, size_t len)
+{
+	Runnel__V1__WatchRequest	 wr = RUNNEL__V1__WATCH_REQUEST__INIT;
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 wid;
+
+	*out = 0;
+	notice[0] = '\0';
+	wr.task_ids = &id;
+	wr.n_task_ids = 1;
+	wid = watch(&rc, &wr);
+	for (;;) {
+		r = rawc_recv(&rc);
+		ck_assert_ptr_nonnull(r);
+		if (r->id == wid && r->reply_case ==
+		    RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT) {
+			if (r->output->stream ==
+			    RUNNEL__V1__STREAM__STREAM_SYSTEM)
+				snprintf(notice, len, "%.*s",
+				    (int)r->output->data.len,
+				    (char *)r->output->data.data);
+			else
+				*out += r->output->data.len;
+		} else if (r->id == wid && r->reply_case ==
+		    RUNNEL__V1__SERVER_MESSAGE__REPLY_WATCH_END) {
+			rawc_free(r);
+			return;
+		}
+		rawc_free(r);
+	}
+}
+
+START_TEST(test_retention_head_and_tail)
+{
+	const char			*argv[] = { "head", "-c", "8388608",
+	    "/dev/zero", NULL };
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 id, dropped, got;
+	char				 notice[200], path[200];
+	struct stat			 st;
+	int				 round;
+
+	id = submit(argv);
+	wait_ids(&id, 1);
+	for (round = 0; round < 2; round++) {
+		r = rawc_show(&rc, id);
+		ck_assert_uint_eq(r->task->task->output_bytes, 8388608);
+		dropped = r->task->task->output_dropped;
+		rawc_free(r);
+		/* Kept: the first half of 1 MiB and at least the newest
+		 * half, to a 256 KiB segment. */
+		ck_assert_uint_ge(dropped, 8388608 - 1048576 - 262144 * 2);
+		ck_assert_uint_le(dropped, 8388608 - 1048576);
+		watch_all(id, &got, notice, sizeof notice);
+		ck_assert_uint_eq(got, 8388608 - dropped);
+		ck_assert_ptr_nonnull(strstr(notice, "removed by retention"));
+		/* And after a restart, the same. */
+		rawc_close(&rc);
+		harness_shutdown(&h);
+		harness_spawn(&h, NULL);
+		rawc_open(&rc, &h);
+	}
+	snprintf(path, sizeof path, "%s/state/tasks/%llu.log", h.dir,
+	    (unsigned long long)id);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_lt((long long)st.st_blocks * 512, 4 * 1048576);
+}
+END_TEST
+
+START_TEST(test_retention_max_finished)
+{
+	const char			*argv[] = { "true", NULL };
+	Runnel__V1__ClientMessage	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__ListRequest		 lr = RUNNEL__V1__LIST_REQUEST__INIT;
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 ids[4];
+	size_t				 i;
+
+	for (i = 0; i < 4; i++) {
+		ids[i] = submit(argv);
+		wait_ids(&ids[i], 1);
+	}
+	m.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST;
+	m.list = &lr;
+	r = rawc_call(&rc, &m);
+	/* Only the newest two are kept. */
+	ck_assert_uint_eq(r->list->n_tasks, 2);
+	ck_assert_uint_eq(r->list->tasks[0]->id, ids[2]);
+	ck_assert_uint_eq(r->list->tasks[1]->id, ids[3]);
+	rawc_free(r);
+}
+END_TEST
+
+static void
+setup_retention(void)
+{
+	harness_start(&h, "[retention]\nmax_output = 1m\nmax_finished = 2\n");
+	rawc_open(&rc, &h);
+}
+
 int
 main(void)
 {
@@ -348,6 +451,15 @@ main(void)
 	tcase_add_test(tc, test_many_watchers_and_a_stalled_one);
 	tcase_add_test(tc, test_clean_removes_for_good);
 	suite_add_tcase(s, tc);
+	{
+		TCase	*tr = tcase_create("retention");
+
+		tcase_add_checked_fixture(tr, setup_retention, teardown);
+		tcase_set_timeout(tr, 60);
+		tcase_add_test(tr, test_retention_head_and_tail);
+		tcase_add_test(tr, test_retention_max_finished);
+		suite_add_tcase(s, tr);
+	}
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
