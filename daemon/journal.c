@@ -281,6 +281,26 @@ journal_append(int fd, uint64_t *size, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Append a record and count it. */
+static int
+journal_write_record(const Runnel__Journal__V1__Record *r)
+{
+	uint8_t	*buf;
+	size_t	 len;
+	int	 rc;
+
+	buf = journal_pack(r, &len);
+	rc = journal_append(journal.fd, &journal.size, buf, len);
+	free(buf);
+	if (rc == 0) {
+		pthread_mutex_lock(&journal.mtx);
+		journal.written++;
+		pthread_cond_broadcast(&journal.cond);
+		pthread_mutex_unlock(&journal.mtx);
+	}
+	return rc;
+}
+
 /* Fill a task record from a task (with its spec if asked). */
 static void
 journal_task_fill(const struct task *t, int with_spec,
@@ -328,8 +348,6 @@ journal_task(const struct task *t, int with_spec)
 	Runnel__Journal__V1__TaskRecord	 tr;
 	Runnel__V1__TaskInfo		 info;
 	Runnel__V1__TaskSpec		 spec;
-	uint8_t				*buf;
-	size_t				 len;
 	int				 rc;
 
 	if (journal.fd == -1)
@@ -344,38 +362,11 @@ journal_task(const struct task *t, int with_spec)
 	}
 	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK;
 	r.task = &tr;
-	buf = journal_pack(&r, &len);
+	rc = journal_write_record(&r);
 	task_info_clear(&info);
-	rc = journal_append(journal.fd, &journal.size, buf, len);
-	free(buf);
-	if (rc == 0) {
-		pthread_mutex_lock(&journal.mtx);
-		journal.written++;
-		pthread_cond_broadcast(&journal.cond);
-		pthread_mutex_unlock(&journal.mtx);
-	} else if (!with_spec)
+	if (rc != 0 && !with_spec)
 		log_warn("journal: task %llu: cannot record %s",
 		    (unsigned long long)t->id, task_state_name(t->state));
-	return rc;
-}
-
-/* Append a record and count it. */
-static int
-journal_write_record(const Runnel__Journal__V1__Record *r)
-{
-	uint8_t	*buf;
-	size_t	 len;
-	int	 rc;
-
-	buf = journal_pack(r, &len);
-	rc = journal_append(journal.fd, &journal.size, buf, len);
-	free(buf);
-	if (rc == 0) {
-		pthread_mutex_lock(&journal.mtx);
-		journal.written++;
-		pthread_cond_broadcast(&journal.cond);
-		pthread_mutex_unlock(&journal.mtx);
-	}
 	return rc;
 }
 
@@ -416,8 +407,6 @@ journal_queue(const struct queue *q)
 {
 	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
 	Runnel__Journal__V1__QueueRecord qr;
-	uint8_t				*buf;
-	size_t				 len;
 
 	if (journal.fd == -1)
 		return;
@@ -428,16 +417,8 @@ journal_queue(const struct queue *q)
 	qr.state = q->state;
 	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_QUEUE;
 	r.queue = &qr;
-	buf = journal_pack(&r, &len);
-	if (journal_append(journal.fd, &journal.size, buf, len) == -1)
+	if (journal_write_record(&r) == -1)
 		log_warn("journal: queue %s", q->name);
-	else {
-		pthread_mutex_lock(&journal.mtx);
-		journal.written++;
-		pthread_cond_broadcast(&journal.cond);
-		pthread_mutex_unlock(&journal.mtx);
-	}
-	free(buf);
 }
 
 /* Take the state directory's lock, or say who holds it. */
