@@ -121,6 +121,9 @@ retention_start(void)
 
 	retention_timer = event_new(server.base, -1, EV_PERSIST, retention_cb,
 	    NULL);
+	/* A sweep asked for when a task ends runs before the next request
+	 * is read: whoever saw the end sees the sweep too. */
+	event_priority_set(retention_timer, PRI_CONTROL);
 	event_add(retention_timer, &tv);
 	retention_sweep();
 }
