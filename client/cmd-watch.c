@@ -1,8 +1,15 @@
 /*
- * cmd-watch.c - `runnel watch`: stream the output of one or more tasks
- * until all have ended.  One task's output is copied as it is; with several,
- * every line is prefixed with "[NAME] " and lines of different tasks never
- * mix.
+ * cmd-watch.c - `runnel watch`: stream the output of tasks.  Tasks named by
+ * id are watched until all have ended; a selection by --label, --queue or
+ * --all is followed: tasks that match later join, and the watch runs until
+ * it is interrupted.  One task's output is copied as it is; with several
+ * (or when following), every line is prefixed with "[NAME] " and lines of
+ * different tasks never mix.  cmd_watch_run() is shared with `runnel logs`.
+ *
+ * When the connection drops, the watch connects again, backing off from
+ * 100 ms to 5 s and giving up after a minute without success, and asks for
+ * every task from the byte after the last one it received: nothing is
+ * missed or repeated.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -11,51 +18,161 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runnel-cli.h"
 
 /* A write failed: the watch stopped, errno is in write_errno. */
-#define CMD_WATCH_STOP	1
+#define CMD_WATCH_STOP		1
+/* `runnel logs` of a running task printed what there was. */
+#define CMD_WATCH_DONE		2
+/* SIGINT, SIGTERM or SIGHUP came: cmd_watch_signal says which. */
+#define CMD_WATCH_SIGNAL	3
+
+#define CMD_WATCH_RETRY_MIN_MS	100
+#define CMD_WATCH_RETRY_MAX_MS	5000
+#define CMD_WATCH_GIVE_UP_MS	60000
 
 struct cmd_watch_task {
 	uint64_t		 id;
-	struct print_lines	*lines;		/* NULL with a single task */
+	char			*name;		/* NULL: none */
+	struct print_lines	*lines;		/* NULL: raw output */
+	uint64_t		 next;		/* offset after the last byte */
+	int			 got;		/* next is set */
 	int			 ended;
 	int			 succeeded;
 };
 
 struct cmd_watch_state {
+	struct cli		*cli;
+	const struct watch_args	*args;
 	struct cmd_watch_task	*tasks;
-	size_t			 n;
+	size_t			 n, cap;
+	int			 prefix;	/* "[NAME] " before lines */
+	int			 colour;	/* labels in colour */
+	struct runnel_client	*side;		/* names tasks that join */
+	int			 side_failed;
 	int			 write_errno;
+	sigset_t		 waitmask;	/* for waits: signals allowed */
 };
+
+static volatile sig_atomic_t cmd_watch_signal;
 
 static int	cmd_watch_exec(struct cli *, int, char **);
 
 const struct cmd_entry cmd_watch_entry = {
 	.name = "watch",
-	.usage = "[--from OFFSET | --tail] SELECTION\n"
-	    "Streams the selected tasks' output until all have ended (lines "
-	    "prefixed\nwith [NAME] when there are several); exits 0 if all "
-	    "succeeded, else 1.\n"
+	.usage = "[--from OFFSET | --tail N] [--stdout | --stderr] "
+	    "[--timestamps]\n"
+	    "       [--json] [--no-follow] SELECTION\n"
+	    "Streams the selected tasks' output (lines prefixed with [NAME] "
+	    "when there\nare several).  Tasks given by ID are watched until "
+	    "all have ended; the\nwatch then exits 0 if all succeeded, else 1.  "
+	    "With --label, --queue or --all\nthe selection is followed: tasks "
+	    "that match later join, and the watch runs\nuntil interrupted "
+	    "(Ctrl-C).  A lost connection is made again, and the\noutput goes "
+	    "on where it stopped.\n"
 	    "  --from OFFSET          start at this offset of each task's "
 	    "output log\n"
-	    "  --tail                 start at the end of what the daemon keeps "
-	    "in memory\n"
+	    "  --tail N               start N lines before the end of each "
+	    "task's output\n"
+	    "  --stdout, --stderr     only this stream\n"
+	    "  --timestamps           prefix each line with the time it was "
+	    "read (local,\n"
+	    "                         ISO 8601 with milliseconds)\n"
+	    "  --json                 one JSON object per chunk of output "
+	    "(task, name,\n"
+	    "                         stream, offset, time_us, data) and per "
+	    "task end\n"
+	    "                         (task, state, exit_code, signal)\n"
+	    "  --no-follow            with --label, --queue or --all: end when "
+	    "the tasks\n"
+	    "                         selected now have ended\n"
+	    "[NAME] is in colour when stdout is a terminal, unless NO_COLOR is "
+	    "set.\n"
 	    "task selection:\n" CLI_SELECT_HELP,
 	.exec = cmd_watch_exec,
 	.needs_connection = 1
 };
 
+enum {
+	CMD_WATCH_OPT_STDOUT = 256,
+	CMD_WATCH_OPT_STDERR,
+	CMD_WATCH_OPT_TIMESTAMPS,
+	CMD_WATCH_OPT_JSON,
+	CMD_WATCH_OPT_NO_FOLLOW
+};
+
 static const struct option cmd_watch_options[] = {
 	{ .name = "from", .has_arg = required_argument, .val = 'f' },
-	{ .name = "tail", .has_arg = no_argument, .val = 't' },
+	{ .name = "tail", .has_arg = required_argument, .val = 't' },
+	{ .name = "stdout", .has_arg = no_argument,
+	    .val = CMD_WATCH_OPT_STDOUT },
+	{ .name = "stderr", .has_arg = no_argument,
+	    .val = CMD_WATCH_OPT_STDERR },
+	{ .name = "timestamps", .has_arg = no_argument,
+	    .val = CMD_WATCH_OPT_TIMESTAMPS },
+	{ .name = "json", .has_arg = no_argument, .val = CMD_WATCH_OPT_JSON },
+	{ .name = "no-follow", .has_arg = no_argument,
+	    .val = CMD_WATCH_OPT_NO_FOLLOW },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	SELECTOR_OPTIONS,
 	{ .name = NULL }
 };
+
+/* The names of streams in JSON. */
+static const char *const cmd_watch_streams[] = {
+	[RUNNEL_STDOUT] = "stdout",
+	[RUNNEL_STDERR] = "stderr",
+	[RUNNEL_SYSTEM] = "system"
+};
+
+/* Remember a caught signal; the callbacks act on it. */
+static void
+cmd_watch_signal_handler(int sig)
+{
+	cmd_watch_signal = sig;
+}
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP, so that partial lines are printed
+ * before the watch exits, and block them but during the watch's waits
+ * (waitmask): one always interrupts a wait, never a write half done.
+ */
+static void
+cmd_watch_catch_signals(sigset_t *waitmask)
+{
+	static const int	sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	sa;
+	sigset_t		block, old;
+	size_t			i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cmd_watch_signal_handler;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &old);
+	*waitmask = old;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+/* A signal interrupted a wait: stop if it was one of ours. */
+static int
+cmd_watch_interrupt_cb(void *arg)
+{
+	(void)arg;
+	return (cmd_watch_signal != 0 ? CMD_WATCH_SIGNAL : 0);
+}
 
 /* Find a watched task by id. */
 static struct cmd_watch_task *
@@ -70,7 +187,90 @@ cmd_watch_find(struct cmd_watch_state *ws, uint64_t id)
 	return (NULL);
 }
 
-/* Copy a chunk of output, raw or as prefixed lines. */
+/* Add a task to the watch, with its line buffer if lines are prefixed or
+ * timed. */
+static struct cmd_watch_task *
+cmd_watch_add(struct cmd_watch_state *ws, uint64_t id, const char *name)
+{
+	struct cmd_watch_task	*wt;
+	char			 label[32];
+
+	if (ws->n == ws->cap) {
+		ws->cap = ws->cap == 0 ? 8 : ws->cap * 2;
+		ws->tasks = cli_reallocarray(ws->tasks, ws->cap,
+		    sizeof *ws->tasks);
+	}
+	wt = &ws->tasks[ws->n];
+	memset(wt, 0, sizeof *wt);
+	wt->id = id;
+	if (name != NULL && (wt->name = strdup(name)) == NULL) {
+		cli_warnx("out of memory");
+		exit(CLI_EXIT_ERROR);
+	}
+	snprintf(label, sizeof label, "%" PRIu64, id);
+	if (ws->prefix || ws->args->timestamps) {
+		wt->lines = print_lines_create(!ws->prefix ? NULL :
+		    name != NULL ? name : label);
+		print_lines_style(wt->lines, ws->colour ? (int)ws->n : -1,
+		    ws->args->timestamps);
+	}
+	ws->n++;
+	return (wt);
+}
+
+/* A task joined a followed watch: learn its name on a second connection
+ * (this one is in the middle of a read), and add it. */
+static struct cmd_watch_task *
+cmd_watch_join(struct cmd_watch_state *ws, uint64_t id)
+{
+	struct cmd_watch_task	*wt;
+	struct runnel_task	 t;
+
+	memset(&t, 0, sizeof t);
+	if (ws->side == NULL && !ws->side_failed &&
+	    runnel_connect(&ws->side, &ws->cli->opts) != 0) {
+		ws->side = NULL;
+		ws->side_failed = 1;
+	}
+	if (ws->side != NULL && runnel_show(ws->side, id, &t) == 0) {
+		wt = cmd_watch_add(ws, id, t.name);
+		runnel_task_clear(&t);
+		return (wt);
+	}
+	return (cmd_watch_add(ws, id, NULL));
+}
+
+/* Print the end of a JSON line; 0, or the watch stops if writing failed. */
+static int
+cmd_watch_json_end(struct cmd_watch_state *ws)
+{
+	fputs("}\n", stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ws->write_errno = errno;
+		return (CMD_WATCH_STOP);
+	}
+	return (0);
+}
+
+/* Print a chunk of output as a JSON object. */
+static int
+cmd_watch_json_chunk(struct cmd_watch_state *ws, struct cmd_watch_task *wt,
+    enum runnel_stream stream, uint64_t offset, const void *data, size_t len,
+    int64_t time_us)
+{
+	printf("{\"task\":%" PRIu64 ",\"name\":", wt->id);
+	if (wt->name != NULL)
+		print_json_string(stdout, wt->name);
+	else
+		fputs("null", stdout);
+	printf(",\"stream\":\"%s\",\"offset\":%" PRIu64 ",\"time_us\":%"
+	    PRId64 ",\"data\":", (unsigned)stream < 3 ?
+	    cmd_watch_streams[stream] : "system", offset, time_us);
+	print_json_bytes(stdout, data, len);
+	return (cmd_watch_json_end(ws));
+}
+
+/* Copy a chunk of output: raw, as prefixed lines or as JSON. */
 static int
 cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
     uint64_t offset, const void *data, size_t len, int64_t time_us)
@@ -79,32 +279,57 @@ cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 	struct cmd_watch_task	*wt;
 	int			 rv;
 
-	(void)offset;
-	(void)time_us;
+	if (cmd_watch_signal != 0)
+		return (CMD_WATCH_SIGNAL);
 	if ((wt = cmd_watch_find(ws, id)) == NULL)
-		return (0);
-	if (wt->lines == NULL)
+		wt = cmd_watch_join(ws, id);
+	wt->next = offset + len;
+	wt->got = 1;
+	/* The stream filter of logs is applied here (see cmd_watch_run). */
+	if (ws->args->streams != 0 && (stream > RUNNEL_SYSTEM ||
+	    (ws->args->streams & RUNNEL_STREAM_BIT(stream)) == 0))
+		rv = 0;
+	else if (ws->args->json)
+		return (cmd_watch_json_chunk(ws, wt, stream, offset, data,
+		    len, time_us));
+	else if (wt->lines == NULL)
 		rv = print_output(stream, data, len);
-	else
+	else {
+		print_lines_time(wt->lines, time_us);
 		rv = print_lines_add(wt->lines, stream, data, len);
+	}
 	if (rv != 0) {
 		ws->write_errno = errno;
 		return (CMD_WATCH_STOP);
 	}
+	if (ws->args->limit != 0 && wt->next >= ws->args->limit)
+		return (CMD_WATCH_DONE);
 	return (0);
 }
 
-/* A task ended: flush its partial lines, note whether it succeeded. */
+/* A task ended: flush its partial lines, note whether it succeeded.  After
+ * a reconnect a followed task may end twice: once is said. */
 static int
 cmd_watch_end_cb(void *arg, const struct runnel_task *t)
 {
 	struct cmd_watch_state	*ws = arg;
 	struct cmd_watch_task	*wt;
 
+	if (cmd_watch_signal != 0)
+		return (CMD_WATCH_SIGNAL);
 	if ((wt = cmd_watch_find(ws, t->id)) == NULL)
+		wt = cmd_watch_add(ws, t->id, t->name);
+	if (wt->ended)
 		return (0);
 	wt->ended = 1;
 	wt->succeeded = t->state == RUNNEL_SUCCEEDED;
+	if (ws->args->json) {
+		printf("{\"task\":%" PRIu64 ",\"state\":", t->id);
+		print_json_string(stdout, runnel_state_name(t->state));
+		printf(",\"exit_code\":%d,\"signal\":%d", t->exit_code,
+		    t->signal);
+		return (cmd_watch_json_end(ws));
+	}
 	if (wt->lines != NULL && print_lines_flush(wt->lines) != 0) {
 		ws->write_errno = errno;
 		return (CMD_WATCH_STOP);
@@ -112,15 +337,14 @@ cmd_watch_end_cb(void *arg, const struct runnel_task *t)
 	return (0);
 }
 
-/* Resolve the selection into tasks (validating the ids) and prepare
- * their labels; 0 or an exit status.  The ids to watch go to *idsp. */
+/* Resolve the selection into tasks (validating the ids) and decide how
+ * lines look; 0 or an exit status. */
 static int
-cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws,
-    const struct selector *sl, uint64_t **idsp)
+cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws)
 {
+	const struct selector	*sl = ws->args->sl;
 	struct runnel_task	*tasks = NULL;
-	struct cmd_watch_task	*wt;
-	char			 label[32];
+	const char		*nc;
 	size_t			 i, n = 0;
 	int			 rc;
 
@@ -129,52 +353,236 @@ cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws,
 	    sl->sel.queue == NULL && !sl->sel.all)
 		return (cli_error(cli, rc, "task %" PRIu64, sl->ids[0]));
 	if (rc < 0)
-		return (cli_error(cli, rc, "watch"));
-	if (n == 0) {
-		cli_warnx("watch: no tasks selected");
+		return (cli_error(cli, rc, "%s", ws->args->verb));
+	if (n == 0 && !ws->args->follow) {
+		cli_warnx("%s: no tasks selected", ws->args->verb);
 		return (CLI_EXIT_ERROR);
 	}
-	ws->tasks = cli_calloc(n, sizeof *ws->tasks);
-	*idsp = cli_calloc(n, sizeof **idsp);
-	ws->n = n;
-	for (i = 0; i < n; i++) {
-		wt = &ws->tasks[i];
-		wt->id = (*idsp)[i] = tasks[i].id;
-		snprintf(label, sizeof label, "%" PRIu64, wt->id);
-		if (n > 1)
-			wt->lines = print_lines_create(tasks[i].name != NULL ?
-			    tasks[i].name : label);
-	}
+	nc = getenv("NO_COLOR");
+	ws->prefix = ws->args->follow || n > 1;
+	ws->colour = ws->prefix && !ws->args->json &&
+	    isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
+	for (i = 0; i < n; i++)
+		cmd_watch_add(ws, tasks[i].id, tasks[i].name);
 	runnel_tasks_free(tasks, n);
 	return (0);
 }
 
-/* Watch tasks to their end. */
+/* Sleep for ms milliseconds, or until one of our signals comes. */
+static void
+cmd_watch_sleep(const struct cmd_watch_state *ws, unsigned ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	ppoll(NULL, 0, &ts, &ws->waitmask);
+}
+
+/* Milliseconds on the monotonic clock. */
+static uint64_t
+cmd_watch_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* The connection dropped: connect again, backing off; 0, the last error
+ * once a minute has passed without success, or CMD_WATCH_SIGNAL. */
+static int
+cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
+{
+	uint64_t	start = cmd_watch_now_ms();
+	unsigned	delay = CMD_WATCH_RETRY_MIN_MS;
+	int		rc;
+
+	runnel_close(cli->client);
+	cli->client = NULL;
+	runnel_close(ws->side);
+	ws->side = NULL;
+	ws->side_failed = 0;
+	for (;;) {
+		fprintf(stderr, "runnel: connection lost, reconnecting\n");
+		cmd_watch_sleep(ws, delay);
+		if (cmd_watch_signal != 0)
+			return (CMD_WATCH_SIGNAL);
+		if ((rc = runnel_connect(&cli->client, &cli->opts)) == 0)
+			return (0);
+		cli->client = NULL;
+		/* Only a connection that fails is worth trying again. */
+		if (rc != RUNNEL_ECONNECT && rc != RUNNEL_ETLS &&
+		    rc != RUNNEL_EIO)
+			return (rc);
+		if (cmd_watch_now_ms() - start >= CMD_WATCH_GIVE_UP_MS)
+			return (rc);
+		delay = delay * 2 > CMD_WATCH_RETRY_MAX_MS ?
+		    CMD_WATCH_RETRY_MAX_MS : delay * 2;
+	}
+}
+
+/* Watch once, from where each task got to; the library's result. */
+static int
+cmd_watch_once(struct cli *cli, struct cmd_watch_state *ws, int *none_left)
+{
+	const struct watch_args		*a = ws->args;
+	struct runnel_watch_opts	 wo;
+	struct runnel_offset		*resume;
+	uint64_t			*ids;
+	size_t				 i, nids = 0, nresume = 0;
+	int				 rc;
+
+	memset(&wo, 0, sizeof wo);
+	ids = cli_calloc(ws->n + 1, sizeof *ids);
+	resume = cli_calloc(ws->n + 1, sizeof *resume);
+	for (i = 0; i < ws->n; i++) {
+		if (ws->tasks[i].got) {
+			resume[nresume].task_id = ws->tasks[i].id;
+			resume[nresume++].offset = ws->tasks[i].next;
+		}
+		if (!ws->tasks[i].ended)
+			ids[nids++] = ws->tasks[i].id;
+	}
+	*none_left = !a->follow && nids == 0;
+	rc = 0;
+	if (*none_left)
+		goto out;
+	if (a->follow)
+		wo.select = &a->sl->sel;
+	else {
+		wo.ids = ids;
+		wo.nids = nids;
+	}
+	wo.from_offset = a->from_offset;
+	wo.tail_lines = a->tail_lines;
+	wo.follow = a->follow;
+	wo.resume = resume;
+	wo.nresume = nresume;
+	/* Logs of a running task stop at an offset: see every stream. */
+	wo.streams = a->limit != 0 ? 0 : a->streams;
+	wo.on_output = cmd_watch_output_cb;
+	wo.on_end = cmd_watch_end_cb;
+	wo.on_interrupt = cmd_watch_interrupt_cb;
+	wo.sigmask = &ws->waitmask;
+	wo.arg = ws;
+	rc = runnel_watch(cli->client, &wo);
+out:
+	free(resume);
+	free(ids);
+	return (rc);
+}
+
+/* Stream the tasks of a selection as args say; the exit status. */
+int
+cmd_watch_run(struct cli *cli, const struct watch_args *args)
+{
+	struct cmd_watch_state	ws;
+	size_t			i;
+	int			rc, rv, none_left;
+
+	memset(&ws, 0, sizeof ws);
+	ws.cli = cli;
+	ws.args = args;
+	cmd_watch_catch_signals(&ws.waitmask);
+	if ((rv = cli_connect(cli)) != 0 ||
+	    (rv = cmd_watch_prepare(cli, &ws)) != 0)
+		goto out;
+	for (;;) {
+		rc = cmd_watch_once(cli, &ws, &none_left);
+		if ((rc != RUNNEL_EIO && rc != RUNNEL_ETLS) || !args->reconnect)
+			break;
+		if ((rc = cmd_watch_reconnect(cli, &ws)) != 0)
+			break;
+	}
+
+	rv = CLI_EXIT_OK;
+	for (i = 0; i < ws.n; i++) {
+		if (ws.tasks[i].lines != NULL)
+			print_lines_flush(ws.tasks[i].lines);
+		if (!ws.tasks[i].succeeded && args->limit == 0 &&
+		    args->outcome)
+			rv = CLI_EXIT_FAILED;
+	}
+	if (rc == CMD_WATCH_STOP) {
+		if (ws.write_errno != EPIPE)
+			cli_warnx("%s: %s", args->verb,
+			    strerror(ws.write_errno));
+		rv = CLI_EXIT_FAILED;
+	} else if (rc == CMD_WATCH_SIGNAL) {
+		if (args->json)
+			fflush(stdout);
+		rv = 128 + cmd_watch_signal;
+	} else if (rc < 0)
+		rv = cli_error(cli, rc, "%s", args->verb);
+out:
+	for (i = 0; i < ws.n; i++) {
+		print_lines_free(ws.tasks[i].lines);
+		free(ws.tasks[i].name);
+	}
+	free(ws.tasks);
+	runnel_close(ws.side);
+	return (rv);
+}
+
+/* Parse a line count for --tail; 0 or -1. */
+static int
+cmd_watch_parse_lines(const char *arg, uint32_t *n)
+{
+	uint64_t	v;
+
+	if (cli_parse_u64(arg, &v) != 0 || v == 0 || v > UINT32_MAX)
+		return (-1);
+	*n = (uint32_t)v;
+	return (0);
+}
+
+/* Watch tasks: parse the options into watch_args. */
 static int
 cmd_watch_exec(struct cli *cli, int argc, char **argv)
 {
-	struct cmd_watch_state		ws;
-	struct runnel_watch_opts	wo;
-	struct selector			sl;
-	uint64_t			*ids = NULL;
-	size_t				 i;
-	int				 ch, rc, rv;
+	struct watch_args	a;
+	struct selector		sl;
+	int			ch, rv, no_follow = 0, from = 0;
 
-	memset(&ws, 0, sizeof ws);
-	memset(&wo, 0, sizeof wo);
+	memset(&a, 0, sizeof a);
+	a.verb = "watch";
+	a.reconnect = 1;
+	a.outcome = 1;
 	selector_init(&sl);
 	while ((ch = getopt_long(argc, argv, "h", cmd_watch_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			if (cli_parse_u64(optarg, &wo.from_offset) != 0) {
+			from = 1;
+			if (cli_parse_u64(optarg, &a.from_offset) != 0) {
 				cli_warnx("watch: invalid offset: %s", optarg);
 				rv = cli_usage(cli, 0);
 				goto out;
 			}
 			break;
 		case 't':
-			wo.tail = 1;
+			if (cmd_watch_parse_lines(optarg, &a.tail_lines) != 0) {
+				cli_warnx("watch: invalid line count: %s",
+				    optarg);
+				rv = cli_usage(cli, 0);
+				goto out;
+			}
+			break;
+		case CMD_WATCH_OPT_STDOUT:
+			a.streams |= RUNNEL_STREAM_BIT(RUNNEL_STDOUT);
+			break;
+		case CMD_WATCH_OPT_STDERR:
+			a.streams |= RUNNEL_STREAM_BIT(RUNNEL_STDERR);
+			break;
+		case CMD_WATCH_OPT_TIMESTAMPS:
+			a.timestamps = 1;
+			break;
+		case CMD_WATCH_OPT_JSON:
+			a.json = 1;
+			break;
+		case CMD_WATCH_OPT_NO_FOLLOW:
+			no_follow = 1;
 			break;
 		default:
 			if (!selector_option(&sl, ch, optarg)) {
@@ -186,39 +594,15 @@ cmd_watch_exec(struct cli *cli, int argc, char **argv)
 	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
 	if (rv != CLI_CONTINUE)
 		goto out;
-	if (selector_empty(&sl) || (wo.tail && wo.from_offset != 0)) {
+	if (selector_empty(&sl) || (a.tail_lines != 0 && from)) {
 		rv = cli_usage(cli, 0);
 		goto out;
 	}
-
-	if ((rv = cli_connect(cli)) != 0 ||
-	    (rv = cmd_watch_prepare(cli, &ws, &sl, &ids)) != 0)
-		goto out;
-	wo.ids = ids;
-	wo.nids = ws.n;
-	wo.on_output = cmd_watch_output_cb;
-	wo.on_end = cmd_watch_end_cb;
-	wo.arg = &ws;
-	rc = runnel_watch(cli->client, &wo);
-
-	rv = CLI_EXIT_OK;
-	for (i = 0; i < ws.n; i++) {
-		if (ws.tasks[i].lines != NULL)
-			print_lines_flush(ws.tasks[i].lines);
-		if (!ws.tasks[i].succeeded)
-			rv = CLI_EXIT_FAILED;
-	}
-	if (rc == CMD_WATCH_STOP) {
-		if (ws.write_errno != EPIPE)
-			cli_warnx("watch: %s", strerror(ws.write_errno));
-		rv = CLI_EXIT_FAILED;
-	} else if (rc < 0)
-		rv = cli_error(cli, rc, "watch");
+	a.sl = &sl;
+	a.follow = !no_follow && (sl.nlabels != 0 || sl.sel.all ||
+	    (sl.sel.queue != NULL && *sl.sel.queue != '\0'));
+	rv = cmd_watch_run(cli, &a);
 out:
-	for (i = 0; i < ws.n; i++)
-		print_lines_free(ws.tasks[i].lines);
-	free(ws.tasks);
-	free(ids);
 	selector_free(&sl);
 	return (rv);
 }

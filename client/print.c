@@ -30,6 +30,15 @@ struct print_buf {
 struct print_lines {
 	char		*label;
 	struct print_buf line[2];
+	int		 timestamps;	/* prefix lines with their time */
+	int64_t		 now_us;	/* time of the chunk being added */
+	int64_t		 start_us[2];	/* time of each partial line */
+};
+
+/* The ANSI colours of labels, one per task in turn. */
+static const char *const print_colours[] = {
+	"\033[31m", "\033[32m", "\033[33m", "\033[34m", "\033[35m",
+	"\033[36m"
 };
 
 /* States in which a task that was started reports a real exit code. */
@@ -198,10 +207,15 @@ struct print_lines *
 print_lines_create(const char *label)
 {
 	struct print_lines	*pl;
-	size_t			 len = strlen(label) + 4;
+	size_t			 len;
 	char			*p;
 
 	pl = cli_calloc(1, sizeof *pl);
+	if (label == NULL) {
+		pl->label = cli_calloc(1, 1);
+		return (pl);
+	}
+	len = strlen(label) + 4;
 	pl->label = cli_calloc(1, len);
 	snprintf(pl->label, len, "[%s] ", label);
 	for (p = pl->label; *p != '\0'; p++) {
@@ -209,6 +223,52 @@ print_lines_create(const char *label)
 			*p = '?';
 	}
 	return (pl);
+}
+
+/* Colour the label with colour number colour (-1: none, else taken
+ * modulo the 6 colours) and prefix lines with their time if timestamps
+ * is set. */
+void
+print_lines_style(struct print_lines *pl, int colour, int timestamps)
+{
+	const char	*c;
+	char		*label;
+	size_t		 len;
+
+	pl->timestamps = timestamps;
+	if (colour < 0 || *pl->label == '\0')
+		return;
+	c = print_colours[colour % (int)(sizeof print_colours /
+	    sizeof print_colours[0])];
+	/* "[name] " becomes COLOUR "[name]" RESET " ". */
+	len = strlen(pl->label);
+	label = cli_calloc(1, len + strlen(c) + 5);
+	snprintf(label, len + strlen(c) + 5, "%s%.*s\033[0m ", c,
+	    (int)(len - 1), pl->label);
+	free(pl->label);
+	pl->label = label;
+}
+
+/* Set the time of the chunk the next print_lines_add() adds. */
+void
+print_lines_time(struct print_lines *pl, int64_t time_us)
+{
+	pl->now_us = time_us;
+}
+
+/* Add the start of a line: its time if asked, then the label. */
+static void
+print_lines_head(struct print_lines *pl, struct print_buf *out,
+    int64_t time_us)
+{
+	char	 buf[64];
+
+	if (pl->timestamps) {
+		print_time_iso(buf, sizeof buf, time_us);
+		print_buf_add(out, buf, strlen(buf));
+		print_buf_add(out, " ", 1);
+	}
+	print_buf_add(out, pl->label, strlen(pl->label));
 }
 
 /* Add a chunk of output: write each completed line with the task's label,
@@ -219,7 +279,7 @@ print_lines_add(struct print_lines *pl, enum runnel_stream stream,
 {
 	struct print_buf	 out = { 0 }, *line;
 	const char		*p = data, *nl, *end = p + len;
-	size_t			 llen = strlen(pl->label);
+	int64_t			*start;
 	int			 rv;
 
 	if (len == 0)
@@ -227,16 +287,19 @@ print_lines_add(struct print_lines *pl, enum runnel_stream stream,
 	if (stream != RUNNEL_STDOUT && stream != RUNNEL_STDERR)
 		return (print_system(pl->label, data, len));
 	line = &pl->line[stream];
+	start = &pl->start_us[stream];
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		print_buf_add(&out, pl->label, llen);
+		print_lines_head(pl, &out, line->len > 0 ? *start : pl->now_us);
 		print_buf_add(&out, line->data, line->len);
 		print_buf_add(&out, p, (size_t)(nl + 1 - p));
 		line->len = 0;
 		p = nl + 1;
 	}
+	if (line->len == 0)
+		*start = pl->now_us;
 	print_buf_add(line, p, (size_t)(end - p));
 	if (line->len >= PRINT_LINE_MAX) {
-		print_buf_add(&out, pl->label, llen);
+		print_lines_head(pl, &out, *start);
 		print_buf_add(&out, line->data, line->len);
 		print_buf_add(&out, "\n", 1);
 		line->len = 0;
@@ -500,4 +563,89 @@ print_time(char *buf, size_t len, int64_t ms)
 	if (ms <= 0 || localtime_r(&t, &tm) == NULL ||
 	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, len, "-");
+}
+
+/* Format unix microseconds as local ISO 8601 time with milliseconds. */
+void
+print_time_iso(char *buf, size_t len, int64_t us)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(us / 1000000);
+	char		date[32], zone[16];
+
+	if (us <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm) == 0 ||
+	    strftime(zone, sizeof zone, "%z", &tm) == 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s.%03d%s", date, (int)(us / 1000 % 1000), zone);
+}
+
+/* The length of the valid UTF-8 sequence at p (up to len bytes), or 0. */
+static size_t
+print_utf8_len(const unsigned char *p, size_t len)
+{
+	size_t		n, i;
+	uint32_t	cp;
+
+	if (*p >= 0xc2 && *p <= 0xdf) {
+		n = 2;
+		cp = *p & 0x1f;
+	} else if (*p >= 0xe0 && *p <= 0xef) {
+		n = 3;
+		cp = *p & 0x0f;
+	} else if (*p >= 0xf0 && *p <= 0xf4) {
+		n = 4;
+		cp = *p & 0x07;
+	} else
+		return (0);
+	if (len < n)
+		return (0);
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (0);
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return (0);
+	return (n);
+}
+
+/* Print bytes as a JSON string: valid UTF-8 as it is, other bytes as
+ * \u00XX (their Latin-1 reading), controls escaped. */
+void
+print_json_bytes(FILE *f, const void *data, size_t len)
+{
+	const unsigned char	*p = data, *end = p + len;
+	size_t			 n, i;
+
+	fputc('"', f);
+	while (p < end) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+			continue;
+		}
+		if (*p == '\n' || *p == '\t') {
+			fputs(*p++ == '\n' ? "\\n" : "\\t", f);
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		if (*p < 0x80) {
+			fputc(*p++, f);
+			continue;
+		}
+		n = print_utf8_len(p, (size_t)(end - p));
+		if (n == 0) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			fputc(*p++, f);
+	}
+	fputc('"', f);
 }

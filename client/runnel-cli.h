@@ -88,6 +88,9 @@ struct cmd_entry {
 	"                         nofile nproc stack); a value may be " \
 	"\"unlimited\"\n" \
 	"  --label KEY=VALUE      label the task (repeatable)\n" \
+	"  --restart-on-lost      if runneld dies while the task runs, queue " \
+	"it again\n" \
+	"                         after restart instead of ending it lost\n" \
 	"DURATION is like 250ms, 5s, 2m or 1h; a bare number is seconds.  " \
 	"This\n" \
 	"client's own environment is never copied: the task gets the daemon's " \
@@ -146,6 +149,22 @@ struct selector {
 	size_t			 nlabels;
 };
 
+/* How `runnel watch` and `runnel logs` stream output (cmd-watch.c). */
+struct watch_args {
+	const char		*verb;		/* for messages */
+	const struct selector	*sl;
+	int			 follow;	/* new matching tasks join */
+	uint64_t		 from_offset;
+	uint32_t		 tail_lines;
+	int			 streams;	/* RUNNEL_STREAM_BIT()s; 0 all */
+	int			 timestamps;
+	int			 json;
+	int			 reconnect;	/* when the connection drops */
+	int			 outcome;	/* exit 1 unless all succeeded */
+	uint64_t		 limit;		/* stop at this offset (logs of
+						   a running task); 0 none */
+};
+
 /* An opaque per-task line buffer for prefixed, multi-task output. */
 struct print_lines;
 
@@ -160,6 +179,8 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_pki_entry;
 extern const struct cmd_entry cmd_queue_entry;
 extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_clean_entry;
 
 /* runnel.c */
 int	 cli_connect(struct cli *);
@@ -171,6 +192,9 @@ void	*cli_calloc(size_t, size_t);
 void	*cli_reallocarray(void *, size_t, size_t);
 int	 cli_parse_u64(const char *, uint64_t *);
 uint64_t *cli_parse_ids(int, char **);
+
+/* cmd-watch.c */
+int	 cmd_watch_run(struct cli *, const struct watch_args *);
 
 /* spec.c */
 int	 spec_parse(struct cli *, int, char **, struct cli_spec *, int);
@@ -194,6 +218,8 @@ struct print_lines *print_lines_create(const char *);
 int	 print_lines_add(struct print_lines *, enum runnel_stream,
 	    const void *, size_t);
 int	 print_lines_flush(struct print_lines *);
+void	 print_lines_style(struct print_lines *, int, int);
+void	 print_lines_time(struct print_lines *, int64_t);
 void	 print_lines_free(struct print_lines *);
 char	*print_argv(char *const *);
 void	 print_field(FILE *, const char *, size_t, int);
@@ -201,5 +227,7 @@ void	 print_json_string(FILE *, const char *);
 void	 print_task_json(FILE *, const struct runnel_task *);
 void	 print_duration(char *, size_t, uint64_t);
 void	 print_time(char *, size_t, int64_t);
+void	 print_time_iso(char *, size_t, int64_t);
+void	 print_json_bytes(FILE *, const void *, size_t);
 
 #endif

@@ -33,6 +33,8 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_list_entry,
 	&cmd_show_entry,
 	&cmd_restart_entry,
+	&cmd_logs_entry,
+	&cmd_clean_entry,
 	&cmd_queue_entry,
 	&cmd_status_entry,
 	&cmd_pki_entry,

@@ -43,7 +43,8 @@ enum {
 	SPEC_OPT_STDIN,
 	SPEC_OPT_RLIMIT,
 	SPEC_OPT_LABEL,
-	SPEC_OPT_DETACH
+	SPEC_OPT_DETACH,
+	SPEC_OPT_RESTART_ON_LOST
 };
 
 static const struct option spec_options[] = {
@@ -82,6 +83,8 @@ static const struct option spec_options[] = {
 	    .val = SPEC_OPT_LABEL },
 	{ .name = "detach-on-interrupt", .has_arg = no_argument,
 	    .val = SPEC_OPT_DETACH },
+	{ .name = "restart-on-lost", .has_arg = no_argument,
+	    .val = SPEC_OPT_RESTART_ON_LOST },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ .name = NULL }
 };
@@ -394,6 +397,9 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		break;
 	case SPEC_OPT_CLEAR_ENV:
 		sp->clear_env = 1;
+		break;
+	case SPEC_OPT_RESTART_ON_LOST:
+		sp->restart_on_lost = 1;
 		break;
 	case SPEC_OPT_CWD:
 		sp->cwd = arg;

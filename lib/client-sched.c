@@ -1,11 +1,12 @@
 /*
  * client-sched.c - librunnel's calls for scheduling: listing and waiting
- * by selector, restart, queues, and stdin: runnel_stdin() and the stdin
- * pump of runnel_run.  The pump sends what a file descriptor gives as
- * Stdin requests during the run's watch, one in flight at a time: the
- * daemon answers each once the task's input buffer has room, and the
- * answers arrive among the watch's own messages, so the watch loop hands
- * them here (client_pump_reply) and the wait for data polls the fd too.
+ * by selector, restart, clean, queues, a watch's resume list and stream
+ * filter, and stdin: runnel_stdin() and the stdin pump of runnel_run.  The
+ * pump sends what a file descriptor gives as Stdin requests during the
+ * run's watch, one in flight at a time: the daemon answers each once the
+ * task's input buffer has room, and the answers arrive among the watch's
+ * own messages, so the watch loop hands them here (client_pump_reply) and
+ * the wait for data polls the fd too.
  */
 
 #include <errno.h>
@@ -329,4 +330,111 @@ client_pump_reply(struct runnel_client *c, const server_msg *m)
 		c->pump_error = client_fail(c, RUNNEL_EPROTO,
 		    "unexpected reply %d to stdin", (int)m->reply_case);
 	return (1);
+}
+
+/* Fill the resume list and stream filter of a watch request. */
+int
+client_watch_extra(struct runnel_client *c, const struct runnel_watch_opts *w,
+    Runnel__V1__WatchRequest *wr)
+{
+	Runnel__V1__TaskOffset	 *offs = NULL;
+	size_t			  i, n = 0;
+	int			  s;
+
+	wr->resume = NULL;
+	wr->n_resume = 0;
+	wr->streams = NULL;
+	wr->n_streams = 0;
+	if (w->resume == NULL && w->nresume != 0)
+		return (client_fail(c, RUNNEL_EINVAL, "watch: no resume list"));
+	if (w->streams & ~(RUNNEL_STREAM_BIT(RUNNEL_STDOUT) |
+	    RUNNEL_STREAM_BIT(RUNNEL_STDERR) | RUNNEL_STREAM_BIT(RUNNEL_SYSTEM)))
+		return (client_fail(c, RUNNEL_EINVAL, "watch: bad streams %#x",
+		    (unsigned)w->streams));
+	if (w->nresume != 0) {
+		if ((offs = calloc(w->nresume, sizeof *offs)) == NULL ||
+		    (wr->resume = calloc(w->nresume,
+		    sizeof *wr->resume)) == NULL)
+			goto nomem;
+		for (i = 0; i < w->nresume; i++) {
+			runnel__v1__task_offset__init(&offs[i]);
+			offs[i].task_id = w->resume[i].task_id;
+			offs[i].offset = w->resume[i].offset;
+			wr->resume[i] = &offs[i];
+		}
+		wr->n_resume = w->nresume;
+	}
+	if (w->streams != 0) {
+		if ((wr->streams = calloc(3, sizeof *wr->streams)) == NULL)
+			goto nomem;
+		for (s = RUNNEL_STDOUT; s <= RUNNEL_SYSTEM; s++) {
+			if (w->streams & RUNNEL_STREAM_BIT(s))
+				wr->streams[n++] = (Runnel__V1__Stream)s;
+		}
+		wr->n_streams = n;
+	}
+	return (0);
+
+nomem:
+	if (wr->n_resume == 0) {
+		/* The resume list was not made: its parts are here. */
+		free(offs);
+		free(wr->resume);
+		wr->resume = NULL;
+	}
+	client_watch_extra_free(wr);
+	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+}
+
+/* Free what client_watch_extra() allocated. */
+void
+client_watch_extra_free(Runnel__V1__WatchRequest *wr)
+{
+	if (wr->n_resume != 0)
+		free(wr->resume[0]);
+	free(wr->resume);
+	free(wr->streams);
+	wr->resume = NULL;
+	wr->n_resume = 0;
+	wr->streams = NULL;
+	wr->n_streams = 0;
+}
+
+/* Remove finished tasks; how many were removed. */
+int
+runnel_clean(struct runnel_client *c, const struct runnel_selector *s,
+    uint64_t older_than_ms, uint64_t **ids, size_t *n)
+{
+	Runnel__V1__CleanRequest	 cr = RUNNEL__V1__CLEAN_REQUEST__INIT;
+	Runnel__V1__CleanReply		*rep;
+	server_msg			*reply;
+	int				 r;
+
+	if (c == NULL)
+		return (RUNNEL_EINVAL);
+	if (ids != NULL)
+		*ids = NULL;
+	if (n != NULL)
+		*n = 0;
+	if ((r = client_selector(c, s, &cr.select)) != 0)
+		return (r);
+	cr.older_than_ms = older_than_ms;
+	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CLEAN, &cr,
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_CLEAN, &reply, NULL, NULL);
+	client_selector_free(cr.select);
+	if (r != 0)
+		return (r);
+	rep = reply->clean;
+	if (ids != NULL && rep->n_task_ids != 0) {
+		if ((*ids = calloc(rep->n_task_ids, sizeof **ids)) == NULL) {
+			runnel__v1__server_message__free_unpacked(reply, NULL);
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		}
+		memcpy(*ids, rep->task_ids, rep->n_task_ids * sizeof **ids);
+	}
+	if (n != NULL)
+		*n = rep->n_task_ids;
+	r = rep->n_task_ids > INT32_MAX ? INT32_MAX : (int)rep->n_task_ids;
+	runnel__v1__server_message__free_unpacked(reply, NULL);
+	return (r);
 }

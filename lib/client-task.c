@@ -169,6 +169,7 @@ client_spec_build(struct runnel_client *c, const struct runnel_spec *spec,
 	ts->start_at_ms = spec->start_at_ms;
 	ts->clear_env = spec->clear_env != 0;
 	ts->stdin_stream = spec->stdin_stream != 0;
+	ts->restart_on_lost = spec->restart_on_lost != 0;
 	return (0);
 
 nomem:

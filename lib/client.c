@@ -461,8 +461,15 @@ runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
 	wr.n_task_ids = w->nids;
 	wr.from_offset = w->from_offset;
 	wr.tail = w->tail != 0;
+	wr.follow = w->follow != 0;
+	wr.tail_lines = w->tail_lines;
+	if ((r = client_watch_extra(c, w, &wr)) != 0) {
+		client_selector_free(wr.select);
+		return (r);
+	}
 	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH, &wr,
 	    &req);
+	client_watch_extra_free(&wr);
 	client_selector_free(wr.select);
 	if (r != 0)
 		return (client_send_failed(c, req, r));

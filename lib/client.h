@@ -1,10 +1,10 @@
 /*
  * client.h - librunnel's private interface between client.c (connection,
  * requests and replies, submit and watch), client-sched.c (the selector,
- * queue, restart and stdin calls and the stdin pump of runnel_run),
- * client-task.c (the conversions between the API's structs and the wire's)
- * and client-io.c (the transport: connection, TLS and framed messages).
- * Not installed.
+ * queue, restart, clean and stdin calls, the stdin pump of runnel_run and
+ * the resume list and stream filter of a watch), client-task.c (the
+ * conversions between the API's structs and the wire's) and client-io.c
+ * (the transport: connection, TLS and framed messages).  Not installed.
  */
 #ifndef RUNNEL_CLIENT_H
 #define RUNNEL_CLIENT_H
@@ -97,6 +97,12 @@ int	 client_pump_read(struct runnel_client *);
 int	 client_pump_poll(struct runnel_client *);
 /* A message for another request: the pump's reply?  1 if it was. */
 int	 client_pump_reply(struct runnel_client *, const server_msg *);
+
+/* Fill the resume list and streams of a WatchRequest; free with
+ * client_watch_extra_free(). */
+int	 client_watch_extra(struct runnel_client *,
+	    const struct runnel_watch_opts *, Runnel__V1__WatchRequest *);
+void	 client_watch_extra_free(Runnel__V1__WatchRequest *);
 
 /* client-task.c */
 /* Fill a TaskSpec from a spec; free with client_spec_free(). */

@@ -75,6 +75,15 @@ enum runnel_stream {
 
 struct runnel_client;
 
+/* The bit of a stream in runnel_watch_opts.streams. */
+#define RUNNEL_STREAM_BIT(s)	(1 << (s))
+
+/* A position in a task's output log. */
+struct runnel_offset {
+	uint64_t task_id;
+	uint64_t offset;
+};
+
 struct runnel_connect_opts {
 	const char *host;	/* "host:port", "unix:PATH"; NULL: default socket */
 	const char *ca;		/* CA certificate file (TLS) */
@@ -132,6 +141,9 @@ struct runnel_spec {
 					   (or runnel_run with send_stdin) on
 					   the same client; exclusive with
 					   stdin_data */
+	int restart_on_lost;		/* if runneld dies while the task
+					   runs, queue it again after its
+					   restart instead of ending it LOST */
 };
 
 /* One start of a task's process. */
@@ -250,6 +262,23 @@ struct runnel_watch_opts {
 	 * a signal blocked by the caller but not in this mask can then only
 	 * arrive during such a wait, never between a check and the wait.  */
 	const sigset_t *sigmask;
+	/* Keep watching: tasks the selector matches that are submitted later
+	 * join the watch, which then ends only on an error or when a
+	 * callback stops it.  Needs a select (the daemon says RUNNEL_EARG
+	 * otherwise); on_output may then see ids it was not given. */
+	int follow;
+	/* Start each task this many lines before the end of its output
+	 * (0: not used). */
+	uint32_t tail_lines;
+	/* Start these tasks at these offsets of their logs (to pick up a
+	 * watch again after a lost connection: the offset after the last byte
+	 * received); other tasks start as from_offset, tail or tail_lines
+	 * say. */
+	const struct runnel_offset *resume;
+	size_t nresume;
+	/* Only these streams: RUNNEL_STREAM_BIT(RUNNEL_STDOUT) | ...;
+	 * 0: all. */
+	int streams;
 };
 
 enum runnel_wait_mode {
@@ -308,8 +337,9 @@ int	 runnel_submit(struct runnel_client *, const struct runnel_spec *,
  * callback runs.  The watch options may be NULL: the call then waits until
  * the task has ended, discarding its output, and returns RUNNEL_EINTR if a
  * signal interrupts the wait.  The ids and select of the options are
- * ignored; send_stdin streams stdin_fd to the task (the spec must then ask
- * for stdin_stream, else RUNNEL_EINVAL). */
+ * ignored, as are follow, tail_lines, resume and streams; send_stdin
+ * streams stdin_fd to the task (the spec must then ask for stdin_stream,
+ * else RUNNEL_EINVAL). */
 int	 runnel_run(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id, const struct runnel_watch_opts *);
 /* Stream output of the tasks (ids and select) until all have ended.
@@ -368,6 +398,12 @@ int	 runnel_queue(struct runnel_client *, enum runnel_queue_op,
 	    const char *name, const struct runnel_queue_set *set,
 	    struct runnel_queue **queues, size_t *n);
 void	 runnel_queues_free(struct runnel_queue *, size_t n);
+/* Remove finished tasks (their record and output) among those the
+ * selector names (NULL: every finished task the caller may remove) that
+ * ended at least older_than_ms ago; the removed ids go to *ids, *n (both
+ * may be NULL; free *ids with free()).  Returns how many were removed. */
+int	 runnel_clean(struct runnel_client *, const struct runnel_selector *,
+	    uint64_t older_than_ms, uint64_t **ids, size_t *n);
 
 void	 runnel_task_clear(struct runnel_task *);
 void	 runnel_tasks_free(struct runnel_task *, size_t n);

@@ -525,7 +525,8 @@ START_TEST(test_label_selection)
 	    "%s cancelled signal SIGTERM\n", ids[0], ids[1]);
 	cli_expect(1, exp, "wait", "--label", "job=web", NULL);
 	/* Watch by label: one task's output, as it is. */
-	cli_expect(0, "hi\n", "watch", "--label", "job=db", NULL);
+	cli_expect(0, "hi\n", "watch", "--no-follow", "--label", "job=db",
+	    NULL);
 	cli_expect(1, exp, "wait", "--queue", "default", "--label", "job=web",
 	    NULL);
 	/* Nothing selected. */
