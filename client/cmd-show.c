@@ -148,6 +148,8 @@ cmd_show_print(const struct runnel_task *t)
 	printf("retries: %u\n", t->retries);
 	cmd_show_string("key", t->key);
 	cmd_show_time("start_at", t->start_at_ms);
+	printf("restart_on_lost: %s\n", t->restart_on_lost ? "yes" : "no");
+	printf("output_dropped: %" PRIu64 "\n", t->output_dropped);
 	cmd_show_string("waiting_for", t->waiting_for);
 	cmd_show_attempts(t);
 }

@@ -521,7 +521,9 @@ print_task_json(FILE *f, const struct runnel_task *t)
 	fprintf(f, ",\"timeout_ms\":%" PRIu64 ",\"retries\":%u,\"key\":",
 	    t->timeout_ms, t->retries);
 	print_json_string(f, t->key);
-	fprintf(f, ",\"start_at_ms\":%" PRId64 "}", t->start_at_ms);
+	fprintf(f, ",\"start_at_ms\":%" PRId64 ",\"restart_on_lost\":%s"
+	    ",\"output_dropped\":%" PRIu64 "}", t->start_at_ms,
+	    t->restart_on_lost ? "true" : "false", t->output_dropped);
 }
 
 /* Format milliseconds as "1h2m3s", "1s250ms", "300ms" or "0s". */

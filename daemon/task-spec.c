@@ -253,6 +253,7 @@ task_info_fill_ex(const struct task *t, Runnel__V1__TaskInfo *info,
 	info->retries = t->spec->retries;
 	info->key = t->spec->key;
 	info->start_at_ms = t->spec->start_at_ms;
+	info->restart_on_lost = t->spec->restart_on_lost;
 	info->waiting_for = with_waiting && t->state == TASK_QUEUED ?
 	    sched_waiting_for(t) : NULL;
 	if (info->waiting_for == NULL)

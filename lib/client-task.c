@@ -259,6 +259,8 @@ client_task_sched(struct runnel_task *t, const Runnel__V1__TaskInfo *ti)
 	t->timeout_ms = ti->timeout_ms;
 	t->retries = ti->retries;
 	t->start_at_ms = ti->start_at_ms;
+	t->restart_on_lost = ti->restart_on_lost;
+	t->output_dropped = ti->output_dropped;
 	if (client_copy(&t->queue, ti->queue, strlen(ti->queue), 0) != 0 ||
 	    client_copy(&t->key, ti->key, strlen(ti->key), 1) != 0 ||
 	    client_copy(&t->waiting_for, ti->waiting_for,

@@ -195,6 +195,8 @@ struct runnel_task {
 	unsigned retries;
 	char *key;			/* idempotency key, or NULL */
 	int64_t start_at_ms;		/* asked start time, 0 if none */
+	int restart_on_lost;		/* queued again if runneld dies */
+	uint64_t output_dropped;	/* bytes retention removed */
 };
 
 struct runnel_status {

@@ -254,10 +254,16 @@ START_TEST(test_restart_on_lost)
 	ck_assert_int_eq(cli(&out, &err, "show", "--json", a, NULL), 0);
 	ck_assert_msg(strstr(out, "\"state\":\"running\"") != NULL, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "\"number\":2"));
+	ck_assert_ptr_nonnull(strstr(out, "\"restart_on_lost\":true"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(cli(&out, &err, "show", a, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "restart_on_lost: yes\n"));
 	free(out);
 	free(err);
 	ck_assert_int_eq(cli(&out, &err, "show", "--json", b, NULL), 0);
 	ck_assert_msg(strstr(out, "\"state\":\"lost\"") != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"restart_on_lost\":false"));
 	free(out);
 	free(err);
 	ck_assert_int_eq(cli(&out, &err, "submit", "--help", NULL), 0);
