@@ -261,7 +261,8 @@ START_TEST(test_queue_priority_after_list)
 	ck_assert_int_eq(cli(&out, &err, "show", b, NULL), 0);
 	snprintf(exp, sizeof exp, "queue: build\npriority: 3\nlabels: job=web\n"
 	    "after: %s\nafter_any: -\ntimeout: -\nretries: 0\nkey: -\n"
-	    "start_at: -\nwaiting_for: task %s\nattempts: 0\n", a, a);
+	    "start_at: -\nrestart_on_lost: no\noutput_dropped: 0\n"
+	    "waiting_for: task %s\nattempts: 0\n", a, a);
 	ck_assert_msg(strstr(out, exp) != NULL, "show: %s", out);
 	free(out);
 	free(err);
@@ -363,7 +364,7 @@ START_TEST(test_delayed_start)
 	a = submit("--at", at, "--", "true", NULL);
 	ck_assert_int_eq(cli(&out, &err, "list", "--json",
 	    idstr(id, sizeof id, a), NULL), 0);
-	snprintf(exp, sizeof exp, "\"start_at_ms\":%lld000}",
+	snprintf(exp, sizeof exp, "\"start_at_ms\":%lld000,",
 	    (long long)ts.tv_sec + 3600);
 	ck_assert_msg(strstr(out, exp) != NULL, "json: %s", out);
 	free(out);
