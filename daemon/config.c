@@ -483,7 +483,7 @@ config_set_duration(struct config_parse *cp, const struct config_key *ck,
 		uint64_t	 ms;
 	} units[] = {
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
-		{ "h", 60 * 60 * 1000 },
+		{ "h", 60 * 60 * 1000 }, { "d", 24 * 60 * 60 * 1000 },
 	};
 	const char	*end;
 	char		 lo[32], hi[32];
@@ -512,7 +512,7 @@ config_set_duration(struct config_parse *cp, const struct config_key *ck,
 
 bad:
 	return (config_error(cp, "bad duration '%s' for '%s' (such as 5s, "
-	    "250ms, 2m or 1h)", value, key));
+	    "250ms, 2m, 1h or 7d)", value, key));
 }
 
 /* [access] NAME = ROLE. */

@@ -67,6 +67,7 @@ static const struct util_unit util_units[] = {
 	{ .suffix = "s", .ms = 1000 },
 	{ .suffix = "m", .ms = 60 * 1000 },
 	{ .suffix = "h", .ms = 60 * 60 * 1000 },
+	{ .suffix = "d", .ms = 24 * 60 * 60 * 1000 },
 	{ .suffix = "", .ms = 1000 },
 };
 
@@ -112,7 +113,7 @@ parse_duration(const char *s, uint64_t *ms)
 	if (whole > UINT64_MAX / unit)
 		return (-1);
 	total = whole * unit;
-	/* frac < scale <= 1e9 and unit <= 3.6e6: no overflow here. */
+	/* frac < scale <= 1e9 and unit <= 8.64e7: no overflow here. */
 	if (total > UINT64_MAX - frac * unit / scale)
 		return (-1);
 	*ms = total + frac * unit / scale;

@@ -492,6 +492,28 @@ START_TEST(test_lag_warn_good)
 }
 END_TEST
 
+START_TEST(test_retention)
+{
+	struct config	*conf;
+
+	conf = load_ok(
+	    "[retention]\n"
+	    "max_output = 2g\n"
+	    "max_age = 7d\n"
+	    "max_total_output = 512m\n"
+	    "max_finished = 1000\n");
+	ck_assert_uint_eq(conf->max_output, 2ULL << 30);
+	ck_assert_uint_eq(conf->max_age_ms, 7ULL * 86400000);
+	ck_assert_uint_eq(conf->max_total_output, 512ULL << 20);
+	ck_assert_uint_eq(conf->max_finished, 1000);
+	config_free(conf);
+	conf = load_ok("[retention]\n");
+	ck_assert_uint_eq(conf->max_output, 0);
+	ck_assert_uint_eq(conf->max_finished, 0);
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(test_queues)
 {
 	const struct config_queue	*cq;
@@ -507,6 +529,7 @@ START_TEST(test_queues)
 	    "timeout = 250ms\n"
 	    "[queue default]\n"
 	    "max_running = 1000000\n"
+	    "timeout = 2d\n"
 	    "[queue\tidle]\n"
 	    "[queue Build]\n"
 	    "timeout = 0\n"
@@ -526,7 +549,7 @@ START_TEST(test_queues)
 	ck_assert_uint_eq(conf->queues[1].timeout_ms, 250);
 	ck_assert_str_eq(conf->queues[2].name, "default");
 	ck_assert_uint_eq(conf->queues[2].max_running, 1000000);
-	ck_assert_uint_eq(conf->queues[2].timeout_ms, 0);
+	ck_assert_uint_eq(conf->queues[2].timeout_ms, 2ULL * 86400000);
 	ck_assert_str_eq(conf->queues[3].name, "idle");
 	ck_assert_uint_eq(conf->queues[3].max_running, 0);
 	ck_assert_uint_eq(conf->queues[3].timeout_ms, 0);
@@ -684,16 +707,16 @@ static const struct {
 
 	/* grace. */
 	{ "[limits]\ngrace = 5x\n", 2,
-	  "bad duration '5x' for 'grace' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration '5x' for 'grace' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ngrace = s\n", 2,
-	  "bad duration 's' for 'grace' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration 's' for 'grace' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ngrace = 5 s\n", 2,
-	  "bad duration '5 s' for 'grace' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration '5 s' for 'grace' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ngrace = 1.5s\n", 2,
-	  "bad duration '1.5s' for 'grace' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration '1.5s' for 'grace' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ngrace = 99999999999999999999h\n", 2,
 	  "bad duration '99999999999999999999h' for 'grace' "
-	  "(such as 5s, 250ms, 2m or 1h)" },
+	  "(such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ngrace =\n", 2, "empty value for 'grace'" },
 
 	/* lag_warn. */
@@ -708,9 +731,9 @@ static const struct {
 	{ "[limits]\nlag_warn = 1h\n", 2,
 	  "lag_warn must be between 1ms and 60s" },
 	{ "[limits]\nlag_warn = 50us\n", 2,
-	  "bad duration '50us' for 'lag_warn' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration '50us' for 'lag_warn' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\nlag_warn = -1ms\n", 2,
-	  "bad duration '-1ms' for 'lag_warn' (such as 5s, 250ms, 2m or 1h)" },
+	  "bad duration '-1ms' for 'lag_warn' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\nlag_warn =\n", 2, "empty value for 'lag_warn'" },
 	{ "[limits]\nlag_warn = 1s\nlag_warn = 2s\n", 3,
 	  "duplicate key 'lag_warn' in [limits]" },
@@ -752,11 +775,11 @@ static const struct {
 	  "bad number '-1' for 'max_running'" },
 	{ "[queue build]\nmax_running =\n", 2,
 	  "empty value for 'max_running'" },
-	{ "[queue build]\ntimeout = 1d\n", 2,
-	  "bad duration '1d' for 'timeout' (such as 5s, 250ms, 2m or 1h)" },
+	{ "[queue build]\ntimeout = 1w\n", 2,
+	  "bad duration '1w' for 'timeout' (such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[queue build]\ntimeout = 99999999999999999999h\n", 2,
 	  "bad duration '99999999999999999999h' for 'timeout' "
-	  "(such as 5s, 250ms, 2m or 1h)" },
+	  "(such as 5s, 250ms, 2m, 1h or 7d)" },
 	{ "[limits]\ntimeout = 1s\n", 2, "unknown key 'timeout' in [limits]" },
 	/* After a queue section, keys are the new section's again. */
 	{ "[queue build]\n[limits]\ntimeout = 1s\n", 3,
@@ -947,6 +970,7 @@ config_suite(void)
 	tcase_add_test(tc, test_counts_good);
 	tcase_add_loop_test(tc, test_lag_warn_good, 0, nitems(good_lag_warns));
 	tcase_add_test(tc, test_queues);
+	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_shipped_conf);
 	tcase_add_test(tc, test_roles);
 	suite_add_tcase(s, tc);

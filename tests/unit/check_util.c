@@ -28,6 +28,8 @@ START_TEST(test_duration_good)
 	ck_assert_uint_eq(ms, 120000);
 	ck_assert_int_eq(parse_duration("1h", &ms), 0);
 	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(parse_duration("7d", &ms), 0);
+	ck_assert_uint_eq(ms, 7ULL * 86400000);
 	ck_assert_int_eq(parse_duration("1.5s", &ms), 0);
 	ck_assert_uint_eq(ms, 1500);
 	ck_assert_int_eq(parse_duration("0.25", &ms), 0);
