@@ -67,38 +67,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$runnel" pki init "$tmp/pki" --name localhost --name 127.0.0.1 >/dev/null
-"$runnel" pki issue "$tmp/pki" bench >/dev/null
-cat > "$tmp/runneld.conf" <<CONF
-[server]
-listen = 127.0.0.1:0
-socket = $tmp/runneld.sock
-state_dir = $tmp/state
-[tls]
-ca = pki/ca.crt
-cert = pki/server.crt
-key = pki/server.key
-[limits]
-grace = 1s
-[access]
-bench = user
-CONF
-
-"$runneld" -f -c "$tmp/runneld.conf" 2> "$tmp/runneld.log" &
-daemon=$!
-for _ in $(seq 100); do
-	grep -q ready "$tmp/runneld.log" && break
-	kill -0 "$daemon" 2>/dev/null || break
-	sleep 0.05
-done
-if ! grep -q ready "$tmp/runneld.log"; then
-	cat "$tmp/runneld.log" >&2
-	echo "stream.sh: runneld did not start" >&2
-	exit 1
-fi
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	"$tmp/runneld.log" | head -n 1)
-[[ -n $port ]] || { echo "stream.sh: no TCP port in the log" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+bench_daemon stream.sh
 conn=(-H "127.0.0.1:$port" --ca "$tmp/pki/ca.crt"
 	--cert "$tmp/pki/bench.crt" --key "$tmp/pki/bench.key")
 
