@@ -75,6 +75,23 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	server_shutdown();
 }
 
+/* A private key others can read is a key others may have: refuse it. */
+static int
+server_check_key(const char *path, char **cause)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == -1)
+		return 0;	/* tls_server_ctx says what is wrong */
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		*cause = xasprintf("private key %s is readable by group or "
+		    "others (mode %04o): chmod 600 it", path,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 /* Set everything up; with check_only, just check the TLS material. */
 int
 server_init(struct config *conf, int check_only, char **cause)
@@ -92,6 +109,8 @@ server_init(struct config *conf, int check_only, char **cause)
 	server.start_ms = server_now_ms();
 
 	if (conf->nlisten > 0) {
+		if (server_check_key(conf->tls_key, cause) != 0)
+			return -1;
 		server.ssl_ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert,
 		    conf->tls_key, cause);
 		if (server.ssl_ctx == NULL)

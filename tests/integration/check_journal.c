@@ -400,6 +400,22 @@ START_TEST(test_full_disk)
 }
 END_TEST
 
+START_TEST(test_key_mode_refused)
+{
+	char	path[200], *err;
+
+	harness_shutdown(&h);
+	snprintf(path, sizeof path, "%s/server.key", h.pki);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_ne(run_second(&err), 0);
+	ck_assert_msg(strstr(err, "is readable by group or others (mode 0640)")
+	    != NULL, "%s", err);
+	free(err);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	harness_spawn(&h, NULL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -417,6 +433,7 @@ main(void)
 	tcase_add_test(tc, test_compaction_keeps_everything);
 	tcase_add_test(tc, test_one_daemon_per_state_dir);
 	tcase_add_test(tc, test_full_disk);
+	tcase_add_test(tc, test_key_mode_refused);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
