@@ -577,6 +577,13 @@ static const struct config_key config_keys[] = {
 	  .min = 0, .max = CONFIG_MAX_COUNT },
 	{ .section = "limits", .name = "grace", .set = config_set_duration,
 	  .field = offsetof(struct config, grace_ms) },
+	{ .section = "limits", .name = "idle_timeout",
+	  .set = config_set_duration,
+	  .field = offsetof(struct config, idle_timeout_ms) },
+	{ .section = "limits", .name = "max_identity_connections",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, max_identity_connections),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
 	{ .section = "limits", .name = "lag_warn", .set = config_set_duration,
 	  .field = offsetof(struct config, lag_warn_ms),
 	  .min = CONFIG_MIN_LAG_WARN_MS, .max = CONFIG_MAX_LAG_WARN_MS },
@@ -789,6 +796,9 @@ config_load(const char *path, char **cause)
 	cp.conf->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
 	cp.conf->max_running = CONFIG_DEFAULT_MAX_RUNNING;
 	cp.conf->grace_ms = CONFIG_DEFAULT_GRACE_MS;
+	cp.conf->idle_timeout_ms = CONFIG_DEFAULT_IDLE_TIMEOUT_MS;
+	cp.conf->max_identity_connections =
+	    CONFIG_DEFAULT_MAX_IDENTITY_CONNECTIONS;
 	cp.conf->lag_warn_ms = CONFIG_DEFAULT_LAG_WARN_MS;
 	if ((cp.conf->path = strdup(path)) == NULL ||
 	    (cp.conf->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR)) == NULL)

@@ -10,6 +10,8 @@
 #define CONFIG_DEFAULT_STATE_DIR	"/var/lib/runnel"
 #define CONFIG_DEFAULT_MAX_CONNECTIONS	1024U
 #define CONFIG_DEFAULT_MAX_RUNNING	256U
+#define CONFIG_DEFAULT_IDLE_TIMEOUT_MS	300000U
+#define CONFIG_DEFAULT_MAX_IDENTITY_CONNECTIONS	256U
 #define CONFIG_DEFAULT_GRACE_MS		5000U
 #define CONFIG_DEFAULT_LAG_WARN_MS	50U
 #define CONFIG_QUEUE_NAME_MAX		64	/* of [A-Za-z0-9._-] */
@@ -48,6 +50,8 @@ struct config {
 	unsigned	  max_connections;
 	unsigned	  max_running;
 	uint64_t	  grace_ms;	/* default cancel grace period */
+	uint64_t	  idle_timeout_ms; /* no request, no watch: closed */
+	unsigned	  max_identity_connections;
 	uint64_t	  lag_warn_ms;	/* log callbacks slower than this */
 	struct config_access *access;
 	size_t		  naccess;

@@ -2,8 +2,24 @@
  * rpc-hello.c - Hello: the first exchange; checks the protocol version and
  * tells the client who the daemon thinks it is.
  */
+#include <string.h>
+
 #include "log.h"
 #include "runneld.h"
+
+/* Connections past Hello of an identity. */
+static unsigned
+rpc_hello_count(const char *identity)
+{
+	struct session	*s;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(s, &server.sessions, entry)
+		if (s->hello_done && !s->dead &&
+		    strcmp(s->identity, identity) == 0)
+			n++;
+	return n;
+}
 
 /* Answer Hello, or refuse a peer without a role. */
 static void
@@ -28,8 +44,17 @@ rpc_hello(struct session *s, uint64_t req_id,
 		return;
 	}
 	runnel__v1__hello_reply__init(&hello);
+	if (server.conf->max_identity_connections != 0 &&
+	    rpc_hello_count(s->identity) >=
+	    server.conf->max_identity_connections) {
+		session_close_with_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		    "%s has %u connections already (max_identity_connections)",
+		    s->identity, server.conf->max_identity_connections);
+		return;
+	}
 	s->hello_done = 1;
-	evtimer_del(s->timeout_ev);
+	session_touch(s);
 	log_debug("conn %llu: hello from %s as %s (%s)",
 	    (unsigned long long)s->id, msg->hello->client_name, s->identity,
 	    config_role_name(s->role));

@@ -291,6 +291,7 @@ void	 session_close_with_error(struct session *, uint64_t req_id,
 	    __attribute__((format(printf, 4, 5)));
 void	 session_schedule_pump(struct session *);
 int	 session_writable(struct session *);
+void	 session_touch(struct session *);
 
 /* rpc.c */
 struct rpc_entry {

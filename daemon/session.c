@@ -66,10 +66,45 @@ static void
 session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct session	*s = arg;
+	struct waiter	*w;
+	char		*why;
 
 	(void)fd;
 	(void)events;
-	session_lost(s, "no hello in time");
+	if (!s->hello_done) {
+		session_lost(s, "no hello in time");
+		return;
+	}
+	/* Watching or waiting is not idleness. */
+	TAILQ_FOREACH(w, &server.waiters, entry)
+		if (w->session == s)
+			break;
+	if (!TAILQ_EMPTY(&s->watches) || w != NULL) {
+		session_touch(s);
+		return;
+	}
+	why = xasprintf("idle for %llu ms",
+	    (unsigned long long)server.conf->idle_timeout_ms);
+	session_lost(s, why);
+	free(why);
+}
+
+/* The peer did something: restart its idle timer. */
+void
+session_touch(struct session *s)
+{
+	struct timeval	tv;
+	uint64_t	ms = server.conf->idle_timeout_ms;
+
+	if (s->dead || !s->hello_done)
+		return;
+	if (ms == 0) {
+		evtimer_del(s->timeout_ev);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->timeout_ev, &tv);
 }
 
 /* Send what the watches have; runs at bulk priority after control. */
@@ -315,6 +350,7 @@ session_read(struct bufferevent *bev, void *arg)
 		}
 		rpc_dispatch(s, msg);
 		runnel__v1__client_message__free_unpacked(msg, NULL);
+		session_touch(s);
 	}
 }
 

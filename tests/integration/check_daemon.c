@@ -791,6 +791,55 @@ START_TEST(test_unix_and_status)
 }
 END_TEST
 
+static void
+setup_limits(void)
+{
+	harness_start(&h, "idle_timeout = 300ms\nmax_identity_connections = 2\n");
+}
+
+START_TEST(test_idle_and_identity_limits)
+{
+	struct runnel_client		*a = harness_client(&h, "alice");
+	struct runnel_client		*b = harness_client(&h, "alice");
+	struct runnel_client		*c = NULL, *bob;
+	struct collect			 col;
+	struct pollfd			 pfd;
+	const char			*argv[] = { "sh", "-c", "sleep 1; echo x",
+	    NULL };
+	char				 byte;
+	int				 fd;
+
+	/* A third connection of alice is refused; bob is not alice. */
+	ck_assert_int_eq(harness_connect(&h, "alice", &c), RUNNEL_EEXHAUSTED);
+	ck_assert_ptr_nonnull(strstr(runnel_last_error(NULL),
+	    "max_identity_connections"));
+	bob = harness_client(&h, "bob");
+	runnel_close(b);
+
+	/* A connection that says hello and nothing more is closed. */
+	fd = harness_raw_unix(&h);
+	raw_hello(fd);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_eq(read(fd, &byte, 1), 0);
+	close(fd);
+	ck_assert_int_eq(harness_wait_log(&h, "idle for 300 ms"), 0);
+
+	/* bob sat idle meanwhile and was closed too; a new connection that
+	 * watches for longer than the timeout is not idle. */
+	ck_assert_int_eq(harness_run_task(bob, argv, &col, NULL), RUNNEL_EIO);
+	collect_free(&col);
+	runnel_close(bob);
+	bob = harness_client(&h, "bob");
+	ck_assert_int_eq(harness_run_task(bob, argv, &col, NULL), 0);
+	ck_assert_str_eq(col.out, "x\n");
+	collect_free(&col);
+	runnel_close(bob);
+	runnel_close(a);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 daemon_suite(void)
@@ -815,6 +864,14 @@ daemon_suite(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_unix_and_status);
 	suite_add_tcase(s, tc);
+	{
+		TCase	*tl = tcase_create("limits");
+
+		tcase_add_checked_fixture(tl, setup_limits, teardown);
+		tcase_set_timeout(tl, 60);
+		tcase_add_test(tl, test_idle_and_identity_limits);
+		suite_add_tcase(s, tl);
+	}
 	return s;
 }
 
