@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -416,6 +417,62 @@ START_TEST(test_key_mode_refused)
 }
 END_TEST
 
+/* CPU ticks the daemon has used. */
+static long
+daemon_ticks(pid_t pid)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut = 0, st = 0;
+	int		 fd, field;
+	ssize_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (field = 2; p != NULL && field < 14; field++)
+		p = strchr(p + 1, ' ');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + 1, "%lu %lu", &ut, &st), 2);
+	return (long)(ut + st);
+}
+
+START_TEST(test_emfile_backs_off)
+{
+	const char		*wrap[] = { "prlimit", "--nofile=48", NULL };
+	struct runnel_client	*c;
+	struct runnel_status	 st;
+	struct timespec		 t0, t1;
+	int			 fds[80], i;
+	long			 ticks;
+
+	harness_shutdown(&h);
+	harness_spawn(&h, wrap);
+	for (i = 0; i < 80; i++)
+		fds[i] = harness_raw_unix(&h);
+	ck_assert_int_eq(harness_wait_log(&h, "Too many open files"), 0);
+	/* Out of descriptors, it does not spin: under 5% of a CPU. */
+	ticks = daemon_ticks(h.pid);
+	poll(NULL, 0, 1000);
+	ck_assert_int_le(daemon_ticks(h.pid) - ticks,
+	    sysconf(_SC_CLK_TCK) / 20);
+	/* Descriptors come back: it accepts again within a second or so. */
+	for (i = 0; i < 80; i++)
+		close(fds[i]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	c = harness_client(&h, NULL);
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000, 2500);
+	runnel_close(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -434,6 +491,7 @@ main(void)
 	tcase_add_test(tc, test_one_daemon_per_state_dir);
 	tcase_add_test(tc, test_full_disk);
 	tcase_add_test(tc, test_key_mode_refused);
+	tcase_add_test(tc, test_emfile_backs_off);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
