@@ -23,7 +23,7 @@ const struct cmd_entry cmd_clean_entry = {
 	    "Tasks still queued or\nrunning are left alone.\n"
 	    "  --older-than DURATION  only tasks that ended at least this "
 	    "long ago\n"
-	    "                         (like 250ms, 5s, 2m or 1h; "
+	    "                         (like 250ms, 5s, 2m, 1h or 7d; "
 	    "a bare number is\n"
 	    "                         seconds)\n"
 	    "task selection:\n" CLI_SELECT_HELP,

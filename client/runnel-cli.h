@@ -91,7 +91,7 @@ struct cmd_entry {
 	"  --restart-on-lost      if runneld dies while the task runs, queue " \
 	"it again\n" \
 	"                         after restart instead of ending it lost\n" \
-	"DURATION is like 250ms, 5s, 2m or 1h; a bare number is seconds.  " \
+	"DURATION is like 250ms, 5s, 2m, 1h or 7d; a bare number is seconds.  " \
 	"This\n" \
 	"client's own environment is never copied: the task gets the daemon's " \
 	"base\n" \
