@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "daemon/config.h"
@@ -551,6 +552,119 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 	return (0);
 }
 
+/* [server] on_shutdown names. */
+static const char *config_on_shutdown_names[] = {
+	[CONFIG_ON_SHUTDOWN_CANCEL] = "cancel",
+	[CONFIG_ON_SHUTDOWN_WAIT] = "wait",
+};
+
+/* [server] log_level names, by syslog priority. */
+static const char *config_log_level_names[] = {
+	[LOG_ERR] = "error",
+	[LOG_WARNING] = "warning",
+	[LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+/* [server] log names. */
+static const char *config_log_names[] = {
+	[LOG_TO_AUTO] = "auto",
+	[LOG_TO_JOURNAL] = "journal",
+	[LOG_TO_SYSLOG] = "syslog",
+	[LOG_TO_STDERR] = "stderr",
+};
+
+/* Find VALUE among n names (NULL entries skipped); its index, or -1 with
+ * an error listing the choices. */
+static int
+config_choice(struct config_parse *cp, const char *key, const char *value,
+    const char *const *names, size_t n)
+{
+	char	 list[128] = "";
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], value) == 0)
+			return ((int)i);
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		if (*list != '\0')
+			strncat(list, ", ", sizeof list - strlen(list) - 1);
+		strncat(list, names[i], sizeof list - strlen(list) - 1);
+	}
+	return (config_error(cp, "bad value '%s' for '%s' (%s)", value, key,
+	    list));
+}
+
+/* [server] on_shutdown = cancel | wait. */
+static int
+config_set_on_shutdown(struct config_parse *cp, const struct config_key *ck,
+    const char *key, const char *value, int quoted)
+{
+	int	i;
+
+	(void)ck;
+	(void)quoted;
+	if ((i = config_choice(cp, key, value, config_on_shutdown_names,
+	    config_nitems(config_on_shutdown_names))) == -1)
+		return (-1);
+	cp->conf->on_shutdown = (enum config_on_shutdown)i;
+	return (0);
+}
+
+/* [server] log = auto | journal | syslog | stderr. */
+static int
+config_set_log(struct config_parse *cp, const struct config_key *ck,
+    const char *key, const char *value, int quoted)
+{
+	int	i;
+
+	(void)ck;
+	(void)quoted;
+	if ((i = config_choice(cp, key, value, config_log_names,
+	    config_nitems(config_log_names))) == -1)
+		return (-1);
+	cp->conf->log = (enum log_target)i;
+	return (0);
+}
+
+/* [server] log_level = error | warning | notice | info | debug. */
+static int
+config_set_log_level(struct config_parse *cp, const struct config_key *ck,
+    const char *key, const char *value, int quoted)
+{
+	int	i;
+
+	(void)ck;
+	(void)quoted;
+	if ((i = config_choice(cp, key, value, config_log_level_names,
+	    config_nitems(config_log_level_names))) == -1)
+		return (-1);
+	cp->conf->log_level = i;
+	cp->conf->log_level_set = 1;
+	return (0);
+}
+
+/* The name of an on_shutdown policy. */
+const char *
+config_on_shutdown_name(enum config_on_shutdown v)
+{
+	return (config_on_shutdown_names[v]);
+}
+
+/* The name of a log level (a syslog priority). */
+const char *
+config_log_level_name(int level)
+{
+	if (level < 0 || (size_t)level >= config_nitems(config_log_level_names) ||
+	    config_log_level_names[level] == NULL)
+		return ("unknown");
+	return (config_log_level_names[level]);
+}
+
 /* Every key, by section: [access] takes any NAME; "queue" is [queue NAME]. */
 static const struct config_key config_keys[] = {
 	{ .section = "server", .name = "listen", .flags = CONFIG_REPEAT,
@@ -608,6 +722,15 @@ static const struct config_key config_keys[] = {
 	  .set = config_set_count,
 	  .field = offsetof(struct config, max_finished),
 	  .min = 0, .max = CONFIG_MAX_COUNT },
+	{ .section = "server", .name = "on_shutdown",
+	  .set = config_set_on_shutdown },
+	{ .section = "server", .name = "pid_file", .set = config_set_path,
+	  .field = offsetof(struct config, pid_file) },
+	{ .section = "server", .name = "log", .set = config_set_log },
+	{ .section = "server", .name = "log_level",
+	  .set = config_set_log_level },
+	{ .section = "tls", .name = "crl", .set = config_set_path,
+	  .field = offsetof(struct config, tls_crl) },
 };
 
 /* config_parse.seen has one bit per key. */
@@ -800,6 +923,7 @@ config_load(const char *path, char **cause)
 	cp.conf->max_identity_connections =
 	    CONFIG_DEFAULT_MAX_IDENTITY_CONNECTIONS;
 	cp.conf->lag_warn_ms = CONFIG_DEFAULT_LAG_WARN_MS;
+	cp.conf->log_level = LOG_INFO;
 	if ((cp.conf->path = strdup(path)) == NULL ||
 	    (cp.conf->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR)) == NULL)
 		goto oom;
@@ -869,6 +993,8 @@ config_free(struct config *conf)
 	free(conf->tls_ca);
 	free(conf->tls_cert);
 	free(conf->tls_key);
+	free(conf->tls_crl);
+	free(conf->pid_file);
 	free(conf);
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
+
 #define CONFIG_DEFAULT_STATE_DIR	"/var/lib/runnel"
 #define CONFIG_DEFAULT_MAX_CONNECTIONS	1024U
 #define CONFIG_DEFAULT_MAX_RUNNING	256U
@@ -15,6 +17,12 @@
 #define CONFIG_DEFAULT_GRACE_MS		5000U
 #define CONFIG_DEFAULT_LAG_WARN_MS	50U
 #define CONFIG_QUEUE_NAME_MAX		64	/* of [A-Za-z0-9._-] */
+
+/* [server] on_shutdown: what SIGTERM does to running tasks. */
+enum config_on_shutdown {
+	CONFIG_ON_SHUTDOWN_CANCEL = 0,	/* SIGTERM, SIGKILL after grace */
+	CONFIG_ON_SHUTDOWN_WAIT		/* let them finish */
+};
 
 /* Roles, ordered: each includes the rights of those below it.  The values
  * are the wire's (Runnel__V1__Role). */
@@ -62,6 +70,14 @@ struct config {
 	unsigned	  max_finished;		/* finished tasks kept */
 	struct config_queue *queues;	/* in file order */
 	size_t		  nqueues;
+	/* Running as a service: [server] on_shutdown, pid_file, log,
+	 * log_level; [tls] crl. */
+	enum config_on_shutdown on_shutdown;
+	char		 *pid_file;	/* NULL: none */
+	enum log_target	  log;
+	int		  log_level;	/* a syslog priority */
+	int		  log_level_set; /* given in the file */
+	char		 *tls_crl;	/* NULL: no CRL */
 };
 
 /* config.c */
@@ -73,6 +89,8 @@ void		 config_free(struct config *);
 enum role	 config_role(const struct config *, const char *identity);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
+const char	*config_on_shutdown_name(enum config_on_shutdown);
+const char	*config_log_level_name(int);
 /* The [queue NAME] section for NAME, NULL if none. */
 const struct config_queue *config_queue(const struct config *,
 		    const char *name);

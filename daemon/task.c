@@ -347,6 +347,10 @@ task_start(struct task *t)
 		return;
 	}
 	t->pid_start = task_pid_start(t->pid);
+	log_audit(t->id, t->owner, t->argv[0], -1, "started", "task %llu: "
+	    "started for %s: %s, pid %ld, attempt %zu",
+	    (unsigned long long)t->id, t->owner, t->argv[0], (long)t->pid,
+	    t->nattempts);
 	journal_task(t, 0);
 	if (t->timeout_ms != 0) {
 		/* The loop's cached time may be from before the spawn. */
@@ -443,6 +447,31 @@ task_attempt_ended(struct task *t)
 	task_end(t, state, NULL);
 }
 
+/* The audit line of a task's end: identity, argv[0], duration, status. */
+static void
+task_audit_end(const struct task *t)
+{
+	char	status[128];
+	int64_t	ms = -1;
+
+	if (t->signal != 0)
+		snprintf(status, sizeof status, "%s, signal %s",
+		    task_state_name(t->state), signal_name(t->signal));
+	else if (t->nattempts > 0 && t->state != TASK_SKIPPED)
+		snprintf(status, sizeof status, "%s, exit %d",
+		    task_state_name(t->state), t->exit_code);
+	else
+		snprintf(status, sizeof status, "%s",
+		    task_state_name(t->state));
+	if (t->started_ms != 0 && t->ended_ms >= t->started_ms)
+		ms = t->ended_ms - t->started_ms;
+	log_audit(t->id, t->owner, t->argv[0], ms, status, "task %llu: ended "
+	    "for %s: %s, %s, duration %lld.%03llds",
+	    (unsigned long long)t->id, t->owner, t->argv[0], status,
+	    ms < 0 ? 0LL : (long long)(ms / 1000),
+	    ms < 0 ? 0LL : (long long)(ms % 1000));
+}
+
 /* The task has ended for good: set its final state, tell watchers and
  * waiters, and let the scheduler use the room. */
 void
@@ -475,6 +504,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 	else
 		log_info("task %llu: %s, exit %d", (unsigned long long)t->id,
 		    task_state_name(t->state), t->exit_code);
+	task_audit_end(t);
 	watch_notify(t);
 	rpc_wait_task_ended(t);
 	sched_request();
