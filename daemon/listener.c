@@ -28,6 +28,7 @@ struct listener {
 	struct evconnlistener	*evl;
 	char			*name;
 	char			*path;		/* unix socket to unlink */
+	int			 is_unix;
 	struct event		*retry;
 	int64_t			 last_warn_ms;
 };
@@ -85,7 +86,7 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (l->path != NULL) {
+	if (l->is_unix) {
 		session_create(fd, NULL, "unix");
 		return;
 	}
@@ -224,8 +225,45 @@ listener_create_unix(const char *path, char **cause)
 	name = xasprintf("unix:%s", path);
 	l = listener_wrap(fd, name, cause);
 	free(name);
-	if (l != NULL)
+	if (l != NULL) {
 		l->path = xstrdup(path);
+		l->is_unix = 1;
+	}
+	return l;
+}
+
+/* Listen on a socket the service manager passed (socket activation): it
+ * is already bound and listening, and its file is not ours to remove. */
+struct listener *
+listener_create_fd(int fd, int is_unix, char **cause)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	socklen_t		 sslen = sizeof ss;
+	struct listener		*l;
+	char			 h[NI_MAXHOST], p[NI_MAXSERV], *name;
+
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    evutil_make_socket_closeonexec(fd) == -1) {
+		*cause = xasprintf("passed fd %d: %s", fd, strerror(errno));
+		return NULL;
+	}
+	memset(&ss, 0, sizeof ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
+		name = xasprintf("fd %d", fd);
+	else if (is_unix)
+		name = xasprintf("unix:%s", sun->sun_path[0] != '\0' ?
+		    sun->sun_path : "(abstract)");
+	else if (getnameinfo((struct sockaddr *)&ss, sslen, h, sizeof h, p,
+	    sizeof p, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		name = xasprintf(strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s",
+		    h, p);
+	else
+		name = xasprintf("fd %d", fd);
+	l = listener_wrap(fd, name, cause);
+	free(name);
+	if (l != NULL)
+		l->is_unix = is_unix;
 	return l;
 }
 

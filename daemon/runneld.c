@@ -2,10 +2,13 @@
  * runneld.c - the daemon's entry point: options, configuration, and the
  * loop.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,6 +26,26 @@ usage(int status)
 	    "      --check-config  check the configuration and TLS files, then exit\n"
 	    "      --version       print the version and exit\n", SYSCONFDIR);
 	exit(status);
+}
+
+/* Write our pid to the pid file, replacing it atomically. */
+static int
+runneld_write_pid(const char *path, char **cause)
+{
+	char	*tmp, buf[32];
+	int	 fd, n, rc = -1;
+
+	tmp = xasprintf("%s.tmp", path);
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		*cause = xasprintf("pid file %s: %s", path, strerror(errno));
+		unlink(tmp);
+	} else
+		rc = 0;
+	free(tmp);
+	return rc;
 }
 
 int
@@ -53,6 +76,7 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			server_verbose = 1;
 			break;
 		case 'C':
 			check = 1;
@@ -93,12 +117,21 @@ main(int argc, char **argv)
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
-		log_init(0, verbose);
 	}
+	if (log_setup(conf->log, foreground, verbose ? LOG_DEBUG :
+	    conf->log_level) == LOG_TO_JOURNAL)
+		log_debug("logging to the journal");
 	if (server_init(conf, 0, &cause) != 0)
+		fatalx("%s", cause);
+	if (!foreground && conf->pid_file != NULL &&
+	    runneld_write_pid(conf->pid_file, &cause) != 0)
 		fatalx("%s", cause);
 	server_run();
 	log_info("exiting");
+	/* A reload may have replaced the configuration. */
+	conf = server.conf;
+	if (!foreground && conf->pid_file != NULL)
+		unlink(conf->pid_file);
 	server_free();
 	config_free(conf);
 	free(real);

@@ -250,11 +250,14 @@ struct server {
 	struct waiter_list	 waiters;
 
 	int			 shutting_down;
+	int			 cancelling;	/* shutdown cancels tasks */
+	int			 activated;	/* listeners passed by systemd */
 	struct event		*shutdown_timer;
 };
 
 extern struct server server;
 extern int server_nosync;
+extern int server_verbose;
 
 /* xmalloc.c */
 void	*xmalloc(size_t);
@@ -271,11 +274,30 @@ void	 server_free(void);
 int64_t	 server_now_ms(void);
 int64_t	 server_now_us(void);
 void	 server_shutdown(void);
+void	 server_cancel_all(void);
 void	 server_maybe_exit(void);
+void	 server_add_listener(struct listener *);
+int	 server_tls_ctx(const struct config *, SSL_CTX **, char **cause);
+
+/* notify.c */
+void	 notify_init(void);
+void	 notify_ready(void);
+void	 notify_reloading(void);
+void	 notify_stopping(void);
+void	 notify_status(void);
+void	 notify_free(void);
+
+/* activation.c */
+int	 activation_listen(char **cause);
+
+/* reload.c */
+void	 reload(void);
+void	 reload_log(const struct config *);
 
 /* listener.c */
 struct listener *listener_create_tcp(const char *addr, char **cause);
 struct listener *listener_create_unix(const char *path, char **cause);
+struct listener *listener_create_fd(int fd, int is_unix, char **cause);
 void	 listener_free(struct listener *);
 const char *listener_name(const struct listener *);
 

@@ -20,6 +20,8 @@
 struct server	 server;
 /* Bench only: skip fdatasync in the journal (runneld --unsafe-no-fsync). */
 int		 server_nosync;
+/* -v: debug lines whatever log_level says. */
+int		 server_verbose;
 
 static struct event	*server_sig_term;
 static struct event	*server_sig_int;
@@ -56,14 +58,24 @@ server_mkdir(const char *path, char **cause)
 	return 0;
 }
 
-/* SIGTERM, SIGINT: shut down; SIGHUP: not yet supported. */
+/* SIGHUP: reload; SIGTERM, SIGINT: shut down per on_shutdown, and a second
+ * one hurries it along. */
 static void
 server_signal_cb(evutil_socket_t sig, short events, void *arg)
 {
 	(void)events;
 	(void)arg;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reload is not supported yet, ignoring");
+		if (server.shutting_down)
+			log_info("SIGHUP: shutting down, not reloading");
+		else
+			reload();
+		return;
+	}
+	if (server.shutting_down && !server.cancelling) {
+		log_info("%s: cancelling the running tasks",
+		    signal_name(sig));
+		server_cancel_all();
 		return;
 	}
 	if (server.shutting_down) {
@@ -92,12 +104,64 @@ server_check_key(const char *path, char **cause)
 	return 0;
 }
 
+/* The server's TLS context for a configuration, CRL included; NULL with
+ * *ctx unset when TLS is not configured. */
+int
+server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
+{
+	*ctx = NULL;
+	if (conf->nlisten == 0 && conf->tls_cert == NULL)
+		return 0;
+	if (server_check_key(conf->tls_key, cause) != 0)
+		return -1;
+	*ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert, conf->tls_key,
+	    cause);
+	if (*ctx == NULL)
+		return -1;
+	if (conf->tls_crl != NULL &&
+	    tls_server_crl(*ctx, conf->tls_ca, conf->tls_crl, cause) != 0) {
+		SSL_CTX_free(*ctx);
+		*ctx = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Add a listener to the server's. */
+void
+server_add_listener(struct listener *l)
+{
+	server.listeners = xreallocarray(server.listeners,
+	    server.nlisteners + 1, sizeof *server.listeners);
+	server.listeners[server.nlisteners++] = l;
+}
+
+/* Bind the configured listen addresses and unix socket. */
+static int
+server_bind(struct config *conf, char **cause)
+{
+	struct listener	*l;
+	size_t		 i;
+
+	for (i = 0; i < conf->nlisten; i++) {
+		if ((l = listener_create_tcp(conf->listen[i], cause)) == NULL)
+			return -1;
+		server_add_listener(l);
+	}
+	if (conf->socket != NULL) {
+		if ((l = listener_create_unix(conf->socket, cause)) == NULL)
+			return -1;
+		server_add_listener(l);
+	}
+	return 0;
+}
+
 /* Set everything up; with check_only, just check the TLS material. */
 int
 server_init(struct config *conf, int check_only, char **cause)
 {
-	struct listener	*l;
 	size_t		 i;
+	int		 passed;
 
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
@@ -108,14 +172,8 @@ server_init(struct config *conf, int check_only, char **cause)
 	server.uid = getuid();
 	server.start_ms = server_now_ms();
 
-	if (conf->nlisten > 0) {
-		if (server_check_key(conf->tls_key, cause) != 0)
-			return -1;
-		server.ssl_ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert,
-		    conf->tls_key, cause);
-		if (server.ssl_ctx == NULL)
-			return -1;
-	}
+	if (server_tls_ctx(conf, &server.ssl_ctx, cause) != 0)
+		return -1;
 	if (check_only)
 		return 0;
 
@@ -126,6 +184,7 @@ server_init(struct config *conf, int check_only, char **cause)
 		return -1;
 
 	signal(SIGPIPE, SIG_IGN);
+	notify_init();
 	if ((server.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	event_base_priority_init(server.base, PRI_COUNT);
@@ -145,20 +204,14 @@ server_init(struct config *conf, int check_only, char **cause)
 	evsignal_add(server_sig_int, NULL);
 	evsignal_add(server_sig_hup, NULL);
 
-	for (i = 0; i < conf->nlisten; i++) {
-		if ((l = listener_create_tcp(conf->listen[i], cause)) == NULL)
-			return -1;
-		server.listeners = xreallocarray(server.listeners,
-		    server.nlisteners + 1, sizeof *server.listeners);
-		server.listeners[server.nlisteners++] = l;
-	}
-	if (conf->socket != NULL) {
-		if ((l = listener_create_unix(conf->socket, cause)) == NULL)
-			return -1;
-		server.listeners = xreallocarray(server.listeners,
-		    server.nlisteners + 1, sizeof *server.listeners);
-		server.listeners[server.nlisteners++] = l;
-	}
+	if ((passed = activation_listen(cause)) == -1)
+		return -1;
+	if (passed > 0) {
+		server.activated = 1;
+		log_info("socket activation: %d sockets passed, [server] "
+		    "listen and socket are not bound", passed);
+	} else if (server_bind(conf, cause) != 0)
+		return -1;
 	for (i = 0; i < server.nlisteners; i++)
 		log_info("listening on %s", listener_name(server.listeners[i]));
 	return 0;
@@ -169,6 +222,7 @@ void
 server_run(void)
 {
 	log_info("ready, pid %ld", (long)getpid());
+	notify_ready();
 	event_base_dispatch(server.base);
 }
 
@@ -195,22 +249,16 @@ server_shutdown_timer_cb(evutil_socket_t fd, short events, void *arg)
 	event_base_loopexit(server.base, NULL);
 }
 
-/* Stop accepting, cancel every task with the grace period, exit when all
- * have ended. */
+/* Cancel every task with the grace period; exit when all have ended or
+ * a little after the grace period. */
 void
-server_shutdown(void)
+server_cancel_all(void)
 {
 	struct timeval	 tv;
 	size_t		 i;
 	struct task	*t;
 
-	server.shutting_down = 1;
-	for (i = 0; i < server.nlisteners; i++)
-		listener_free(server.listeners[i]);
-	free(server.listeners);
-	server.listeners = NULL;
-	server.nlisteners = 0;
-
+	server.cancelling = 1;
 	for (i = 0; i < server.ntasks; i++) {
 		t = server.tasks[i];
 		if (t != NULL && !task_is_final(t))
@@ -219,10 +267,36 @@ server_shutdown(void)
 	}
 	tv.tv_sec = server.conf->grace_ms / 1000 + 2;
 	tv.tv_usec = (server.conf->grace_ms % 1000) * 1000;
-	server.shutdown_timer = evtimer_new(server.base,
-	    server_shutdown_timer_cb, NULL);
+	if (server.shutdown_timer == NULL)
+		server.shutdown_timer = evtimer_new(server.base,
+		    server_shutdown_timer_cb, NULL);
 	evtimer_add(server.shutdown_timer, &tv);
 	server_maybe_exit();
+}
+
+/* Stop accepting; then per on_shutdown, cancel every task (cancel) or let
+ * the running ones finish, the queued ones staying queued in the journal
+ * (wait).  Exit when none runs. */
+void
+server_shutdown(void)
+{
+	size_t		 i;
+
+	server.shutting_down = 1;
+	notify_stopping();
+	for (i = 0; i < server.nlisteners; i++)
+		listener_free(server.listeners[i]);
+	free(server.listeners);
+	server.listeners = NULL;
+	server.nlisteners = 0;
+
+	if (server.conf->on_shutdown == CONFIG_ON_SHUTDOWN_WAIT) {
+		log_info("shutdown: waiting for %u running tasks, %u queued "
+		    "stay queued", server.nrunning, server.nqueued);
+		server_maybe_exit();
+		return;
+	}
+	server_cancel_all();
 }
 
 /* Free everything (so leak checkers see a clean exit). */
@@ -256,6 +330,7 @@ server_free(void)
 		event_free(server_sig_int);
 		event_free(server_sig_hup);
 		lag_stop();
+		notify_free();
 		event_base_free(server.base);
 	}
 	if (server.ssl_ctx != NULL)

@@ -40,6 +40,11 @@ const char *frame_strerror(enum frame_result);
  * client certificates required from the CA and checked for clientAuth. */
 SSL_CTX	*tls_server_ctx(const char *ca, const char *cert, const char *key,
 	    char **cause);
+/* Check client certificates against a CRL (PEM, signed by a CA in ca). */
+int	 tls_server_crl(SSL_CTX *, const char *ca, const char *crl,
+	    char **cause);
+/* Verify a connected peer's certificate again, against ctx's CA and CRL. */
+int	 tls_peer_recheck(SSL_CTX *, SSL *, char **cause);
 /* Client context: TLS 1.3, ALPN runnel/1, verifies the server against ca. */
 SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
 	    char **cause);

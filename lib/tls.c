@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/tls1.h>
 #include <openssl/x509v3.h>
 
@@ -259,6 +260,157 @@ tls_server_ctx(const char *ca, const char *cert, const char *key,
 fail:
 	SSL_CTX_free(ctx);
 	return (NULL);
+}
+
+/* Read every certificate of a PEM file. */
+static STACK_OF(X509) *
+tls_read_certs(const char *path, char **cause)
+{
+	STACK_OF(X509)	*certs;
+	X509		*x;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (cause != NULL)
+			*cause = str_printf("cannot read CA certificate %s: %s",
+			    path, strerror(errno));
+		return (NULL);
+	}
+	if ((certs = sk_X509_new_null()) == NULL) {
+		fclose(f);
+		tls_set_cause(cause, "out of memory", NULL);
+		return (NULL);
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if (sk_X509_push(certs, x) == 0) {
+			X509_free(x);
+			break;
+		}
+	}
+	ERR_clear_error();	/* the end of the file */
+	fclose(f);
+	return (certs);
+}
+
+/* Check one CRL: signed by a certificate of the CA file, and current (an
+ * expired CRL would lock every client out). */
+static int
+tls_check_crl(X509_CRL *crl, STACK_OF(X509) *cas, const char *path,
+    char **cause)
+{
+	const ASN1_TIME	*next;
+	X509		*ca;
+	int		 i, signed_ok = 0;
+
+	for (i = 0; i < sk_X509_num(cas) && !signed_ok; i++) {
+		ca = sk_X509_value(cas, i);
+		if (X509_NAME_cmp(X509_get_subject_name(ca),
+		    X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+			signed_ok = 1;
+	}
+	ERR_clear_error();
+	if (!signed_ok) {
+		if (cause != NULL)
+			*cause = str_printf("CRL %s is not signed by the CA",
+			    path);
+		return (-1);
+	}
+	next = X509_CRL_get0_nextUpdate(crl);
+	if (next != NULL && X509_cmp_current_time(next) <= 0) {
+		if (cause != NULL)
+			*cause = str_printf("CRL %s has expired: renew it",
+			    path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Load the CRLs of a PEM file into ctx and check the client's certificate
+ * against them (its issuer's CRL must be there). */
+int
+tls_server_crl(SSL_CTX *ctx, const char *ca, const char *crl, char **cause)
+{
+	STACK_OF(X509)	*cas = NULL;
+	X509_STORE	*store = SSL_CTX_get_cert_store(ctx);
+	X509_CRL	*x;
+	FILE		*f = NULL;
+	int		 n = 0, rc = -1;
+
+	if (tls_check_file("CRL", crl, cause) != 0)
+		return (-1);
+	if ((cas = tls_read_certs(ca, cause)) == NULL)
+		return (-1);
+	ERR_clear_error();
+	if ((f = fopen(crl, "r")) == NULL) {
+		if (cause != NULL)
+			*cause = str_printf("cannot read CRL %s: %s", crl,
+			    strerror(errno));
+		goto out;
+	}
+	while ((x = PEM_read_X509_CRL(f, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (tls_check_crl(x, cas, crl, cause) != 0) {
+			X509_CRL_free(x);
+			goto out;
+		}
+		if (X509_STORE_add_crl(store, x) != 1) {
+			tls_set_cause(cause, "cannot load CRL", crl);
+			X509_CRL_free(x);
+			goto out;
+		}
+		X509_CRL_free(x);
+	}
+	if (n == 0) {
+		tls_set_cause(cause, "no CRL in", crl);
+		goto out;
+	}
+	ERR_clear_error();	/* the end of the file */
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+	    X509_V_FLAG_CRL_CHECK);
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	sk_X509_pop_free(cas, X509_free);
+	return (rc);
+}
+
+/* Verify the certificate a connected client presented against ctx (the CA
+ * and CRL after a reload): the caller closes the connection on failure. */
+int
+tls_peer_recheck(SSL_CTX *ctx, SSL *ssl, char **cause)
+{
+	X509_STORE_CTX	*sctx;
+	X509		*cert;
+	int		 rc = -1;
+
+	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL) {
+		if (cause != NULL)
+			*cause = strdup("no client certificate");
+		return (-1);
+	}
+	if ((sctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(ctx), cert,
+	    SSL_get_peer_cert_chain(ssl)) != 1) {
+		tls_set_cause(cause, "cannot verify certificate", NULL);
+		goto out;
+	}
+	X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(sctx),
+	    SSL_CTX_get0_param(ctx));
+	X509_STORE_CTX_set_verify_cb(sctx, tls_verify_client_cb);
+	if (X509_verify_cert(sctx) != 1) {
+		if (cause != NULL)
+			*cause = strdup(X509_verify_cert_error_string(
+			    X509_STORE_CTX_get_error(sctx)));
+		ERR_clear_error();
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_STORE_CTX_free(sctx);
+	return (rc);
 }
 
 /* Create a client context; cert and key may both be NULL. */

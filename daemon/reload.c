@@ -1,0 +1,237 @@
+/*
+ * reload.c - SIGHUP: read the configuration and the TLS material (CA, CRL,
+ * certificate, key) again and switch to them at once, or not at all: a bad
+ * file keeps everything running as it was and the log says why.
+ *
+ * What can change live does: limits (read from server.conf at each use),
+ * the access map, queues, TLS material, logging.  Connections whose
+ * certificate the new CA or CRL rejects, or whose identity lost its role,
+ * are closed; running tasks are never touched.  What cannot change without
+ * a restart (listen addresses, the unix socket, state_dir, pid_file) is
+ * reported and keeps its running value.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <event2/bufferevent_ssl.h>
+
+#include "log.h"
+#include "runneld.h"
+
+/* Two optional strings are the same. */
+static int
+reload_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The listen addresses are the same, in order. */
+static int
+reload_same_listen(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (i = 0; i < a->nlisten; i++) {
+		if (strcmp(a->listen[i], b->listen[i]) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Swap two string pointers. */
+static void
+reload_swap(char **a, char **b)
+{
+	char	*t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Keep what needs a restart at its running value, saying so.  The old
+ * strings move into the new configuration (others may hold them). */
+static void
+reload_keep_fixed(struct config *old, struct config *new)
+{
+	char	**tl;
+	size_t	  tn;
+
+	if (!reload_same_listen(old, new)) {
+		if (!server.activated)
+			log_warnx("reload: [server] listen changed: restart "
+			    "runneld to apply");
+		tl = old->listen;
+		tn = old->nlisten;
+		old->listen = new->listen;
+		old->nlisten = new->nlisten;
+		new->listen = tl;
+		new->nlisten = tn;
+	}
+	if (!reload_same(old->socket, new->socket)) {
+		if (!server.activated)
+			log_warnx("reload: [server] socket changed: restart "
+			    "runneld to apply");
+		reload_swap(&old->socket, &new->socket);
+	}
+	if (!reload_same(old->state_dir, new->state_dir)) {
+		log_warnx("reload: [server] state_dir changed: restart "
+		    "runneld to apply");
+		reload_swap(&old->state_dir, &new->state_dir);
+	}
+	if (!reload_same(old->pid_file, new->pid_file)) {
+		log_warnx("reload: [server] pid_file changed: restart "
+		    "runneld to apply");
+		reload_swap(&old->pid_file, &new->pid_file);
+	}
+}
+
+/* Apply queue settings that the file changed (a queue's limit changed at
+ * run time through the Queue RPC stays unless its section changed). */
+static void
+reload_queues(const struct config *old, const struct config *new)
+{
+	const struct config_queue	*cq, *oq;
+	struct queue			*q;
+	size_t				 i;
+
+	for (i = 0; i < new->nqueues; i++) {
+		cq = &new->queues[i];
+		oq = config_queue(old, cq->name);
+		if ((q = queue_find(cq->name)) == NULL) {
+			q = queue_add(cq->name, cq->max_running,
+			    cq->timeout_ms);
+			journal_queue(q);
+			log_info("reload: queue %s added", cq->name);
+			continue;
+		}
+		if (oq != NULL && oq->max_running == cq->max_running &&
+		    oq->timeout_ms == cq->timeout_ms)
+			continue;
+		q->max_running = cq->max_running;
+		q->timeout_ms = cq->timeout_ms;
+		journal_queue(q);
+		log_info("reload: queue %s: max_running %u", q->name,
+		    q->max_running);
+	}
+	for (i = 0; i < old->nqueues; i++) {
+		if (config_queue(new, old->queues[i].name) == NULL)
+			log_info("reload: [queue %s] removed: the queue stays "
+			    "with its settings until restart",
+			    old->queues[i].name);
+	}
+}
+
+/* A unix peer's role under the new map: root and our own user stay admin. */
+static enum role
+reload_unix_role(struct session *s)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof cred;
+
+	if (getsockopt(bufferevent_getfd(s->bev), SOL_SOCKET, SO_PEERCRED,
+	    &cred, &len) == 0 && (cred.uid == 0 || cred.uid == server.uid))
+		return ROLE_ADMIN;
+	return config_role(server.conf, s->identity);
+}
+
+/* Check every connection against the new CA, CRL and access map. */
+static void
+reload_sessions(void)
+{
+	struct session	*s, *s1;
+	enum role	 role;
+	SSL		*ssl;
+	char		*why = NULL, *msg;
+
+	TAILQ_FOREACH_SAFE(s, &server.sessions, entry, s1) {
+		if (s->dead || s->identity == NULL)
+			continue;
+		if (!s->is_unix && server.ssl_ctx != NULL &&
+		    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
+		    tls_peer_recheck(server.ssl_ctx, ssl, &why) != 0) {
+			msg = xasprintf("closed on reload: %s",
+			    why != NULL ? why : "certificate rejected");
+			free(why);
+			why = NULL;
+			session_lost(s, msg);
+			free(msg);
+			continue;
+		}
+		role = s->is_unix ? reload_unix_role(s) :
+		    config_role(server.conf, s->identity);
+		if (role == ROLE_NONE) {
+			session_lost(s, "closed on reload: identity lost its "
+			    "role");
+			continue;
+		}
+		if (role != s->role) {
+			log_info("conn %llu: %s: role %s -> %s",
+			    (unsigned long long)s->id, s->identity,
+			    config_role_name(s->role), config_role_name(role));
+			s->role = role;
+		}
+	}
+}
+
+/* Set logging from a configuration. */
+void
+reload_log(const struct config *conf)
+{
+	int	level = server_verbose ? LOG_DEBUG : conf->log_level;
+
+	log_setup(conf->log, -1, level);
+}
+
+/* SIGHUP: reload everything, atomically. */
+void
+reload(void)
+{
+	struct config	*conf, *old = server.conf;
+	SSL_CTX		*ctx = NULL;
+	char		*cause = NULL;
+
+	notify_reloading();
+	log_info("SIGHUP: reloading %s", old->path);
+	if ((conf = config_load(old->path, &cause)) == NULL)
+		goto fail;
+	if (server_tls_ctx(conf, &ctx, &cause) != 0)
+		goto fail;
+	if (ctx == NULL && server.ssl_ctx != NULL) {
+		cause = xstrdup("[tls] is needed by the TLS listeners");
+		goto fail;
+	}
+
+	reload_keep_fixed(old, conf);
+	server.conf = conf;
+	if (ctx != NULL) {
+		/* Connections hold a reference to the context they began
+		 * with; new ones get the new one. */
+		if (server.ssl_ctx != NULL)
+			SSL_CTX_free(server.ssl_ctx);
+		server.ssl_ctx = ctx;
+	}
+	reload_log(conf);
+	reload_queues(old, conf);
+	config_free(old);
+	reload_sessions();
+	sched_request();
+	retention_request();
+	log_info("reloaded %s", conf->path);
+	notify_ready();
+	return;
+
+fail:
+	log_warnx("reload failed, keeping the running configuration: %s",
+	    cause);
+	free(cause);
+	config_free(conf);
+	notify_ready();
+}
