@@ -4,6 +4,8 @@
 #ifndef RUNNELD_CONFIG_H
 #define RUNNELD_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +17,11 @@
 #define CONFIG_DEFAULT_GRACE_MS		5000U
 #define CONFIG_DEFAULT_LAG_WARN_MS	50U
 #define CONFIG_QUEUE_NAME_MAX		64	/* of [A-Za-z0-9._-] */
+#define CONFIG_DEFAULT_MAX_INFLIGHT	64U
+#define CONFIG_DEFAULT_MAX_QUEUED_PER_IDENTITY	10000U
+#define CONFIG_DEFAULT_MAX_STARTUPS	{ 10U, 30U, 100U }
+#define CONFIG_DEFAULT_MAX_ARGV		(256U * 1024)
+#define CONFIG_DEFAULT_HELLO_TIMEOUT_MS	10000U
 
 /* Roles, ordered: each includes the rights of those below it.  The values
  * are the wire's (Runnel__V1__Role). */
@@ -28,6 +35,21 @@ enum role {
 struct config_access {
 	char		*name;		/* certificate CN, or "unix:USER" */
 	enum role	 role;
+	/* run_as=USER, resolved when the file is read (NSS may block). */
+	char		*run_as;	/* NULL: none */
+	uid_t		 run_uid;
+	gid_t		 run_gid;
+	gid_t		*run_groups;	/* supplementary, with run_gid */
+	size_t		 run_ngroups;
+};
+
+/* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
+ * START unauthenticated connections, a new one is refused with RATE%
+ * chance, rising linearly to 100% at FULL. */
+struct config_startups {
+	unsigned	 start;
+	unsigned	 rate;
+	unsigned	 full;
 };
 
 /* A [queue NAME] section; "default" configures the implicit default queue. */
@@ -62,6 +84,13 @@ struct config {
 	unsigned	  max_finished;		/* finished tasks kept */
 	struct config_queue *queues;	/* in file order */
 	size_t		  nqueues;
+	/* Per-peer and per-identity limits. */
+	unsigned	  max_inflight;		/* requests per connection */
+	unsigned	  max_queued_per_identity;
+	struct config_startups max_startups;
+	uint32_t	  max_argv;		/* argv + env + cwd bytes */
+	uint64_t	  hello_timeout_ms;	/* accept to Hello, absolute */
+	int		  run_as_root;		/* root may run tasks as root */
 };
 
 /* config.c */
@@ -71,6 +100,9 @@ struct config	*config_load(const char *path, char **cause);
 void		 config_free(struct config *);
 /* The role configured for an identity, ROLE_NONE if none. */
 enum role	 config_role(const struct config *, const char *identity);
+/* The [access] entry of an identity, NULL if none. */
+const struct config_access *config_access(const struct config *,
+		    const char *identity);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
 /* The [queue NAME] section for NAME, NULL if none. */
