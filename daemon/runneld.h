@@ -41,9 +41,6 @@
 #define OUTPUT_TAIL		(256 * 1024)
 /* A paused task is read again once its log has this much room. */
 #define OUTPUT_ROOM_MIN		(READ_BUDGET + 64)
-/* Seconds a new connection has to finish TLS and Hello. */
-#define HELLO_TIMEOUT		10
-
 /* Event priorities: control traffic before bulk output. */
 #define PRI_CONTROL		0
 #define PRI_BULK		1
@@ -206,6 +203,7 @@ struct session {
 	struct bufferevent	*bev;
 	int			 is_unix;
 	int			 hello_done;
+	int			 unauth;	/* counted in server.nunauth */
 	int			 connected;	/* TLS handshake done */
 	int			 closing;	/* flushing a last error */
 	int			 dead;
@@ -235,6 +233,7 @@ struct server {
 
 	struct session_list	 sessions;
 	unsigned		 nsessions;
+	unsigned		 nunauth;	/* sessions before Hello */
 	uint64_t		 next_session_id;
 
 	struct task		**tasks;	/* by id - 1 */
@@ -314,6 +313,8 @@ void	 session_close_with_error(struct session *, uint64_t req_id,
 void	 session_schedule_pump(struct session *);
 int	 session_writable(struct session *);
 void	 session_touch(struct session *);
+void	 session_authenticated(struct session *);
+int	 session_inflight(const struct session *);
 
 /* rpc.c */
 struct rpc_entry {
@@ -428,6 +429,13 @@ struct queue *queue_add(const char *, unsigned max_running,
 	    uint64_t timeout_ms);
 void	 queue_set_state(struct queue *, int state);
 void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
+
+/* privdrop.c */
+int	 privdrop_check(const char *owner, const struct config_access **,
+	    char **cause);
+char	**privdrop_argv(const struct config_access *, char *const *argv);
+void	 privdrop_argv_free(char **);
+void	 privdrop_free(void);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;

@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "lag.h"
 #include "log.h"
@@ -127,7 +128,8 @@ void
 session_create(int fd, SSL *ssl, const char *peer)
 {
 	struct session	*s;
-	struct timeval	 tv = { HELLO_TIMEOUT, 0 };
+	uint64_t	 ms = server.conf->hello_timeout_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	s = xcalloc(1, sizeof *s);
 	s->id = ++server.next_session_id;
@@ -145,9 +147,14 @@ session_create(int fd, SSL *ssl, const char *peer)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INSERT_TAIL(&server.sessions, s, entry);
 	server.nsessions++;
+	s->unauth = 1;
+	server.nunauth++;
 
 	s->pump_ev = event_new(server.base, -1, 0, session_pump_cb, s);
 	event_priority_set(s->pump_ev, PRI_BULK);
+	/* The deadline for TLS and Hello runs from accept and is not moved
+	 * by anything the peer sends: a byte a second does not keep a
+	 * connection alive (session_touch ignores sessions before Hello). */
 	s->timeout_ev = evtimer_new(server.base, session_timeout_cb, s);
 	evtimer_add(s->timeout_ev, &tv);
 
@@ -166,6 +173,32 @@ session_create(int fd, SSL *ssl, const char *peer)
 		if (session_identify_unix(s, fd) == -1)
 			session_lost(s, "cannot identify peer");
 	}
+}
+
+/* The session said Hello: it no longer counts against max_startups. */
+void
+session_authenticated(struct session *s)
+{
+	if (!s->unauth)
+		return;
+	s->unauth = 0;
+	server.nunauth--;
+}
+
+/* Requests the session holds open: watches, waits. */
+int
+session_inflight(const struct session *s)
+{
+	const struct watch	*w;
+	const struct waiter	*wt;
+	int			 n = 0;
+
+	TAILQ_FOREACH(w, &s->watches, entry)
+		n++;
+	TAILQ_FOREACH(wt, &server.waiters, entry)
+		if (wt->session == s)
+			n++;
+	return n;
 }
 
 /* Free a dead session's memory, from a fresh stack. */
@@ -191,6 +224,7 @@ session_lost(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = 1;
+	session_authenticated(s);
 	if (why != NULL)
 		log_info("conn %llu: %s%s%s: %s", (unsigned long long)s->id,
 		    s->peer, s->identity != NULL ? " " : "",
@@ -433,7 +467,19 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
 			    "connection error");
 		else if (!s->connected) {
-			char	*tmp = xasprintf("tls handshake failed: %s", why);
+			char	*tmp;
+			long	 vr = X509_V_OK;
+
+			/* Say why the client's certificate was refused
+			 * (expired, not yet valid, ...): the error queue
+			 * only says that it was. */
+			if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
+				vr = SSL_get_verify_result(ssl);
+			tmp = xasprintf("tls handshake failed: %s%s%s%s", why,
+			    vr != X509_V_OK ? " (client certificate: " : "",
+			    vr != X509_V_OK ?
+			    X509_verify_cert_error_string(vr) : "",
+			    vr != X509_V_OK ? ")" : "");
 			free(why);
 			why = tmp;
 		}

@@ -343,15 +343,28 @@ task_exec_start(struct task *t, char **cause)
 	posix_spawnattr_t		 attr;
 	sigset_t			 all, none;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int				 in[2] = { -1, -1 }, error;
+	int				 in[2] = { -1, -1 }, error = 0;
 	char				**envp = NULL;
 	struct rlimit			 saved[16];
 	int				 has_stdin;
+	const struct config_access	*run_as = NULL;
+	char				**helper_argv = NULL;
 
 	te = xcalloc(1, sizeof *te);
 	te->task = t;
 	te->out_fd = te->err_fd = te->in_fd = te->pidfd = -1;
 	t->kind_data = te;
+
+	/* run_as: the helper drops to the user, then executes argv. */
+	if (privdrop_check(t->owner, &run_as, cause) != 0) {
+		char	*why = xasprintf("cannot start: %s", *cause);
+
+		free(*cause);
+		*cause = why;
+		goto fail;
+	}
+	if (run_as != NULL)
+		helper_argv = privdrop_argv(run_as, t->argv);
 
 	has_stdin = t->stdin_len > 0 || t->stdin_buf != NULL;
 	if (t->spec->n_rlimits > sizeof saved / sizeof *saved) {
@@ -391,9 +404,14 @@ task_exec_start(struct task *t, char **cause)
 	envp = task_exec_envp(t);
 	if (task_exec_rlimits_set(t, saved, cause) != 0)
 		error = -1;
+	else if (helper_argv != NULL)
+		error = posix_spawn(&t->pid, helper_argv[0], &fa, &attr,
+		    helper_argv, envp);
 	else
 		error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv,
 		    envp);
+	privdrop_argv_free(helper_argv);
+	helper_argv = NULL;
 	task_exec_rlimits_restore(t, saved, error == 0 ? t->pid : -1);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -448,6 +466,7 @@ task_exec_start(struct task *t, char **cause)
 	return 0;
 
 fail:
+	privdrop_argv_free(helper_argv);
 	if (out[0] != -1)
 		close(out[0]);
 	if (out[1] != -1)
