@@ -41,41 +41,47 @@ struct output_index {
 	uint64_t	pos;
 };
 
+/* A reader paused until its log has room (few at a time: allocated). */
+struct output_waiter {
+	struct output		*output;
+	void			(*resume)(void *);
+	void			*arg;
+	TAILQ_ENTRY(output_waiter) entry;
+};
+TAILQ_HEAD(output_waiter_list, output_waiter);
+
+/* Every task has one, queued tasks too: kept small (see task_add). */
 struct output {
 	int			 fd;		/* -1 until needed */
-	char			*path;
+	uint8_t			 failed;	/* the spool could not be written */
+	uint8_t			 removed;	/* retention removed the spool */
+	uint32_t		 alloc;		/* the ring's size, grows to cap */
+	uint32_t		 cap;
+	uint32_t		 ringlen;
 	uint64_t		 size;		/* data bytes */
 	uint64_t		 fsize;		/* spool bytes */
 	uint8_t			*ring;		/* spool bytes [fsize - ringlen, fsize) */
-	size_t			 alloc;		/* the ring's size, grows to cap */
-	size_t			 cap;
-	size_t			 ringlen;
 	struct output_index	*index;
 	size_t			 nindex;
-	int			 failed;	/* the spool could not be written */
 	/* Retention: offsets [drop_off, drop_end_off) are a hole in the
 	 * spool at [drop_pos, drop_end_pos); removed: no spool at all. */
 	uint64_t		 drop_off;
 	uint64_t		 drop_end_off;
 	uint64_t		 drop_pos;
 	uint64_t		 drop_end_pos;
-	int			 removed;
 
 	/* With the writer thread, under output_writer.mtx: */
 	uint64_t		 written;	/* spool bytes on disk */
 	uint64_t		 published;	/* fsize as the writer may see it */
 	int			 error;		/* the writer's errno */
-	int			 queued;	/* on the dirty list */
-	int			 busy;		/* being written */
+	uint8_t			 queued;	/* on the dirty list */
+	uint8_t			 busy;		/* being written */
 	uint8_t			*writer_ring;	/* the ring being written from */
 	uint8_t			*stale;		/* a replaced ring it still uses */
 	TAILQ_ENTRY(output)	 dirty_entry;
 
-	/* Loop only: a reader paused until the backlog drains. */
-	void			(*resume)(void *);
-	void			*resume_arg;
-	TAILQ_ENTRY(output)	 wait_entry;
-	int			 waiting;
+	struct output_waiter	*waiter;	/* loop only: a paused reader */
+	char			 path[];
 };
 TAILQ_HEAD(output_list, output);
 
@@ -97,7 +103,7 @@ static struct {
 	struct output_list	 dirty;
 	int			 efd;
 	struct event		*ev;
-	struct output_list	 waiting;	/* loop only */
+	struct output_waiter_list waiting;	/* loop only */
 } output_writer;
 
 static void	output_ring_grow(struct output *, size_t);
@@ -146,9 +152,9 @@ output_create(const char *path, size_t tail, char **cause)
 		return NULL;
 	}
 	close(fd);
-	o = xcalloc(1, sizeof *o);
+	o = xcalloc(1, sizeof *o + strlen(path) + 1);
 	o->fd = -1;
-	o->path = xstrdup(path);
+	strcpy(o->path, path);
 	o->cap = tail < sizeof(struct output_record) * 4 ?
 	    sizeof(struct output_record) * 4 : tail;
 	return o;
@@ -184,9 +190,9 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 		close(fd);
 		return NULL;
 	}
-	o = xcalloc(1, sizeof *o);
+	o = xcalloc(1, sizeof *o + strlen(path) + 1);
 	o->fd = fd;
-	o->path = xstrdup(path);
+	strcpy(o->path, path);
 	o->cap = tail < sizeof r * 4 ? sizeof r * 4 : tail;
 	while (pos + sizeof r <= (uint64_t)st.st_size) {
 		if (drop != NULL && drop[3] > drop[2] && pos == drop[2]) {
@@ -247,11 +253,12 @@ output_free(struct output *o)
 		pthread_mutex_unlock(&output_writer.mtx);
 	}
 	free(o->stale);
-	if (o->waiting)
-		TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
+	if (o->waiter != NULL) {
+		TAILQ_REMOVE(&output_writer.waiting, o->waiter, entry);
+		free(o->waiter);
+	}
 	if (o->fd != -1)
 		close(o->fd);
-	free(o->path);
 	free(o->ring);
 	free(o->index);
 	free(o);
@@ -376,7 +383,7 @@ output_notice_failed(struct output *o, int error, int64_t time_us)
 
 	len = snprintf(text, sizeof text, "runnel: cannot write this task's "
 	    "output to disk (%s); only the newest %zu bytes are kept from "
-	    "here on\n", strerror(error), o->cap / 2);
+	    "here on\n", strerror(error), (size_t)o->cap / 2);
 	memset(&r, 0, sizeof r);
 	r.len = len;
 	r.stream = RUNNEL__V1__STREAM__STREAM_SYSTEM;
@@ -523,12 +530,13 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		resume(arg);
 		return;
 	}
-	o->resume = resume;
-	o->resume_arg = arg;
-	if (!o->waiting) {
-		TAILQ_INSERT_TAIL(&output_writer.waiting, o, wait_entry);
-		o->waiting = 1;
+	if (o->waiter == NULL) {
+		o->waiter = xcalloc(1, sizeof *o->waiter);
+		o->waiter->output = o;
+		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
 	}
+	o->waiter->resume = resume;
+	o->waiter->arg = arg;
 }
 
 /* The writer thread. */
@@ -598,18 +606,23 @@ output_writer_main(void *arg)
 static void
 output_writer_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct output	*o, *o1;
-	uint64_t	 n;
+	struct output_waiter	*w, *w1;
+	void			(*resume)(void *);
+	void			*resume_arg;
+	uint64_t		 n;
 
 	(void)events;
 	(void)arg;
 	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
 		log_warn("output: eventfd");
-	TAILQ_FOREACH_SAFE(o, &output_writer.waiting, wait_entry, o1) {
-		if (output_room(o) >= OUTPUT_ROOM_MIN) {
-			TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
-			o->waiting = 0;
-			o->resume(o->resume_arg);
+	TAILQ_FOREACH_SAFE(w, &output_writer.waiting, entry, w1) {
+		if (output_room(w->output) >= OUTPUT_ROOM_MIN) {
+			TAILQ_REMOVE(&output_writer.waiting, w, entry);
+			w->output->waiter = NULL;
+			resume = w->resume;
+			resume_arg = w->arg;
+			free(w);
+			resume(resume_arg);
 		}
 	}
 }
