@@ -1,0 +1,49 @@
+#!/bin/sh
+# systemd-security.sh - runneld.service's sandbox scores 2.0 or better in
+# `systemd-analyze security` (lower is safer; Debian's systemd-resolved
+# scores 2.2), and the units parse.  Skips (77) only without
+# systemd-analyze: .ci/deps installs the systemd package.
+set -eu
+: "${abs_top_builddir:?run from make check}"
+: "${abs_top_srcdir:?run from make check}"
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "SKIP: systemd-analyze not found (apt-get install systemd)"
+	exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/runnel-security.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# The unit as built, under its own name (systemd-analyze takes the unit's
+# name from the file's).
+cp "$abs_top_builddir/systemd/runneld.service" "$tmp/runneld.service"
+cp "$abs_top_srcdir/systemd/runneld.socket" \
+	"$abs_top_srcdir/systemd/runneld-tls.socket" "$tmp/"
+
+# --threshold is in tenths: 20 is an exposure of 2.0.
+if ! systemd-analyze security --offline=yes --threshold=20 --no-pager \
+	"$tmp/runneld.service" >"$tmp/out" 2>&1; then
+	cat "$tmp/out"
+	echo "FAIL: runneld.service is more exposed than 2.0"
+	exit 1
+fi
+grep 'Overall exposure level' "$tmp/out"
+
+# A unit the analyzer scores worse must fail the threshold: the check is
+# real, not a pass by default.
+sed -e '/^CapabilityBoundingSet=/d' -e '/^User=/d' -e '/^Protect/d' \
+	-e '/^Private/d' "$tmp/runneld.service" >"$tmp/weak.service"
+if systemd-analyze security --offline=yes --threshold=20 --no-pager \
+	"$tmp/weak.service" >/dev/null 2>&1; then
+	echo "FAIL: a weakened unit passed the threshold"
+	exit 1
+fi
+
+# Every directive is one systemd knows (offline: no running systemd).
+for u in runneld.service runneld.socket runneld-tls.socket; do
+	if systemd-analyze verify --man=no "$tmp/$u" 2>&1 |
+		grep -E 'Unknown key|Unknown section|Invalid|Failed to parse'; then
+		echo "FAIL: $u does not parse"
+		exit 1
+	fi
+done
+echo "ok"
