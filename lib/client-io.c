@@ -253,7 +253,9 @@ client_io_queue(struct runnel_client *c, const uint8_t *frame, size_t len)
 	}
 	memcpy(c->obuf + c->olen, frame, len);
 	c->olen += len;
-	c->want_write = 1;
+	/* Before the connection is up, the handshake says what to wait for. */
+	if (c->state == CLIENT_IO_OPEN)
+		c->want_write = 1;
 	return (0);
 }
 
@@ -490,6 +492,7 @@ client_io_handshake(struct runnel_client *c)
 	unsigned int		 alpnlen;
 	int			 err;
 
+	c->want_write = 0;
 	ERR_clear_error();
 	errno = 0;
 	if (SSL_connect(c->ssl) != 1) {
