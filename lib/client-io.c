@@ -629,6 +629,10 @@ client_io_service(struct runnel_client *c)
 			client_dispatch(c, m);
 			if (c->closing || c->dead)
 				return (0);
+			/* A blocking call returns with what came so far: its
+			 * error message stays the one its reply gave. */
+			if (c->waiting != NULL && c->waiting->done)
+				return (1);
 			if (++msgs >= CLIENT_MSG_BUDGET)
 				return (1);
 		}

@@ -233,17 +233,15 @@ client_call_msg(struct runnel_client *c, struct client_req *req,
 	return (1);
 }
 
-/*
- * Drive the connection of a blocking client until call is done: serve it,
- * and wait for the socket in between.  A watch's options (w) let a signal
- * in the wait stop it, and feed the stdin pump.
- */
-int
-client_run(struct runnel_client *c, struct client_call *call,
+/* The loop of client_run(). */
+static int
+client_run_loop(struct runnel_client *c, struct client_call *call,
     const struct runnel_watch_opts *w)
 {
-	int	r, more = 0;
+	int	r, more = 1;
 
+	/* Serve before the first wait: what an earlier call left unread
+	 * (in our buffer or OpenSSL's) would never wake poll(). */
 	for (;;) {
 		/* Under a flood of output the wait may never come: give the
 		 * stdin pump its turn here too. */
@@ -260,6 +258,24 @@ client_run(struct runnel_client *c, struct client_call *call,
 			return (r);
 		more = client_io_service(c);
 	}
+}
+
+/*
+ * Drive the connection of a blocking client until call is done: serve it,
+ * and wait for the socket in between.  A watch's options (w) let a signal
+ * in the wait stop it, and feed the stdin pump.
+ */
+int
+client_run(struct runnel_client *c, struct client_call *call,
+    const struct runnel_watch_opts *w)
+{
+	struct client_call	*outer = c->waiting;
+	int			 r;
+
+	c->waiting = call;
+	r = client_run_loop(c, call, w);
+	c->waiting = outer;
+	return (r);
 }
 
 /* Send a request and read its first reply, of the kind expected; a watch

@@ -111,6 +111,7 @@ struct runnel_client {
 	/* Requests and what the daemon said: client.c. */
 	uint64_t	 next_id;
 	struct client_req *reqs;	/* in flight, oldest first */
+	struct client_call *waiting;	/* the blocking call being driven */
 	runnel_done_cb	 on_connect;
 	void		*connect_arg;
 	int		 connected;	/* Hello answered */
