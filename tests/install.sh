@@ -16,7 +16,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES || :
 eval "$($MAKE -s --no-print-directory install-dirs | sed -n "/^[a-z_]*='/p")"
 # Directory variables may refer to each other (${prefix}): resolve them.
 for v in exec_prefix bindir sbindir libdir includedir datadir mandir docdir \
-	sysconfdir localstatedir bashcompletiondir; do
+	sysconfdir localstatedir libexecdir bashcompletiondir; do
 	for _ in 1 2 3 4; do eval "$v=\"\$(eval echo \"\$$v\")\""; done
 done
 
@@ -26,6 +26,7 @@ expected() {
 	printf '%s\n' \
 		"$bindir/runnel" \
 		"$sbindir/runneld" \
+		"$libexecdir/runnel/runneld-exec" \
 		"$libdir/librunnel.la" \
 		"$libdir/librunnel.so" \
 		"$libdir/librunnel.so.0" \
@@ -44,7 +45,9 @@ expected() {
 		"$mandir/man5/runneld.conf.5" \
 		"$mandir/man8/runneld.8" \
 		"$bashcompletiondir/runnel" \
-		"$docdir/examples/runneld-local.conf" | sort
+		"$docdir/examples/runneld-local.conf" \
+		"$docdir/examples/gather.c" \
+		"$docdir/examples/submit.c" | sort
 }
 installed() { (cd "$dest" && find . ! -type d | sed 's|^\.||' | sort); }
 
