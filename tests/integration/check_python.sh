@@ -11,7 +11,8 @@ if [ -z "${RUNNEL_PYTHON:-}" ]; then
 	    "(apt-get install protobuf-compiler python3-protobuf, then configure again)"
 	exit 77
 fi
-for v in RUNNEL RUNNELD RUNNEL_PYTHON RUNNEL_PB2_DIR RUNNEL_CLIENT_PY; do
+for v in RUNNEL RUNNELD RUNNEL_PYTHON RUNNEL_PB2_DIR RUNNEL_CLIENT_PY \
+    RUNNEL_CAPTURE_PY; do
 	if [ -z "${!v:-}" ]; then
 		echo "check_python.sh: $v is not set (run it through make check)" >&2
 		exit 99
@@ -57,13 +58,15 @@ wait_for() {
 
 # client_cmd AS ARGS...: set cmd to the command line of client.py as
 # identity AS: a certificate name (from $dir/$PKI, default pki, checking
-# the daemon against $CA, default pki/ca.crt) or unix for the socket.  The
-# timeout only keeps a hung client from hanging make.
+# the daemon against $CA, default pki/ca.crt), unix for the socket, or
+# relay for docs/capture.py's socket.  The timeout only keeps a hung client
+# from hanging make.
 client_cmd() {
 	local as=$1
 	shift
-	if [ "$as" = unix ]; then
-		set -- -H "unix:$dir/runneld.sock" "$@"
+	if [ "$as" = unix ] || [ "$as" = relay ]; then
+		set -- -H "unix:$dir/$([ "$as" = unix ] && echo runneld ||
+		    echo relay).sock" "$@"
 	else
 		set -- -H "127.0.0.1:$port" --ca "${CA:-$dir/pki/ca.crt}" \
 		    --cert "$dir/${PKI:-pki}/$as.crt" \
@@ -220,6 +223,36 @@ check_foreign_cert() {
 }
 ok "the daemon refuses a client certificate from another CA" \
     check_foreign_cert
+
+# --- docs/capture.py, which made the hex dump of docs/PROTOCOL.md ---------
+check_capture() {
+	local capture i
+	env PYTHONPATH="$RUNNEL_PB2_DIR" PYTHONDONTWRITEBYTECODE=1 timeout 60 \
+	    "$RUNNEL_PYTHON" "$RUNNEL_CAPTURE_PY" "$dir/runneld.sock" \
+	    "$dir/relay.sock" > "$dir/dump" 2>&1 &
+	capture=$!
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$dir/relay.sock" ] && break
+		sleep 0.05
+	done
+	py relay run -- echo hello && expect 0 &&
+	    [ "$(cat "$dir/out")" = hello ] || { kill "$capture"; return 1; }
+	wait "$capture" || { cat "$dir/dump" >&2; return 1; }
+	for line in "client -> runneld frame 1: hello, 21 bytes" \
+	    "  00 00 00 11                                 length = 17" \
+	    "    08 01                                     protocol_version (1) = 1" \
+	    "runneld -> client frame 3: output, 27 bytes" \
+	    "    22 06 68 65 6c 6c 6f 0a                   data (4) = b'hello\\n'" \
+	    "      18 03                                   state (3) = TASK_SUCCEEDED" \
+	    "  7a 00                                       watch_end (15): WatchEnd, 0 bytes"
+	do
+		grep -qxF -- "$line" "$dir/dump" ||
+		    { echo "not in the dump: $line" >&2; cat "$dir/dump" >&2;
+		    return 1; }
+	done
+}
+ok "capture.py relays a real exchange and decodes every frame" \
+    check_capture
 
 # --- the daemon shuts down cleanly ----------------------------------------
 check_shutdown() {
