@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""client.py - a runnel client made from proto/runnel.proto alone, with
-python3-protobuf and the ssl module; the protocol is docs/PROTOCOL.md.
+"""client.py - a runnel client made from proto/runnel.proto alone, as docs/PROTOCOL.md says.
     protoc --python_out=. runnel.proto    # runnel_pb2.py, here or on PYTHONPATH
     python3 client.py -H 127.0.0.1:7433 --ca ca.crt --cert me.crt --key me.key \\
         run -- sh -c 'echo hello'         # or -H unix:/run/runnel/runneld.sock
-Verbs: hello; submit ARGV; watch ID...; cancel ID...; run ARGV (submit, then watch).
-Exits: run, the task's status (128+N: signal N); watch, 0 if all succeeded; 3 TLS, 4 denied.
+Verbs: hello, submit ARGV, watch ID..., cancel ID..., run ARGV (submit, watch, exit as it).
 """
 import argparse, contextlib, os, socket, ssl, struct, sys
 import runnel_pb2 as pb
 
 ERROR_EXIT = {pb.ERROR_PERMISSION_DENIED: 4, pb.ERROR_UNAUTHENTICATED: 4, pb.ERROR_NOT_FOUND: 5}
+# An enum value's name without its prefix; enum values added later are numbers.
+name = lambda enum, v: enum.Name(v).split("_", 1)[1].lower() if v in enum.values() else str(v)
 
 class DaemonError(Exception):
     """An Error message from runneld."""
@@ -77,7 +77,7 @@ class Client:
             elif kind == "task":  # the task ended and all its output was sent
                 ended.append(t := msg.task.task)
                 how = "signal %d" % t.signal if t.signal else "exit %d" % t.exit_code
-                print("task %d %s, %s%s" % (t.id, pb.TaskState.Name(t.state)[5:].lower(),
+                print("task %d %s, %s%s" % (t.id, name(pb.TaskState, t.state),
                       how, ": " + t.reason if t.reason else ""), file=sys.stderr)
             elif kind == "watch_end":
                 return ended
@@ -105,9 +105,8 @@ def connect(args):
 def run_verb(client, verb, args, ids):
     """Do what the command line asks; return the exit status."""
     if verb == "hello":
-        h = client.hello
-        print("runneld %s, protocol %d; you are %s, role %s" % (h.server_version,
-              h.protocol_version, h.identity, pb.Role.Name(h.role)[5:].lower()))
+        print("runneld {0.server_version}, protocol {0.protocol_version}; you are {0.identity}, "
+              "role {1}".format(client.hello, name(pb.Role, client.hello.role)))
     elif verb in ("submit", "run"):
         spec = pb.TaskSpec(argv=[os.fsencode(a) for a in args])
         task_id = client.call("submit", submit=pb.SubmitRequest(spec=spec)).task_id
@@ -127,13 +126,14 @@ def run_verb(client, verb, args, ids):
 def main():
     env = os.environ.get
     p = argparse.ArgumentParser(description="a runnel client in Python")
-    p.add_argument("-H", "--host", default=env("RUNNEL_HOST"), required=not env("RUNNEL_HOST"),
-                   help="HOST:PORT (TLS) or unix:PATH")
+    p.add_argument("-H", "--host", default=env("RUNNEL_HOST"), help="HOST:PORT or unix:PATH")
     for opt in ("ca", "cert", "key"):
         p.add_argument("--" + opt, default=env("RUNNEL_" + opt.upper()))
     p.add_argument("verb", choices=["hello", "submit", "watch", "cancel", "run"])
     p.add_argument("args", nargs="*")
     a = p.parse_args()
+    if not a.host or not a.host.startswith("unix:") and not (a.ca and a.cert and a.key):
+        p.error("give -H HOST:PORT with --ca, --cert and --key, or -H unix:PATH")
     try:
         ids = [int(i) for i in a.args] if a.verb in ("watch", "cancel") else []
         client = connect(a)
