@@ -353,19 +353,34 @@ struct runnel_queue {
 	unsigned	 running, queued;
 };
 
+/* Connect to the daemon (opts may be NULL: the default unix socket) and
+ * exchange Hello, blocking until done.  On success *cp is a new client, to
+ * be freed with runnel_close(); on failure *cp is NULL and
+ * runnel_last_error(NULL) tells why.  opts and its strings are read during
+ * the call only. */
 int	 runnel_connect(struct runnel_client **, const struct runnel_connect_opts *);
+/* Close the connection and free the client (NULL is ignored).  Requests
+ * still in flight are dropped: their callbacks never run.  From a callback
+ * of an asynchronous client the client goes once the callback returns; a
+ * callback of a blocking call must not close its client. */
 void	 runnel_close(struct runnel_client *);
+/* A static text naming an error code ("unknown error" for others). */
 const char *runnel_strerror(int);
 /* Details of the last failure on a client, with the daemon's own message.
  * runnel_last_error(NULL) returns the message of the last failed
  * runnel_connect() on this thread, which leaves no client to ask ("" if none
  * has failed). */
 const char *runnel_last_error(const struct runnel_client *);
-/* The identity and role ("admin", "user", "viewer") the daemon sees. */
+/* The identity and role ("admin", "user", "viewer") the daemon sees, and
+ * its version: set once the Hello is answered (NULL before), owned by the
+ * client and valid until runnel_close().  runnel_last_error()'s text is
+ * owned by the client too, and changes with the next failure. */
 const char *runnel_identity(const struct runnel_client *);
 const char *runnel_role(const struct runnel_client *);
 const char *runnel_server_version(const struct runnel_client *);
 
+/* Submit a task; *id (may be NULL) is its id.  The spec is read during the
+ * call only. */
 int	 runnel_submit(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id);
 /* Submit and watch the new task in one round trip.  *id is set before any
@@ -388,11 +403,14 @@ int	 runnel_cancel_nowait(struct runnel_client *, const uint64_t *ids,
 	    size_t n, int signal, unsigned grace_ms);
 /* List all visible tasks; free with runnel_tasks_free(). */
 int	 runnel_list(struct runnel_client *, struct runnel_task **, size_t *n);
+/* Describe one task into *task (the caller's struct, whose contents are
+ * then freed with runnel_task_clear()). */
 int	 runnel_show(struct runnel_client *, uint64_t id, struct runnel_task *);
 /* Wait until all tasks have ended; fills tasks (n entries, in the order of
  * ids; a repeated id is described each time). */
 int	 runnel_wait(struct runnel_client *, const uint64_t *ids, size_t n,
 	    struct runnel_task **tasks);
+/* The daemon's version, counters and loop lag, into the caller's struct. */
 int	 runnel_status(struct runnel_client *, struct runnel_status *);
 
 /* List the tasks a selector names (NULL: every visible task), in id order;
@@ -432,6 +450,7 @@ int	 runnel_restart(struct runnel_client *, uint64_t id, uint64_t *new_id);
 int	 runnel_queue(struct runnel_client *, enum runnel_queue_op,
 	    const char *name, const struct runnel_queue_set *set,
 	    struct runnel_queue **queues, size_t *n);
+/* Free the n queues runnel_queue() returned (NULL is ignored). */
 void	 runnel_queues_free(struct runnel_queue *, size_t n);
 /* Remove finished tasks (their record and output) among those the
  * selector names (NULL: every finished task the caller may remove) that
@@ -440,8 +459,12 @@ void	 runnel_queues_free(struct runnel_queue *, size_t n);
 int	 runnel_clean(struct runnel_client *, const struct runnel_selector *,
 	    uint64_t older_than_ms, uint64_t **ids, size_t *n);
 
+/* Free what a task points to and zero it (the struct itself stays). */
 void	 runnel_task_clear(struct runnel_task *);
+/* Free an array of n tasks from runnel_list() and friends (NULL is
+ * ignored). */
 void	 runnel_tasks_free(struct runnel_task *, size_t n);
+/* A static name for a state ("running", "succeeded"...; "unknown"). */
 const char *runnel_state_name(enum runnel_state);
 
 /*
@@ -507,7 +530,10 @@ int	 runnel_cancel_async(struct runnel_client *, const uint64_t *ids,
 	    void *arg);
 
 /* PKI: ECDSA P-256 keys, written mode 0600.  On failure *cause (if given)
- * is set to an allocated message the caller frees. */
+ * is set to an allocated message the caller frees.  runnel_pki_init()
+ * makes a CA and a server certificate for the names in dir;
+ * runnel_pki_issue() a client certificate name.crt and key name.key signed
+ * by that CA.  Neither needs a client or a daemon. */
 int	 runnel_pki_init(const char *dir, const char *const *names, size_t n,
 	    char **cause);
 int	 runnel_pki_issue(const char *dir, const char *name, char **cause);
