@@ -224,7 +224,7 @@ reload(void)
 	reload_sessions();
 	sched_request();
 	retention_request();
-	log_info("reloaded %s", conf->path);
+	log_notice("reloaded %s", conf->path);
 	notify_ready();
 	return;
 

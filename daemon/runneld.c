@@ -127,7 +127,7 @@ main(int argc, char **argv)
 	    runneld_write_pid(conf->pid_file, &cause) != 0)
 		fatalx("%s", cause);
 	server_run();
-	log_info("exiting");
+	log_notice("exiting");
 	/* A reload may have replaced the configuration. */
 	conf = server.conf;
 	if (!foreground && conf->pid_file != NULL)

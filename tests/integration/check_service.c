@@ -713,6 +713,80 @@ START_TEST(test_reload_crl)
 }
 END_TEST
 
+START_TEST(test_reload_limits_queues)
+{
+	struct runnel_client	*c;
+	struct runnel_spec	 spec;
+	const char		*argv[] = { "echo", "fast", NULL };
+	char			 s1[300], s2[300], path[200];
+	struct stat		 st;
+	uint64_t		 id;
+
+	harness_start(&h, "max_running = 1\n");
+	c = harness_client(&h, "alice");
+	submit_waiting_task(c, s1, sizeof s1);
+	submit_waiting_task(c, s2, sizeof s2);
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: started for alice"),
+	    0);
+	memset(&spec, 0, sizeof spec);
+	spec.argv = argv;
+	spec.queue = "fast";
+	ck_assert_int_ne(runnel_submit(c, &spec, &id), 0);
+
+	/* A higher limit starts the queued task; a new queue appears; the
+	 * state directory cannot move while running. */
+	edit_file(h.conf, "max_running = 1\n",
+	    "max_running = 2\n[queue fast]\nmax_running = 1\n");
+	edit_file(h.conf, "state_dir = state\n", "state_dir = state2\n");
+	reload_and_wait("reloaded");
+	ck_assert_int_eq(harness_wait_log(&h, "task 2: started for alice"),
+	    0);
+	ck_assert_int_eq(harness_wait_log(&h, "reload: [server] state_dir "
+	    "changed: restart runneld to apply"), 0);
+	snprintf(path, sizeof path, "%s/state2", h.dir);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_int_eq(runnel_submit(c, &spec, &id), 0);
+	ck_assert_uint_eq(id, 3);
+
+	snprintf(path, sizeof path, "%s/go", h.dir);
+	harness_write_file(path, "");
+	ck_assert_int_eq(harness_wait_log(&h, "task 3: ended for alice: echo, "
+	    "succeeded"), 0);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
+/* log_level drops lines below it, and a reload changes it live. */
+START_TEST(test_log_level)
+{
+	struct runnel_client	*c;
+	struct collect		 col;
+	const char		*argv[] = { "true", NULL };
+
+	harness_start(&h, "[server]\nlog_level = notice\n");
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
+	collect_free(&col);
+	/* The audit trail is kept at notice; info lines are not. */
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: ended for alice: true, "
+	    "succeeded, exit 0, duration "), 0);
+	ck_assert_int_eq(log_count("task 1: started for alice: true, pid "), 1);
+	ck_assert_int_eq(log_count("submitted by"), 0);
+	ck_assert_int_eq(log_count("-> running"), 0);
+
+	edit_file(h.conf, "log_level = notice", "log_level = debug");
+	reload_and_wait("reloaded");
+	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
+	collect_free(&col);
+	ck_assert_int_eq(harness_wait_log(&h, "task 2: ended for alice"), 0);
+	ck_assert_int_eq(log_count("task 2: submitted by alice"), 1);
+	ck_assert_int_eq(log_count("task 2: queued -> running"), 1);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
 /* ---- shutdown policy and daemonizing -------------------------------------- */
 
 START_TEST(test_shutdown_wait)
@@ -754,6 +828,30 @@ START_TEST(test_shutdown_wait)
 	ck_assert_int_eq(harness_wait_log(&h, "ended for alice: echo, "
 	    "succeeded, exit 0"), 0);
 	(void)first;
+	harness_stop(&h);
+}
+END_TEST
+
+/* With on_shutdown = wait, a second signal cancels the running tasks. */
+START_TEST(test_shutdown_wait_second_signal)
+{
+	struct runnel_client	*c;
+	char			 script[300];
+
+	harness_start(&h, "[server]\non_shutdown = wait\n");
+	c = harness_client(&h, "alice");
+	submit_waiting_task(c, script, sizeof script);
+	ck_assert_int_eq(harness_wait_log(&h, "started for alice"), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "shutdown: waiting for 1 "
+	    "running tasks"), 0);
+	ck_assert_int_eq(kill(h.pid, SIGINT), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "SIGINT: cancelling the "
+	    "running tasks"), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "ended for alice: sh, "
+	    "cancelled"), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
+	runnel_close(c);
 	harness_stop(&h);
 }
 END_TEST
@@ -914,11 +1012,14 @@ service_suite(void)
 	tcase_add_test(tc, test_reload_access_and_cert);
 	tcase_add_test(tc, test_reload_bad_config);
 	tcase_add_test(tc, test_reload_crl);
+	tcase_add_test(tc, test_reload_limits_queues);
+	tcase_add_test(tc, test_log_level);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_shutdown_wait);
+	tcase_add_test(tc, test_shutdown_wait_second_signal);
 	tcase_add_test(tc, test_shutdown_cancel_default);
 	tcase_add_test(tc, test_daemonize_pid_file);
 	suite_add_tcase(s, tc);
