@@ -895,12 +895,10 @@ START_TEST(test_daemonize_pid_file)
 	run[1] = UNCONST("-c");
 	run[2] = h.conf;
 	run[3] = NULL;
+	/* The parent returns once the daemon is up, pid file written. */
 	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 0);
 	free(out);
 	free(err);
-	/* The pid file appears once the daemon is up. */
-	for (i = 0; i < 1000 && stat(pidf, &st) == -1; i++)
-		usleep(10000);
 	f = fopen(pidf, "r");
 	ck_assert_msg(f != NULL, "no pid file");
 	ck_assert(fgets(buf, sizeof buf, f) != NULL);
@@ -920,6 +918,14 @@ START_TEST(test_daemonize_pid_file)
 	for (i = 0; i < 1000 && stat(pidf, &st) == 0; i++)
 		usleep(10000);
 	ck_assert_int_eq(stat(pidf, &st), -1);
+
+	/* A failure after going into the background still fails the start. */
+	edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
+	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 1);
+	ck_assert_msg(strstr(err, "start-up failed") != NULL, "%s", err);
+	ck_assert_int_eq(stat(pidf, &st), -1);
+	free(out);
+	free(err);
 	harness_stop(&h);
 }
 END_TEST
