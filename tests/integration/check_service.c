@@ -256,6 +256,7 @@ START_TEST(test_notify_not_inherited)
 }
 END_TEST
 
+#ifdef HAVE_LIBSYSTEMD
 /* ---- socket activation -------------------------------------------------- */
 
 /* A listening TCP socket on 127.0.0.1, inherited by children. */
@@ -387,6 +388,8 @@ START_TEST(test_activation_bad_name)
 	harness_stop(&h);
 }
 END_TEST
+
+#endif
 
 /* ---- reload --------------------------------------------------------------- */
 
@@ -1007,11 +1010,14 @@ service_suite(void)
 	tcase_add_test(tc, test_notify_not_inherited);
 	suite_add_tcase(s, tc);
 
+#ifdef HAVE_LIBSYSTEMD
+	/* Without libsystemd runneld binds as configured. */
 	tc = tcase_create("activation");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_activation_bad_name);
 	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("reload");
 	tcase_set_timeout(tc, 60);
