@@ -427,32 +427,50 @@ make_server_cert(const char *name)
 	run_sh(cmd);
 }
 
-/* The certificate the daemon's TLS port presents now. */
-static X509 *
-served_cert(void)
+/* A TCP connection to the daemon's TLS port. */
+static int
+tcp_connect(void)
 {
 	struct sockaddr_in	 sin;
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	X509			*x;
-	char			 ca[200], cert[200], key[200], *cause = NULL;
 	int			 fd;
 
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/alice.crt", h.pki);
-	snprintf(key, sizeof key, "%s/alice.key", h.pki);
-	ctx = tls_client_ctx(ca, cert, key, &cause);
-	ck_assert_msg(ctx != NULL, "%s", cause);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons((uint16_t)atoi(strchr(h.host, ':') + 1));
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(fd != -1);
 	ck_assert(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
-	ssl = SSL_new(ctx);
-	ck_assert(tls_client_set_host(ssl, "127.0.0.1") == 0);
-	SSL_set_fd(ssl, fd);
-	ck_assert_int_eq(SSL_connect(ssl), 1);
+	return fd;
+}
+
+/* Start TLS on fd as a client certificate name; 1 if SSL_connect did. */
+static int
+tls_start(int fd, const char *name, SSL_CTX **ctx, SSL **ssl)
+{
+	char	ca[200], cert[200], key[200], *cause = NULL;
+
+	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
+	snprintf(cert, sizeof cert, "%s/%s.crt", h.pki, name);
+	snprintf(key, sizeof key, "%s/%s.key", h.pki, name);
+	*ctx = tls_client_ctx(ca, cert, key, &cause);
+	ck_assert_msg(*ctx != NULL, "%s", cause);
+	*ssl = SSL_new(*ctx);
+	ck_assert(tls_client_set_host(*ssl, "127.0.0.1") == 0);
+	SSL_set_fd(*ssl, fd);
+	return SSL_connect(*ssl);
+}
+
+/* The certificate the daemon's TLS port presents now. */
+static X509 *
+served_cert(void)
+{
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+	X509	*x;
+	int	 fd = tcp_connect();
+
+	ck_assert_int_eq(tls_start(fd, "alice", &ctx, &ssl), 1);
 	x = SSL_get1_peer_certificate(ssl);
 	ck_assert_ptr_nonnull(x);
 	SSL_shutdown(ssl);
@@ -684,9 +702,14 @@ START_TEST(test_reload_crl)
 {
 	struct runnel_client	*alice, *bob, *c;
 	struct runnel_status	 st;
-	char			 crl[200], line[300];
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof sin;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	char			 crl[200], line[300], buf[16];
+	int			 fd;
 
-	harness_start(&h, NULL);
+	harness_start(&h, "[server]\nlog_level = debug\n");
 	alice = harness_client(&h, "alice");
 	bob = harness_client(&h, "bob");
 	snprintf(crl, sizeof crl, "%s/crl.pem", h.dir);
@@ -697,6 +720,13 @@ START_TEST(test_reload_crl)
 	edit_file(h.conf, "key = pki/server.key", line);
 	reload_and_wait("is not signed by the CA");
 	ck_assert_int_eq(runnel_status(alice, &st), 0);
+
+	/* A connection accepted before the reload, its handshake not begun. */
+	fd = tcp_connect();
+	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0);
+	snprintf(line, sizeof line, "from 127.0.0.1:%d\n",
+	    ntohs(sin.sin_port));
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
 
 	/* The CA's CRL revokes alice: her live connection is closed, and she
 	 * cannot connect again; bob goes on. */
@@ -709,6 +739,18 @@ START_TEST(test_reload_crl)
 	ck_assert_int_eq(runnel_status(bob, &st), 0);
 	c = harness_client(&h, "bob");
 	runnel_close(c);
+
+	/* The handshake begun before the reload is checked against the new
+	 * CRL too: TLS 1.3 tells the client on its first read. */
+	tls_start(fd, "alice", &ctx, &ssl);
+	ck_assert_int_le(SSL_read(ssl, buf, sizeof buf), 0);
+	snprintf(line, sizeof line, "127.0.0.1:%d: tls handshake failed: "
+	    "error:0A000086:SSL routines::certificate verify failed",
+	    ntohs(sin.sin_port));
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
 
 	runnel_close(bob);
 	runnel_close(alice);
