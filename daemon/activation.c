@@ -78,12 +78,7 @@ activation_listen(char **cause)
 	}
 	rc = n;
 out:
-	if (rc == -1) {
-		/* Close what no listener took, so the manager sees us go. */
-		for (i = server.nlisteners > 0 ? (int)server.nlisteners : 0;
-		    i < n; i++)
-			close(SD_LISTEN_FDS_START + i);
-	}
+	/* On error runneld exits: the manager gets its sockets back. */
 	for (i = 0; names != NULL && i < n; i++)
 		free(names[i]);
 	free(names);

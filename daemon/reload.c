@@ -152,7 +152,16 @@ reload_sessions(void)
 	char		*why = NULL, *msg;
 
 	TAILQ_FOREACH_SAFE(s, &server.sessions, entry, s1) {
-		if (s->dead || s->identity == NULL)
+		if (s->dead)
+			continue;
+		if (!s->is_unix && !s->connected && server.ssl_ctx != NULL &&
+		    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
+		    tls_server_reverify(ssl, server.ssl_ctx) != 0) {
+			session_lost(s, "closed on reload: cannot switch its "
+			    "handshake to the new CA and CRL");
+			continue;
+		}
+		if (s->identity == NULL)
 			continue;
 		if (!s->is_unix && server.ssl_ctx != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
@@ -224,7 +233,7 @@ reload(void)
 	reload_sessions();
 	sched_request();
 	retention_request();
-	log_info("reloaded %s", conf->path);
+	log_notice("reloaded %s", conf->path);
 	notify_ready();
 	return;
 

@@ -48,6 +48,63 @@ runneld_write_pid(const char *path, char **cause)
 	return rc;
 }
 
+/*
+ * Go into the background.  The parent waits until the child says it is
+ * ready (listening, journal replayed, pid file written) and exits 0, or 1
+ * if the child died first: "runneld && echo started" means it.  Returns the
+ * fd to write that word to.
+ */
+static int
+runneld_daemonize(void)
+{
+	char	c;
+	int	fds[2], fd;
+	ssize_t	n;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		fatal("pipe");
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		close(fds[1]);
+		while ((n = read(fds[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		if (n != 1)
+			fprintf(stderr, "runneld: start-up failed: see the log "
+			    "(syslog or journal)\n");
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	return fds[1];
+}
+
+/* Tell the waiting parent we are up, and let go of its stderr. */
+static void
+runneld_detached(int fd)
+{
+	int	null;
+
+	if (write(fd, "r", 1) != 1)
+		log_warn("telling the parent process we are ready");
+	close(fd);
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -65,6 +122,7 @@ main(int argc, char **argv)
 	const char	*path = NULL;
 	char		*cause = NULL, *real = NULL;
 	int		 ch, foreground = 0, verbose = 0, check = 0;
+	int		 ready_fd = -1;
 
 	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -100,7 +158,7 @@ main(int argc, char **argv)
 
 	log_init(1, verbose);
 	/* Relative paths in the file are relative to it: make it absolute so
-	 * that they stay right after daemon() changes directory. */
+	 * that they stay right after daemonizing changes directory. */
 	if ((real = realpath(path, NULL)) != NULL)
 		path = real;
 	if ((conf = config_load(path, &cause)) == NULL)
@@ -114,10 +172,8 @@ main(int argc, char **argv)
 		free(real);
 		return 0;
 	}
-	if (!foreground) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-	}
+	if (!foreground)
+		ready_fd = runneld_daemonize();
 	if (log_setup(conf->log, foreground, verbose ? LOG_DEBUG :
 	    conf->log_level) == LOG_TO_JOURNAL)
 		log_debug("logging to the journal");
@@ -126,8 +182,10 @@ main(int argc, char **argv)
 	if (!foreground && conf->pid_file != NULL &&
 	    runneld_write_pid(conf->pid_file, &cause) != 0)
 		fatalx("%s", cause);
+	if (ready_fd != -1)
+		runneld_detached(ready_fd);
 	server_run();
-	log_info("exiting");
+	log_notice("exiting");
 	/* A reload may have replaced the configuration. */
 	conf = server.conf;
 	if (!foreground && conf->pid_file != NULL)

@@ -213,7 +213,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	} else if (server_bind(conf, cause) != 0)
 		return -1;
 	for (i = 0; i < server.nlisteners; i++)
-		log_info("listening on %s", listener_name(server.listeners[i]));
+		log_notice("listening on %s", listener_name(server.listeners[i]));
 	return 0;
 }
 
@@ -221,7 +221,7 @@ server_init(struct config *conf, int check_only, char **cause)
 void
 server_run(void)
 {
-	log_info("ready, pid %ld", (long)getpid());
+	log_notice("ready, pid %ld", (long)getpid());
 	notify_ready();
 	event_base_dispatch(server.base);
 }

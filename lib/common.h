@@ -43,6 +43,8 @@ SSL_CTX	*tls_server_ctx(const char *ca, const char *cert, const char *key,
 /* Check client certificates against a CRL (PEM, signed by a CA in ca). */
 int	 tls_server_crl(SSL_CTX *, const char *ca, const char *crl,
 	    char **cause);
+/* A handshake under way verifies its client against ctx's CA and CRL. */
+int	 tls_server_reverify(SSL *, SSL_CTX *);
 /* Verify a connected peer's certificate again, against ctx's CA and CRL. */
 int	 tls_peer_recheck(SSL_CTX *, SSL *, char **cause);
 /* Client context: TLS 1.3, ALPN runnel/1, verifies the server against ca. */

@@ -413,6 +413,23 @@ out:
 	return (rc);
 }
 
+/* A connection whose handshake is under way checks its client against
+ * ctx's CA and CRL (the ones a reload just loaded) instead of those of the
+ * context it was accepted with. */
+int
+tls_server_reverify(SSL *ssl, SSL_CTX *ctx)
+{
+	X509_VERIFY_PARAM	*param = SSL_get0_param(ssl);
+
+	if (SSL_set1_verify_cert_store(ssl, SSL_CTX_get_cert_store(ctx)) != 1)
+		return (-1);
+	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK);
+	X509_VERIFY_PARAM_set_flags(param,
+	    X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)) &
+	    X509_V_FLAG_CRL_CHECK);
+	return (0);
+}
+
 /* Create a client context; cert and key may both be NULL. */
 SSL_CTX *
 tls_client_ctx(const char *ca, const char *cert, const char *key,

@@ -279,6 +279,7 @@ START_TEST(test_notify_not_inherited)
 }
 END_TEST
 
+#ifdef HAVE_LIBSYSTEMD
 /* ---- socket activation -------------------------------------------------- */
 
 /* A listening TCP socket on 127.0.0.1, inherited by children. */
@@ -411,6 +412,8 @@ START_TEST(test_activation_bad_name)
 }
 END_TEST
 
+#endif
+
 /* ---- reload --------------------------------------------------------------- */
 
 /* Run a command line through sh, failing the test if it fails. */
@@ -447,32 +450,50 @@ make_server_cert(const char *name)
 	run_sh(cmd);
 }
 
-/* The certificate the daemon's TLS port presents now. */
-static X509 *
-served_cert(void)
+/* A TCP connection to the daemon's TLS port. */
+static int
+tcp_connect(void)
 {
 	struct sockaddr_in	 sin;
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	X509			*x;
-	char			 ca[200], cert[200], key[200], *cause = NULL;
 	int			 fd;
 
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/alice.crt", h.pki);
-	snprintf(key, sizeof key, "%s/alice.key", h.pki);
-	ctx = tls_client_ctx(ca, cert, key, &cause);
-	ck_assert_msg(ctx != NULL, "%s", cause);
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons((uint16_t)atoi(strchr(h.host, ':') + 1));
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert(fd != -1);
 	ck_assert(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
-	ssl = SSL_new(ctx);
-	ck_assert(tls_client_set_host(ssl, "127.0.0.1") == 0);
-	SSL_set_fd(ssl, fd);
-	ck_assert_int_eq(SSL_connect(ssl), 1);
+	return fd;
+}
+
+/* Start TLS on fd as a client certificate name; 1 if SSL_connect did. */
+static int
+tls_start(int fd, const char *name, SSL_CTX **ctx, SSL **ssl)
+{
+	char	ca[200], cert[200], key[200], *cause = NULL;
+
+	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
+	snprintf(cert, sizeof cert, "%s/%s.crt", h.pki, name);
+	snprintf(key, sizeof key, "%s/%s.key", h.pki, name);
+	*ctx = tls_client_ctx(ca, cert, key, &cause);
+	ck_assert_msg(*ctx != NULL, "%s", cause);
+	*ssl = SSL_new(*ctx);
+	ck_assert(tls_client_set_host(*ssl, "127.0.0.1") == 0);
+	SSL_set_fd(*ssl, fd);
+	return SSL_connect(*ssl);
+}
+
+/* The certificate the daemon's TLS port presents now. */
+static X509 *
+served_cert(void)
+{
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+	X509	*x;
+	int	 fd = tcp_connect();
+
+	ck_assert_int_eq(tls_start(fd, "alice", &ctx, &ssl), 1);
 	x = SSL_get1_peer_certificate(ssl);
 	ck_assert_ptr_nonnull(x);
 	SSL_shutdown(ssl);
@@ -706,9 +727,14 @@ START_TEST(test_reload_crl)
 {
 	struct runnel_client	*alice, *bob, *c;
 	struct runnel_status	 st;
-	char			 crl[200], line[300];
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof sin;
+	SSL_CTX			*ctx;
+	SSL			*ssl;
+	char			 crl[200], line[300], buf[16];
+	int			 fd;
 
-	harness_start(&h, NULL);
+	harness_start(&h, "[server]\nlog_level = debug\n");
 	alice = harness_client(&h, "alice");
 	bob = harness_client(&h, "bob");
 	snprintf(crl, sizeof crl, "%s/crl.pem", h.dir);
@@ -719,6 +745,13 @@ START_TEST(test_reload_crl)
 	edit_file(h.conf, "key = pki/server.key", line);
 	reload_and_wait("is not signed by the CA");
 	ck_assert_int_eq(runnel_status(alice, &st), 0);
+
+	/* A connection accepted before the reload, its handshake not begun. */
+	fd = tcp_connect();
+	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0);
+	snprintf(line, sizeof line, "from 127.0.0.1:%d\n",
+	    ntohs(sin.sin_port));
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
 
 	/* The CA's CRL revokes alice: her live connection is closed, and she
 	 * cannot connect again; bob goes on. */
@@ -732,8 +765,94 @@ START_TEST(test_reload_crl)
 	c = harness_client(&h, "bob");
 	runnel_close(c);
 
+	/* The handshake begun before the reload is checked against the new
+	 * CRL too: TLS 1.3 tells the client on its first read. */
+	tls_start(fd, "alice", &ctx, &ssl);
+	ck_assert_int_le(SSL_read(ssl, buf, sizeof buf), 0);
+	snprintf(line, sizeof line, "127.0.0.1:%d: tls handshake failed: "
+	    "error:0A000086:SSL routines::certificate verify failed",
+	    ntohs(sin.sin_port));
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+
 	runnel_close(bob);
 	runnel_close(alice);
+	harness_stop(&h);
+}
+END_TEST
+
+START_TEST(test_reload_limits_queues)
+{
+	struct runnel_client	*c;
+	struct runnel_spec	 spec;
+	const char		*argv[] = { "echo", "fast", NULL };
+	char			 s1[300], s2[300], path[200];
+	struct stat		 st;
+	uint64_t		 id;
+
+	harness_start(&h, "max_running = 1\n");
+	c = harness_client(&h, "alice");
+	submit_waiting_task(c, s1, sizeof s1);
+	submit_waiting_task(c, s2, sizeof s2);
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: started for alice"),
+	    0);
+	memset(&spec, 0, sizeof spec);
+	spec.argv = argv;
+	spec.queue = "fast";
+	ck_assert_int_ne(runnel_submit(c, &spec, &id), 0);
+
+	/* A higher limit starts the queued task; a new queue appears; the
+	 * state directory cannot move while running. */
+	edit_file(h.conf, "max_running = 1\n",
+	    "max_running = 2\n[queue fast]\nmax_running = 1\n");
+	edit_file(h.conf, "state_dir = state\n", "state_dir = state2\n");
+	reload_and_wait("reloaded");
+	ck_assert_int_eq(harness_wait_log(&h, "task 2: started for alice"),
+	    0);
+	ck_assert_int_eq(harness_wait_log(&h, "reload: [server] state_dir "
+	    "changed: restart runneld to apply"), 0);
+	snprintf(path, sizeof path, "%s/state2", h.dir);
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_int_eq(runnel_submit(c, &spec, &id), 0);
+	ck_assert_uint_eq(id, 3);
+
+	snprintf(path, sizeof path, "%s/go", h.dir);
+	harness_write_file(path, "");
+	ck_assert_int_eq(harness_wait_log(&h, "task 3: ended for alice: echo, "
+	    "succeeded"), 0);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
+/* log_level drops lines below it, and a reload changes it live. */
+START_TEST(test_log_level)
+{
+	struct runnel_client	*c;
+	struct collect		 col;
+	const char		*argv[] = { "true", NULL };
+
+	harness_start(&h, "[server]\nlog_level = notice\n");
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
+	collect_free(&col);
+	/* The audit trail is kept at notice; info lines are not. */
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: ended for alice: true, "
+	    "succeeded, exit 0, duration "), 0);
+	ck_assert_int_eq(log_count("task 1: started for alice: true, pid "), 1);
+	ck_assert_int_eq(log_count("submitted by"), 0);
+	ck_assert_int_eq(log_count("-> running"), 0);
+
+	edit_file(h.conf, "log_level = notice", "log_level = debug");
+	reload_and_wait("reloaded");
+	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
+	collect_free(&col);
+	ck_assert_int_eq(harness_wait_log(&h, "task 2: ended for alice"), 0);
+	ck_assert_int_eq(log_count("task 2: submitted by alice"), 1);
+	ck_assert_int_eq(log_count("task 2: queued -> running"), 1);
+	runnel_close(c);
 	harness_stop(&h);
 }
 END_TEST
@@ -783,6 +902,30 @@ START_TEST(test_shutdown_wait)
 }
 END_TEST
 
+/* With on_shutdown = wait, a second signal cancels the running tasks. */
+START_TEST(test_shutdown_wait_second_signal)
+{
+	struct runnel_client	*c;
+	char			 script[300];
+
+	harness_start(&h, "[server]\non_shutdown = wait\n");
+	c = harness_client(&h, "alice");
+	submit_waiting_task(c, script, sizeof script);
+	ck_assert_int_eq(harness_wait_log(&h, "started for alice"), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "shutdown: waiting for 1 "
+	    "running tasks"), 0);
+	ck_assert_int_eq(kill(h.pid, SIGINT), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "SIGINT: cancelling the "
+	    "running tasks"), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "ended for alice: sh, "
+	    "cancelled"), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
 START_TEST(test_shutdown_cancel_default)
 {
 	struct runnel_client	*c;
@@ -822,12 +965,10 @@ START_TEST(test_daemonize_pid_file)
 	run[1] = UNCONST("-c");
 	run[2] = h.conf;
 	run[3] = NULL;
+	/* The parent returns once the daemon is up, pid file written. */
 	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 0);
 	free(out);
 	free(err);
-	/* The pid file appears once the daemon is up. */
-	for (i = 0; i < 1000 && stat(pidf, &st) == -1; i++)
-		usleep(10000);
 	f = fopen(pidf, "r");
 	ck_assert_msg(f != NULL, "no pid file");
 	ck_assert(fgets(buf, sizeof buf, f) != NULL);
@@ -847,6 +988,14 @@ START_TEST(test_daemonize_pid_file)
 	for (i = 0; i < 1000 && stat(pidf, &st) == 0; i++)
 		usleep(10000);
 	ck_assert_int_eq(stat(pidf, &st), -1);
+
+	/* A failure after going into the background still fails the start. */
+	edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
+	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 1);
+	ck_assert_msg(strstr(err, "start-up failed") != NULL, "%s", err);
+	ck_assert_int_eq(stat(pidf, &st), -1);
+	free(out);
+	free(err);
 	harness_stop(&h);
 }
 END_TEST
@@ -928,22 +1077,28 @@ service_suite(void)
 	tcase_add_test(tc, test_notify_not_inherited);
 	suite_add_tcase(s, tc);
 
+#ifdef HAVE_LIBSYSTEMD
+	/* Without libsystemd runneld binds as configured. */
 	tc = tcase_create("activation");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_activation_bad_name);
 	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("reload");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_reload_access_and_cert);
 	tcase_add_test(tc, test_reload_bad_config);
 	tcase_add_test(tc, test_reload_crl);
+	tcase_add_test(tc, test_reload_limits_queues);
+	tcase_add_test(tc, test_log_level);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_shutdown_wait);
+	tcase_add_test(tc, test_shutdown_wait_second_signal);
 	tcase_add_test(tc, test_shutdown_cancel_default);
 	tcase_add_test(tc, test_daemonize_pid_file);
 	suite_add_tcase(s, tc);
