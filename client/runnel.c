@@ -242,18 +242,19 @@ runnel_usage(FILE *f)
 	    "the config\n"
 	    "file, the default.  NO_COLOR turns colour off.\n"
 	    "\ntask options (run, submit):\n" CLI_SPEC_HELP
-	    "\ntask selection (list, wait, cancel, watch):\n" CLI_SELECT_HELP
+	    "\ntask selection (list, wait, cancel, watch, clean):\n" CLI_SELECT_HELP
 	    "\nexit status: run: the task's exit code, 128+N if signal N "
 	    "killed it,\n"
 	    "1 if it ended otherwise, 130 if --detach-on-interrupt left it "
 	    "running;\n"
 	    "watch, wait: 0 if all tasks succeeded, else 1; wait: 124 if its "
 	    "--timeout\n"
-	    "ended the wait; errors: 2 usage, 3 cannot connect, TLS failure or "
-	    "connection\n"
-	    "lost, 4 permission denied or unauthenticated, 5 task or queue not "
-	    "found,\n"
-	    "6 invalid argument or other daemon error.\n", f);
+	    "ended the wait; errors: 2 usage or bad config file, 3 cannot "
+	    "connect, TLS\n"
+	    "failure or connection lost, 4 permission denied or "
+	    "unauthenticated, 5 task\n"
+	    "or queue not found, 6 invalid argument or other daemon error.\n"
+	    "See runnel(1).\n", f);
 }
 
 /* An environment variable, or NULL if unset or empty. */
@@ -377,8 +378,10 @@ main(int argc, char **argv)
 		return (CLI_EXIT_USAGE);
 	}
 
-	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0)
+	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0) {
+		config_free(&cf);
 		return (status);
+	}
 
 	/* getopt names the program in its messages: make it the verb. */
 	snprintf(verb, sizeof verb, "runnel %s", cli.entry->name);
