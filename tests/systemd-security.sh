@@ -28,6 +28,13 @@ if ! systemd-analyze security --offline=yes --threshold=20 --no-pager \
 fi
 grep 'Overall exposure level' "$tmp/out"
 
+# Peers on the unix socket are known by uid: in a private user namespace
+# all but root and runnel would read as nobody.
+if grep -q '^PrivateUsers=yes' "$tmp/runneld.service"; then
+	echo "FAIL: PrivateUsers=yes hides the unix socket peers' uids"
+	exit 1
+fi
+
 # A unit the analyzer scores worse must fail the threshold: the check is
 # real, not a pass by default.
 sed -e '/^CapabilityBoundingSet=/d' -e '/^User=/d' -e '/^Protect/d' \
