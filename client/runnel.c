@@ -279,6 +279,18 @@ runnel_find(const char *name)
 	return (NULL);
 }
 
+/* One setting: the option's value, else the environment variable's, else
+ * the config file's (NULL when none sets it: the library's default). */
+static const char *
+runnel_setting(const char *flag, const char *env, const char *file)
+{
+	if (flag != NULL)
+		return (flag);
+	if ((env = runnel_getenv(env)) != NULL)
+		return (env);
+	return (file);
+}
+
 /* Fill cli->opts from the options given, then the environment, then the
  * config file; 0, or the exit status after saying what is wrong. */
 static int
@@ -304,14 +316,10 @@ runnel_settings(struct cli *cli, struct cli_config *cf,
 		return (CLI_EXIT_USAGE);
 	}
 settle:
-#define RUNNEL_SETTING(field, env) \
-	cli->opts.field = flags->field != NULL ? flags->field : \
-	    runnel_getenv(env) != NULL ? runnel_getenv(env) : cf->field
-	RUNNEL_SETTING(host, "RUNNEL_HOST");
-	RUNNEL_SETTING(ca, "RUNNEL_CA");
-	RUNNEL_SETTING(cert, "RUNNEL_CERT");
-	RUNNEL_SETTING(key, "RUNNEL_KEY");
-#undef RUNNEL_SETTING
+	cli->opts.host = runnel_setting(flags->host, "RUNNEL_HOST", cf->host);
+	cli->opts.ca = runnel_setting(flags->ca, "RUNNEL_CA", cf->ca);
+	cli->opts.cert = runnel_setting(flags->cert, "RUNNEL_CERT", cf->cert);
+	cli->opts.key = runnel_setting(flags->key, "RUNNEL_KEY", cf->key);
 	return (0);
 }
 
