@@ -242,18 +242,19 @@ runnel_usage(FILE *f)
 	    "the config\n"
 	    "file, the default.  NO_COLOR turns colour off.\n"
 	    "\ntask options (run, submit):\n" CLI_SPEC_HELP
-	    "\ntask selection (list, wait, cancel, watch):\n" CLI_SELECT_HELP
+	    "\ntask selection (list, wait, cancel, watch, clean):\n" CLI_SELECT_HELP
 	    "\nexit status: run: the task's exit code, 128+N if signal N "
 	    "killed it,\n"
 	    "1 if it ended otherwise, 130 if --detach-on-interrupt left it "
 	    "running;\n"
 	    "watch, wait: 0 if all tasks succeeded, else 1; wait: 124 if its "
 	    "--timeout\n"
-	    "ended the wait; errors: 2 usage, 3 cannot connect, TLS failure or "
-	    "connection\n"
-	    "lost, 4 permission denied or unauthenticated, 5 task or queue not "
-	    "found,\n"
-	    "6 invalid argument or other daemon error.\n", f);
+	    "ended the wait; errors: 2 usage or bad config file, 3 cannot "
+	    "connect, TLS\n"
+	    "failure or connection lost, 4 permission denied or "
+	    "unauthenticated, 5 task\n"
+	    "or queue not found, 6 invalid argument or other daemon error.\n"
+	    "See runnel(1).\n", f);
 }
 
 /* An environment variable, or NULL if unset or empty. */
@@ -276,6 +277,18 @@ runnel_find(const char *name)
 			return (*entry);
 	}
 	return (NULL);
+}
+
+/* One setting: the option's value, else the environment variable's, else
+ * the config file's (NULL when none sets it: the library's default). */
+static const char *
+runnel_setting(const char *flag, const char *env, const char *file)
+{
+	if (flag != NULL)
+		return (flag);
+	if ((env = runnel_getenv(env)) != NULL)
+		return (env);
+	return (file);
 }
 
 /* Fill cli->opts from the options given, then the environment, then the
@@ -303,14 +316,10 @@ runnel_settings(struct cli *cli, struct cli_config *cf,
 		return (CLI_EXIT_USAGE);
 	}
 settle:
-#define RUNNEL_SETTING(field, env) \
-	cli->opts.field = flags->field != NULL ? flags->field : \
-	    runnel_getenv(env) != NULL ? runnel_getenv(env) : cf->field
-	RUNNEL_SETTING(host, "RUNNEL_HOST");
-	RUNNEL_SETTING(ca, "RUNNEL_CA");
-	RUNNEL_SETTING(cert, "RUNNEL_CERT");
-	RUNNEL_SETTING(key, "RUNNEL_KEY");
-#undef RUNNEL_SETTING
+	cli->opts.host = runnel_setting(flags->host, "RUNNEL_HOST", cf->host);
+	cli->opts.ca = runnel_setting(flags->ca, "RUNNEL_CA", cf->ca);
+	cli->opts.cert = runnel_setting(flags->cert, "RUNNEL_CERT", cf->cert);
+	cli->opts.key = runnel_setting(flags->key, "RUNNEL_KEY", cf->key);
 	return (0);
 }
 
@@ -377,8 +386,10 @@ main(int argc, char **argv)
 		return (CLI_EXIT_USAGE);
 	}
 
-	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0)
+	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0) {
+		config_free(&cf);
 		return (status);
+	}
 
 	/* getopt names the program in its messages: make it the verb. */
 	snprintf(verb, sizeof verb, "runnel %s", cli.entry->name);

@@ -17,6 +17,13 @@ for page in runneld.8 runnel.1 runneld.conf.5; do
 		exit 1
 	fi
 done
+# man -l shows them, as an installed manual would be.
+if command -v man >/dev/null 2>&1; then
+	for page in runneld.8 runnel.1 runneld.conf.5; do
+		MANWIDTH=80 man -l "$man/$page" 2>&1 | grep -q '^NAME' ||
+			{ echo "FAIL: man -l $page"; exit 1; }
+	done
+fi
 text() { groff -man -Tascii -P-cbou "$man/$1" 2>/dev/null; }
 missing=
 # Every verb, and every long option of runnel and each verb's --help.
