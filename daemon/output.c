@@ -35,6 +35,8 @@ struct output_record {
 #define OUTPUT_INDEX_EVERY	(256 * 1024)
 /* The smallest ring, allocated with a task's first output. */
 #define OUTPUT_RING_MIN		4096
+/* Microseconds small output waits for the writer thread. */
+#define OUTPUT_KICK_US		1000
 
 struct output_index {
 	uint64_t	offset;
@@ -93,6 +95,11 @@ TAILQ_HEAD(output_list, output);
  * reads them from the ring in place, and a task whose backlog is full stops
  * being read until the writer catches up: the child then blocks on its
  * pipe, the back-pressure a terminal gives.
+ *
+ * Waking a thread costs about as much as writing 64 KiB: the writer is
+ * woken when a log's backlog reaches half its ring, or by a timer a
+ * millisecond after smaller output, and it tells the loop of its progress
+ * only while a reader waits for room.
  */
 static struct {
 	int			 started;
@@ -102,7 +109,9 @@ static struct {
 	pthread_cond_t		 cond;
 	struct output_list	 dirty;
 	int			 efd;
+	int			 nwaiting;	/* readers waiting for room */
 	struct event		*ev;
+	struct event		*kick_ev;	/* wakes it for small output */
 	struct output_waiter_list waiting;	/* loop only */
 } output_writer;
 
@@ -110,6 +119,8 @@ static void	output_ring_grow(struct output *, size_t);
 static void	output_ring_add_at(struct output *, uint64_t, const uint8_t *,
 		    size_t);
 static void	output_publish(struct output *);
+static void	output_waiter_remove(struct output_waiter *);
+static void	output_writer_cb(evutil_socket_t, short, void *);
 static void	output_flush_wait(struct output *);
 static void	output_mark_written(struct output *, uint64_t);
 static void	output_fail(struct output *, int, int64_t);
@@ -253,10 +264,8 @@ output_free(struct output *o)
 		pthread_mutex_unlock(&output_writer.mtx);
 	}
 	free(o->stale);
-	if (o->waiter != NULL) {
-		TAILQ_REMOVE(&output_writer.waiting, o->waiter, entry);
-		free(o->waiter);
-	}
+	if (o->waiter != NULL)
+		output_waiter_remove(o->waiter);
 	if (o->fd != -1)
 		close(o->fd);
 	free(o->ring);
@@ -446,10 +455,72 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 	return 0;
 }
 
+/*
+ * Read up to max bytes from a task's pipe into the log as one record of
+ * stream: straight into the ring, behind a header written after the read
+ * (max: at most what output_room() gives, less 64).  Returns what read(2)
+ * returned.
+ */
+ssize_t
+output_append_fd(struct output *o, int stream, int fd, size_t max,
+    int64_t time_us)
+{
+	static uint8_t		 buf[READ_BUDGET];
+	struct output_record	 r;
+	struct iovec		 iov[2];
+	uint64_t		 pos;
+	size_t			 at, first, need;
+	ssize_t			 n;
+
+	if (!output_writer.started || o->failed || output_fd(o) == -1 ||
+	    sizeof r + max > o->cap) {
+		/* The plain way: through a buffer. */
+		n = read(fd, buf, max < sizeof buf ? max : sizeof buf);
+		if (n > 0)
+			output_append(o, stream, buf, n, time_us);
+		return n;
+	}
+	need = sizeof r + max;
+	output_ring_grow(o, o->ringlen + need);
+	/* The bytes the read may overwrite leave the ring first (they are
+	 * on disk: the room the caller checked says so). */
+	if (o->ringlen > o->alloc - need)
+		o->ringlen = o->alloc - need;
+	pos = o->fsize + sizeof r;
+	at = pos % o->alloc;
+	first = o->alloc - at < max ? o->alloc - at : max;
+	iov[0].iov_base = o->ring + at;
+	iov[0].iov_len = first;
+	iov[1].iov_base = o->ring;
+	iov[1].iov_len = max - first;
+	n = readv(fd, iov, iov[1].iov_len > 0 ? 2 : 1);
+	if (n <= 0)
+		return n;
+
+	if (o->nindex == 0 ||
+	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY)
+		output_index_add(o, o->size, o->fsize);
+	memset(&r, 0, sizeof r);
+	r.len = n;
+	r.stream = stream;
+	r.offset = o->size;
+	r.time_us = time_us;
+	output_ring_add_at(o, o->fsize, (const uint8_t *)&r, sizeof r);
+	o->ringlen = o->ringlen + sizeof r + n > o->alloc ? o->alloc :
+	    o->ringlen + sizeof r + n;
+	o->fsize += sizeof r + n;
+	o->size += n;
+	output_publish(o);
+	return n;
+}
+
 /* Hand the new bytes to the writer thread. */
 static void
 output_publish(struct output *o)
 {
+	struct timeval	tv = { 0, OUTPUT_KICK_US };
+	int		wake;
+
 	if (!output_writer.started || o->failed)
 		return;
 	pthread_mutex_lock(&output_writer.mtx);
@@ -457,8 +528,25 @@ output_publish(struct output *o)
 	if (!o->queued && !o->busy && o->written < o->published) {
 		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
 		o->queued = 1;
-		pthread_cond_signal(&output_writer.cond);
 	}
+	wake = o->published - o->written >= o->cap / 2;
+	if (wake)
+		pthread_cond_signal(&output_writer.cond);
+	pthread_mutex_unlock(&output_writer.mtx);
+	if (!wake && !evtimer_pending(output_writer.kick_ev, NULL))
+		evtimer_add(output_writer.kick_ev, &tv);
+}
+
+/* Wake the writer for what small output is waiting. */
+static void
+output_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	pthread_mutex_lock(&output_writer.mtx);
+	if (!TAILQ_EMPTY(&output_writer.dirty))
+		pthread_cond_signal(&output_writer.cond);
 	pthread_mutex_unlock(&output_writer.mtx);
 }
 
@@ -470,6 +558,8 @@ output_flush_wait(struct output *o)
 	if (!output_writer.started)
 		return;
 	pthread_mutex_lock(&output_writer.mtx);
+	if (o->queued)
+		pthread_cond_signal(&output_writer.cond);
 	while (o->busy || o->queued)
 		pthread_cond_wait(&output_writer.cond, &output_writer.mtx);
 	pthread_mutex_unlock(&output_writer.mtx);
@@ -534,9 +624,28 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		o->waiter = xcalloc(1, sizeof *o->waiter);
 		o->waiter->output = o;
 		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
+		pthread_mutex_lock(&output_writer.mtx);
+		output_writer.nwaiting++;
+		/* The backlog is over half the ring: the writer is awake. */
+		pthread_mutex_unlock(&output_writer.mtx);
 	}
 	o->waiter->resume = resume;
 	o->waiter->arg = arg;
+	/* The writer may have finished before it could see the waiter. */
+	if (output_room(o) >= OUTPUT_ROOM_MIN)
+		output_writer_cb(-1, 0, NULL);
+}
+
+/* Forget a paused reader. */
+static void
+output_waiter_remove(struct output_waiter *w)
+{
+	TAILQ_REMOVE(&output_writer.waiting, w, entry);
+	w->output->waiter = NULL;
+	pthread_mutex_lock(&output_writer.mtx);
+	output_writer.nwaiting--;
+	pthread_mutex_unlock(&output_writer.mtx);
+	free(w);
 }
 
 /* The writer thread. */
@@ -594,7 +703,8 @@ output_writer_main(void *arg)
 			o->queued = 1;
 		}
 		pthread_cond_broadcast(&output_writer.cond);
-		if (write(output_writer.efd, &one, sizeof one) == -1) {
+		if (output_writer.nwaiting > 0 &&
+		    write(output_writer.efd, &one, sizeof one) == -1) {
 			/* An eventfd counter does not fill up. */
 		}
 	}
@@ -613,15 +723,13 @@ output_writer_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)events;
 	(void)arg;
-	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+	if (fd != -1 && read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
 		log_warn("output: eventfd");
 	TAILQ_FOREACH_SAFE(w, &output_writer.waiting, entry, w1) {
 		if (output_room(w->output) >= OUTPUT_ROOM_MIN) {
-			TAILQ_REMOVE(&output_writer.waiting, w, entry);
-			w->output->waiter = NULL;
 			resume = w->resume;
 			resume_arg = w->arg;
-			free(w);
+			output_waiter_remove(w);
 			resume(resume_arg);
 		}
 	}
@@ -642,6 +750,7 @@ output_writer_start(void)
 	    EV_READ | EV_PERSIST, output_writer_cb, NULL);
 	event_priority_set(output_writer.ev, PRI_CONTROL);
 	event_add(output_writer.ev, NULL);
+	output_writer.kick_ev = evtimer_new(server.base, output_kick_cb, NULL);
 	if (pthread_create(&output_writer.thread, NULL, output_writer_main,
 	    NULL) != 0)
 		fatalx("pthread_create failed");
@@ -661,6 +770,7 @@ output_writer_stop(void)
 	pthread_join(output_writer.thread, NULL);
 	output_writer.started = 0;
 	event_free(output_writer.ev);
+	event_free(output_writer.kick_ev);
 	close(output_writer.efd);
 }
 
@@ -766,6 +876,34 @@ output_seek(struct output *o, struct output_cursor *c, uint64_t offset)
 	c->pos = pos;
 	c->offset = offset;
 	return 0;
+}
+
+/* What output_read would return (OUTPUT_DROPPED without the offset), but
+ * nothing is copied and the cursor stays: a watcher packs the frame header
+ * first and then reads the bytes straight into the frame. */
+ssize_t
+output_peek(struct output *o, const struct output_cursor *c, size_t max,
+    int *stream, uint64_t *offset, int64_t *time_us)
+{
+	struct output_record	r;
+	uint64_t		skip;
+
+	if (o->removed && c->offset < o->size)
+		return OUTPUT_DROPPED;
+	if (c->pos >= o->fsize)
+		return 0;
+	if (o->drop_end_pos != 0 && c->pos >= o->drop_pos &&
+	    c->pos < o->drop_end_pos)
+		return OUTPUT_DROPPED;
+	if (output_header(o, c->pos, &r) == -1)
+		return -1;
+	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+		return -1;
+	skip = c->offset - r.offset;
+	*stream = r.stream;
+	*offset = c->offset;
+	*time_us = r.time_us;
+	return r.len - skip < max ? r.len - skip : max;
 }
 
 /* Read up to max bytes of the record at the cursor and advance it; 0 at the

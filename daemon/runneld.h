@@ -36,6 +36,8 @@
  * the peer and resumes below half of it. */
 #define SESSION_HIWAT		(1024 * 1024)
 #define SESSION_CHUNK		(64 * 1024)
+/* Bytes written to a peer per wake-up. */
+#define SESSION_MAX_WRITE	(256 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
@@ -304,6 +306,9 @@ const char *listener_name(const struct listener *);
 void	 session_create(int fd, SSL *ssl, const char *peer);
 void	 session_lost(struct session *, const char *why);
 void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
+struct evbuffer_iovec;
+uint8_t	*session_reserve(struct session *, size_t, struct evbuffer_iovec *);
+void	 session_commit(struct session *, struct evbuffer_iovec *, size_t);
 void	 session_send_error(struct session *, uint64_t req_id,
 	    Runnel__V1__ErrorCode, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
@@ -460,6 +465,9 @@ int	 output_append(struct output *, int stream, const void *, size_t,
 	    int64_t time_us);
 uint64_t output_size(const struct output *);
 /* Read the rest of the record at the cursor, at most max bytes. */
+ssize_t	 output_peek(struct output *, const struct output_cursor *,
+	    size_t, int *, uint64_t *, int64_t *);
+ssize_t	 output_append_fd(struct output *, int, int, size_t, int64_t);
 ssize_t	 output_read(struct output *, struct output_cursor *, void *buf,
 	    size_t max, int *stream, uint64_t *offset, int64_t *time_us);
 int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);

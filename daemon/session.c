@@ -165,6 +165,11 @@ session_create(int fd, SSL *ssl, const char *peer)
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
 	    server.conf->max_frame + FRAME_HEADER);
 	bufferevent_setwatermark(s->bev, EV_WRITE, SESSION_HIWAT / 2, 0);
+	/* libevent writes at most 16 KiB per wake-up unless told otherwise:
+	 * one TLS record per trip through the loop.  A bigger bite sends a
+	 * flood in a quarter of the wake-ups and still takes well under a
+	 * millisecond to encrypt. */
+	bufferevent_set_max_single_write(s->bev, SESSION_MAX_WRITE);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 
 	log_debug("conn %llu: from %s", (unsigned long long)s->id, peer);
@@ -284,6 +289,28 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	    FRAME_HEADER);
 	v.iov_len = FRAME_HEADER + len;
 	evbuffer_commit_space(out, &v, 1);
+}
+
+/* Room for a frame of len bytes at the end of the session's output, for a
+ * caller that packs it in place (NULL on a dead session); then
+ * session_commit. */
+uint8_t *
+session_reserve(struct session *s, size_t len, struct evbuffer_iovec *v)
+{
+	if (s->dead)
+		return NULL;
+	if (evbuffer_reserve_space(bufferevent_get_output(s->bev), len, v,
+	    1) != 1)
+		fatalx("evbuffer_reserve_space failed");
+	return v->iov_base;
+}
+
+/* Send the first len bytes of what session_reserve gave. */
+void
+session_commit(struct session *s, struct evbuffer_iovec *v, size_t len)
+{
+	v->iov_len = len;
+	evbuffer_commit_space(bufferevent_get_output(s->bev), v, 1);
 }
 
 /* Send an Error reply to a request. */

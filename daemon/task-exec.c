@@ -41,9 +41,6 @@ struct task_exec {
 	int		 reaped;
 };
 
-/* One buffer for every pipe read: the loop runs one callback at a time. */
-static uint8_t	task_exec_buf[READ_BUDGET];
-
 static void	task_exec_check_done(struct task_exec *);
 static void	task_exec_resume(void *);
 
@@ -96,8 +93,8 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	room -= 64;
-	n = read(fd, task_exec_buf, room < sizeof task_exec_buf ? room :
-	    sizeof task_exec_buf);
+	n = output_append_fd(t->output, stream, fd, room < READ_BUDGET ? room :
+	    READ_BUDGET, server_now_us());
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -111,7 +108,6 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		task_exec_check_done(te);
 		return;
 	}
-	output_append(t->output, stream, task_exec_buf, n, server_now_us());
 	retention_task_output(t);
 	watch_notify(t);
 }
