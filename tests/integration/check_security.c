@@ -240,6 +240,7 @@ setup_startups(void)
 START_TEST(test_max_startups)
 {
 	struct runnel_client	*c;
+	struct rawc		 rc;
 	int			 a, b, d;
 
 	/* Two silent connections fill the unauthenticated slots: a third is
@@ -252,6 +253,9 @@ START_TEST(test_max_startups)
 	close(d);
 	/* The first two are still open until their deadline. */
 	ck_assert_int_eq(closed_within(a, 0), 0);
+	/* A unix-socket peer, known by its uid, is not held back. */
+	rawc_open(&rc, &h);
+	rawc_close(&rc);
 	close(a);
 	close(b);
 	/* Their slots free up: an authenticated client gets in. */
