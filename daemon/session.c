@@ -160,6 +160,9 @@ session_create(int fd, SSL *ssl, const char *peer)
 	 * by anything the peer sends: a byte a second does not keep a
 	 * connection alive (session_touch ignores sessions before Hello). */
 	s->timeout_ev = evtimer_new(server.base, session_timeout_cb, s);
+	/* From now, not from the start of this loop pass: a burst of
+	 * accepts would otherwise cut the last ones' deadlines short. */
+	event_base_update_cache_time(server.base);
 	evtimer_add(s->timeout_ev, &tv);
 
 	bufferevent_priority_set(s->bev, PRI_CONTROL);
