@@ -107,7 +107,11 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (l->path == NULL && listener_early_drop()) {
+	if (l->path != NULL) {
+		session_create(fd, NULL, "unix");
+		return;
+	}
+	if (listener_early_drop()) {
 		if (l->drops++ == 0 || server_now_ms() - l->last_drop_ms >=
 		    1000) {
 			log_warnx("%s: %u connections before hello, dropping "
@@ -116,10 +120,6 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 			l->last_drop_ms = server_now_ms();
 		}
 		close(fd);
-		return;
-	}
-	if (l->path != NULL) {
-		session_create(fd, NULL, "unix");
 		return;
 	}
 	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,
