@@ -52,7 +52,7 @@ struct config_access {
 };
 
 /* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
- * START unauthenticated connections, a new one is refused with RATE%
+ * START TLS connections before Hello, a new one is refused with RATE%
  * chance, rising linearly to 100% at FULL. */
 struct config_startups {
 	unsigned	 start;

@@ -69,10 +69,11 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	}
 }
 
-/* Refuse a connection before authentication, as sshd's MaxStartups does:
- * from START unauthenticated connections on with RATE% chance, rising
+/* Refuse a TLS connection before authentication, as sshd's MaxStartups
+ * does: from START connections before Hello on with RATE% chance, rising
  * linearly to certainty at FULL.  Authenticated peers are unaffected, and a
- * flood of silent connections cannot fill the table. */
+ * flood of silent connections cannot fill the table.  Unix-socket peers
+ * are known by their uid at once and only meet the other limits. */
 static int
 listener_early_drop(void)
 {
@@ -107,6 +108,10 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	if (l->is_unix) {
+		session_create(fd, NULL, "unix");
+		return;
+	}
 	if (listener_early_drop()) {
 		if (l->drops++ == 0 || server_now_ms() - l->last_drop_ms >=
 		    1000) {
@@ -116,10 +121,6 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 			l->last_drop_ms = server_now_ms();
 		}
 		close(fd);
-		return;
-	}
-	if (l->is_unix) {
-		session_create(fd, NULL, "unix");
 		return;
 	}
 	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,

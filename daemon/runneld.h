@@ -235,7 +235,7 @@ struct server {
 
 	struct session_list	 sessions;
 	unsigned		 nsessions;
-	unsigned		 nunauth;	/* sessions before Hello */
+	unsigned		 nunauth;	/* TLS sessions before Hello */
 	uint64_t		 next_session_id;
 
 	struct task		**tasks;	/* by id - 1 */

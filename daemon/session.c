@@ -147,8 +147,12 @@ session_create(int fd, SSL *ssl, const char *peer)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INSERT_TAIL(&server.sessions, s, entry);
 	server.nsessions++;
-	s->unauth = 1;
-	server.nunauth++;
+	/* A unix-socket peer is known by its uid from the start; a TLS peer
+	 * is anonymous until Hello (max_startups). */
+	if (ssl != NULL) {
+		s->unauth = 1;
+		server.nunauth++;
+	}
 
 	s->pump_ev = event_new(server.base, -1, 0, session_pump_cb, s);
 	event_priority_set(s->pump_ev, PRI_BULK);
@@ -156,6 +160,9 @@ session_create(int fd, SSL *ssl, const char *peer)
 	 * by anything the peer sends: a byte a second does not keep a
 	 * connection alive (session_touch ignores sessions before Hello). */
 	s->timeout_ev = evtimer_new(server.base, session_timeout_cb, s);
+	/* From now, not from the start of this loop pass: a burst of
+	 * accepts would otherwise cut the last ones' deadlines short. */
+	event_base_update_cache_time(server.base);
 	evtimer_add(s->timeout_ev, &tv);
 
 	bufferevent_priority_set(s->bev, PRI_CONTROL);
