@@ -9,7 +9,8 @@
  *          Prints "tasks=N secs=S rate=R failed=F".
  * submit:  COUNT tasks submitted, INFLIGHT at a time, without waiting for
  *          them to run (the scale rows: many running or queued tasks).
- *          Prints "submitted=N secs=S rate=R errors=E".
+ *          Prints "submitted=N secs=S rate=R errors=E"; the first
+ *          refusal stops it (the requests in flight are still counted).
  * latency: COUNT (2000) runs of `echo x` on one warm connection through
  *          librunnel's runnel_run; the time from the call to the first
  *          output byte.  Prints "runs=N p50_ms=A p99_ms=B".
@@ -77,6 +78,7 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 	char				*cause = NULL;
 	long				 sent = 0, done = 0, failed = 0;
 	size_t				 n, i;
+	int				 stop = 0;
 	double				 t0, deadline;
 
 	if (o->ca != NULL && (ctx = tls_client_ctx(o->ca, o->cert, o->key,
@@ -139,12 +141,15 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 				fprintf(stderr, "spawn: daemon: %s\n",
 				    m->error->message);
 			done++;
+			/* A refused submission (a limit): send no more. */
+			if (!watch)
+				stop = 1;
 			break;
 		default:
 			break;
 		}
 		rawconn_free(m);
-		if (done + o->inflight > sent && sent < o->count &&
+		if (!stop && done + o->inflight > sent && sent < o->count &&
 		    spawn_now() < deadline) {
 			if (rawconn_send(&c, &msg) == 0)
 				goto lost;
