@@ -21,6 +21,8 @@ for v in exec_prefix bindir sbindir libdir includedir datadir mandir docdir \
 done
 
 static=
+# The shared library's names as libtool made them (-version-info).
+shared=$(cd lib/.libs && ls librunnel.so* | sed "s|^|$libdir/|")
 [ -f lib/.libs/librunnel.a ] && static="$libdir/librunnel.a"
 expected() {
 	printf '%s\n' \
@@ -28,9 +30,7 @@ expected() {
 		"$sbindir/runneld" \
 		"$libexecdir/runnel/runneld-exec" \
 		"$libdir/librunnel.la" \
-		"$libdir/librunnel.so" \
-		"$libdir/librunnel.so.0" \
-		"$libdir/librunnel.so.0.0.0" \
+		$shared \
 		$static \
 		"$libdir/pkgconfig/runnel.pc" \
 		"$includedir/runnel.h" \
@@ -46,6 +46,8 @@ expected() {
 		"$mandir/man8/runneld.8" \
 		"$bashcompletiondir/runnel" \
 		"$docdir/examples/runneld-local.conf" \
+		"$docdir/PROTOCOL.md" \
+		"$docdir/examples/client.py" \
 		"$docdir/examples/gather.c" \
 		"$docdir/examples/submit.c" | sort
 }
