@@ -239,7 +239,8 @@ client_io_queue(struct runnel_client *c, const uint8_t *frame, size_t len)
 	size_t	 ncap;
 
 	if (c->dead || c->write_error)
-		return (RUNNEL_EIO);
+		return (client_fail(c, RUNNEL_EIO,
+		    "connection to the daemon lost"));
 	if (c->ocap - c->olen < len) {
 		/* The pending bytes may move: SSL_MODE_ACCEPT_MOVING_WRITE_
 		 * BUFFER lets a retried SSL_write find them elsewhere. */

@@ -495,7 +495,9 @@ const char *runnel_state_name(enum runnel_state);
  * at once (a bad address or certificate file, a refused unix socket) is
  * returned instead, with *cp NULL and runnel_last_error(NULL) telling why.
  * Host names are resolved with getaddrinfo() during this call: give an
- * address or a name in /etc/hosts when the loop must not wait for DNS. */
+ * address or a name in /etc/hosts when the loop must not wait for DNS.  A
+ * unix socket is connected during this call too, which takes no time
+ * unless the daemon's listen backlog is full. */
 int	 runnel_connect_async(struct runnel_client **cp, struct event_base *base,
 	    const struct runnel_connect_opts *, runnel_done_cb on_connect,
 	    void *arg);

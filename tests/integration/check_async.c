@@ -25,8 +25,8 @@
 /* Output of the lag test: enough to stream for many timer periods. */
 #define LAG_BYTES	(64U * 1024 * 1024)
 #define LAG_PERIOD_MS	10
-/* How late the timer may be; a loaded machine may need more. */
-#define LAG_MAX_MS	20
+/* How late the timer may be for the loop's own work. */
+#define LAG_MAX_MS	10
 
 static struct harness	h;
 static char		ca[200], cert[200], key[200], unixhost[200];
@@ -462,34 +462,69 @@ START_TEST(test_close_in_callback)
 }
 END_TEST
 
-/* The timer of the lag test. */
+/*
+ * The timer of the lag test.  A tick can be late because the loop was held
+ * (working or waiting: the library's fault if it held the loop) or because
+ * the machine ran something else while the loop's thread was ready to run
+ * (seven builds share two cores here).  The kernel counts the latter: the
+ * second field of /proc/thread-self/schedstat is the time the thread spent
+ * waiting for a CPU.  Lateness less that time is the loop's own, which the
+ * test holds to the limit; the wall-clock lateness is reported beside it.
+ */
 struct lag {
 	struct seen	*s;
 	struct event	*ev;
-	int64_t		 last_us;
-	int64_t		 max_late_us;
+	int64_t		 last_us, last_wait_us;
+	int64_t		 max_late_us;	/* wall clock */
+	int64_t		 max_own_us;	/* but for waits for a CPU */
 	unsigned	 ticks;		/* while the output streamed */
+	unsigned	 late_ticks;	/* over the limit, wall clock */
+	int64_t		 limit_us;
 };
+
+/* How long this thread has waited for a CPU, in microseconds (0 if the
+ * kernel does not say). */
+static int64_t
+run_wait_us(void)
+{
+	unsigned long long	 on_cpu, waited = 0;
+	FILE			*f;
+
+	if ((f = fopen("/proc/thread-self/schedstat", "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &on_cpu, &waited) != 2)
+		waited = 0;
+	fclose(f);
+	return (int64_t)(waited / 1000);
+}
 
 static void
 lag_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lag	*l = arg;
-	int64_t		 now = now_us(), late;
+	int64_t		 now = now_us(), waited, late, own;
 
 	(void)fd;
 	(void)what;
+	waited = run_wait_us();
 	if (l->s->bytes > 0 && l->s->done == 0) {
 		late = now - l->last_us - LAG_PERIOD_MS * 1000;
+		own = late - (waited - l->last_wait_us);
 		if (late > l->max_late_us)
 			l->max_late_us = late;
+		if (own > l->max_own_us)
+			l->max_own_us = own;
+		if (late > l->limit_us)
+			l->late_ticks++;
 		l->ticks++;
 	}
 	l->last_us = now;
+	l->last_wait_us = waited;
 }
 
 /* The library never holds up its caller's loop: a 10 ms timer on the same
- * loop stays on time while 64 MiB of output stream in over TLS. */
+ * loop stays on time (but for what the machine's load adds) while 64 MiB
+ * of output stream in over TLS. */
 START_TEST(test_async_lag)
 {
 	static const char *const argv[] = { "head", "-c", "67108864",
@@ -506,9 +541,11 @@ START_TEST(test_async_lag)
 		limit = atoll(getenv("RUNNEL_TEST_LAG_MAX_MS"));
 	open_async(&s, &o);
 	l.s = &s;
+	l.limit_us = limit * 1000;
 	l.ev = event_new(s.base, -1, EV_PERSIST, lag_timer_cb, &l);
 	ck_assert_ptr_nonnull(l.ev);
 	l.last_us = now_us();
+	l.last_wait_us = run_wait_us();
 	ck_assert_int_eq(event_add(l.ev, &period), 0);
 	spec.argv = argv;
 	w.on_output = output_cb;
@@ -520,11 +557,13 @@ START_TEST(test_async_lag)
 	ck_assert_int_eq(s.done_r, 0);
 	ck_assert_uint_eq(s.bytes, LAG_BYTES);
 	fprintf(stderr, "async lag: %u MiB in %.0f ms, %u ticks while "
-	    "streaming, timer late by %.1f ms at most (limit %lld)\n",
+	    "streaming, timer late by %.1f ms at most (%u ticks over %lld ms), "
+	    "by %.1f ms at most but for waits for a CPU (limit %lld ms)\n",
 	    LAG_BYTES >> 20, (double)(now_us() - start) / 1000, l.ticks,
-	    (double)l.max_late_us / 1000, (long long)limit);
+	    (double)l.max_late_us / 1000, l.late_ticks, (long long)limit,
+	    (double)l.max_own_us / 1000, (long long)limit);
 	ck_assert_uint_ge(l.ticks, 3);
-	ck_assert_int_le(l.max_late_us, limit * 1000);
+	ck_assert_int_le(l.max_own_us, l.limit_us);
 	event_free(l.ev);
 	close_async(&s);
 }
