@@ -653,9 +653,10 @@ START_TEST(test_reload_bad_config)
 END_TEST
 
 /* Write a CRL revoking victim's certificate, signed with signer's key (the
- * CA's, or not). */
+ * CA's, or not), current or expired. */
 static void
-make_crl(const char *path, const char *victim, const char *signer)
+make_crl(const char *path, const char *victim, const char *signer,
+    int expired)
 {
 	X509_CRL	*crl;
 	X509_REVOKED	*rev;
@@ -676,8 +677,8 @@ make_crl(const char *path, const char *victim, const char *signer)
 	ck_assert(X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1);
 	ck_assert(X509_CRL_set_issuer_name(crl,
 	    X509_get_subject_name(ca)) == 1);
-	now = X509_gmtime_adj(NULL, -60);
-	next = X509_gmtime_adj(NULL, 86400);
+	now = X509_gmtime_adj(NULL, expired ? -7200 : -60);
+	next = X509_gmtime_adj(NULL, expired ? -3600 : 86400);
 	X509_CRL_set1_lastUpdate(crl, now);
 	X509_CRL_set1_nextUpdate(crl, next);
 	rev = X509_REVOKED_new();
@@ -707,6 +708,7 @@ START_TEST(test_reload_crl)
 	SSL_CTX			*ctx;
 	SSL			*ssl;
 	char			 crl[200], line[300], buf[16];
+	char			*check[5], *out, *err;
 	int			 fd;
 
 	harness_start(&h, "[server]\nlog_level = debug\n");
@@ -716,10 +718,24 @@ START_TEST(test_reload_crl)
 	snprintf(line, sizeof line, "key = pki/server.key\ncrl = %s", crl);
 
 	/* A CRL not signed by the CA is refused, and nothing changes. */
-	make_crl(crl, "alice", "mallory");
+	make_crl(crl, "alice", "mallory", 0);
 	edit_file(h.conf, "key = pki/server.key", line);
 	reload_and_wait("is not signed by the CA");
 	ck_assert_int_eq(runnel_status(alice, &st), 0);
+	/* So is an expired one (it would lock everyone out), also by
+	 * --check-config. */
+	make_crl(crl, "alice", "ca", 1);
+	reload_and_wait("has expired: renew it");
+	ck_assert_int_eq(runnel_status(alice, &st), 0);
+	check[0] = getenv("RUNNELD");
+	check[1] = UNCONST("--check-config");
+	check[2] = UNCONST("-c");
+	check[3] = h.conf;
+	check[4] = NULL;
+	ck_assert_int_eq(harness_run(check, &out, NULL, &err), 1);
+	ck_assert_msg(strstr(err, "crl.pem has expired") != NULL, "%s", err);
+	free(out);
+	free(err);
 
 	/* A connection accepted before the reload, its handshake not begun. */
 	fd = tcp_connect();
@@ -730,7 +746,7 @@ START_TEST(test_reload_crl)
 
 	/* The CA's CRL revokes alice: her live connection is closed, and she
 	 * cannot connect again; bob goes on. */
-	make_crl(crl, "alice", "ca");
+	make_crl(crl, "alice", "ca", 0);
 	reload_and_wait("reloaded");
 	ck_assert_int_eq(harness_wait_log(&h,
 	    "alice: closed on reload: certificate revoked"), 0);
