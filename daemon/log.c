@@ -170,6 +170,11 @@ log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
 		    strerror(errnum));
 	}
 	log_emit(pri, msg, NULL);
+	/* Going into the background, stderr is the terminal's until the
+	 * daemon is up (then /dev/null): a fatal start-up error shows there
+	 * too. */
+	if (pri <= LOG_CRIT && log_target == LOG_TO_SYSLOG)
+		fprintf(stderr, "runneld: %s\n", msg);
 }
 
 /* Warn with errno's text appended. */
