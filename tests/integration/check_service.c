@@ -233,7 +233,7 @@ START_TEST(test_notify_not_inherited)
 	struct runnel_client	*c;
 	struct collect		 col;
 	const char		*argv[] = { "sh", "-c",
-	    "echo \"[${NOTIFY_SOCKET-unset}][${LISTEN_FDS-unset}]\"", NULL };
+	    "echo \"[${NOTIFY_SOCKET-unset}]\"", NULL };
 	const char		*wrapper[8];
 	char			 env[200];
 
@@ -249,7 +249,7 @@ START_TEST(test_notify_not_inherited)
 	harness_spawn(&h, wrapper);
 	c = harness_client(&h, "alice");
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "[unset][unset]\n");
+	ck_assert_str_eq(col.out, "[unset]\n");
 	collect_free(&col);
 	runnel_close(c);
 	harness_stop(&h);
@@ -301,7 +301,9 @@ START_TEST(test_activation)
 {
 	struct runnel_client	*c;
 	struct collect		 col;
-	const char		*argv[] = { "echo", "activated", NULL };
+	const char		*argv[] = { "sh", "-c", "echo activated "
+	    "${LISTEN_FDS-unset} ${LISTEN_PID-unset} ${LISTEN_FDNAMES-unset}",
+	    NULL };
 	const char		*wrapper[8];
 	char			 ufd[32], tfd[32], path[100], conf_sock[200];
 	char			 want[64];
@@ -339,14 +341,15 @@ START_TEST(test_activation)
 
 	c = harness_client(&h, "alice");
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "activated\n");
+	/* Tasks do not inherit the activation variables. */
+	ck_assert_str_eq(col.out, "activated unset unset unset\n");
 	collect_free(&col);
 	runnel_close(c);
 
 	snprintf(h.sock, sizeof h.sock, "%s", path);
 	c = harness_client(&h, NULL);
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "activated\n");
+	ck_assert_str_eq(col.out, "activated unset unset unset\n");
 	ck_assert_str_eq(runnel_role(c), "admin");
 	collect_free(&col);
 	runnel_close(c);
