@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #ifdef HAVE_LIBSYSTEMD
+/* CODE_FILE and CODE_LINE would always name log.c. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #endif
 
@@ -94,39 +96,54 @@ log_setup(enum log_target target, int foreground, int level)
 	return target;
 }
 
-/* Write one formatted line with its journal fields (NULL-terminated
- * "FIELD=value" strings). */
+/* Send one line to the journal with its fields (NULL-terminated
+ * "FIELD=value" strings).  "task 42: ..." and "conn 7: ..." lines get
+ * TASK_ID or CONN_ID, so journalctl TASK_ID=42 finds a task's lines. */
+static void
+log_journal(int pri, const char *msg, const char *const *fields)
+{
+#ifdef HAVE_LIBSYSTEMD
+	static char		 ident[] = "SYSLOG_IDENTIFIER=runneld";
+	struct iovec		 iov[12];
+	char			 m[1100], p[16], obj[48];
+	unsigned long long	 id;
+	size_t			 n = 0, i;
+
+	snprintf(m, sizeof m, "MESSAGE=%s", msg);
+	snprintf(p, sizeof p, "PRIORITY=%d", pri);
+	iov[n].iov_base = m;
+	iov[n++].iov_len = strlen(m);
+	iov[n].iov_base = p;
+	iov[n++].iov_len = strlen(p);
+	iov[n].iov_base = ident;
+	iov[n++].iov_len = sizeof ident - 1;
+	if (fields == NULL && (sscanf(msg, "task %llu:", &id) == 1 ||
+	    sscanf(msg, "conn %llu:", &id) == 1)) {
+		snprintf(obj, sizeof obj, "%s=%llu", *msg == 't' ? "TASK_ID" :
+		    "CONN_ID", id);
+		iov[n].iov_base = obj;
+		iov[n++].iov_len = strlen(obj);
+	}
+	for (i = 0; fields != NULL && fields[i] != NULL &&
+	    n < sizeof iov / sizeof *iov; i++) {
+		iov[n].iov_base = (void *)(uintptr_t)fields[i];
+		iov[n++].iov_len = strlen(fields[i]);
+	}
+	sd_journal_sendv(iov, (int)n);
+#else
+	(void)pri;
+	(void)msg;
+	(void)fields;
+#endif
+}
+
+/* Write one formatted line where lines go. */
 static void
 log_emit(int pri, const char *msg, const char *const *fields)
 {
-#ifdef HAVE_LIBSYSTEMD
-	struct iovec	 iov[12];
-	char		*own[3] = { NULL, NULL, NULL };
-	size_t		 n = 0, i;
-#endif
-
 	switch (log_target) {
 	case LOG_TO_JOURNAL:
-#ifdef HAVE_LIBSYSTEMD
-		if (asprintf(&own[0], "MESSAGE=%s", msg) == -1 ||
-		    asprintf(&own[1], "PRIORITY=%d", pri) == -1)
-			break;
-		own[2] = strdup("SYSLOG_IDENTIFIER=runneld");
-		if (own[2] == NULL)
-			break;
-		for (i = 0; i < 3; i++) {
-			iov[n].iov_base = own[i];
-			iov[n++].iov_len = strlen(own[i]);
-		}
-		for (i = 0; fields != NULL && fields[i] != NULL &&
-		    n < sizeof iov / sizeof *iov; i++) {
-			iov[n].iov_base = (void *)(uintptr_t)fields[i];
-			iov[n++].iov_len = strlen(fields[i]);
-		}
-		sd_journal_sendv(iov, (int)n);
-		for (i = 0; i < 3; i++)
-			free(own[i]);
-#endif
+		log_journal(pri, msg, fields);
 		break;
 	case LOG_TO_SYSLOG:
 		syslog(pri, "%s", msg);
@@ -135,7 +152,6 @@ log_emit(int pri, const char *msg, const char *const *fields)
 		fprintf(stderr, "runneld: %s\n", msg);
 		break;
 	}
-	(void)fields;
 }
 
 /* Write one line at a priority, with an optional strerror suffix. */
@@ -154,6 +170,11 @@ log_vwrite(int pri, int errnum, const char *fmt, va_list ap)
 		    strerror(errnum));
 	}
 	log_emit(pri, msg, NULL);
+	/* Going into the background, stderr is the terminal's until the
+	 * daemon is up (then /dev/null): a fatal start-up error shows there
+	 * too. */
+	if (pri <= LOG_CRIT && log_target == LOG_TO_SYSLOG)
+		fprintf(stderr, "runneld: %s\n", msg);
 }
 
 /* Warn with errno's text appended. */

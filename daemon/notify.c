@@ -99,7 +99,7 @@ notify_status_text(char *buf, size_t len)
 }
 
 /* Send STATUS= if it changed since the last one. */
-void
+static void
 notify_status(void)
 {
 	char	text[sizeof notify_last];

@@ -191,7 +191,7 @@ reload_sessions(void)
 }
 
 /* Set logging from a configuration. */
-void
+static void
 reload_log(const struct config *conf)
 {
 	int	level = server_verbose ? LOG_DEBUG : conf->log_level;

@@ -285,7 +285,6 @@ void	 notify_init(void);
 void	 notify_ready(void);
 void	 notify_reloading(void);
 void	 notify_stopping(void);
-void	 notify_status(void);
 void	 notify_free(void);
 
 /* activation.c */
@@ -293,7 +292,6 @@ int	 activation_listen(char **cause);
 
 /* reload.c */
 void	 reload(void);
-void	 reload_log(const struct config *);
 
 /* listener.c */
 struct listener *listener_create_tcp(const char *addr, char **cause);

@@ -104,8 +104,8 @@ server_check_key(const char *path, char **cause)
 	return 0;
 }
 
-/* The server's TLS context for a configuration, CRL included; NULL with
- * *ctx unset when TLS is not configured. */
+/* The server's TLS context for a configuration, CRL included; *ctx is
+ * NULL when the configuration has no TLS. */
 int
 server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 {

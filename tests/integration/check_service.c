@@ -1,9 +1,8 @@
 /*
  * check_service.c - runneld as a system service: sd_notify messages to a
- * fake NOTIFY_SOCKET, socket activation with passed fds, reload (SIGHUP)
- * of the access map, certificate and CRL while tasks run and watchers stay
- * connected, a bad configuration refused on reload, the on_shutdown policy,
- * and daemonizing with a pid file.
+ * fake NOTIFY_SOCKET, socket activation with passed fds, the on_shutdown
+ * policy, daemonizing with a pid file, and the service's config keys.
+ * Reload is in check_reload.c.
  *
  * The test binary doubles as the wrapper that sets up socket activation:
  * "check_service --wrap [-e K=V] [-l FD:NAME] -- PROG ARGS" moves the
@@ -40,9 +39,7 @@
 #include "common.h"
 #include "config.h"
 #include "harness.h"
-
-/* Drop const for execv's argv. */
-#define UNCONST(s)	((char *)(uintptr_t)(s))
+#include "svc.h"
 
 static char		 self[PATH_MAX];	/* this binary, as the wrapper */
 static struct harness	 h;
@@ -86,75 +83,6 @@ wrap_main(int argc, char **argv)
 	}
 	execv(argv[i + 1], argv + i + 1);
 	return 127;
-}
-
-/* Replace the first occurrence of from by to in a file. */
-static void
-edit_file(const char *path, const char *from, const char *to)
-{
-	char	*text = NULL, *p, *out;
-	size_t	 len = 0;
-	FILE	*f;
-
-	f = fopen(path, "r");
-	ck_assert(f != NULL);
-	ck_assert(getdelim(&text, &len, '\0', f) > 0);
-	fclose(f);
-	p = strstr(text, from);
-	ck_assert_msg(p != NULL, "%s not in %s", from, path);
-	out = malloc(strlen(text) + strlen(to) + 1);
-	memcpy(out, text, (size_t)(p - text));
-	strcpy(out + (p - text), to);
-	strcat(out, p + strlen(from));
-	harness_write_file(path, out);
-	free(out);
-	free(text);
-}
-
-/* The line number of the first line of a file that is exactly LINE. */
-static int
-line_of(const char *path, const char *line)
-{
-	char	 buf[512];
-	int	 n = 0;
-	FILE	*f;
-
-	f = fopen(path, "r");
-	ck_assert(f != NULL);
-	while (fgets(buf, sizeof buf, f) != NULL) {
-		n++;
-		buf[strcspn(buf, "\n")] = '\0';
-		if (strcmp(buf, line) == 0) {
-			fclose(f);
-			return (n);
-		}
-	}
-	fclose(f);
-	ck_abort_msg("no line '%s' in %s", line, path);
-	return (-1);
-}
-
-/* SIGHUP the daemon and wait for the outcome in its log. */
-static void
-reload_and_wait(const char *expect)
-{
-	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
-	ck_assert_msg(harness_wait_log(&h, expect) == 0, "no '%s' in: %s",
-	    expect, h.log);
-}
-
-/* Count occurrences of text in the daemon's log. */
-static int
-log_count(const char *text)
-{
-	const char	*p;
-	int		 n = 0;
-
-	pthread_mutex_lock(&h.log_mtx);
-	for (p = h.log; p != NULL && (p = strstr(p, text)) != NULL; p++)
-		n++;
-	pthread_mutex_unlock(&h.log_mtx);
-	return n;
 }
 
 /* ---- sd_notify --------------------------------------------------------- */
@@ -256,7 +184,7 @@ START_TEST(test_notify_not_inherited)
 	struct runnel_client	*c;
 	struct collect		 col;
 	const char		*argv[] = { "sh", "-c",
-	    "echo \"[${NOTIFY_SOCKET-unset}][${LISTEN_FDS-unset}]\"", NULL };
+	    "echo \"[${NOTIFY_SOCKET-unset}]\"", NULL };
 	const char		*wrapper[8];
 	char			 env[200];
 
@@ -272,7 +200,7 @@ START_TEST(test_notify_not_inherited)
 	harness_spawn(&h, wrapper);
 	c = harness_client(&h, "alice");
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "[unset][unset]\n");
+	ck_assert_str_eq(col.out, "[unset]\n");
 	collect_free(&col);
 	runnel_close(c);
 	harness_stop(&h);
@@ -324,7 +252,9 @@ START_TEST(test_activation)
 {
 	struct runnel_client	*c;
 	struct collect		 col;
-	const char		*argv[] = { "echo", "activated", NULL };
+	const char		*argv[] = { "sh", "-c", "echo activated "
+	    "${LISTEN_FDS-unset} ${LISTEN_PID-unset} ${LISTEN_FDNAMES-unset}",
+	    NULL };
 	const char		*wrapper[8];
 	char			 ufd[32], tfd[32], path[100], conf_sock[200];
 	char			 want[64];
@@ -362,14 +292,15 @@ START_TEST(test_activation)
 
 	c = harness_client(&h, "alice");
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "activated\n");
+	/* Tasks do not inherit the activation variables. */
+	ck_assert_str_eq(col.out, "activated unset unset unset\n");
 	collect_free(&col);
 	runnel_close(c);
 
 	snprintf(h.sock, sizeof h.sock, "%s", path);
 	c = harness_client(&h, NULL);
 	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	ck_assert_str_eq(col.out, "activated\n");
+	ck_assert_str_eq(col.out, "activated unset unset unset\n");
 	ck_assert_str_eq(runnel_role(c), "admin");
 	collect_free(&col);
 	runnel_close(c);
@@ -414,449 +345,6 @@ END_TEST
 
 #endif
 
-/* ---- reload --------------------------------------------------------------- */
-
-/* Run a command line through sh, failing the test if it fails. */
-static void
-run_sh(const char *cmd)
-{
-	char	*argv[] = { UNCONST("/bin/sh"), UNCONST("-c"), UNCONST(cmd),
-	    NULL };
-	char	*out, *err;
-	int	 status;
-
-	status = harness_run(argv, &out, NULL, &err);
-	ck_assert_msg(status == 0, "%s: %s", cmd, err);
-	free(out);
-	free(err);
-}
-
-/* A new server certificate from the test's CA, as name.crt/name.key. */
-static void
-make_server_cert(const char *name)
-{
-	char	cmd[2048];
-
-	snprintf(cmd, sizeof cmd,
-	    "cd %s && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n"
-	    "extendedKeyUsage=serverAuth\\nbasicConstraints=CA:FALSE\\n"
-	    "keyUsage=digitalSignature\\n' > %s.ext && "
-	    "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -keyout %s.key -subj /CN=localhost -out %s.csr "
-	    "2>/dev/null && chmod 600 %s.key && "
-	    "openssl x509 -req -in %s.csr -CA pki/ca.crt -CAkey pki/ca.key "
-	    "-set_serial 4242 -days 2 -extfile %s.ext -out %s.crt 2>/dev/null",
-	    h.dir, name, name, name, name, name, name, name);
-	run_sh(cmd);
-}
-
-/* A TCP connection to the daemon's TLS port. */
-static int
-tcp_connect(void)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)atoi(strchr(h.host, ':') + 1));
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert(fd != -1);
-	ck_assert(connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0);
-	return fd;
-}
-
-/* Start TLS on fd as a client certificate name; 1 if SSL_connect did. */
-static int
-tls_start(int fd, const char *name, SSL_CTX **ctx, SSL **ssl)
-{
-	char	ca[200], cert[200], key[200], *cause = NULL;
-
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/%s.crt", h.pki, name);
-	snprintf(key, sizeof key, "%s/%s.key", h.pki, name);
-	*ctx = tls_client_ctx(ca, cert, key, &cause);
-	ck_assert_msg(*ctx != NULL, "%s", cause);
-	*ssl = SSL_new(*ctx);
-	ck_assert(tls_client_set_host(*ssl, "127.0.0.1") == 0);
-	SSL_set_fd(*ssl, fd);
-	return SSL_connect(*ssl);
-}
-
-/* The certificate the daemon's TLS port presents now. */
-static X509 *
-served_cert(void)
-{
-	SSL_CTX	*ctx;
-	SSL	*ssl;
-	X509	*x;
-	int	 fd = tcp_connect();
-
-	ck_assert_int_eq(tls_start(fd, "alice", &ctx, &ssl), 1);
-	x = SSL_get1_peer_certificate(ssl);
-	ck_assert_ptr_nonnull(x);
-	SSL_shutdown(ssl);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	close(fd);
-	return x;
-}
-
-/* Read a certificate file. */
-static X509 *
-read_cert(const char *path)
-{
-	X509	*x;
-	FILE	*f = fopen(path, "r");
-
-	ck_assert_msg(f != NULL, "%s", path);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_ptr_nonnull(x);
-	return x;
-}
-
-/* Read a private key file. */
-static EVP_PKEY *
-read_key(const char *path)
-{
-	EVP_PKEY	*k;
-	FILE		*f = fopen(path, "r");
-
-	ck_assert_msg(f != NULL, "%s", path);
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	ck_assert_ptr_nonnull(k);
-	return k;
-}
-
-/* A watch running in a thread while the main thread reloads. */
-struct watcher {
-	struct runnel_client	*c;
-	uint64_t		 id;
-	struct collect		 col;
-	int			 rc;
-	pthread_t		 thread;
-};
-
-/* Watch one task to its end. */
-static void *
-watcher_main(void *arg)
-{
-	struct watcher			*w = arg;
-	struct runnel_watch_opts	 wo;
-
-	memset(&wo, 0, sizeof wo);
-	wo.ids = &w->id;
-	wo.nids = 1;
-	wo.on_output = collect_output_cb;
-	wo.on_end = collect_end_cb;
-	wo.arg = &w->col;
-	w->rc = runnel_watch(w->c, &wo);
-	return NULL;
-}
-
-/* A task that prints, waits for DIR/go, prints again. */
-static uint64_t
-submit_waiting_task(struct runnel_client *c, char *script, size_t len)
-{
-	struct runnel_spec	 spec;
-	const char		*argv[4];
-	uint64_t		 id;
-
-	snprintf(script, len, "echo begin; while [ ! -e %s/go ]; do "
-	    "sleep 0.02; done; echo end", h.dir);
-	argv[0] = "sh";
-	argv[1] = "-c";
-	argv[2] = script;
-	argv[3] = NULL;
-	memset(&spec, 0, sizeof spec);
-	spec.argv = argv;
-	ck_assert_int_eq(runnel_submit(c, &spec, &id), 0);
-	return id;
-}
-
-START_TEST(test_reload_access_and_cert)
-{
-	struct runnel_client	*alice, *bob, *c;
-	struct runnel_status	 st;
-	struct watcher		 w;
-	char			 script[300], path[200];
-	X509			*before, *after, *want;
-
-	harness_start(&h, NULL);
-	alice = harness_client(&h, "alice");
-	bob = harness_client(&h, "bob");
-	memset(&w, 0, sizeof w);
-	w.c = harness_client(&h, "victor");
-	w.id = submit_waiting_task(alice, script, sizeof script);
-	ck_assert_int_eq(pthread_create(&w.thread, NULL, watcher_main, &w), 0);
-	ck_assert_int_eq(harness_wait_log(&h, "started for alice"), 0);
-
-	/* bob loses his role; the server gets a new certificate. */
-	before = served_cert();
-	make_server_cert("server2");
-	edit_file(h.conf, "bob = user\n", "");
-	edit_file(h.conf, "cert = pki/server.crt", "cert = server2.crt");
-	edit_file(h.conf, "key = pki/server.key", "key = server2.key");
-	reload_and_wait("reloaded");
-	ck_assert_int_eq(harness_wait_log(&h,
-	    "bob: closed on reload: identity lost its role"), 0);
-
-	/* bob's live connection is gone, and he cannot come back. */
-	ck_assert_int_ne(runnel_status(bob, &st), 0);
-	ck_assert_int_ne(harness_connect(&h, "bob", &c), 0);
-
-	/* New connections see the new certificate. */
-	after = served_cert();
-	snprintf(path, sizeof path, "%s/server2.crt", h.dir);
-	want = read_cert(path);
-	ck_assert_int_ne(X509_cmp(before, after), 0);
-	ck_assert_int_eq(X509_cmp(after, want), 0);
-
-	/* alice's connection, her task and victor's watch went on. */
-	ck_assert_int_eq(runnel_status(alice, &st), 0);
-	ck_assert_uint_eq(st.tasks_running, 1);
-	snprintf(path, sizeof path, "%s/go", h.dir);
-	harness_write_file(path, "");
-	pthread_join(w.thread, NULL);
-	ck_assert_int_eq(w.rc, 0);
-	ck_assert_str_eq(w.col.out, "begin\nend\n");
-	ck_assert_int_eq(w.col.last_state, RUNNEL_SUCCEEDED);
-	ck_assert_int_eq(harness_wait_log(&h, "ended for alice: sh, "
-	    "succeeded, exit 0, duration"), 0);
-
-	X509_free(before);
-	X509_free(after);
-	X509_free(want);
-	collect_free(&w.col);
-	runnel_close(w.c);
-	runnel_close(bob);
-	runnel_close(alice);
-	harness_stop(&h);
-}
-END_TEST
-
-START_TEST(test_reload_bad_config)
-{
-	struct runnel_client	*bob, *c;
-	struct runnel_status	 st;
-	X509			*before, *after;
-	char			 want[128];
-
-	harness_start(&h, NULL);
-	bob = harness_client(&h, "bob");
-	before = served_cert();
-
-	/* An unknown key: refused, with the file and line. */
-	edit_file(h.conf, "bob = user\n", "bob = user\nbogus\n");
-	reload_and_wait("reload failed, keeping the running configuration: ");
-	snprintf(want, sizeof want, "runneld.conf:%d: missing '=' after "
-	    "'bogus'", line_of(h.conf, "bogus"));
-	ck_assert_msg(strstr(h.log, want) != NULL, "%s", h.log);
-	/* Nothing changed: bob stays, the certificate too. */
-	ck_assert_int_eq(runnel_status(bob, &st), 0);
-
-	/* A good file naming a certificate that is not there. */
-	edit_file(h.conf, "bob = user\nbogus\n", "");
-	edit_file(h.conf, "cert = pki/server.crt", "cert = missing.crt");
-	reload_and_wait("cannot read certificate");
-	ck_assert_int_eq(log_count("reload failed"), 2);
-	ck_assert_int_eq(log_count("reloaded"), 0);
-	ck_assert_int_eq(runnel_status(bob, &st), 0);
-	c = harness_client(&h, "bob");
-	runnel_close(c);
-	after = served_cert();
-	ck_assert_int_eq(X509_cmp(before, after), 0);
-
-	X509_free(before);
-	X509_free(after);
-	runnel_close(bob);
-	harness_stop(&h);
-}
-END_TEST
-
-/* Write a CRL revoking victim's certificate, signed with signer's key (the
- * CA's, or not). */
-static void
-make_crl(const char *path, const char *victim, const char *signer)
-{
-	X509_CRL	*crl;
-	X509_REVOKED	*rev;
-	ASN1_TIME	*now, *next;
-	X509		*ca, *v;
-	EVP_PKEY	*key;
-	char		 p[200];
-	FILE		*f;
-
-	snprintf(p, sizeof p, "%s/ca.crt", h.pki);
-	ca = read_cert(p);
-	snprintf(p, sizeof p, "%s/%s.crt", h.pki, victim);
-	v = read_cert(p);
-	snprintf(p, sizeof p, "%s/%s.key", h.pki, signer);
-	key = read_key(p);
-
-	crl = X509_CRL_new();
-	ck_assert(X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1);
-	ck_assert(X509_CRL_set_issuer_name(crl,
-	    X509_get_subject_name(ca)) == 1);
-	now = X509_gmtime_adj(NULL, -60);
-	next = X509_gmtime_adj(NULL, 86400);
-	X509_CRL_set1_lastUpdate(crl, now);
-	X509_CRL_set1_nextUpdate(crl, next);
-	rev = X509_REVOKED_new();
-	X509_REVOKED_set_serialNumber(rev, X509_get_serialNumber(v));
-	X509_REVOKED_set_revocationDate(rev, now);
-	X509_CRL_add0_revoked(crl, rev);
-	X509_CRL_sort(crl);
-	ck_assert(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
-	f = fopen(path, "w");
-	ck_assert(f != NULL);
-	ck_assert(PEM_write_X509_CRL(f, crl) == 1);
-	fclose(f);
-	ASN1_TIME_free(now);
-	ASN1_TIME_free(next);
-	X509_CRL_free(crl);
-	EVP_PKEY_free(key);
-	X509_free(v);
-	X509_free(ca);
-}
-
-START_TEST(test_reload_crl)
-{
-	struct runnel_client	*alice, *bob, *c;
-	struct runnel_status	 st;
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof sin;
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	char			 crl[200], line[300], buf[16];
-	int			 fd;
-
-	harness_start(&h, "[server]\nlog_level = debug\n");
-	alice = harness_client(&h, "alice");
-	bob = harness_client(&h, "bob");
-	snprintf(crl, sizeof crl, "%s/crl.pem", h.dir);
-	snprintf(line, sizeof line, "key = pki/server.key\ncrl = %s", crl);
-
-	/* A CRL not signed by the CA is refused, and nothing changes. */
-	make_crl(crl, "alice", "mallory");
-	edit_file(h.conf, "key = pki/server.key", line);
-	reload_and_wait("is not signed by the CA");
-	ck_assert_int_eq(runnel_status(alice, &st), 0);
-
-	/* A connection accepted before the reload, its handshake not begun. */
-	fd = tcp_connect();
-	ck_assert(getsockname(fd, (struct sockaddr *)&sin, &slen) == 0);
-	snprintf(line, sizeof line, "from 127.0.0.1:%d\n",
-	    ntohs(sin.sin_port));
-	ck_assert_int_eq(harness_wait_log(&h, line), 0);
-
-	/* The CA's CRL revokes alice: her live connection is closed, and she
-	 * cannot connect again; bob goes on. */
-	make_crl(crl, "alice", "ca");
-	reload_and_wait("reloaded");
-	ck_assert_int_eq(harness_wait_log(&h,
-	    "alice: closed on reload: certificate revoked"), 0);
-	ck_assert_int_ne(runnel_status(alice, &st), 0);
-	ck_assert_int_ne(harness_connect(&h, "alice", &c), 0);
-	ck_assert_int_eq(runnel_status(bob, &st), 0);
-	c = harness_client(&h, "bob");
-	runnel_close(c);
-
-	/* The handshake begun before the reload is checked against the new
-	 * CRL too: TLS 1.3 tells the client on its first read. */
-	tls_start(fd, "alice", &ctx, &ssl);
-	ck_assert_int_le(SSL_read(ssl, buf, sizeof buf), 0);
-	snprintf(line, sizeof line, "127.0.0.1:%d: tls handshake failed: "
-	    "error:0A000086:SSL routines::certificate verify failed",
-	    ntohs(sin.sin_port));
-	ck_assert_int_eq(harness_wait_log(&h, line), 0);
-	SSL_free(ssl);
-	SSL_CTX_free(ctx);
-	close(fd);
-
-	runnel_close(bob);
-	runnel_close(alice);
-	harness_stop(&h);
-}
-END_TEST
-
-START_TEST(test_reload_limits_queues)
-{
-	struct runnel_client	*c;
-	struct runnel_spec	 spec;
-	const char		*argv[] = { "echo", "fast", NULL };
-	char			 s1[300], s2[300], path[200];
-	struct stat		 st;
-	uint64_t		 id;
-
-	harness_start(&h, "max_running = 1\n");
-	c = harness_client(&h, "alice");
-	submit_waiting_task(c, s1, sizeof s1);
-	submit_waiting_task(c, s2, sizeof s2);
-	ck_assert_int_eq(harness_wait_log(&h, "task 1: started for alice"),
-	    0);
-	memset(&spec, 0, sizeof spec);
-	spec.argv = argv;
-	spec.queue = "fast";
-	ck_assert_int_ne(runnel_submit(c, &spec, &id), 0);
-
-	/* A higher limit starts the queued task; a new queue appears; the
-	 * state directory cannot move while running. */
-	edit_file(h.conf, "max_running = 1\n",
-	    "max_running = 2\n[queue fast]\nmax_running = 1\n");
-	edit_file(h.conf, "state_dir = state\n", "state_dir = state2\n");
-	reload_and_wait("reloaded");
-	ck_assert_int_eq(harness_wait_log(&h, "task 2: started for alice"),
-	    0);
-	ck_assert_int_eq(harness_wait_log(&h, "reload: [server] state_dir "
-	    "changed: restart runneld to apply"), 0);
-	snprintf(path, sizeof path, "%s/state2", h.dir);
-	ck_assert_int_eq(stat(path, &st), -1);
-	ck_assert_int_eq(runnel_submit(c, &spec, &id), 0);
-	ck_assert_uint_eq(id, 3);
-
-	snprintf(path, sizeof path, "%s/go", h.dir);
-	harness_write_file(path, "");
-	ck_assert_int_eq(harness_wait_log(&h, "task 3: ended for alice: echo, "
-	    "succeeded"), 0);
-	runnel_close(c);
-	harness_stop(&h);
-}
-END_TEST
-
-/* log_level drops lines below it, and a reload changes it live. */
-START_TEST(test_log_level)
-{
-	struct runnel_client	*c;
-	struct collect		 col;
-	const char		*argv[] = { "true", NULL };
-
-	harness_start(&h, "[server]\nlog_level = notice\n");
-	c = harness_client(&h, "alice");
-	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	collect_free(&col);
-	/* The audit trail is kept at notice; info lines are not. */
-	ck_assert_int_eq(harness_wait_log(&h, "task 1: ended for alice: true, "
-	    "succeeded, exit 0, duration "), 0);
-	ck_assert_int_eq(log_count("task 1: started for alice: true, pid "), 1);
-	ck_assert_int_eq(log_count("submitted by"), 0);
-	ck_assert_int_eq(log_count("-> running"), 0);
-
-	edit_file(h.conf, "log_level = notice", "log_level = debug");
-	reload_and_wait("reloaded");
-	ck_assert_int_eq(harness_run_task(c, argv, &col, NULL), 0);
-	collect_free(&col);
-	ck_assert_int_eq(harness_wait_log(&h, "task 2: ended for alice"), 0);
-	ck_assert_int_eq(log_count("task 2: submitted by alice"), 1);
-	ck_assert_int_eq(log_count("task 2: queued -> running"), 1);
-	runnel_close(c);
-	harness_stop(&h);
-}
-END_TEST
-
 /* ---- shutdown policy and daemonizing -------------------------------------- */
 
 START_TEST(test_shutdown_wait)
@@ -870,7 +358,7 @@ START_TEST(test_shutdown_wait)
 
 	harness_start(&h, "max_running = 1\n[server]\non_shutdown = wait\n");
 	c = harness_client(&h, "alice");
-	first = submit_waiting_task(c, script, sizeof script);
+	first = svc_submit_waiting(&h, c, script, sizeof script);
 	memset(&spec, 0, sizeof spec);
 	spec.argv = later;
 	ck_assert_int_eq(runnel_submit(c, &spec, &second), 0);
@@ -881,15 +369,15 @@ START_TEST(test_shutdown_wait)
 	    "shutdown: waiting for 1 running tasks, 1 queued stay queued"), 0);
 	/* Still there, the task still running. */
 	ck_assert_int_eq(waitpid(h.pid, &status, WNOHANG), 0);
-	ck_assert_int_eq(log_count("ended for alice"), 0);
+	ck_assert_int_eq(svc_log_count(&h, "ended for alice"), 0);
 
 	snprintf(path, sizeof path, "%s/go", h.dir);
 	harness_write_file(path, "");
 	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
-	ck_assert_int_eq(log_count("ended for alice: sh, succeeded, exit 0"),
+	ck_assert_int_eq(svc_log_count(&h, "ended for alice: sh, succeeded, exit 0"),
 	    1);
 	/* The queued task never started. */
-	ck_assert_int_eq(log_count("started for alice"), 1);
+	ck_assert_int_eq(svc_log_count(&h, "started for alice"), 1);
 	runnel_close(c);
 	harness_shutdown(&h);
 
@@ -910,7 +398,7 @@ START_TEST(test_shutdown_wait_second_signal)
 
 	harness_start(&h, "[server]\non_shutdown = wait\n");
 	c = harness_client(&h, "alice");
-	submit_waiting_task(c, script, sizeof script);
+	svc_submit_waiting(&h, c, script, sizeof script);
 	ck_assert_int_eq(harness_wait_log(&h, "started for alice"), 0);
 	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
 	ck_assert_int_eq(harness_wait_log(&h, "shutdown: waiting for 1 "
@@ -933,7 +421,7 @@ START_TEST(test_shutdown_cancel_default)
 
 	harness_start(&h, NULL);
 	c = harness_client(&h, "alice");
-	submit_waiting_task(c, script, sizeof script);
+	svc_submit_waiting(&h, c, script, sizeof script);
 	ck_assert_int_eq(harness_wait_log(&h, "started for alice"), 0);
 	runnel_close(c);
 	harness_shutdown(&h);
@@ -959,8 +447,8 @@ START_TEST(test_daemonize_pid_file)
 	harness_shutdown(&h);
 	snprintf(pidf, sizeof pidf, "%s/runneld.pid", h.dir);
 	snprintf(extra, sizeof extra, "[server]\npid_file = %s\n", pidf);
-	edit_file(h.conf, "[access]", extra);
-	edit_file(h.conf, "runneld.pid\n", "runneld.pid\n[access]");
+	svc_edit_file(h.conf, "[access]", extra);
+	svc_edit_file(h.conf, "runneld.pid\n", "runneld.pid\n[access]");
 	run[0] = getenv("RUNNELD");
 	run[1] = UNCONST("-c");
 	run[2] = h.conf;
@@ -990,9 +478,11 @@ START_TEST(test_daemonize_pid_file)
 	ck_assert_int_eq(stat(pidf, &st), -1);
 
 	/* A failure after going into the background still fails the start. */
-	edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
+	svc_edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
 	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "start-up failed") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "runneld: /nonexistent/dir/") != NULL &&
+	    strstr(err, "No such file or directory") != NULL, "%s", err);
 	ck_assert_int_eq(stat(pidf, &st), -1);
 	free(out);
 	free(err);
@@ -1085,15 +575,6 @@ service_suite(void)
 	tcase_add_test(tc, test_activation_bad_name);
 	suite_add_tcase(s, tc);
 #endif
-
-	tc = tcase_create("reload");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_reload_access_and_cert);
-	tcase_add_test(tc, test_reload_bad_config);
-	tcase_add_test(tc, test_reload_crl);
-	tcase_add_test(tc, test_reload_limits_queues);
-	tcase_add_test(tc, test_log_level);
-	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");
 	tcase_set_timeout(tc, 60);
