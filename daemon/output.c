@@ -35,8 +35,10 @@ struct output_record {
 #define OUTPUT_INDEX_EVERY	(256 * 1024)
 /* The smallest ring, allocated with a task's first output. */
 #define OUTPUT_RING_MIN		4096
-/* Microseconds small output waits for the writer thread. */
+/* Microseconds a flood's backlog under half the ring waits for the writer
+ * thread; a backlog under OUTPUT_WAKE_SMALL bytes does not wait. */
 #define OUTPUT_KICK_US		1000
+#define OUTPUT_WAKE_SMALL	4096
 
 struct output_index {
 	uint64_t	offset;
@@ -96,10 +98,10 @@ TAILQ_HEAD(output_list, output);
  * being read until the writer catches up: the child then blocks on its
  * pipe, the back-pressure a terminal gives.
  *
- * Waking a thread costs about as much as writing 64 KiB: the writer is
- * woken when a log's backlog reaches half its ring, or by a timer a
- * millisecond after smaller output, and it tells the loop of its progress
- * only while a reader waits for room.
+ * Waking a thread costs about as much as writing 64 KiB: under a flood the
+ * writer is woken when a log's backlog reaches half its ring, or by a
+ * timer a millisecond later, and it tells the loop of its progress only
+ * while a reader waits for room.
  */
 static struct {
 	int			 started;
@@ -529,7 +531,10 @@ output_publish(struct output *o)
 		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
 		o->queued = 1;
 	}
-	wake = o->published - o->written >= o->cap / 2;
+	/* A flood waits for half a ring or the timer; a line or two goes
+	 * to disk at once. */
+	wake = o->published - o->written >= o->cap / 2 ||
+	    o->published - o->written < OUTPUT_WAKE_SMALL;
 	if (wake)
 		pthread_cond_signal(&output_writer.cond);
 	pthread_mutex_unlock(&output_writer.mtx);
