@@ -147,6 +147,8 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 	    (s = TAILQ_FIRST(&session_pumps)) != NULL) {
 		TAILQ_REMOVE(&session_pumps, s, pump_entry);
 		s->pump_queued = 0;
+		if (s->closing)
+			continue;
 		out = bufferevent_get_output(s->bev);
 		id = s->id;
 		session_pass.cur = s;
