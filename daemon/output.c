@@ -173,8 +173,9 @@ output_create(const char *path, size_t tail, char **cause)
 	return o;
 }
 
-/* Reopen the spool of a task from an earlier run: rebuild the offsets,
- * the index and the tail from its records, cutting a torn last record. */
+/* Reopen the spool of a task from an earlier run: rebuild the offsets and
+ * the index from its records, cutting a torn last record.  Nothing of it
+ * is kept in memory: reads go to the file. */
 struct output *
 output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
     uint64_t size, char **cause)
@@ -182,9 +183,8 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	struct output		*o;
 	struct output_record	 r;
 	struct stat		 st;
-	uint64_t		 pos = 0, start;
+	uint64_t		 pos = 0;
 	int			 fd;
-	ssize_t			 n;
 
 	if (removed) {
 		if ((o = output_create(path, tail, cause)) != NULL)
@@ -229,21 +229,9 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	}
 	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
 		log_warn("%s: cannot cut torn record", path);
+	/* No ring: all of it is on disk, and a task from an earlier run
+	 * writes no more (a retry starts a new ring). */
 	o->fsize = o->written = o->published = pos;
-	output_ring_grow(o, pos);
-	start = pos > o->alloc ? pos - o->alloc : 0;
-	o->ringlen = pos - start;
-	while (start < pos) {
-		uint8_t	buf[8192];
-		size_t	want = pos - start < sizeof buf ? pos - start : sizeof buf;
-
-		n = pread(fd, buf, want, start);
-		if (n <= 0)
-			break;
-		output_ring_add_at(o, start, buf, n);
-		start += n;
-	}
-	o->ringlen = o->fsize > o->alloc ? o->alloc : o->fsize;
 	/* Reopened when it is read or written again. */
 	close(o->fd);
 	o->fd = -1;

@@ -202,6 +202,13 @@ START_TEST(test_ring_grows_and_reopens)
 	ck_assert_int_eq(output_seek(o, &c, 0), 0);
 	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
 	ck_assert(memcmp(want, got, len) == 0);
+	/* A retry appends to it: the new bytes follow the old ones. */
+	memcpy(want + len, "retry\n", 6);
+	ck_assert_int_eq(output_append(o, 1, want + len, 6, 0), 0);
+	len += 6;
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
 	output_free(o);
 }
 END_TEST
