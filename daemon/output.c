@@ -35,8 +35,10 @@ struct output_record {
 #define OUTPUT_INDEX_EVERY	(256 * 1024)
 /* The smallest ring, allocated with a task's first output. */
 #define OUTPUT_RING_MIN		4096
-/* Microseconds small output waits for the writer thread. */
+/* Microseconds a flood's backlog under half the ring waits for the writer
+ * thread; a backlog under OUTPUT_WAKE_SMALL bytes does not wait. */
 #define OUTPUT_KICK_US		1000
+#define OUTPUT_WAKE_SMALL	4096
 
 struct output_index {
 	uint64_t	offset;
@@ -96,10 +98,10 @@ TAILQ_HEAD(output_list, output);
  * being read until the writer catches up: the child then blocks on its
  * pipe, the back-pressure a terminal gives.
  *
- * Waking a thread costs about as much as writing 64 KiB: the writer is
- * woken when a log's backlog reaches half its ring, or by a timer a
- * millisecond after smaller output, and it tells the loop of its progress
- * only while a reader waits for room.
+ * Waking a thread costs about as much as writing 64 KiB: under a flood the
+ * writer is woken when a log's backlog reaches half its ring, or by a
+ * timer a millisecond later, and it tells the loop of its progress only
+ * while a reader waits for room.
  */
 static struct {
 	int			 started;
@@ -171,8 +173,9 @@ output_create(const char *path, size_t tail, char **cause)
 	return o;
 }
 
-/* Reopen the spool of a task from an earlier run: rebuild the offsets,
- * the index and the tail from its records, cutting a torn last record. */
+/* Reopen the spool of a task from an earlier run: rebuild the offsets and
+ * the index from its records, cutting a torn last record.  Nothing of it
+ * is kept in memory: reads go to the file. */
 struct output *
 output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
     uint64_t size, char **cause)
@@ -180,9 +183,8 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	struct output		*o;
 	struct output_record	 r;
 	struct stat		 st;
-	uint64_t		 pos = 0, start;
+	uint64_t		 pos = 0;
 	int			 fd;
-	ssize_t			 n;
 
 	if (removed) {
 		if ((o = output_create(path, tail, cause)) != NULL)
@@ -227,21 +229,9 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	}
 	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
 		log_warn("%s: cannot cut torn record", path);
+	/* No ring: all of it is on disk, and a task from an earlier run
+	 * writes no more (a retry starts a new ring). */
 	o->fsize = o->written = o->published = pos;
-	output_ring_grow(o, pos);
-	start = pos > o->alloc ? pos - o->alloc : 0;
-	o->ringlen = pos - start;
-	while (start < pos) {
-		uint8_t	buf[8192];
-		size_t	want = pos - start < sizeof buf ? pos - start : sizeof buf;
-
-		n = pread(fd, buf, want, start);
-		if (n <= 0)
-			break;
-		output_ring_add_at(o, start, buf, n);
-		start += n;
-	}
-	o->ringlen = o->fsize > o->alloc ? o->alloc : o->fsize;
 	/* Reopened when it is read or written again. */
 	close(o->fd);
 	o->fd = -1;
@@ -529,7 +519,10 @@ output_publish(struct output *o)
 		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
 		o->queued = 1;
 	}
-	wake = o->published - o->written >= o->cap / 2;
+	/* A flood waits for half a ring or the timer; a line or two goes
+	 * to disk at once. */
+	wake = o->published - o->written >= o->cap / 2 ||
+	    o->published - o->written < OUTPUT_WAKE_SMALL;
 	if (wake)
 		pthread_cond_signal(&output_writer.cond);
 	pthread_mutex_unlock(&output_writer.mtx);

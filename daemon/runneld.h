@@ -38,6 +38,9 @@
 #define SESSION_CHUNK		(64 * 1024)
 /* Bytes written to a peer per wake-up. */
 #define SESSION_MAX_WRITE	(256 * 1024)
+/* Bytes of output chunks all sessions together produce before the loop
+ * reads its descriptors again (task pipes among them). */
+#define SESSION_PASS_BUDGET	(256 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
@@ -212,7 +215,8 @@ struct session {
 	char			*peer;		/* address, for logs */
 	char			*identity;
 	enum role		 role;
-	struct event		*pump_ev;
+	int			 pump_queued;	/* on the pump list */
+	TAILQ_ENTRY(session)	 pump_entry;
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
 	TAILQ_ENTRY(session)	 entry;

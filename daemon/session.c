@@ -23,6 +23,25 @@
 #include "log.h"
 #include "runneld.h"
 
+/*
+ * Sessions with output to pump wait on one list, served in turn by one
+ * event at bulk priority.  A pass over it produces at most
+ * SESSION_PASS_BUDGET bytes; what is left waits for the next turn of the
+ * loop, after its descriptors have been looked at.  So 1,000 watchers of a
+ * chatty task cost the loop a bounded slice between two reads of the
+ * task's pipe: they fall behind and read from the log, the task never
+ * blocks on them.
+ */
+static TAILQ_HEAD(, session)	 session_pumps =
+    TAILQ_HEAD_INITIALIZER(session_pumps);
+static struct event		*session_pump_ev;
+static struct {
+	int		 running;
+	struct session	*cur;		/* the session being pumped */
+	size_t		 used;		/* bytes produced by the pass */
+	size_t		 base;		/* cur's output when its turn began */
+} session_pass;
+
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
@@ -108,19 +127,50 @@ session_touch(struct session *s)
 	evtimer_add(s->timeout_ev, &tv);
 }
 
-/* Send what the watches have; runs at bulk priority after control. */
+/* A pass over the sessions waiting to send what their watches have. */
 static void
 session_pump_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct session	*s = arg;
-	struct lag_mark	 m;
+	struct timeval		 zero = { 0, 0 };
+	struct session		*s;
+	struct evbuffer		*out;
+	struct lag_mark		 m;
+	unsigned long long	 id;
+	size_t			 n;
+	int			 more;
 
 	(void)fd;
 	(void)events;
-	lag_begin(&m);
-	if (!s->dead && !s->closing)
-		watch_pump(s);
-	lag_end(&m, "conn %llu: pump", (unsigned long long)s->id);
+	(void)arg;
+	session_pass.running = 1;
+	session_pass.used = 0;
+	while (session_pass.used < SESSION_PASS_BUDGET &&
+	    (s = TAILQ_FIRST(&session_pumps)) != NULL) {
+		TAILQ_REMOVE(&session_pumps, s, pump_entry);
+		s->pump_queued = 0;
+		if (s->closing)
+			continue;
+		out = bufferevent_get_output(s->bev);
+		id = s->id;
+		session_pass.cur = s;
+		session_pass.base = evbuffer_get_length(out);
+		lag_begin(&m);
+		more = watch_pump(s);
+		lag_end(&m, "conn %llu: pump", id);
+		session_pass.cur = NULL;
+		if (s->dead)
+			continue;
+		n = evbuffer_get_length(out);
+		if (n > session_pass.base)
+			session_pass.used += n - session_pass.base;
+		/* Stopped by the pass's budget, not by a full buffer (whose
+		 * write callback asks again): its turn comes again. */
+		if (more && n < SESSION_HIWAT)
+			session_schedule_pump(s);
+	}
+	session_pass.running = 0;
+	if (!TAILQ_EMPTY(&session_pumps))
+		event_add(session_pump_ev, &zero);
 }
 
 /* Take over an accepted connection (ssl NULL: unix socket). */
@@ -154,8 +204,11 @@ session_create(int fd, SSL *ssl, const char *peer)
 		server.nunauth++;
 	}
 
-	s->pump_ev = event_new(server.base, -1, 0, session_pump_cb, s);
-	event_priority_set(s->pump_ev, PRI_BULK);
+	if (session_pump_ev == NULL) {
+		session_pump_ev = event_new(server.base, -1, 0,
+		    session_pump_cb, NULL);
+		event_priority_set(session_pump_ev, PRI_BULK);
+	}
 	/* The deadline for TLS and Hello runs from accept and is not moved
 	 * by anything the peer sends: a byte a second does not keep a
 	 * connection alive (session_touch ignores sessions before Hello). */
@@ -253,28 +306,46 @@ session_lost(struct session *s, const char *why)
 	server.nsessions--;
 	bufferevent_free(s->bev);
 	s->bev = NULL;
-	event_free(s->pump_ev);
+	if (s->pump_queued) {
+		TAILQ_REMOVE(&session_pumps, s, pump_entry);
+		s->pump_queued = 0;
+	}
 	event_free(s->timeout_ev);
 	event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s, NULL);
 	server_maybe_exit();
 }
 
-/* Can the session take more output without passing its high-water mark? */
+/* Can the session take more output without passing its high-water mark
+ * (or the budget of the pump pass it is in)? */
 int
 session_writable(struct session *s)
 {
+	size_t	len;
+
 	if (s->dead || s->closing)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(s->bev)) <
-	    SESSION_HIWAT;
+	len = evbuffer_get_length(bufferevent_get_output(s->bev));
+	if (len >= SESSION_HIWAT)
+		return 0;
+	if (s == session_pass.cur && len > session_pass.base &&
+	    session_pass.used + (len - session_pass.base) >=
+	    SESSION_PASS_BUDGET)
+		return 0;
+	return 1;
 }
 
-/* Ask for a pump of the session's watches at bulk priority. */
+/* Ask for a pump of the session's watches: it joins the pump list. */
 void
 session_schedule_pump(struct session *s)
 {
-	if (!s->dead && !s->closing)
-		event_active(s->pump_ev, EV_TIMEOUT, 0);
+	if (s->dead || s->closing || s->pump_queued)
+		return;
+	TAILQ_INSERT_TAIL(&session_pumps, s, pump_entry);
+	s->pump_queued = 1;
+	/* Within a pass the list is served on; a pass ends by arming the
+	 * event for the next turn of the loop. */
+	if (!session_pass.running)
+		event_active(session_pump_ev, EV_TIMEOUT, 0);
 }
 
 /* Pack a message straight into the session's output buffer as one frame. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <event2/event.h>
 
 #include "runneld.h"
 
@@ -201,7 +202,96 @@ START_TEST(test_ring_grows_and_reopens)
 	ck_assert_int_eq(output_seek(o, &c, 0), 0);
 	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
 	ck_assert(memcmp(want, got, len) == 0);
+	/* A retry appends to it: the new bytes follow the old ones. */
+	memcpy(want + len, "retry\n", 6);
+	ck_assert_int_eq(output_append(o, 1, want + len, 6, 0), 0);
+	len += 6;
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
 	output_free(o);
+}
+END_TEST
+
+static int	resumed;
+
+/* The log has room again. */
+static void
+resume_cb(void *arg)
+{
+	(void)arg;
+	resumed = 1;
+}
+
+START_TEST(test_pipe_into_ring_with_writer)
+{
+	struct output		*o;
+	struct output_cursor	 c, live;
+	char			*cause = NULL;
+	static uint8_t		 want[4 * 1024 * 1024], got[sizeof want];
+	size_t			 len = 0, n, i, room, total, max;
+	ssize_t			 r;
+	int			 p[2];
+
+	/* As runneld runs it: the spool writer thread, a pipe read straight
+	 * into the ring, and a reader that waits for room when the writer
+	 * is behind. */
+	server.base = event_base_new();
+	ck_assert_ptr_nonnull(server.base);
+	ck_assert_int_eq(event_base_priority_init(server.base, PRI_COUNT), 0);
+	output_writer_start();
+	o = output_create(path, OUTPUT_TAIL, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(output_seek(o, &live, 0), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	srandom(13);
+	while (len < sizeof want - READ_BUDGET) {
+		n = random() % 3 == 0 ? (size_t)(random() % 200 + 1) :
+		    (size_t)(random() % READ_BUDGET + 1);
+		for (i = 0; i < n; i++)
+			want[len + i] = random();
+		ck_assert_int_eq(write(p[1], want + len, n), (ssize_t)n);
+		room = output_room(o);
+		if (room < OUTPUT_ROOM_MIN) {
+			resumed = 0;
+			output_wait_room(o, resume_cb, NULL);
+			while (!resumed)
+				event_base_loop(server.base, EVLOOP_ONCE);
+			room = output_room(o);
+		}
+		max = room - 64 < READ_BUDGET ? room - 64 : READ_BUDGET;
+		r = output_append_fd(o, (int)(n % 2), p[0], max, 0);
+		ck_assert_int_eq(r, (ssize_t)n);
+		/* Every other chunk is read at once, from the ring. */
+		if (len % 2 == 0) {
+			total = read_all(o, &live, got + live.offset,
+			    sizeof got - live.offset, NULL);
+			ck_assert(memcmp(want + live.offset - total,
+			    got + live.offset - total, total) == 0);
+		}
+		len += n;
+	}
+	ck_assert_uint_eq(output_size(o), len);
+	/* From the start: most of it from the spool the writer wrote. */
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+	/* As at exit: the writer writes out what is left, then stops. */
+	output_writer_stop();
+	output_free(o);
+	close(p[0]);
+	close(p[1]);
+
+	/* What the writer wrote is what a restarted daemon reads. */
+	o = output_open(path, OUTPUT_TAIL, NULL, 0, 0, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(output_size(o), len);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+	output_free(o);
+	event_base_free(server.base);
+	server.base = NULL;
 }
 END_TEST
 
@@ -229,6 +319,7 @@ main(void)
 	tcase_add_test(tc, test_offsets_and_streams);
 	tcase_add_test(tc, test_spool_and_tail_agree);
 	tcase_add_test(tc, test_ring_grows_and_reopens);
+	tcase_add_test(tc, test_pipe_into_ring_with_writer);
 	tcase_add_test(tc, test_create_fails_cleanly);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
