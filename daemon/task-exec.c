@@ -42,6 +42,7 @@ struct task_exec {
 };
 
 static void	task_exec_check_done(struct task_exec *);
+static void	task_exec_sigchld_start(void);
 static void	task_exec_resume(void *);
 
 /* Make an fd non-blocking. */
@@ -224,6 +225,48 @@ task_exec_pid_cb(evutil_socket_t fd, short events, void *arg)
 	te->reaped = 1;
 	task_exec_close(&te->pidfd, &te->pid_ev);
 	task_exec_check_done(te);
+}
+
+/*
+ * Without pidfd_open (kernels before 5.3, valgrind 3.19): SIGCHLD, as a
+ * libevent signal event, and waitpid(WNOHANG) on each running exec task.
+ * The event is also made active at once after each spawn, for a child
+ * that ended before the event was there.
+ */
+static struct event	*task_exec_sigchld_ev;
+
+/* Reap every exec task that has exited, when there is no pidfd. */
+static void
+task_exec_sigchld_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task		*t;
+	struct task_exec	*te;
+	size_t			 i;
+
+	(void)arg;
+	for (i = 0; i < server.ntasks; i++) {
+		t = server.tasks[i];
+		if (t == NULL || t->state != TASK_RUNNING ||
+		    t->kind != &task_exec_kind ||
+		    (te = t->kind_data) == NULL || te->reaped ||
+		    te->pidfd != -1)
+			continue;
+		task_exec_pid_cb(fd, events, te);
+	}
+}
+
+/* Watch SIGCHLD instead of a pidfd; check now too. */
+static void
+task_exec_sigchld_start(void)
+{
+	if (task_exec_sigchld_ev == NULL) {
+		log_warnx("pidfd_open: not supported: watching SIGCHLD");
+		task_exec_sigchld_ev = evsignal_new(server.base, SIGCHLD,
+		    task_exec_sigchld_cb, NULL);
+		event_priority_set(task_exec_sigchld_ev, PRI_CONTROL);
+		evsignal_add(task_exec_sigchld_ev, NULL);
+	}
+	event_active(task_exec_sigchld_ev, EV_SIGNAL, 1);
 }
 
 /* Finish the task once it is reaped and its pipes are at EOF. */
@@ -450,13 +493,17 @@ task_exec_start(struct task *t, char **cause)
 	}
 
 	te->pidfd = pidfd_open(t->pid, 0);
-	if (te->pidfd == -1)
+	if (te->pidfd == -1 && errno == ENOSYS)
+		task_exec_sigchld_start();
+	else if (te->pidfd == -1)
 		fatal("pidfd_open %ld", (long)t->pid);
-	fcntl(te->pidfd, F_SETFD, FD_CLOEXEC);
-	te->pid_ev = event_new(server.base, te->pidfd, EV_READ | EV_PERSIST,
-	    task_exec_pid_cb, te);
-	event_priority_set(te->pid_ev, PRI_CONTROL);
-	event_add(te->pid_ev, NULL);
+	else {
+		fcntl(te->pidfd, F_SETFD, FD_CLOEXEC);
+		te->pid_ev = event_new(server.base, te->pidfd,
+		    EV_READ | EV_PERSIST, task_exec_pid_cb, te);
+		event_priority_set(te->pid_ev, PRI_CONTROL);
+		event_add(te->pid_ev, NULL);
+	}
 	log_info("task %llu: started pid %ld: %s", (unsigned long long)t->id,
 	    (long)t->pid, t->argv[0]);
 	return 0;
