@@ -59,6 +59,7 @@ struct output {
 	int			 fd;		/* -1 until needed */
 	uint8_t			 failed;	/* the spool could not be written */
 	uint8_t			 removed;	/* retention removed the spool */
+	uint8_t			 fresh;		/* no spool file made yet */
 	uint32_t		 alloc;		/* the ring's size, grows to cap */
 	uint32_t		 cap;
 	uint32_t		 ringlen;
@@ -139,34 +140,35 @@ output_index_add(struct output *o, uint64_t offset, uint64_t pos)
 
 /* The spool's fd, opened on first use: a queued task, or a finished one
  * nobody reads, holds no descriptor (100,000 queued tasks would otherwise
- * need as many). */
+ * need as many).  A new log's file is made (or an old one of the same
+ * name emptied) only then: a task that prints nothing costs no file. */
 static int
 output_fd(struct output *o)
 {
 	if (o->fd == -1) {
-		o->fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		o->fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC |
+		    (o->fresh ? O_TRUNC : 0), 0600);
 		if (o->fd == -1)
 			log_warn("%s: open", o->path);
+		else
+			o->fresh = 0;
 	}
 	return o->fd;
 }
 
-/* Create an empty log spooled to path (the file is made now, so that a
- * task whose spool cannot exist is refused at once). */
+/* Create an empty log spooled to path.  The file is made with the first
+ * output (ext4 spends more on creating and removing a file than runneld
+ * spends on starting a task); a spool that cannot be written then fails
+ * the log with a SYSTEM notice, as a full disk does later. */
 struct output *
 output_create(const char *path, size_t tail, char **cause)
 {
 	struct output	*o;
-	int		 fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	close(fd);
+	(void)cause;
 	o = xcalloc(1, sizeof *o + strlen(path) + 1);
 	o->fd = -1;
+	o->fresh = 1;
 	strcpy(o->path, path);
 	o->cap = tail < sizeof(struct output_record) * 4 ?
 	    sizeof(struct output_record) * 4 : tail;
@@ -388,6 +390,9 @@ output_notice_failed(struct output *o, int error, int64_t time_us)
 	r.stream = RUNNEL__V1__STREAM__STREAM_SYSTEM;
 	r.offset = o->size;
 	r.time_us = time_us;
+	if (o->nindex == 0 ||
+	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY)
+		output_index_add(o, o->size, o->fsize);
 	output_ring_grow(o, o->ringlen + sizeof r + len);
 	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
 	output_ring_add(o, o->fsize + sizeof r, (const uint8_t *)text, len);
@@ -462,9 +467,10 @@ output_append_fd(struct output *o, int stream, int fd, size_t max,
 	size_t			 at, first, need;
 	ssize_t			 n;
 
-	if (!output_writer.started || o->failed || output_fd(o) == -1 ||
+	if (!output_writer.started || o->failed || o->fd == -1 ||
 	    sizeof r + max > o->cap) {
-		/* The plain way: through a buffer. */
+		/* The plain way: through a buffer (also the first read, so
+		 * that a pipe at EOF makes no spool file). */
 		n = read(fd, buf, max < sizeof buf ? max : sizeof buf);
 		if (n > 0)
 			output_append(o, stream, buf, n, time_us);

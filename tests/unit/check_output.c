@@ -151,6 +151,29 @@ count_fds(void)
 	return n;
 }
 
+/* A spool file left by an earlier task of the same id is emptied when
+ * the new log first writes, not appended to. */
+START_TEST(test_leftover_spool_emptied)
+{
+	struct output	*o;
+	char		*cause = NULL;
+	FILE		*f;
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("stale bytes of an earlier run, longer than a record", f);
+	fclose(f);
+	o = output_create(path, 4096, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(output_append(o, 0, "hi", 2, 0), 0);
+	output_free(o);
+	o = output_open(path, 4096, NULL, 0, 0, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(output_size(o), 2);
+	output_free(o);
+}
+END_TEST
+
 START_TEST(test_ring_grows_and_reopens)
 {
 	struct output		*o;
@@ -160,12 +183,14 @@ START_TEST(test_ring_grows_and_reopens)
 	size_t			 len = 0, n, i, total;
 	int			 fds;
 
-	/* A log holds no descriptor until it has output. */
+	/* A log holds no descriptor, and has no file, until it has output;
+	 * then a leftover file of the same name is emptied. */
+	unlink(path);
 	fds = count_fds();
 	o = output_create(path, 256 * 1024, &cause);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(count_fds(), fds);
-	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(access(path, F_OK), -1);
 	ck_assert_int_eq(output_seek(o, &live, 0), 0);
 	/* Chunks from a few bytes to 64 KiB: the ring starts small and
 	 * doubles; a reader that follows the end reads each chunk right after
@@ -177,6 +202,8 @@ START_TEST(test_ring_grows_and_reopens)
 		for (i = 0; i < n; i++)
 			want[len + i] = random();
 		ck_assert_int_eq(output_append(o, 0, want + len, n, 0), 0);
+		if (len == 0)
+			ck_assert_int_eq(access(path, F_OK), 0);
 		total = read_all(o, &live, got + len, sizeof got - len, NULL);
 		ck_assert_uint_eq(total, n);
 		ck_assert(memcmp(want + len, got + len, n) == 0);
@@ -295,15 +322,30 @@ START_TEST(test_pipe_into_ring_with_writer)
 }
 END_TEST
 
+/* A spool that cannot be made fails the log at its first output: a
+ * SYSTEM notice says why, and the bytes stay in the in-memory tail. */
 START_TEST(test_create_fails_cleanly)
 {
-	char	*cause = NULL;
+	struct output		*o;
+	struct output_cursor	 c;
+	char			*cause = NULL;
+	uint8_t			 got[1024];
+	int			 streams[sizeof got];
+	size_t			 n;
+	const char		*want = "runnel: cannot write this task's "
+	    "output to disk (No such file or directory)";
 
-	ck_assert_ptr_null(output_create("/nonexistent/dir/1.log", 1024,
-	    &cause));
-	ck_assert_str_eq(cause,
-	    "/nonexistent/dir/1.log: No such file or directory");
-	free(cause);
+	o = output_create("/nonexistent/dir/1.log", 1024, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(output_append(o, 0, "hello", 5, 0), 0);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	n = read_all(o, &c, got, sizeof got - 1, streams);
+	got[n] = '\0';
+	ck_assert_msg(strncmp((char *)got, want, strlen(want)) == 0, "%s", got);
+	ck_assert_int_eq(streams[0], RUNNEL__V1__STREAM__STREAM_SYSTEM);
+	ck_assert_str_eq((char *)got + n - 5, "hello");
+	ck_assert_int_eq(streams[n - 1], 0);
+	output_free(o);
 }
 END_TEST
 
@@ -319,6 +361,7 @@ main(void)
 	tcase_add_test(tc, test_offsets_and_streams);
 	tcase_add_test(tc, test_spool_and_tail_agree);
 	tcase_add_test(tc, test_ring_grows_and_reopens);
+	tcase_add_test(tc, test_leftover_spool_emptied);
 	tcase_add_test(tc, test_pipe_into_ring_with_writer);
 	tcase_add_test(tc, test_create_fails_cleanly);
 	suite_add_tcase(s, tc);
