@@ -43,8 +43,11 @@ static int	cmd_pki_exec(struct cli *, int, char **);
 const struct cmd_entry cmd_pki_entry = {
 	.name = "pki",
 	.usage = "init DIR --name DNS-OR-IP [--name ...] | issue DIR NAME\n"
-	    "init makes a CA and a server certificate for the names in DIR; "
-	    "issue\nadds a client certificate whose identity is NAME.",
+	    "init makes a CA (ca.crt, ca.key) and a server certificate "
+	    "(server.crt,\nserver.key) valid for each --name, a host name "
+	    "or address, in DIR;\nissue adds NAME.crt and NAME.key, a client "
+	    "certificate whose identity (CN)\nis NAME, signed by the CA in DIR.  "
+	    "Keys are ECDSA P-256, written mode 0600.\nNeeds no daemon.",
 	.exec = cmd_pki_exec,
 	.needs_connection = 0
 };

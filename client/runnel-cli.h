@@ -34,6 +34,15 @@ struct cli {
 	struct runnel_client		*client;
 };
 
+/* The settings of runnel's config file (config.c): allocated, NULL when
+ * not set. */
+struct cli_config {
+	char	*host;
+	char	*ca;
+	char	*cert;
+	char	*key;
+};
+
 /* One verb: exec parses the verb's arguments (argv[0] is the verb) and
  * calls cli_connect() itself once they are known to be valid. */
 struct cmd_entry {
@@ -192,6 +201,11 @@ void	*cli_calloc(size_t, size_t);
 void	*cli_reallocarray(void *, size_t, size_t);
 int	 cli_parse_u64(const char *, uint64_t *);
 uint64_t *cli_parse_ids(int, char **);
+
+/* config.c */
+char	*config_default_path(void);
+int	 config_load(struct cli_config *, const char *, int, char **);
+void	 config_free(struct cli_config *);
 
 /* cmd-watch.c */
 int	 cmd_watch_run(struct cli *, const struct watch_args *);

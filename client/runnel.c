@@ -44,7 +44,8 @@ static const struct cmd_entry *cmd_table[] = {
 enum {
 	OPT_CA = 256,
 	OPT_CERT,
-	OPT_KEY
+	OPT_KEY,
+	OPT_CONFIG
 };
 
 static const struct option runnel_options[] = {
@@ -52,6 +53,7 @@ static const struct option runnel_options[] = {
 	{ .name = "ca", .has_arg = required_argument, .val = OPT_CA },
 	{ .name = "cert", .has_arg = required_argument, .val = OPT_CERT },
 	{ .name = "key", .has_arg = required_argument, .val = OPT_KEY },
+	{ .name = "config", .has_arg = required_argument, .val = OPT_CONFIG },
 	{ .name = "help", .has_arg = no_argument, .val = 'h' },
 	{ .name = "version", .has_arg = no_argument, .val = 'V' },
 	{ .name = NULL }
@@ -215,34 +217,44 @@ runnel_usage(FILE *f)
 	const char		 *u;
 
 	fputs("usage: runnel [-H HOST] [--ca FILE] [--cert FILE] "
-	    "[--key FILE] COMMAND [ARGS...]\n\ncommands:\n", f);
+	    "[--key FILE] [--config FILE]\n"
+	    "              COMMAND [ARGS...]\n\ncommands:\n", f);
 	for (entry = cmd_table; *entry != NULL; entry++) {
 		u = (*entry)->usage;
 		fprintf(f, "  %s%s%.*s\n", (*entry)->name,
 		    *u == '\n' ? "" : " ", cli_synopsis_len(u), u);
 	}
-	fputs("\noptions (defaults from RUNNEL_HOST, RUNNEL_CA, RUNNEL_CERT, "
-	    "RUNNEL_KEY):\n"
-	    "  -H, --host HOST  HOST:PORT (TLS) or unix:PATH; default unix:"
-	    RUNNEL_DEFAULT_SOCKET "\n"
+	fputs("\noptions:\n"
+	    "  -H, --host HOST  HOST:PORT (TLS) or unix:PATH (default unix:"
+	    RUNNEL_DEFAULT_SOCKET ")\n"
 	    "  --ca FILE        CA certificate that signed the daemon's (TLS)\n"
 	    "  --cert FILE      client certificate (TLS)\n"
 	    "  --key FILE       client private key (TLS)\n"
+	    "  --config FILE    client config file (default "
+	    "$XDG_CONFIG_HOME/runnel/config,\n"
+	    "                   or ~/.config/runnel/config); it may set host, "
+	    "ca, cert, key\n"
 	    "  -h, --help       this help; runnel COMMAND --help for one\n"
 	    "  -V, --version    the version\n"
+	    "Each setting comes from the first of: its option, its environment "
+	    "variable\n"
+	    "(RUNNEL_HOST, RUNNEL_CA, RUNNEL_CERT, RUNNEL_KEY, RUNNEL_CONFIG), "
+	    "the config\n"
+	    "file, the default.  NO_COLOR turns colour off.\n"
 	    "\ntask options (run, submit):\n" CLI_SPEC_HELP
-	    "\ntask selection (list, wait, cancel, watch):\n" CLI_SELECT_HELP
+	    "\ntask selection (list, wait, cancel, watch, clean):\n" CLI_SELECT_HELP
 	    "\nexit status: run: the task's exit code, 128+N if signal N "
 	    "killed it,\n"
 	    "1 if it ended otherwise, 130 if --detach-on-interrupt left it "
 	    "running;\n"
 	    "watch, wait: 0 if all tasks succeeded, else 1; wait: 124 if its "
 	    "--timeout\n"
-	    "ended the wait; errors: 2 usage, 3 cannot connect, TLS failure or "
-	    "connection\n"
-	    "lost, 4 permission denied or unauthenticated, 5 task or queue not "
-	    "found,\n"
-	    "6 invalid argument or other daemon error.\n", f);
+	    "ended the wait; errors: 2 usage or bad config file, 3 cannot "
+	    "connect, TLS\n"
+	    "failure or connection lost, 4 permission denied or "
+	    "unauthenticated, 5 task\n"
+	    "or queue not found, 6 invalid argument or other daemon error.\n"
+	    "See runnel(1).\n", f);
 }
 
 /* An environment variable, or NULL if unset or empty. */
@@ -267,14 +279,61 @@ runnel_find(const char *name)
 	return (NULL);
 }
 
+/* One setting: the option's value, else the environment variable's, else
+ * the config file's (NULL when none sets it: the library's default). */
+static const char *
+runnel_setting(const char *flag, const char *env, const char *file)
+{
+	if (flag != NULL)
+		return (flag);
+	if ((env = runnel_getenv(env)) != NULL)
+		return (env);
+	return (file);
+}
+
+/* Fill cli->opts from the options given, then the environment, then the
+ * config file; 0, or the exit status after saying what is wrong. */
+static int
+runnel_settings(struct cli *cli, struct cli_config *cf,
+    const struct runnel_connect_opts *flags, const char *config)
+{
+	char	*path = NULL, *cause = NULL;
+	int	 required = 1, rc;
+
+	if (config == NULL)
+		config = runnel_getenv("RUNNEL_CONFIG");
+	if (config == NULL) {
+		/* The default file is optional; a named one must exist. */
+		if ((config = path = config_default_path()) == NULL)
+			goto settle;
+		required = 0;
+	}
+	rc = config_load(cf, config, required, &cause);
+	free(path);
+	if (rc != 0) {
+		cli_warnx("%s", cause);
+		free(cause);
+		return (CLI_EXIT_USAGE);
+	}
+settle:
+	cli->opts.host = runnel_setting(flags->host, "RUNNEL_HOST", cf->host);
+	cli->opts.ca = runnel_setting(flags->ca, "RUNNEL_CA", cf->ca);
+	cli->opts.cert = runnel_setting(flags->cert, "RUNNEL_CERT", cf->cert);
+	cli->opts.key = runnel_setting(flags->key, "RUNNEL_KEY", cf->key);
+	return (0);
+}
+
 /* Parse the global options, run one verb, close the connection. */
 int
 main(int argc, char **argv)
 {
-	struct cli		 cli;
-	struct sigaction	 sa;
-	char			 verb[64];
-	int			 ch, status;
+	struct cli			 cli;
+	struct cli_config		 cf;
+	struct runnel_connect_opts	 flags;
+	struct sigaction		 sa;
+	const char			*config = NULL;
+	char				 verb[64];
+	int				 ch, status;
 
 	/* A closed stdout or daemon socket must be an error we can report
 	 * (and, for run, cancel the task on), not a silent death. */
@@ -283,26 +342,27 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	memset(&cli, 0, sizeof cli);
-	cli.opts.host = runnel_getenv("RUNNEL_HOST");
-	cli.opts.ca = runnel_getenv("RUNNEL_CA");
-	cli.opts.cert = runnel_getenv("RUNNEL_CERT");
-	cli.opts.key = runnel_getenv("RUNNEL_KEY");
+	memset(&cf, 0, sizeof cf);
+	memset(&flags, 0, sizeof flags);
 	cli.opts.client_name = "runnel/" PACKAGE_VERSION;
 
 	while ((ch = getopt_long(argc, argv, "+H:hV", runnel_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			cli.opts.host = optarg;
+			flags.host = optarg;
 			break;
 		case OPT_CA:
-			cli.opts.ca = optarg;
+			flags.ca = optarg;
 			break;
 		case OPT_CERT:
-			cli.opts.cert = optarg;
+			flags.cert = optarg;
 			break;
 		case OPT_KEY:
-			cli.opts.key = optarg;
+			flags.key = optarg;
+			break;
+		case OPT_CONFIG:
+			config = optarg;
 			break;
 		case 'h':
 			runnel_usage(stdout);
@@ -326,6 +386,11 @@ main(int argc, char **argv)
 		return (CLI_EXIT_USAGE);
 	}
 
+	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0) {
+		config_free(&cf);
+		return (status);
+	}
+
 	/* getopt names the program in its messages: make it the verb. */
 	snprintf(verb, sizeof verb, "runnel %s", cli.entry->name);
 	argv[0] = verb;
@@ -334,6 +399,7 @@ main(int argc, char **argv)
 
 	if (cli.client != NULL)
 		runnel_close(cli.client);
+	config_free(&cf);
 	if (fflush(stdout) == EOF && errno != EPIPE) {
 		cli_warnx("stdout: %s", strerror(errno));
 		if (status == CLI_EXIT_OK)

@@ -28,6 +28,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,10 @@
 #define CONFIG_MIN_MAX_FRAME		1024U
 #define CONFIG_MAX_MAX_FRAME		(64U * 1024 * 1024)
 #define CONFIG_MAX_COUNT		1000000U
+#define CONFIG_MIN_MAX_ARGV		4096U
+#define CONFIG_MAX_MAX_ARGV		(16U * 1024 * 1024)
+#define CONFIG_MIN_HELLO_TIMEOUT_MS	100U
+#define CONFIG_MAX_HELLO_TIMEOUT_MS	600000U
 #define CONFIG_MIN_LAG_WARN_MS		1U
 #define CONFIG_MAX_LAG_WARN_MS		60000U
 #define CONFIG_QUEUE_NAME_CHARS		\
@@ -516,21 +522,92 @@ bad:
 	    "250ms, 2m, 1h or 7d)", value, key));
 }
 
-/* [access] NAME = ROLE. */
+/* Resolve run_as=USER into an access entry's uid, gid and groups, now:
+ * NSS lookups can block, which the loop must never do. */
+static int
+config_run_as(struct config_parse *cp, struct config_access *ca,
+    const char *user)
+{
+	struct passwd	 pw, *res = NULL;
+	char		*buf = NULL;
+	gid_t		*groups = NULL, *tmp;
+	int		 n = 16, error;
+	size_t		 size = 4096;
+
+	if (*user == '\0')
+		return (config_error(cp, "empty user in run_as"));
+	for (;;) {
+		if ((buf = malloc(size)) == NULL)
+			return (config_oom(cp));
+		error = getpwnam_r(user, &pw, buf, size, &res);
+		if (error != ERANGE || size > 1024 * 1024)
+			break;
+		free(buf);
+		size *= 2;
+	}
+	if (res == NULL) {
+		free(buf);
+		if (error != 0)
+			return (config_error(cp, "run_as user '%s': %s", user,
+			    strerror(error)));
+		return (config_error(cp, "run_as user '%s' does not exist",
+		    user));
+	}
+	for (;;) {
+		if ((tmp = realloc(groups, (size_t)n * sizeof *groups)) ==
+		    NULL) {
+			free(groups);
+			free(buf);
+			return (config_oom(cp));
+		}
+		groups = tmp;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) != -1)
+			break;
+		if (n > 65536) {
+			free(groups);
+			free(buf);
+			return (config_error(cp, "run_as user '%s': too many "
+			    "groups", user));
+		}
+	}
+	if ((ca->run_as = strdup(pw.pw_name)) == NULL) {
+		free(groups);
+		free(buf);
+		return (config_oom(cp));
+	}
+	ca->run_uid = pw.pw_uid;
+	ca->run_gid = pw.pw_gid;
+	ca->run_groups = groups;
+	ca->run_ngroups = (size_t)n;
+	free(buf);
+	return (0);
+}
+
+/* [access] NAME = ROLE [run_as=USER]. */
 static int
 config_set_access(struct config_parse *cp, const struct config_key *ck,
     const char *key, const char *value, int quoted)
 {
 	struct config		*conf = cp->conf;
-	struct config_access	*entries;
+	struct config_access	*entries, entry;
 	enum role		 role;
-	size_t			 i;
-	char			*name;
+	size_t			 i, len;
+	char			 word[16];
+	const char		*opt;
 
 	(void)ck;
 	(void)quoted;
 
-	if ((role = config_role_parse(value)) == ROLE_NONE)
+	len = strcspn(value, " \t");
+	opt = value + len;
+	while (isspace((unsigned char)*opt))
+		opt++;
+	if (len >= sizeof word)
+		len = sizeof word - 1;	/* too long for any role */
+	memcpy(word, value, len);
+	word[len] = '\0';
+	if ((role = config_role_parse(word)) == ROLE_NONE ||
+	    (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0))
 		return (config_error(cp, "unknown role '%s' (admin, user or "
 		    "viewer)", value));
 	for (i = 0; i < conf->naccess; i++) {
@@ -538,17 +615,90 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 			return (config_error(cp, "duplicate access entry '%s'",
 			    key));
 	}
-	if ((name = strdup(key)) == NULL)
-		return (config_oom(cp));
-	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
-	if (entries == NULL) {
-		free(name);
-		return (config_oom(cp));
+	memset(&entry, 0, sizeof entry);
+	entry.role = role;
+	if (*opt != '\0') {
+		if (opt[7 + strcspn(opt + 7, " \t")] != '\0')
+			return (config_error(cp, "unexpected text after "
+			    "'%.*s'", (int)(7 + strcspn(opt + 7, " \t")),
+			    opt));
+		if (config_run_as(cp, &entry, opt + 7) != 0)
+			return (-1);
 	}
-	entries[conf->naccess].name = name;
-	entries[conf->naccess].role = role;
+	if ((entry.name = strdup(key)) == NULL)
+		goto oom;
+	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
+	if (entries == NULL)
+		goto oom;
+	entries[conf->naccess] = entry;
 	conf->naccess++;
 	conf->access = entries;
+	return (0);
+
+oom:
+	free(entry.name);
+	free(entry.run_as);
+	free(entry.run_groups);
+	return (config_oom(cp));
+}
+
+/* [limits] max_startups = START:RATE:FULL (or just FULL). */
+static int
+config_set_startups(struct config_parse *cp, const struct config_key *ck,
+    const char *key, const char *value, int quoted)
+{
+	struct config_startups	*ms = config_field(cp, ck);
+	uint64_t		 v[3];
+	const char		*p = value, *end;
+	int			 n = 0;
+
+	(void)quoted;
+
+	for (;;) {
+		if (n == 3 || config_number(p, &end, &v[n]) != 0)
+			goto bad;
+		n++;
+		if (*end == '\0')
+			break;
+		if (*end != ':')
+			goto bad;
+		p = end + 1;
+	}
+	if (n == 2)
+		goto bad;
+	if (n == 1) {
+		v[2] = v[0];
+		v[1] = 100;
+	}
+	if (v[0] < 1 || v[2] > CONFIG_MAX_COUNT || v[1] > 100 || v[0] > v[2])
+		return (config_error(cp, "%s: need 1 <= START <= FULL <= %u "
+		    "and RATE <= 100", key, CONFIG_MAX_COUNT));
+	ms->start = (unsigned)v[0];
+	ms->rate = (unsigned)v[1];
+	ms->full = (unsigned)v[2];
+	return (0);
+
+bad:
+	return (config_error(cp, "bad value '%s' for '%s' (START:RATE:FULL, "
+	    "such as 10:30:100)", value, key));
+}
+
+/* A yes or no (run_as_root). */
+static int
+config_set_bool(struct config_parse *cp, const struct config_key *ck,
+    const char *key, const char *value, int quoted)
+{
+	int	*field = config_field(cp, ck);
+
+	(void)quoted;
+
+	if (strcmp(value, "yes") == 0)
+		*field = 1;
+	else if (strcmp(value, "no") == 0)
+		*field = 0;
+	else
+		return (config_error(cp, "bad value '%s' for '%s' (yes or no)",
+		    value, key));
 	return (0);
 }
 
@@ -701,6 +851,26 @@ static const struct config_key config_keys[] = {
 	{ .section = "limits", .name = "lag_warn", .set = config_set_duration,
 	  .field = offsetof(struct config, lag_warn_ms),
 	  .min = CONFIG_MIN_LAG_WARN_MS, .max = CONFIG_MAX_LAG_WARN_MS },
+	{ .section = "limits", .name = "max_inflight", .set = config_set_count,
+	  .field = offsetof(struct config, max_inflight),
+	  .min = 1, .max = CONFIG_MAX_COUNT },
+	{ .section = "limits", .name = "max_queued_per_identity",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, max_queued_per_identity),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
+	{ .section = "limits", .name = "max_startups",
+	  .set = config_set_startups,
+	  .field = offsetof(struct config, max_startups) },
+	{ .section = "limits", .name = "max_argv", .set = config_set_size,
+	  .field = offsetof(struct config, max_argv),
+	  .min = CONFIG_MIN_MAX_ARGV, .max = CONFIG_MAX_MAX_ARGV },
+	{ .section = "limits", .name = "hello_timeout",
+	  .set = config_set_duration,
+	  .field = offsetof(struct config, hello_timeout_ms),
+	  .min = CONFIG_MIN_HELLO_TIMEOUT_MS,
+	  .max = CONFIG_MAX_HELLO_TIMEOUT_MS },
+	{ .section = "server", .name = "run_as_root", .set = config_set_bool,
+	  .field = offsetof(struct config, run_as_root) },
 	{ .section = "queue", .name = "max_running", .set = config_set_count,
 	  .field = offsetof(struct config_queue, max_running),
 	  .min = 0, .max = CONFIG_MAX_COUNT },
@@ -924,6 +1094,13 @@ config_load(const char *path, char **cause)
 	    CONFIG_DEFAULT_MAX_IDENTITY_CONNECTIONS;
 	cp.conf->lag_warn_ms = CONFIG_DEFAULT_LAG_WARN_MS;
 	cp.conf->log_level = LOG_INFO;
+	cp.conf->max_inflight = CONFIG_DEFAULT_MAX_INFLIGHT;
+	cp.conf->max_queued_per_identity =
+	    CONFIG_DEFAULT_MAX_QUEUED_PER_IDENTITY;
+	cp.conf->max_startups =
+	    (struct config_startups)CONFIG_DEFAULT_MAX_STARTUPS;
+	cp.conf->max_argv = CONFIG_DEFAULT_MAX_ARGV;
+	cp.conf->hello_timeout_ms = CONFIG_DEFAULT_HELLO_TIMEOUT_MS;
 	if ((cp.conf->path = strdup(path)) == NULL ||
 	    (cp.conf->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR)) == NULL)
 		goto oom;
@@ -981,8 +1158,11 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nlisten; i++)
 		free(conf->listen[i]);
 	free(conf->listen);
-	for (i = 0; i < conf->naccess; i++)
+	for (i = 0; i < conf->naccess; i++) {
 		free(conf->access[i].name);
+		free(conf->access[i].run_as);
+		free(conf->access[i].run_groups);
+	}
 	free(conf->access);
 	for (i = 0; i < conf->nqueues; i++)
 		free(conf->queues[i].name);
@@ -998,19 +1178,30 @@ config_free(struct config *conf)
 	free(conf);
 }
 
-/* The role configured for IDENTITY (exact match), ROLE_NONE if none. */
-enum role
-config_role(const struct config *conf, const char *identity)
+/* The [access] entry of IDENTITY (exact match), NULL if none. */
+const struct config_access *
+config_access(const struct config *conf, const char *identity)
 {
 	size_t	 i;
 
 	if (conf == NULL || identity == NULL)
-		return (ROLE_NONE);
+		return (NULL);
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, identity) == 0)
-			return (conf->access[i].role);
+			return (&conf->access[i]);
 	}
-	return (ROLE_NONE);
+	return (NULL);
+}
+
+/* The role configured for IDENTITY (exact match), ROLE_NONE if none. */
+enum role
+config_role(const struct config *conf, const char *identity)
+{
+	const struct config_access	*ca;
+
+	if ((ca = config_access(conf, identity)) == NULL)
+		return (ROLE_NONE);
+	return (ca->role);
 }
 
 /* A role from its name ("admin", "user", "viewer"), ROLE_NONE if unknown. */

@@ -4,6 +4,8 @@
 #ifndef RUNNELD_CONFIG_H
 #define RUNNELD_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +19,11 @@
 #define CONFIG_DEFAULT_GRACE_MS		5000U
 #define CONFIG_DEFAULT_LAG_WARN_MS	50U
 #define CONFIG_QUEUE_NAME_MAX		64	/* of [A-Za-z0-9._-] */
+#define CONFIG_DEFAULT_MAX_INFLIGHT	64U
+#define CONFIG_DEFAULT_MAX_QUEUED_PER_IDENTITY	10000U
+#define CONFIG_DEFAULT_MAX_STARTUPS	{ 10U, 30U, 100U }
+#define CONFIG_DEFAULT_MAX_ARGV		(256U * 1024)
+#define CONFIG_DEFAULT_HELLO_TIMEOUT_MS	10000U
 
 /* [server] on_shutdown: what SIGTERM does to running tasks. */
 enum config_on_shutdown {
@@ -36,6 +43,21 @@ enum role {
 struct config_access {
 	char		*name;		/* certificate CN, or "unix:USER" */
 	enum role	 role;
+	/* run_as=USER, resolved when the file is read (NSS may block). */
+	char		*run_as;	/* NULL: none */
+	uid_t		 run_uid;
+	gid_t		 run_gid;
+	gid_t		*run_groups;	/* supplementary, with run_gid */
+	size_t		 run_ngroups;
+};
+
+/* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
+ * START TLS connections before Hello, a new one is refused with RATE%
+ * chance, rising linearly to 100% at FULL. */
+struct config_startups {
+	unsigned	 start;
+	unsigned	 rate;
+	unsigned	 full;
 };
 
 /* A [queue NAME] section; "default" configures the implicit default queue. */
@@ -78,6 +100,13 @@ struct config {
 	int		  log_level;	/* a syslog priority */
 	int		  log_level_set; /* given in the file */
 	char		 *tls_crl;	/* NULL: no CRL */
+	/* Per-peer and per-identity limits. */
+	unsigned	  max_inflight;		/* requests per connection */
+	unsigned	  max_queued_per_identity;
+	struct config_startups max_startups;
+	uint32_t	  max_argv;		/* argv + env + cwd bytes */
+	uint64_t	  hello_timeout_ms;	/* accept to Hello, absolute */
+	int		  run_as_root;		/* root may run tasks as root */
 };
 
 /* config.c */
@@ -87,6 +116,9 @@ struct config	*config_load(const char *path, char **cause);
 void		 config_free(struct config *);
 /* The role configured for an identity, ROLE_NONE if none. */
 enum role	 config_role(const struct config *, const char *identity);
+/* The [access] entry of an identity, NULL if none. */
+const struct config_access *config_access(const struct config *,
+		    const char *identity);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
 const char	*config_on_shutdown_name(enum config_on_shutdown);

@@ -31,6 +31,8 @@ struct listener {
 	int			 is_unix;
 	struct event		*retry;
 	int64_t			 last_warn_ms;
+	uint64_t		 drops;		/* by max_startups */
+	int64_t			 last_drop_ms;
 };
 
 /* Resume accepting after descriptors ran out. */
@@ -67,6 +69,26 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	}
 }
 
+/* Refuse a TLS connection before authentication, as sshd's MaxStartups
+ * does: from START connections before Hello on with RATE% chance, rising
+ * linearly to certainty at FULL.  Authenticated peers are unaffected, and a
+ * flood of silent connections cannot fill the table.  Unix-socket peers
+ * are known by their uid at once and only meet the other limits. */
+static int
+listener_early_drop(void)
+{
+	const struct config_startups	*ms = &server.conf->max_startups;
+	unsigned			 n = server.nunauth, p;
+
+	if (n < ms->start)
+		return 0;
+	if (n >= ms->full)
+		return 1;
+	p = ms->rate + (100 - ms->rate) * (n - ms->start) /
+	    (ms->full - ms->start);
+	return arc4random_uniform(100) < p;
+}
+
 /* A new connection: refuse it over the limit, else start a session. */
 static void
 listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
@@ -88,6 +110,17 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	if (l->is_unix) {
 		session_create(fd, NULL, "unix");
+		return;
+	}
+	if (listener_early_drop()) {
+		if (l->drops++ == 0 || server_now_ms() - l->last_drop_ms >=
+		    1000) {
+			log_warnx("%s: %u connections before hello, dropping "
+			    "new ones (max_startups; %llu so far)", l->name,
+			    server.nunauth, (unsigned long long)l->drops);
+			l->last_drop_ms = server_now_ms();
+		}
+		close(fd);
 		return;
 	}
 	if (getnameinfo(sa, salen, host, sizeof host, serv, sizeof serv,

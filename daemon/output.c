@@ -33,44 +33,57 @@ struct output_record {
 };
 
 #define OUTPUT_INDEX_EVERY	(256 * 1024)
+/* The smallest ring, allocated with a task's first output. */
+#define OUTPUT_RING_MIN		4096
+/* Microseconds small output waits for the writer thread. */
+#define OUTPUT_KICK_US		1000
 
 struct output_index {
 	uint64_t	offset;
 	uint64_t	pos;
 };
 
+/* A reader paused until its log has room (few at a time: allocated). */
+struct output_waiter {
+	struct output		*output;
+	void			(*resume)(void *);
+	void			*arg;
+	TAILQ_ENTRY(output_waiter) entry;
+};
+TAILQ_HEAD(output_waiter_list, output_waiter);
+
+/* Every task has one, queued tasks too: kept small (see task_add). */
 struct output {
-	int			 fd;
-	char			*path;
+	int			 fd;		/* -1 until needed */
+	uint8_t			 failed;	/* the spool could not be written */
+	uint8_t			 removed;	/* retention removed the spool */
+	uint32_t		 alloc;		/* the ring's size, grows to cap */
+	uint32_t		 cap;
+	uint32_t		 ringlen;
 	uint64_t		 size;		/* data bytes */
 	uint64_t		 fsize;		/* spool bytes */
 	uint8_t			*ring;		/* spool bytes [fsize - ringlen, fsize) */
-	size_t			 cap;
-	size_t			 ringlen;
 	struct output_index	*index;
 	size_t			 nindex;
-	int			 failed;	/* the spool could not be written */
 	/* Retention: offsets [drop_off, drop_end_off) are a hole in the
 	 * spool at [drop_pos, drop_end_pos); removed: no spool at all. */
 	uint64_t		 drop_off;
 	uint64_t		 drop_end_off;
 	uint64_t		 drop_pos;
 	uint64_t		 drop_end_pos;
-	int			 removed;
 
 	/* With the writer thread, under output_writer.mtx: */
 	uint64_t		 written;	/* spool bytes on disk */
 	uint64_t		 published;	/* fsize as the writer may see it */
 	int			 error;		/* the writer's errno */
-	int			 queued;	/* on the dirty list */
-	int			 busy;		/* being written */
+	uint8_t			 queued;	/* on the dirty list */
+	uint8_t			 busy;		/* being written */
+	uint8_t			*writer_ring;	/* the ring being written from */
+	uint8_t			*stale;		/* a replaced ring it still uses */
 	TAILQ_ENTRY(output)	 dirty_entry;
 
-	/* Loop only: a reader paused until the backlog drains. */
-	void			(*resume)(void *);
-	void			*resume_arg;
-	TAILQ_ENTRY(output)	 wait_entry;
-	int			 waiting;
+	struct output_waiter	*waiter;	/* loop only: a paused reader */
+	char			 path[];
 };
 TAILQ_HEAD(output_list, output);
 
@@ -82,6 +95,11 @@ TAILQ_HEAD(output_list, output);
  * reads them from the ring in place, and a task whose backlog is full stops
  * being read until the writer catches up: the child then blocks on its
  * pipe, the back-pressure a terminal gives.
+ *
+ * Waking a thread costs about as much as writing 64 KiB: the writer is
+ * woken when a log's backlog reaches half its ring, or by a timer a
+ * millisecond after smaller output, and it tells the loop of its progress
+ * only while a reader waits for room.
  */
 static struct {
 	int			 started;
@@ -91,13 +109,18 @@ static struct {
 	pthread_cond_t		 cond;
 	struct output_list	 dirty;
 	int			 efd;
+	int			 nwaiting;	/* readers waiting for room */
 	struct event		*ev;
-	struct output_list	 waiting;	/* loop only */
+	struct event		*kick_ev;	/* wakes it for small output */
+	struct output_waiter_list waiting;	/* loop only */
 } output_writer;
 
+static void	output_ring_grow(struct output *, size_t);
 static void	output_ring_add_at(struct output *, uint64_t, const uint8_t *,
 		    size_t);
 static void	output_publish(struct output *);
+static void	output_waiter_remove(struct output_waiter *);
+static void	output_writer_cb(evutil_socket_t, short, void *);
 static void	output_flush_wait(struct output *);
 static void	output_mark_written(struct output *, uint64_t);
 static void	output_fail(struct output *, int, int64_t);
@@ -112,7 +135,22 @@ output_index_add(struct output *o, uint64_t offset, uint64_t pos)
 	o->nindex++;
 }
 
-/* Create an empty log spooled to path. */
+/* The spool's fd, opened on first use: a queued task, or a finished one
+ * nobody reads, holds no descriptor (100,000 queued tasks would otherwise
+ * need as many). */
+static int
+output_fd(struct output *o)
+{
+	if (o->fd == -1) {
+		o->fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (o->fd == -1)
+			log_warn("%s: open", o->path);
+	}
+	return o->fd;
+}
+
+/* Create an empty log spooled to path (the file is made now, so that a
+ * task whose spool cannot exist is refused at once). */
 struct output *
 output_create(const char *path, size_t tail, char **cause)
 {
@@ -124,12 +162,12 @@ output_create(const char *path, size_t tail, char **cause)
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	o = xcalloc(1, sizeof *o);
-	o->fd = fd;
-	o->path = xstrdup(path);
+	close(fd);
+	o = xcalloc(1, sizeof *o + strlen(path) + 1);
+	o->fd = -1;
+	strcpy(o->path, path);
 	o->cap = tail < sizeof(struct output_record) * 4 ?
 	    sizeof(struct output_record) * 4 : tail;
-	o->ring = xmalloc(o->cap);
 	return o;
 }
 
@@ -163,11 +201,10 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 		close(fd);
 		return NULL;
 	}
-	o = xcalloc(1, sizeof *o);
+	o = xcalloc(1, sizeof *o + strlen(path) + 1);
 	o->fd = fd;
-	o->path = xstrdup(path);
+	strcpy(o->path, path);
 	o->cap = tail < sizeof r * 4 ? sizeof r * 4 : tail;
-	o->ring = xmalloc(o->cap);
 	while (pos + sizeof r <= (uint64_t)st.st_size) {
 		if (drop != NULL && drop[3] > drop[2] && pos == drop[2]) {
 			/* Step over the hole retention made. */
@@ -191,7 +228,8 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
 		log_warn("%s: cannot cut torn record", path);
 	o->fsize = o->written = o->published = pos;
-	start = pos > o->cap ? pos - o->cap : 0;
+	output_ring_grow(o, pos);
+	start = pos > o->alloc ? pos - o->alloc : 0;
 	o->ringlen = pos - start;
 	while (start < pos) {
 		uint8_t	buf[8192];
@@ -203,7 +241,10 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 		output_ring_add_at(o, start, buf, n);
 		start += n;
 	}
-	o->ringlen = o->fsize > o->cap ? o->cap : o->fsize;
+	o->ringlen = o->fsize > o->alloc ? o->alloc : o->fsize;
+	/* Reopened when it is read or written again. */
+	close(o->fd);
+	o->fd = -1;
 	return o;
 }
 
@@ -222,10 +263,11 @@ output_free(struct output *o)
 			TAILQ_REMOVE(&output_writer.dirty, o, dirty_entry);
 		pthread_mutex_unlock(&output_writer.mtx);
 	}
-	if (o->waiting)
-		TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
-	close(o->fd);
-	free(o->path);
+	free(o->stale);
+	if (o->waiter != NULL)
+		output_waiter_remove(o->waiter);
+	if (o->fd != -1)
+		close(o->fd);
 	free(o->ring);
 	free(o->index);
 	free(o);
@@ -237,28 +279,79 @@ output_ring_add(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
 {
 	size_t	at, first;
 
-	if (n > o->cap) {
-		p += n - o->cap;
-		pos += n - o->cap;
-		n = o->cap;
+	if (n > o->alloc) {
+		p += n - o->alloc;
+		pos += n - o->alloc;
+		n = o->alloc;
 	}
-	at = pos % o->cap;
-	first = o->cap - at < n ? o->cap - at : n;
+	at = pos % o->alloc;
+	first = o->alloc - at < n ? o->alloc - at : n;
 	memcpy(o->ring + at, p, first);
 	memcpy(o->ring, p + first, n - first);
-	o->ringlen = o->ringlen + n > o->cap ? o->cap : o->ringlen + n;
+	o->ringlen = o->ringlen + n > o->alloc ? o->alloc : o->ringlen + n;
+}
+
+/* Copy spool bytes at pos into their place in a ring of size alloc. */
+static void
+output_ring_add_at_size(uint8_t *ring, size_t alloc, uint64_t pos,
+    const uint8_t *p, size_t n)
+{
+	size_t	at, first;
+
+	at = pos % alloc;
+	first = alloc - at < n ? alloc - at : n;
+	memcpy(ring + at, p, first);
+	memcpy(ring, p + first, n - first);
 }
 
 /* Copy spool bytes into the ring at their place, for a reopened spool. */
 static void
 output_ring_add_at(struct output *o, uint64_t pos, const uint8_t *p, size_t n)
 {
-	size_t	at, first;
+	output_ring_add_at_size(o->ring, o->alloc, pos, p, n);
+}
 
-	at = pos % o->cap;
-	first = o->cap - at < n ? o->cap - at : n;
-	memcpy(o->ring + at, p, first);
-	memcpy(o->ring, p + first, n - first);
+/*
+ * Make the ring hold at least need bytes (at most cap).  Most tasks print
+ * little or nothing, so a ring starts empty and doubles as output comes;
+ * only a chatty task's reaches the full tail.  The bytes it holds move to
+ * their places in the bigger ring; the writer thread may still be reading
+ * the old one, which it then frees itself.
+ */
+static void
+output_ring_grow(struct output *o, size_t need)
+{
+	uint8_t	*ring, *old = o->ring;
+	size_t	 alloc, at, first;
+	uint64_t start;
+
+	if (need <= o->alloc || o->alloc == o->cap)
+		return;
+	for (alloc = OUTPUT_RING_MIN; alloc < need; alloc *= 2)
+		;
+	if (alloc > o->cap)
+		alloc = o->cap;
+	ring = xmalloc(alloc);
+	start = o->fsize - o->ringlen;
+	if (o->ringlen > 0) {
+		/* The old ring's bytes, in spool order, to the new places. */
+		at = start % o->alloc;
+		first = o->alloc - at < o->ringlen ? o->alloc - at :
+		    o->ringlen;
+		output_ring_add_at_size(ring, alloc, start, old + at, first);
+		output_ring_add_at_size(ring, alloc, start + first, old,
+		    o->ringlen - first);
+	}
+	if (output_writer.started)
+		pthread_mutex_lock(&output_writer.mtx);
+	o->ring = ring;
+	o->alloc = alloc;
+	if (old != NULL && o->busy && o->writer_ring == old)
+		o->stale = old;
+	else
+		free(old);
+	if (output_writer.started)
+		pthread_mutex_unlock(&output_writer.mtx);
 }
 
 /* Write the whole iovec to the spool at pos, retrying short writes. */
@@ -299,12 +392,13 @@ output_notice_failed(struct output *o, int error, int64_t time_us)
 
 	len = snprintf(text, sizeof text, "runnel: cannot write this task's "
 	    "output to disk (%s); only the newest %zu bytes are kept from "
-	    "here on\n", strerror(error), o->cap / 2);
+	    "here on\n", strerror(error), (size_t)o->cap / 2);
 	memset(&r, 0, sizeof r);
 	r.len = len;
 	r.stream = RUNNEL__V1__STREAM__STREAM_SYSTEM;
 	r.offset = o->size;
 	r.time_us = time_us;
+	output_ring_grow(o, o->ringlen + sizeof r + len);
 	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
 	output_ring_add(o, o->fsize + sizeof r, (const uint8_t *)text, len);
 	o->fsize += sizeof r + len;
@@ -323,6 +417,8 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 		return 0;
 	if (len > UINT32_MAX)
 		return -1;
+	if (!o->failed && output_fd(o) == -1)
+		output_fail(o, errno, time_us);
 	memset(&r, 0, sizeof r);
 	r.len = len;
 	r.stream = stream;
@@ -350,6 +446,7 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 		} else
 			output_mark_written(o, o->fsize + sizeof r + len);
 	}
+	output_ring_grow(o, o->ringlen + sizeof r + len);
 	output_ring_add(o, o->fsize, (const uint8_t *)&r, sizeof r);
 	output_ring_add(o, o->fsize + sizeof r, data, len);
 	o->fsize += sizeof r + len;
@@ -358,10 +455,72 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 	return 0;
 }
 
+/*
+ * Read up to max bytes from a task's pipe into the log as one record of
+ * stream: straight into the ring, behind a header written after the read
+ * (max: at most what output_room() gives, less 64).  Returns what read(2)
+ * returned.
+ */
+ssize_t
+output_append_fd(struct output *o, int stream, int fd, size_t max,
+    int64_t time_us)
+{
+	static uint8_t		 buf[READ_BUDGET];
+	struct output_record	 r;
+	struct iovec		 iov[2];
+	uint64_t		 pos;
+	size_t			 at, first, need;
+	ssize_t			 n;
+
+	if (!output_writer.started || o->failed || output_fd(o) == -1 ||
+	    sizeof r + max > o->cap) {
+		/* The plain way: through a buffer. */
+		n = read(fd, buf, max < sizeof buf ? max : sizeof buf);
+		if (n > 0)
+			output_append(o, stream, buf, n, time_us);
+		return n;
+	}
+	need = sizeof r + max;
+	output_ring_grow(o, o->ringlen + need);
+	/* The bytes the read may overwrite leave the ring first (they are
+	 * on disk: the room the caller checked says so). */
+	if (o->ringlen > o->alloc - need)
+		o->ringlen = o->alloc - need;
+	pos = o->fsize + sizeof r;
+	at = pos % o->alloc;
+	first = o->alloc - at < max ? o->alloc - at : max;
+	iov[0].iov_base = o->ring + at;
+	iov[0].iov_len = first;
+	iov[1].iov_base = o->ring;
+	iov[1].iov_len = max - first;
+	n = readv(fd, iov, iov[1].iov_len > 0 ? 2 : 1);
+	if (n <= 0)
+		return n;
+
+	if (o->nindex == 0 ||
+	    o->fsize - o->index[o->nindex - 1].pos >= OUTPUT_INDEX_EVERY)
+		output_index_add(o, o->size, o->fsize);
+	memset(&r, 0, sizeof r);
+	r.len = n;
+	r.stream = stream;
+	r.offset = o->size;
+	r.time_us = time_us;
+	output_ring_add_at(o, o->fsize, (const uint8_t *)&r, sizeof r);
+	o->ringlen = o->ringlen + sizeof r + n > o->alloc ? o->alloc :
+	    o->ringlen + sizeof r + n;
+	o->fsize += sizeof r + n;
+	o->size += n;
+	output_publish(o);
+	return n;
+}
+
 /* Hand the new bytes to the writer thread. */
 static void
 output_publish(struct output *o)
 {
+	struct timeval	tv = { 0, OUTPUT_KICK_US };
+	int		wake;
+
 	if (!output_writer.started || o->failed)
 		return;
 	pthread_mutex_lock(&output_writer.mtx);
@@ -369,8 +528,25 @@ output_publish(struct output *o)
 	if (!o->queued && !o->busy && o->written < o->published) {
 		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
 		o->queued = 1;
-		pthread_cond_signal(&output_writer.cond);
 	}
+	wake = o->published - o->written >= o->cap / 2;
+	if (wake)
+		pthread_cond_signal(&output_writer.cond);
+	pthread_mutex_unlock(&output_writer.mtx);
+	if (!wake && !evtimer_pending(output_writer.kick_ev, NULL))
+		evtimer_add(output_writer.kick_ev, &tv);
+}
+
+/* Wake the writer for what small output is waiting. */
+static void
+output_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	pthread_mutex_lock(&output_writer.mtx);
+	if (!TAILQ_EMPTY(&output_writer.dirty))
+		pthread_cond_signal(&output_writer.cond);
 	pthread_mutex_unlock(&output_writer.mtx);
 }
 
@@ -382,6 +558,8 @@ output_flush_wait(struct output *o)
 	if (!output_writer.started)
 		return;
 	pthread_mutex_lock(&output_writer.mtx);
+	if (o->queued)
+		pthread_cond_signal(&output_writer.cond);
 	while (o->busy || o->queued)
 		pthread_cond_wait(&output_writer.cond, &output_writer.mtx);
 	pthread_mutex_unlock(&output_writer.mtx);
@@ -403,6 +581,7 @@ static void
 output_fail(struct output *o, int error, int64_t time_us)
 {
 	o->failed = 1;
+	output_ring_grow(o, o->cap);
 	output_notice_failed(o, error, time_us);
 }
 
@@ -441,12 +620,32 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		resume(arg);
 		return;
 	}
-	o->resume = resume;
-	o->resume_arg = arg;
-	if (!o->waiting) {
-		TAILQ_INSERT_TAIL(&output_writer.waiting, o, wait_entry);
-		o->waiting = 1;
+	if (o->waiter == NULL) {
+		o->waiter = xcalloc(1, sizeof *o->waiter);
+		o->waiter->output = o;
+		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
+		pthread_mutex_lock(&output_writer.mtx);
+		output_writer.nwaiting++;
+		/* The backlog is over half the ring: the writer is awake. */
+		pthread_mutex_unlock(&output_writer.mtx);
 	}
+	o->waiter->resume = resume;
+	o->waiter->arg = arg;
+	/* The writer may have finished before it could see the waiter. */
+	if (output_room(o) >= OUTPUT_ROOM_MIN)
+		output_writer_cb(-1, 0, NULL);
+}
+
+/* Forget a paused reader. */
+static void
+output_waiter_remove(struct output_waiter *w)
+{
+	TAILQ_REMOVE(&output_writer.waiting, w, entry);
+	w->output->waiter = NULL;
+	pthread_mutex_lock(&output_writer.mtx);
+	output_writer.nwaiting--;
+	pthread_mutex_unlock(&output_writer.mtx);
+	free(w);
 }
 
 /* The writer thread. */
@@ -456,7 +655,8 @@ output_writer_main(void *arg)
 	struct output	*o;
 	struct iovec	 iov[2];
 	uint64_t	 start, end, one = 1;
-	size_t		 at, n, first;
+	size_t		 at, n, first, alloc;
+	uint8_t		*ring;
 	int		 error;
 
 	(void)arg;
@@ -472,22 +672,28 @@ output_writer_main(void *arg)
 		o->busy = 1;
 		start = o->written;
 		end = o->published;
+		ring = o->writer_ring = o->ring;
+		alloc = o->alloc;
 		pthread_mutex_unlock(&output_writer.mtx);
 
 		/* [start, end) is in the ring and the loop does not touch
-		 * it until written moves past it. */
+		 * it until written moves past it (a ring that grows is
+		 * copied, and the old one kept until this write is done). */
 		n = end - start;
-		at = start % o->cap;
-		first = o->cap - at < n ? o->cap - at : n;
-		iov[0].iov_base = o->ring + at;
+		at = start % alloc;
+		first = alloc - at < n ? alloc - at : n;
+		iov[0].iov_base = ring + at;
 		iov[0].iov_len = first;
-		iov[1].iov_base = o->ring;
+		iov[1].iov_base = ring;
 		iov[1].iov_len = n - first;
 		error = output_write_spool(o->fd, start, iov, 2) == -1 ?
 		    errno : 0;
 
 		pthread_mutex_lock(&output_writer.mtx);
 		o->busy = 0;
+		o->writer_ring = NULL;
+		free(o->stale);
+		o->stale = NULL;
 		if (error != 0)
 			o->error = error;
 		else
@@ -497,7 +703,8 @@ output_writer_main(void *arg)
 			o->queued = 1;
 		}
 		pthread_cond_broadcast(&output_writer.cond);
-		if (write(output_writer.efd, &one, sizeof one) == -1) {
+		if (output_writer.nwaiting > 0 &&
+		    write(output_writer.efd, &one, sizeof one) == -1) {
 			/* An eventfd counter does not fill up. */
 		}
 	}
@@ -509,18 +716,21 @@ output_writer_main(void *arg)
 static void
 output_writer_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct output	*o, *o1;
-	uint64_t	 n;
+	struct output_waiter	*w, *w1;
+	void			(*resume)(void *);
+	void			*resume_arg;
+	uint64_t		 n;
 
 	(void)events;
 	(void)arg;
-	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+	if (fd != -1 && read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
 		log_warn("output: eventfd");
-	TAILQ_FOREACH_SAFE(o, &output_writer.waiting, wait_entry, o1) {
-		if (output_room(o) >= OUTPUT_ROOM_MIN) {
-			TAILQ_REMOVE(&output_writer.waiting, o, wait_entry);
-			o->waiting = 0;
-			o->resume(o->resume_arg);
+	TAILQ_FOREACH_SAFE(w, &output_writer.waiting, entry, w1) {
+		if (output_room(w->output) >= OUTPUT_ROOM_MIN) {
+			resume = w->resume;
+			resume_arg = w->arg;
+			output_waiter_remove(w);
+			resume(resume_arg);
 		}
 	}
 }
@@ -540,6 +750,7 @@ output_writer_start(void)
 	    EV_READ | EV_PERSIST, output_writer_cb, NULL);
 	event_priority_set(output_writer.ev, PRI_CONTROL);
 	event_add(output_writer.ev, NULL);
+	output_writer.kick_ev = evtimer_new(server.base, output_kick_cb, NULL);
 	if (pthread_create(&output_writer.thread, NULL, output_writer_main,
 	    NULL) != 0)
 		fatalx("pthread_create failed");
@@ -559,6 +770,7 @@ output_writer_stop(void)
 	pthread_join(output_writer.thread, NULL);
 	output_writer.started = 0;
 	event_free(output_writer.ev);
+	event_free(output_writer.kick_ev);
 	close(output_writer.efd);
 }
 
@@ -589,6 +801,8 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 
 	if (pos + n > o->fsize)
 		return -1;
+	if (n == 0)
+		return 0;
 	/* A range that starts before the ring and ends in it: the file
 	 * has the first part (the ring start is never past written). */
 	if (pos < start && pos + n > start) {
@@ -598,13 +812,13 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 		    n - (start - pos));
 	}
 	if (pos >= start) {
-		at = pos % o->cap;
-		first = o->cap - at < n ? o->cap - at : n;
+		at = pos % o->alloc;
+		first = o->alloc - at < n ? o->alloc - at : n;
 		memcpy(p, o->ring + at, first);
 		memcpy(p + first, o->ring, n - first);
 		return 0;
 	}
-	if (o->failed)
+	if (o->failed || output_fd(o) == -1)
 		return -1;
 	while (n > 0) {
 		r = pread(o->fd, p, n, pos);
@@ -662,6 +876,34 @@ output_seek(struct output *o, struct output_cursor *c, uint64_t offset)
 	c->pos = pos;
 	c->offset = offset;
 	return 0;
+}
+
+/* What output_read would return (OUTPUT_DROPPED without the offset), but
+ * nothing is copied and the cursor stays: a watcher packs the frame header
+ * first and then reads the bytes straight into the frame. */
+ssize_t
+output_peek(struct output *o, const struct output_cursor *c, size_t max,
+    int *stream, uint64_t *offset, int64_t *time_us)
+{
+	struct output_record	r;
+	uint64_t		skip;
+
+	if (o->removed && c->offset < o->size)
+		return OUTPUT_DROPPED;
+	if (c->pos >= o->fsize)
+		return 0;
+	if (o->drop_end_pos != 0 && c->pos >= o->drop_pos &&
+	    c->pos < o->drop_end_pos)
+		return OUTPUT_DROPPED;
+	if (output_header(o, c->pos, &r) == -1)
+		return -1;
+	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+		return -1;
+	skip = c->offset - r.offset;
+	*stream = r.stream;
+	*offset = c->offset;
+	*time_us = r.time_us;
+	return r.len - skip < max ? r.len - skip : max;
 }
 
 /* Read up to max bytes of the record at the cursor and advance it; 0 at the
@@ -842,7 +1084,7 @@ output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
 	if (record(arg) != 0)
 		return 0;	/* not durable: keep the bytes (a hole only ever
 				 * follows its record) */
-	if (fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 	    start_pos, end_pos - start_pos) == -1)
 		log_warn("%s: punch hole", o->path);
 	/* Forget the index entries inside the hole. */
@@ -866,10 +1108,13 @@ output_remove(struct output *o)
 	output_flush_wait(o);
 	if (unlink(o->path) == -1 && errno != ENOENT)
 		log_warn("%s: unlink", o->path);
-	if (ftruncate(o->fd, 0) == -1) {
+	if (o->fd != -1 && ftruncate(o->fd, 0) == -1) {
 		/* unlinked: its blocks go with the last fd */
 	}
 	o->removed = 1;
+	free(o->ring);
+	o->ring = NULL;
+	o->alloc = 0;
 	o->fsize = o->ringlen = 0;
 	o->nindex = 0;
 	o->drop_end_pos = 0;

@@ -4,6 +4,7 @@
  * with `watch` stream its output on the same request id.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "runneld.h"
@@ -25,12 +26,35 @@ rpc_submit_check_deps(struct session *s, uint64_t req_id,
 	return 0;
 }
 
+/* Has the identity as many queued tasks as it may have? */
+static int
+rpc_submit_queue_full(struct session *s, uint64_t req_id)
+{
+	const struct task	*t;
+	unsigned		 max = server.conf->max_queued_per_identity;
+	unsigned		 n = 0;
+
+	if (max == 0)
+		return 0;
+	TAILQ_FOREACH(t, &server.queue, queue_entry) {
+		if (strcmp(t->owner, s->identity) == 0 && ++n >= max) {
+			session_send_error(s, req_id,
+			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+			    "%s has %u tasks queued already "
+			    "(max_queued_per_identity)", s->identity, max);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Create a task from the spec and answer with its id. */
 static void
 rpc_submit(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	const Runnel__V1__TaskSpec	*spec = msg->submit->spec;
+	const struct config_access	*run_as;
 	struct task			*t = NULL;
 	char				*cause = NULL;
 	Runnel__V1__ErrorCode		 code;
@@ -47,6 +71,15 @@ rpc_submit(struct session *s, uint64_t req_id,
 		    "no task spec");
 		return;
 	}
+	if (privdrop_check(s->identity, &run_as, &cause) != 0) {
+		log_info("conn %llu: submit refused: %s",
+		    (unsigned long long)s->id, cause);
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED, "%s",
+		    cause);
+		free(cause);
+		return;
+	}
 	if (rpc_submit_check_deps(s, req_id, spec) != 0)
 		return;
 	if (spec->key[0] != '\0')
@@ -54,6 +87,8 @@ rpc_submit(struct session *s, uint64_t req_id,
 	if (t != NULL)
 		log_info("task %llu: key '%s' submitted again by %s",
 		    (unsigned long long)t->id, spec->key, s->identity);
+	else if (rpc_submit_queue_full(s, req_id))
+		return;
 	else if ((t = task_create(spec, s->identity, &code, &cause)) == NULL) {
 		session_send_error(s, req_id, code, "%s", cause);
 		free(cause);

@@ -24,6 +24,21 @@ static const struct rpc_entry *rpc_table[] = {
 	[RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CLEAN] = &rpc_clean_entry,
 };
 
+/* Does the request stay open after its first answer (a watch, a wait)? */
+static int
+rpc_holds(const Runnel__V1__ClientMessage *msg)
+{
+	switch (msg->request_case) {
+	case RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH:
+	case RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT:
+		return 1;
+	case RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT:
+		return msg->submit->watch;
+	default:
+		return 0;
+	}
+}
+
 /* Hand a request to its handler after the protocol and role checks. */
 void
 rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
@@ -61,7 +76,17 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 		    config_role_name(s->role));
 		return;
 	}
+	if (rpc_holds(msg) && session_inflight(s) >=
+	    (int)server.conf->max_inflight) {
+		session_send_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		    "%u requests in flight on this connection (max_inflight)",
+		    server.conf->max_inflight);
+		return;
+	}
 	e->handler(s, msg->id, msg);
+	if (s->hello_done)
+		session_authenticated(s);
 }
 
 /* May the session see this task?  Admins and viewers see all, users their

@@ -36,14 +36,13 @@
  * the peer and resumes below half of it. */
 #define SESSION_HIWAT		(1024 * 1024)
 #define SESSION_CHUNK		(64 * 1024)
+/* Bytes written to a peer per wake-up. */
+#define SESSION_MAX_WRITE	(256 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
 /* A paused task is read again once its log has this much room. */
 #define OUTPUT_ROOM_MIN		(READ_BUDGET + 64)
-/* Seconds a new connection has to finish TLS and Hello. */
-#define HELLO_TIMEOUT		10
-
 /* Event priorities: control traffic before bulk output. */
 #define PRI_CONTROL		0
 #define PRI_BULK		1
@@ -206,6 +205,7 @@ struct session {
 	struct bufferevent	*bev;
 	int			 is_unix;
 	int			 hello_done;
+	int			 unauth;	/* counted in server.nunauth */
 	int			 connected;	/* TLS handshake done */
 	int			 closing;	/* flushing a last error */
 	int			 dead;
@@ -235,6 +235,7 @@ struct server {
 
 	struct session_list	 sessions;
 	unsigned		 nsessions;
+	unsigned		 nunauth;	/* TLS sessions before Hello */
 	uint64_t		 next_session_id;
 
 	struct task		**tasks;	/* by id - 1 */
@@ -303,6 +304,9 @@ const char *listener_name(const struct listener *);
 void	 session_create(int fd, SSL *ssl, const char *peer);
 void	 session_lost(struct session *, const char *why);
 void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
+struct evbuffer_iovec;
+uint8_t	*session_reserve(struct session *, size_t, struct evbuffer_iovec *);
+void	 session_commit(struct session *, struct evbuffer_iovec *, size_t);
 void	 session_send_error(struct session *, uint64_t req_id,
 	    Runnel__V1__ErrorCode, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
@@ -312,6 +316,8 @@ void	 session_close_with_error(struct session *, uint64_t req_id,
 void	 session_schedule_pump(struct session *);
 int	 session_writable(struct session *);
 void	 session_touch(struct session *);
+void	 session_authenticated(struct session *);
+int	 session_inflight(const struct session *);
 
 /* rpc.c */
 struct rpc_entry {
@@ -427,6 +433,13 @@ struct queue *queue_add(const char *, unsigned max_running,
 void	 queue_set_state(struct queue *, int state);
 void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
 
+/* privdrop.c */
+int	 privdrop_check(const char *owner, const struct config_access **,
+	    char **cause);
+char	**privdrop_argv(const struct config_access *, char *const *argv);
+void	 privdrop_argv_free(char **);
+void	 privdrop_free(void);
+
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;
 
@@ -450,6 +463,9 @@ int	 output_append(struct output *, int stream, const void *, size_t,
 	    int64_t time_us);
 uint64_t output_size(const struct output *);
 /* Read the rest of the record at the cursor, at most max bytes. */
+ssize_t	 output_peek(struct output *, const struct output_cursor *,
+	    size_t, int *, uint64_t *, int64_t *);
+ssize_t	 output_append_fd(struct output *, int, int, size_t, int64_t);
 ssize_t	 output_read(struct output *, struct output_cursor *, void *buf,
 	    size_t max, int *stream, uint64_t *offset, int64_t *time_us);
 int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);

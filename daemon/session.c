@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "lag.h"
 #include "log.h"
@@ -127,7 +128,8 @@ void
 session_create(int fd, SSL *ssl, const char *peer)
 {
 	struct session	*s;
-	struct timeval	 tv = { HELLO_TIMEOUT, 0 };
+	uint64_t	 ms = server.conf->hello_timeout_ms;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	s = xcalloc(1, sizeof *s);
 	s->id = ++server.next_session_id;
@@ -145,10 +147,22 @@ session_create(int fd, SSL *ssl, const char *peer)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INSERT_TAIL(&server.sessions, s, entry);
 	server.nsessions++;
+	/* A unix-socket peer is known by its uid from the start; a TLS peer
+	 * is anonymous until Hello (max_startups). */
+	if (ssl != NULL) {
+		s->unauth = 1;
+		server.nunauth++;
+	}
 
 	s->pump_ev = event_new(server.base, -1, 0, session_pump_cb, s);
 	event_priority_set(s->pump_ev, PRI_BULK);
+	/* The deadline for TLS and Hello runs from accept and is not moved
+	 * by anything the peer sends: a byte a second does not keep a
+	 * connection alive (session_touch ignores sessions before Hello). */
 	s->timeout_ev = evtimer_new(server.base, session_timeout_cb, s);
+	/* From now, not from the start of this loop pass: a burst of
+	 * accepts would otherwise cut the last ones' deadlines short. */
+	event_base_update_cache_time(server.base);
 	evtimer_add(s->timeout_ev, &tv);
 
 	bufferevent_priority_set(s->bev, PRI_CONTROL);
@@ -158,6 +172,11 @@ session_create(int fd, SSL *ssl, const char *peer)
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
 	    server.conf->max_frame + FRAME_HEADER);
 	bufferevent_setwatermark(s->bev, EV_WRITE, SESSION_HIWAT / 2, 0);
+	/* libevent writes at most 16 KiB per wake-up unless told otherwise:
+	 * one TLS record per trip through the loop.  A bigger bite sends a
+	 * flood in a quarter of the wake-ups and still takes well under a
+	 * millisecond to encrypt. */
+	bufferevent_set_max_single_write(s->bev, SESSION_MAX_WRITE);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 
 	log_debug("conn %llu: from %s", (unsigned long long)s->id, peer);
@@ -166,6 +185,32 @@ session_create(int fd, SSL *ssl, const char *peer)
 		if (session_identify_unix(s, fd) == -1)
 			session_lost(s, "cannot identify peer");
 	}
+}
+
+/* The session said Hello: it no longer counts against max_startups. */
+void
+session_authenticated(struct session *s)
+{
+	if (!s->unauth)
+		return;
+	s->unauth = 0;
+	server.nunauth--;
+}
+
+/* Requests the session holds open: watches, waits. */
+int
+session_inflight(const struct session *s)
+{
+	const struct watch	*w;
+	const struct waiter	*wt;
+	int			 n = 0;
+
+	TAILQ_FOREACH(w, &s->watches, entry)
+		n++;
+	TAILQ_FOREACH(wt, &server.waiters, entry)
+		if (wt->session == s)
+			n++;
+	return n;
 }
 
 /* Free a dead session's memory, from a fresh stack. */
@@ -191,6 +236,7 @@ session_lost(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = 1;
+	session_authenticated(s);
 	if (why != NULL)
 		log_info("conn %llu: %s%s%s: %s", (unsigned long long)s->id,
 		    s->peer, s->identity != NULL ? " " : "",
@@ -250,6 +296,28 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	    FRAME_HEADER);
 	v.iov_len = FRAME_HEADER + len;
 	evbuffer_commit_space(out, &v, 1);
+}
+
+/* Room for a frame of len bytes at the end of the session's output, for a
+ * caller that packs it in place (NULL on a dead session); then
+ * session_commit. */
+uint8_t *
+session_reserve(struct session *s, size_t len, struct evbuffer_iovec *v)
+{
+	if (s->dead)
+		return NULL;
+	if (evbuffer_reserve_space(bufferevent_get_output(s->bev), len, v,
+	    1) != 1)
+		fatalx("evbuffer_reserve_space failed");
+	return v->iov_base;
+}
+
+/* Send the first len bytes of what session_reserve gave. */
+void
+session_commit(struct session *s, struct evbuffer_iovec *v, size_t len)
+{
+	v->iov_len = len;
+	evbuffer_commit_space(bufferevent_get_output(s->bev), v, 1);
 }
 
 /* Send an Error reply to a request. */
@@ -433,7 +501,19 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
 			    "connection error");
 		else if (!s->connected) {
-			char	*tmp = xasprintf("tls handshake failed: %s", why);
+			char	*tmp;
+			long	 vr = X509_V_OK;
+
+			/* Say why the client's certificate was refused
+			 * (expired, not yet valid, ...): the error queue
+			 * only says that it was. */
+			if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
+				vr = SSL_get_verify_result(ssl);
+			tmp = xasprintf("tls handshake failed: %s%s%s%s", why,
+			    vr != X509_V_OK ? " (client certificate: " : "",
+			    vr != X509_V_OK ?
+			    X509_verify_cert_error_string(vr) : "",
+			    vr != X509_V_OK ? ")" : "");
 			free(why);
 			why = tmp;
 		}

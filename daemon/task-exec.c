@@ -41,9 +41,6 @@ struct task_exec {
 	int		 reaped;
 };
 
-/* One buffer for every pipe read: the loop runs one callback at a time. */
-static uint8_t	task_exec_buf[READ_BUDGET];
-
 static void	task_exec_check_done(struct task_exec *);
 static void	task_exec_resume(void *);
 
@@ -96,8 +93,8 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	room -= 64;
-	n = read(fd, task_exec_buf, room < sizeof task_exec_buf ? room :
-	    sizeof task_exec_buf);
+	n = output_append_fd(t->output, stream, fd, room < READ_BUDGET ? room :
+	    READ_BUDGET, server_now_us());
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -111,7 +108,6 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		task_exec_check_done(te);
 		return;
 	}
-	output_append(t->output, stream, task_exec_buf, n, server_now_us());
 	retention_task_output(t);
 	watch_notify(t);
 }
@@ -343,15 +339,28 @@ task_exec_start(struct task *t, char **cause)
 	posix_spawnattr_t		 attr;
 	sigset_t			 all, none;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int				 in[2] = { -1, -1 }, error;
+	int				 in[2] = { -1, -1 }, error = 0;
 	char				**envp = NULL;
 	struct rlimit			 saved[16];
 	int				 has_stdin;
+	const struct config_access	*run_as = NULL;
+	char				**helper_argv = NULL;
 
 	te = xcalloc(1, sizeof *te);
 	te->task = t;
 	te->out_fd = te->err_fd = te->in_fd = te->pidfd = -1;
 	t->kind_data = te;
+
+	/* run_as: the helper drops to the user, then executes argv. */
+	if (privdrop_check(t->owner, &run_as, cause) != 0) {
+		char	*why = xasprintf("cannot start: %s", *cause);
+
+		free(*cause);
+		*cause = why;
+		goto fail;
+	}
+	if (run_as != NULL)
+		helper_argv = privdrop_argv(run_as, t->argv);
 
 	has_stdin = t->stdin_len > 0 || t->stdin_buf != NULL;
 	if (t->spec->n_rlimits > sizeof saved / sizeof *saved) {
@@ -391,9 +400,14 @@ task_exec_start(struct task *t, char **cause)
 	envp = task_exec_envp(t);
 	if (task_exec_rlimits_set(t, saved, cause) != 0)
 		error = -1;
+	else if (helper_argv != NULL)
+		error = posix_spawn(&t->pid, helper_argv[0], &fa, &attr,
+		    helper_argv, envp);
 	else
 		error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv,
 		    envp);
+	privdrop_argv_free(helper_argv);
+	helper_argv = NULL;
 	task_exec_rlimits_restore(t, saved, error == 0 ? t->pid : -1);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
@@ -448,6 +462,7 @@ task_exec_start(struct task *t, char **cause)
 	return 0;
 
 fail:
+	privdrop_argv_free(helper_argv);
 	if (out[0] != -1)
 		close(out[0]);
 	if (out[1] != -1)

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "runneld.h"
 
-#define TASK_MAX_ARGV_BYTES	(1024 * 1024)
 #define TASK_MAX_NAME		256
 #define TASK_MAX_LABELS		64
 #define TASK_MAX_LABEL		256
@@ -139,8 +138,8 @@ task_take_bytes(const ProtobufCBinaryData *b, const char *what, size_t *budget,
 		return NULL;
 	}
 	if (b->len > *budget) {
-		*cause = xasprintf("argv, env and cwd exceed %u bytes",
-		    TASK_MAX_ARGV_BYTES);
+		*cause = xasprintf("argv, env and cwd exceed %lu bytes "
+		    "(max_argv)", (unsigned long)server.conf->max_argv);
 		return NULL;
 	}
 	*budget -= b->len;
@@ -151,7 +150,7 @@ task_take_bytes(const ProtobufCBinaryData *b, const char *what, size_t *budget,
 int
 task_spec_take(struct task *t, const Runnel__V1__TaskSpec *spec, char **cause)
 {
-	size_t		 i, budget = TASK_MAX_ARGV_BYTES;
+	size_t		 i, budget = server.conf->max_argv;
 	const char	*p;
 
 	t->argv = xcalloc(spec->n_argv + 1, sizeof *t->argv);

@@ -1,11 +1,16 @@
 /*
  * client-io.c - librunnel's transport: the connection to runneld over a
- * unix socket or TCP and mutual TLS, and framed messages over it.  The
- * socket is non-blocking and every wait is a poll() (a watch's a ppoll()
- * with its sigmask, if it gives one), so a signal interrupts a wait
- * cleanly: a watch then asks its interrupt callback what to do, any other
- * call simply waits on.  A read or write that fails marks the
- * connection dead; later requests then fail at once.
+ * unix socket or TCP and mutual TLS, and framed messages over it.  It never
+ * waits on its own: client_io_service() moves what can move now (connect,
+ * handshake, queued output, input) and hands each whole message to
+ * client_dispatch(); the driver waits for the socket in between, either the
+ * caller's event loop (client-async.c) or, for the blocking API,
+ * client_io_wait() here.  That wait is a poll() (a watch's a ppoll() with
+ * its sigmask, if it gives one), so a signal interrupts it cleanly: a watch
+ * then asks its interrupt callback what to do, any other call simply waits
+ * on.  A read that fails ends the connection and every request on it; a
+ * write that fails stops writing, and reading goes on to find why (a TLS
+ * alert, the daemon's Error) before the end.
  */
 
 #include <sys/types.h>
@@ -30,6 +35,9 @@
 
 #define CLIENT_FRAME_MAX	(64U * 1024 * 1024)
 #define CLIENT_BUF_MIN		(64U * 1024)
+/* What one service reads before letting the loop run others. */
+#define CLIENT_READ_BUDGET	(256U * 1024)
+#define CLIENT_MSG_BUDGET	256
 
 /* Fail with the OpenSSL error queue as the details. */
 static int
@@ -110,15 +118,25 @@ client_io_bio_create(BIO *b)
 	return (1);
 }
 
+/* The poll events the transport waits for now. */
+short
+client_io_events(const struct runnel_client *c)
+{
+	if (c->dead)
+		return (0);
+	if (c->state == CLIENT_IO_CONNECTING)
+		return (POLLOUT);
+	return ((short)(POLLIN | (c->want_write ? POLLOUT : 0)));
+}
+
 /*
- * Wait until the socket is ready; see the top of the file for signals.
- * A watch's wait for data (w given, POLLIN) also waits for the stdin pump's
- * fd and feeds the pump when that has input: never a write's wait, which
- * must not start another frame in the middle of its own.
+ * Wait until the socket is ready (blocking clients); see the top of the
+ * file for signals.  A watch's wait (w given) also waits for the stdin
+ * pump's fd and feeds the pump when that has input: output is queued in
+ * whole frames, so a Stdin request never lands inside another.
  */
-static int
-client_io_wait(struct runnel_client *c, short events,
-    const struct runnel_watch_opts *w)
+int
+client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 {
 	struct pollfd	pfd[2];
 	nfds_t		n;
@@ -126,10 +144,10 @@ client_io_wait(struct runnel_client *c, short events,
 
 	for (;;) {
 		pfd[0].fd = c->fd;
-		pfd[0].events = events;
+		pfd[0].events = client_io_events(c);
 		pfd[0].revents = 0;
 		n = 1;
-		if (w != NULL && events == POLLIN && client_pump_wants(c)) {
+		if (w != NULL && client_pump_wants(c)) {
 			pfd[1].fd = c->pump_fd;
 			pfd[1].events = POLLIN;
 			pfd[1].revents = 0;
@@ -140,7 +158,7 @@ client_io_wait(struct runnel_client *c, short events,
 			if (n == 2 && pfd[1].revents != 0 &&
 			    (r = client_pump_read(c)) != 0)
 				return (r);
-			if (pfd[0].revents != 0)
+			if (pfd[0].revents != 0 || n == 2)
 				return (0);
 			continue;
 		}
@@ -161,7 +179,6 @@ client_io_wait(struct runnel_client *c, short events,
 static int
 client_io_ssl_fail(struct runnel_client *c, int err, const char *what)
 {
-	c->dead = 1;
 	if (err == SSL_ERROR_ZERO_RETURN ||
 	    (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0))
 		return (client_fail(c, RUNNEL_EIO,
@@ -208,35 +225,77 @@ client_io_try(struct runnel_client *c, int out, void *buf, size_t len,
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return (out ? POLLOUT : POLLIN);
-	c->dead = 1;
 	if (n == 0)
 		return (client_fail(c, RUNNEL_EIO,
 		    "connection closed by daemon"));
 	return (client_fail(c, RUNNEL_EIO, "%s: %s", what, strerror(errno)));
 }
 
-/* Write a whole frame, waiting for the socket as needed. */
+/* Queue a whole frame for writing; the service sends it. */
 int
-client_io_write(struct runnel_client *c, const uint8_t *buf, size_t len)
+client_io_queue(struct runnel_client *c, const uint8_t *frame, size_t len)
 {
-	size_t	off = 0, n;
-	int	r;
+	uint8_t	*nbuf;
+	size_t	 ncap;
 
-	while (off < len) {
-		/* SSL_write is retried with the same arguments, as it must. */
-		r = client_io_try(c, 1, CLIENT_UNCONST(buf + off), len - off,
-		    &n);
-		if (r == 0)
-			off += n;
-		else if (r < 0 || (r = client_io_wait(c, (short)r, NULL)) != 0)
-			return (r);
+	if (c->dead || c->write_error)
+		return (RUNNEL_EIO);
+	if (c->ocap - c->olen < len) {
+		/* The pending bytes may move: SSL_MODE_ACCEPT_MOVING_WRITE_
+		 * BUFFER lets a retried SSL_write find them elsewhere. */
+		ncap = c->ocap < CLIENT_BUF_MIN ? CLIENT_BUF_MIN : c->ocap;
+		while (ncap - c->olen < len)
+			ncap *= 2;
+		if ((nbuf = realloc(c->obuf, ncap)) == NULL)
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		c->obuf = nbuf;
+		c->ocap = ncap;
 	}
+	memcpy(c->obuf + c->olen, frame, len);
+	c->olen += len;
+	/* Before the connection is up, the handshake says what to wait for. */
+	if (c->state == CLIENT_IO_OPEN)
+		c->want_write = 1;
 	return (0);
 }
 
-/* Read more bytes into the input buffer, waiting for them. */
+/* Write what is queued until done or the socket is full.  A failure stops
+ * writing only: the reading that follows finds out why. */
+static void
+client_io_flush(struct runnel_client *c)
+{
+	size_t	n;
+	int	r;
+
+	c->want_write = 0;
+	while (!c->write_error && c->ooff < c->olen) {
+		r = client_io_try(c, 1, c->obuf + c->ooff, c->olen - c->ooff,
+		    &n);
+		if (r == 0) {
+			c->ooff += n;
+			continue;
+		}
+		if (r == POLLOUT)
+			c->want_write = 1;
+		else if (r < 0)
+			c->write_error = r;
+		/* POLLIN: OpenSSL needs to read first; reading comes next. */
+		break;
+	}
+	if (c->ooff == c->olen) {
+		c->ooff = c->olen = 0;
+		if (c->ocap > CLIENT_BUF_MIN * 4) {
+			free(c->obuf);
+			c->obuf = NULL;
+			c->ocap = 0;
+		}
+	}
+}
+
+/* Read once what is there into the input buffer: the bytes read, 0 if
+ * none are there now, or an error code. */
 static int
-client_io_fill(struct runnel_client *c, const struct runnel_watch_opts *w)
+client_io_fill(struct runnel_client *c)
 {
 	uint8_t	*nbuf;
 	size_t	 ncap, n;
@@ -258,39 +317,32 @@ client_io_fill(struct runnel_client *c, const struct runnel_watch_opts *w)
 		c->buf = nbuf;
 		c->cap = ncap;
 	}
-	for (;;) {
-		r = client_io_try(c, 0, c->buf + c->len, c->cap - c->len, &n);
-		if (r == 0) {
-			c->len += n;
-			return (0);
-		}
-		if (r < 0 || (r = client_io_wait(c, (short)r, w)) != 0)
-			return (r);
-	}
+	r = client_io_try(c, 0, c->buf + c->len, c->cap - c->len, &n);
+	if (r < 0)
+		return (r);
+	if (r == POLLOUT)
+		c->want_write = 1;
+	if (r != 0)
+		return (0);
+	c->len += n;
+	return ((int)n);
 }
 
-/* Read the next message: 0 and *msg, or what stopped the wait. */
-int
-client_io_read(struct runnel_client *c, server_msg **msg,
-    const struct runnel_watch_opts *w)
+/* Take the next whole message from the input buffer: 1 and *msg, 0 if
+ * more bytes are needed, or an error code. */
+static int
+client_io_next(struct runnel_client *c, server_msg **msg)
 {
 	enum frame_result	fr;
 	uint32_t		len;
-	int			r;
 
-	for (;;) {
-		fr = frame_parse(c->buf + c->off, c->len - c->off,
-		    CLIENT_FRAME_MAX, &len);
-		if (fr == FRAME_OK)
-			break;
-		if (fr != FRAME_NEED_MORE) {
-			c->dead = 1;
-			return (client_fail(c, RUNNEL_EPROTO,
-			    "bad frame from daemon: %s", frame_strerror(fr)));
-		}
-		if ((r = client_io_fill(c, w)) != 0)
-			return (r);
-	}
+	fr = frame_parse(c->buf + c->off, c->len - c->off, CLIENT_FRAME_MAX,
+	    &len);
+	if (fr == FRAME_NEED_MORE)
+		return (0);
+	if (fr != FRAME_OK)
+		return (client_fail(c, RUNNEL_EPROTO,
+		    "bad frame from daemon: %s", frame_strerror(fr)));
 	*msg = runnel__v1__server_message__unpack(NULL, len,
 	    c->buf + c->off + FRAME_HEADER);
 	c->off += FRAME_HEADER + (size_t)len;
@@ -306,7 +358,7 @@ client_io_read(struct runnel_client *c, server_msg **msg,
 	if (*msg == NULL)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "malformed message from daemon"));
-	return (0);
+	return (1);
 }
 
 /* Connect to the daemon's unix socket. */
@@ -343,64 +395,44 @@ fail:
 	    strerror(errno)));
 }
 
-/* Try each address of host:port in turn; c->fd is the connected socket. */
+/* Start connecting to the next address of the list (c->ai), skipping
+ * those that fail at once: 0 with the connect under way or done (state
+ * set), or the error of the last one. */
 static int
-client_io_connect_tcp(struct runnel_client *c, const char *name,
-    const char *host, const char *port)
+client_io_next_addr(struct runnel_client *c, int err)
 {
-	struct addrinfo	 hints, *res, *ai;
-	struct pollfd	 pfd;
-	socklen_t	 sl;
-	int		 error, err = ECONNREFUSED, one = 1;
+	struct addrinfo	*ai;
+	int		 one = 1;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((error = getaddrinfo(host, port, &hints, &res)) != 0)
-		return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s",
-		    name, error == EAI_SYSTEM ? strerror(errno) :
-		    gai_strerror(error)));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
+	for (; (ai = c->ai) != NULL; c->ai = ai->ai_next) {
+		if (c->fd != -1)
+			close(c->fd);
 		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
 		    SOCK_NONBLOCK, ai->ai_protocol);
 		if (c->fd == -1) {
 			err = errno;
 			continue;
 		}
-		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if ((err = errno) == EINPROGRESS) {
-			pfd.fd = c->fd;
-			pfd.events = POLLOUT;
-			while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
-				;
-			sl = sizeof err;
-			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err,
-			    &sl) == -1)
-				err = errno;
-			if (err == 0)
-				break;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			c->state = CLIENT_IO_CONNECTING;
+			return (0);
 		}
-		close(c->fd);
-		c->fd = -1;
+		err = errno;
 	}
-	freeaddrinfo(res);
-	if (c->fd == -1)
-		return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s",
-		    name, strerror(err)));
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return (0);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s", c->name,
+	    strerror(err)));
 }
 
-/* Shake hands over TLS and check the daemon speaks runnel/1. */
+/* Set up TLS on the connected socket. */
 static int
-client_io_handshake(struct runnel_client *c, const char *host)
+client_io_tls_start(struct runnel_client *c)
 {
-	const unsigned char	*alpn;
-	unsigned int		 alpnlen;
-	BIO			*bio;
-	short			 events;
-	int			 err, r;
+	BIO	*bio;
 
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    (c->biom = BIO_meth_new(BIO_TYPE_SOURCE_SINK,
@@ -415,49 +447,94 @@ client_io_handshake(struct runnel_client *c, const char *host)
 	SSL_set_bio(c->ssl, bio, bio);
 	/* Frames delimit themselves and streams end with WatchEnd. */
 	SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	if (tls_client_set_host(c->ssl, host) != 0)
+	/* Output is queued behind a pending write: let it move and grow. */
+	SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE);
+	if (tls_client_set_host(c->ssl, c->host) != 0)
 		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if (SSL_connect(c->ssl) == 1)
-			break;
+	c->state = CLIENT_IO_HANDSHAKE;
+	return (0);
+}
+
+/* Has the TCP connect finished?  0 (state moved on, or not yet), or the
+ * error of the last address. */
+static int
+client_io_connecting(struct runnel_client *c)
+{
+	struct pollfd	pfd;
+	socklen_t	sl;
+	int		err;
+
+	/* The loop may run us for something else: ask the socket. */
+	pfd.fd = c->fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return (0);
+	sl = sizeof err;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+		err = errno;
+	if (err != 0) {
+		c->ai = c->ai->ai_next;
+		return (client_io_next_addr(c, err));
+	}
+	freeaddrinfo(c->ai0);
+	c->ai0 = c->ai = NULL;
+	return (client_io_tls_start(c));
+}
+
+/* Go on with the TLS handshake; at its end check the daemon speaks
+ * runnel/1. */
+static int
+client_io_handshake(struct runnel_client *c)
+{
+	const unsigned char	*alpn;
+	unsigned int		 alpnlen;
+	int			 err;
+
+	c->want_write = 0;
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_connect(c->ssl) != 1) {
 		err = SSL_get_error(c->ssl, 0);
 		if (err == SSL_ERROR_WANT_READ)
-			events = POLLIN;
-		else if (err == SSL_ERROR_WANT_WRITE)
-			events = POLLOUT;
-		else if (err == SSL_ERROR_SSL || ERR_peek_error() != 0)
+			return (0);
+		if (err == SSL_ERROR_WANT_WRITE) {
+			c->want_write = 1;
+			return (0);
+		}
+		if (err == SSL_ERROR_SSL || ERR_peek_error() != 0)
 			return (client_io_fail_tls(c, RUNNEL_ETLS,
 			    "tls handshake"));
-		else
-			return (client_fail(c, RUNNEL_ETLS, "tls handshake: %s",
-			    errno == 0 ? "connection closed by daemon" :
-			    strerror(errno)));
-		if ((r = client_io_wait(c, events, NULL)) != 0)
-			return (r);
+		return (client_fail(c, RUNNEL_ETLS, "tls handshake: %s",
+		    errno == 0 ? "connection closed by daemon" :
+		    strerror(errno)));
 	}
 	SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
 	if (alpnlen != strlen(RUNNEL_ALPN) ||
 	    memcmp(alpn, RUNNEL_ALPN, alpnlen) != 0)
 		return (client_fail(c, RUNNEL_ETLS,
 		    "daemon did not agree on ALPN %s", RUNNEL_ALPN));
+	c->state = CLIENT_IO_OPEN;
+	c->want_write = c->olen > c->ooff;
 	return (0);
 }
 
-/* Connect over TCP and TLS to "host:port". */
+/* Start connecting over TCP and TLS to "host:port": the name is resolved
+ * and the first connect started here, the rest happens in the service. */
 static int
 client_io_connect_tls(struct runnel_client *c, const char *name,
     const struct runnel_connect_opts *opts)
 {
-	char	*host = NULL, *port = NULL, *cause = NULL;
-	int	 is_unix, r;
+	struct addrinfo	 hints;
+	char		*port = NULL, *cause = NULL;
+	int		 is_unix, error, r;
 
 	if (opts->ca == NULL)
 		return (client_fail(c, RUNNEL_EINVAL,
 		    "connect to %s: a CA certificate is required for TLS",
 		    name));
-	if (parse_hostport(name, &host, &port, &is_unix) != 0 || is_unix) {
+	if (parse_hostport(name, &c->host, &port, &is_unix) != 0 || is_unix) {
 		r = client_fail(c, RUNNEL_EINVAL, "bad daemon address: %s",
 		    name);
 		goto out;
@@ -469,31 +546,114 @@ client_io_connect_tls(struct runnel_client *c, const char *name,
 		    cause == NULL ? "cannot create TLS context" : cause);
 		goto out;
 	}
-	if ((r = client_io_connect_tcp(c, name, host, port)) != 0)
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((error = getaddrinfo(c->host, port, &hints, &c->ai0)) != 0) {
+		c->ai0 = NULL;
+		r = client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s",
+		    name, error == EAI_SYSTEM ? strerror(errno) :
+		    gai_strerror(error));
 		goto out;
-	r = client_io_handshake(c, host);
+	}
+	c->ai = c->ai0;
+	r = client_io_next_addr(c, ECONNREFUSED);
 
 out:
 	free(cause);
 	free(port);
-	free(host);
 	return (r);
 }
 
-/* Connect to opts->host, or to the default socket without one. */
+/* Start connecting to opts->host, or to the default socket without one. */
 int
 client_io_connect(struct runnel_client *c,
     const struct runnel_connect_opts *opts)
 {
 	const char	*host;
+	int		 r;
 
 	host = opts == NULL ? NULL : opts->host;
 	if (host == NULL)
-		return (client_io_connect_unix(c, RUNNEL_DEFAULT_SOCKET,
-		    RUNNEL_DEFAULT_SOCKET));
-	if (strncmp(host, "unix:", 5) == 0)
-		return (client_io_connect_unix(c, host + 5, host));
-	return (client_io_connect_tls(c, host, opts));
+		host = RUNNEL_DEFAULT_SOCKET;
+	if ((c->name = strdup(host)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	if (opts == NULL || opts->host == NULL)
+		r = client_io_connect_unix(c, host, host);
+	else if (strncmp(host, "unix:", 5) == 0)
+		r = client_io_connect_unix(c, host + 5, host);
+	else
+		return (client_io_connect_tls(c, host, opts));
+	if (r == 0)
+		c->state = CLIENT_IO_OPEN;
+	return (r);
+}
+
+/* Get the connection up as far as it goes now. */
+static int
+client_io_progress(struct runnel_client *c)
+{
+	int	r;
+
+	if (c->state == CLIENT_IO_CONNECTING &&
+	    (r = client_io_connecting(c)) != 0)
+		return (r);
+	if (c->state == CLIENT_IO_HANDSHAKE &&
+	    (r = client_io_handshake(c)) != 0)
+		return (r);
+	return (0);
+}
+
+/*
+ * Move what can move now and hand each whole message to its request.
+ * Returns 1 when a budget ran out with more to read (the driver comes back
+ * at once, after the caller's other events), else 0.  Never touches c
+ * after a callback closed it: client_dispatch() only marks it closing.
+ */
+int
+client_io_service(struct runnel_client *c)
+{
+	server_msg	*m = NULL;
+	size_t		 bytes = 0;
+	int		 r, msgs = 0;
+
+	if (c->dead)
+		return (0);
+	if ((r = client_io_progress(c)) != 0)
+		goto lost;
+	if (c->state != CLIENT_IO_OPEN)
+		return (0);
+	client_io_flush(c);
+	for (;;) {
+		while ((r = client_io_next(c, &m)) == 1) {
+			client_dispatch(c, m);
+			if (c->closing || c->dead)
+				return (0);
+			/* A blocking call returns with what came so far: its
+			 * error message stays the one its reply gave. */
+			if (c->waiting != NULL && c->waiting->done)
+				return (1);
+			if (++msgs >= CLIENT_MSG_BUDGET)
+				return (1);
+		}
+		if (r < 0)
+			goto lost;
+		if (bytes >= CLIENT_READ_BUDGET)
+			return (1);
+		if ((r = client_io_fill(c)) < 0)
+			goto lost;
+		if (r == 0)
+			break;
+		bytes += (size_t)r;
+	}
+	/* Callbacks may have queued requests. */
+	if (c->olen > c->ooff && !c->want_write)
+		client_io_flush(c);
+	return (0);
+
+lost:
+	client_lost(c, r);
+	return (0);
 }
 
 /* Close the connection and free its buffers; c itself stays. */
@@ -518,4 +678,14 @@ client_io_close(struct runnel_client *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->off = c->len = c->cap = 0;
+	free(c->obuf);
+	c->obuf = NULL;
+	c->ooff = c->olen = c->ocap = 0;
+	if (c->ai0 != NULL)
+		freeaddrinfo(c->ai0);
+	c->ai0 = c->ai = NULL;
+	free(c->host);
+	c->host = NULL;
+	free(c->name);
+	c->name = NULL;
 }

@@ -4,9 +4,9 @@
  * filter, and stdin: runnel_stdin() and the stdin pump of runnel_run.  The
  * pump sends what a file descriptor gives as Stdin requests during the
  * run's watch, one in flight at a time: the daemon answers each once the
- * task's input buffer has room, and the answers arrive among the watch's
- * own messages, so the watch loop hands them here (client_pump_reply) and
- * the wait for data polls the fd too.
+ * task's input buffer has room; the answers come to client_pump_msg()
+ * among the watch's own messages, and the blocking driver's wait polls
+ * the fd too.
  */
 
 #include <errno.h>
@@ -265,15 +265,35 @@ client_pump_wants(const struct runnel_client *c)
 	    c->pump_error == 0);
 }
 
+/* The daemon's answer to the pump's request in flight (if the pump still
+ * runs: a late one is skipped).  An Error ends the pump and, through
+ * pump_error, the watch. */
+static int
+client_pump_msg(struct runnel_client *c, struct client_req *req,
+    server_msg **mp, int error)
+{
+	if (c->pump_fd == -1 || c->pump_req != req->id)
+		return (1);
+	c->pump_req = 0;
+	if (mp == NULL)
+		c->pump_error = error;
+	else if ((*mp)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
+		c->pump_error = client_error(c, (*mp)->error);
+	else if ((*mp)->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN)
+		c->pump_error = client_fail(c, RUNNEL_EPROTO,
+		    "unexpected reply %d to stdin", (int)(*mp)->reply_case);
+	return (1);
+}
+
 /* Read once from the pump's fd (it was found readable) and send what it
  * gave, or the end of file. */
 int
 client_pump_read(struct runnel_client *c)
 {
 	Runnel__V1__StdinRequest	 sr;
+	struct client_req		*req;
 	uint8_t				*buf;
 	ssize_t				 n;
-	uint64_t			 req;
 	int				 r;
 
 	if (!client_pump_wants(c))
@@ -290,12 +310,13 @@ client_pump_read(struct runnel_client *c)
 		return (r);
 	}
 	client_stdin_request(&sr, c->pump_task, buf, (size_t)n, n == 0);
-	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN, &sr,
-	    &req);
+	if ((r = client_req_new(c, client_pump_msg, NULL, &req)) == 0)
+		r = client_req_send(c, req,
+		    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN, &sr);
 	free(buf);
 	if (r != 0)
 		return (r);
-	c->pump_req = req;
+	c->pump_req = req->id;
 	c->pump_eof = n == 0;
 	return (0);
 }
@@ -314,22 +335,6 @@ client_pump_poll(struct runnel_client *c)
 	if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
 		return (0);
 	return (client_pump_read(c));
-}
-
-/* Take the daemon's answer to the pump's request in flight: 1 if m was
- * it.  An Error ends the pump and, through pump_error, the watch. */
-int
-client_pump_reply(struct runnel_client *c, const server_msg *m)
-{
-	if (c->pump_fd == -1 || c->pump_req == 0 || m->id != c->pump_req)
-		return (0);
-	c->pump_req = 0;
-	if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
-		c->pump_error = client_error(c, m->error);
-	else if (m->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN)
-		c->pump_error = client_fail(c, RUNNEL_EPROTO,
-		    "unexpected reply %d to stdin", (int)m->reply_case);
-	return (1);
 }
 
 /* Fill the resume list and stream filter of a watch request. */

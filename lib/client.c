@@ -1,9 +1,12 @@
 /*
- * client.c - librunnel's blocking client: one connection to runneld over
- * mutual TLS or a unix socket, one request at a time.  This file makes the
- * requests and matches the replies; client-io.c moves the bytes.  Messages
- * for other request ids (an abandoned watch, a cancel sent without waiting)
- * are skipped as they come.
+ * client.c - librunnel's core: the table of requests in flight on a
+ * connection and the dispatch of the daemon's messages to them, the
+ * connection's life (Hello, loss, close) and the driver of the blocking
+ * API.  Every call, blocking or not, is a request in the table with a
+ * handler; a blocking call is one whose handler fills a struct client_call
+ * while client_run() drives the connection.  client-calls.c makes the
+ * requests, client-io.c moves the bytes, client-async.c ties a client to
+ * the caller's event loop.
  */
 
 #include <errno.h>
@@ -58,31 +61,47 @@ client_error(struct runnel_client *c, const Runnel__V1__Error *e)
 	return (client_fail(c, code, "%s", e->message));
 }
 
-/*
- * A message for another request: the stdin pump's reply (an Error there
- * ends the request in progress: 0 or its code), a failed cancel_nowait
- * (noted), or a leftover of an abandoned request (skipped).
- */
-static int
-client_stray(struct runnel_client *c, const server_msg *m)
+/* A new request in the table; call: a blocking call's result. */
+int
+client_req_new(struct runnel_client *c, client_req_fn fn,
+    struct client_call *call, struct client_req **out)
 {
-	size_t	i;
+	struct client_req	*req, **pp;
 
-	if (client_pump_reply(c, m))
-		return (c->pump_error);
-	for (i = 0; i < CLIENT_NOWAIT; i++) {
-		if (m->id == 0 || c->nowait[i] != m->id)
-			continue;
-		c->nowait[i] = 0;
-		if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
-			client_error(c, m->error);
-		break;
-	}
+	*out = NULL;
+	if (call != NULL && c->base != NULL)
+		return (client_fail(c, RUNNEL_EINVAL,
+		    "blocking call on a client of an event loop"));
+	if ((req = calloc(1, sizeof *req)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	req->fn = fn;
+	req->call = call;
+	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = req;
+	*out = req;
 	return (0);
 }
 
+/* Take a request out of the table and free it. */
+void
+client_req_free(struct runnel_client *c, struct client_req *req)
+{
+	struct client_req	**pp;
+
+	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == req) {
+			*pp = req->next;
+			break;
+		}
+	}
+	free(req->ids);
+	free(req);
+}
+
 /*
- * Send a request of the given kind with a fresh id.  The members of the
+ * Send a request of the given kind with a fresh id: the frame is queued and
+ * goes out when the connection takes it.  The members of the
  * ClientMessage's oneof are all message pointers: one stands for any.
  */
 int
@@ -102,136 +121,251 @@ client_send(struct runnel_client *c, int kind, void *req, uint64_t *id)
 	if ((frame = frame_pack_client(&m, &len)) == NULL)
 		return (client_fail(c, RUNNEL_ENOMEM,
 		    "cannot pack request: %s", strerror(errno)));
-	r = client_io_write(c, frame, len);
+	r = client_io_queue(c, frame, len);
 	free(frame);
+	if (r == 0)
+		client_async_kick(c);
 	return (r);
 }
 
+/* Send the request of a table entry; on failure the entry goes. */
+int
+client_req_send(struct runnel_client *c, struct client_req *req, int kind,
+    void *msg)
+{
+	int	r;
+
+	if ((r = client_send(c, kind, msg, &req->id)) != 0)
+		client_req_free(c, req);
+	return (r);
+}
+
+/* Free a client and everything it holds, running no callback. */
+void
+client_free(struct runnel_client *c)
+{
+	while (c->reqs != NULL)
+		client_req_free(c, c->reqs);
+	client_async_free(c);
+	client_io_close(c);
+	free(c->identity);
+	free(c->role);
+	free(c->version);
+	free(c);
+}
+
 /*
- * Wait for the next message for request id.  An Error ends the request; one
- * with id 0 is the daemon's last word on a connection it could not read,
- * so it answers the request in progress too.
+ * Hand a message to its request.  An Error with id 0 is the daemon's last
+ * word on a connection it could not read: it answers every request.
+ * Messages for no request in flight (an abandoned watch's) are skipped.
  */
+void
+client_dispatch(struct runnel_client *c, server_msg *m)
+{
+	struct client_req	*req;
+
+	if (m->id == 0 && m->reply_case ==
+	    RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR) {
+		client_lost(c, client_error(c, m->error));
+		runnel__v1__server_message__free_unpacked(m, NULL);
+		return;
+	}
+	for (req = c->reqs; req != NULL; req = req->next) {
+		if (req->id == m->id)
+			break;
+	}
+	if (req != NULL) {
+		c->busy++;
+		if (req->fn(c, req, &m, 0))
+			client_req_free(c, req);
+		c->busy--;
+	}
+	if (m != NULL)
+		runnel__v1__server_message__free_unpacked(m, NULL);
+}
+
+/* The connection is over: every request in flight ends with error, oldest
+ * first.  The stream stays dead: later requests fail at once. */
+void
+client_lost(struct runnel_client *c, int error)
+{
+	struct client_req	*req;
+	char			 saved[CLIENT_ERROR_MAX];
+
+	if (c->dead)
+		return;
+	c->dead = 1;
+	c->state = CLIENT_IO_DEAD;
+	memcpy(saved, c->error, sizeof saved);
+	c->busy++;
+	while ((req = c->reqs) != NULL && !c->closing) {
+		/* Each callback sees the cause, whatever the last one did. */
+		memcpy(c->error, saved, sizeof c->error);
+		req->fn(c, req, NULL, error);
+		client_req_free(c, req);
+	}
+	c->busy--;
+	memcpy(c->error, saved, sizeof c->error);
+}
+
+/* A blocking call's handler: the first reply, or the error, is the result. */
 static int
-client_reply(struct runnel_client *c, uint64_t id, server_msg **out,
+client_call_msg(struct runnel_client *c, struct client_req *req,
+    server_msg **m, int error)
+{
+	struct client_call	*call = req->call;
+
+	call->done = 1;
+	if (m == NULL) {
+		call->r = error;
+		return (1);
+	}
+	if ((*m)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
+		call->r = client_error(c, (*m)->error);
+	else if ((int)(*m)->reply_case != req->reply_kind)
+		call->r = client_fail(c, RUNNEL_EPROTO,
+		    "unexpected reply %d to request", (int)(*m)->reply_case);
+	else {
+		call->r = 0;
+		call->m = *m;
+		*m = NULL;
+	}
+	return (1);
+}
+
+/* The loop of client_run(). */
+static int
+client_run_loop(struct runnel_client *c, struct client_call *call,
     const struct runnel_watch_opts *w)
 {
-	server_msg	*m = NULL;
-	int		 r;
+	int	r, more = 1;
 
+	/* Serve before the first wait: what an earlier call left unread
+	 * (in our buffer or OpenSSL's) would never wake poll(). */
 	for (;;) {
-		if ((r = client_io_read(c, &m, w)) != 0)
+		/* Under a flood of output the wait may never come: give the
+		 * stdin pump its turn here too. */
+		if (w != NULL && (r = client_pump_poll(c)) != 0)
 			return (r);
-		if (m->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR &&
-		    (m->id == id || m->id == 0)) {
-			r = client_error(c, m->error);
-			runnel__v1__server_message__free_unpacked(m, NULL);
+		if (c->pump_error != 0)
+			return (c->pump_error);
+		if (call->done)
+			return (call->r);
+		if (c->dead)
+			return (client_fail(c, RUNNEL_EIO,
+			    "connection to the daemon lost"));
+		if (!more && (r = client_io_wait(c, w)) != 0)
 			return (r);
-		}
-		if (m->id == id) {
-			*out = m;
-			return (0);
-		}
-		r = client_stray(c, m);
-		runnel__v1__server_message__free_unpacked(m, NULL);
-		if (r != 0)
-			return (r);
+		more = client_io_service(c);
 	}
 }
 
 /*
- * A request could not be written: the daemon has gone.  What it sent
- * before (a TLS alert refusing our certificate, an Error) is still to be
- * read and says why better than the broken pipe.  Never from a callback
- * within a read: it reads.
+ * Drive the connection of a blocking client until call is done: serve it,
+ * and wait for the socket in between.  A watch's options (w) let a signal
+ * in the wait stop it, and feed the stdin pump.
  */
 int
-client_send_failed(struct runnel_client *c, uint64_t id, int r)
+client_run(struct runnel_client *c, struct client_call *call,
+    const struct runnel_watch_opts *w)
 {
-	server_msg	*m;
+	struct client_call	*outer = c->waiting;
+	int			 r;
 
-	if (r != RUNNEL_EIO || id == 0)
-		return (r);
-	if ((r = client_reply(c, id, &m, NULL)) == 0) {
-		runnel__v1__server_message__free_unpacked(m, NULL);
-		r = client_fail(c, RUNNEL_EIO, "connection closed by daemon");
-	}
+	c->waiting = call;
+	r = client_run_loop(c, call, w);
+	c->waiting = outer;
 	return (r);
 }
 
-/* Send a request and read its first reply, of the kind expected. */
+/* Send a request and read its first reply, of the kind expected; a watch
+ * (w) may be interrupted by a signal. */
 int
-client_call(struct runnel_client *c, int kind, void *req, int reply_kind,
+client_call(struct runnel_client *c, int kind, void *msg, int reply_kind,
     server_msg **out, uint64_t *id, const struct runnel_watch_opts *w)
 {
-	uint64_t	req_id;
-	int		r;
+	struct client_call	 call = { 0 };
+	struct client_req	*req;
+	int			 r;
 
-	if ((r = client_send(c, kind, req, &req_id)) != 0)
-		return (client_send_failed(c, req_id, r));
-	if ((r = client_reply(c, req_id, out, w)) != 0)
+	*out = NULL;
+	if ((r = client_req_new(c, client_call_msg, &call, &req)) != 0)
 		return (r);
-	if ((int)(*out)->reply_case != reply_kind) {
-		r = client_fail(c, RUNNEL_EPROTO,
-		    "unexpected reply %d to request %d",
-		    (int)(*out)->reply_case, kind);
-		runnel__v1__server_message__free_unpacked(*out, NULL);
-		*out = NULL;
-	}
+	req->reply_kind = reply_kind;
+	if ((r = client_req_send(c, req, kind, msg)) != 0)
+		return (r);
 	if (id != NULL)
-		*id = req_id;
-	return (r);
+		*id = req->id;
+	if ((r = client_run(c, &call, w)) != 0) {
+		/* Stopped early: its answer will be skipped. */
+		if (!call.done)
+			client_req_free(c, req);
+		return (r);
+	}
+	*out = call.m;
+	return (0);
 }
 
-/* Exchange Hello and keep what the daemon says about us. */
+/* Hello's answer: keep what the daemon says about us; the connection is
+ * up (or failed) for the caller. */
 static int
-client_hello(struct runnel_client *c, const struct runnel_connect_opts *opts)
+client_hello_msg(struct runnel_client *c, struct client_req *req,
+    server_msg **mp, int error)
 {
 	static const char *const roles[] = {
 		[RUNNEL__V1__ROLE__ROLE_VIEWER] = "viewer",
 		[RUNNEL__V1__ROLE__ROLE_USER] = "user",
 		[RUNNEL__V1__ROLE__ROLE_ADMIN] = "admin",
 	};
-	Runnel__V1__Hello	 hello;
 	Runnel__V1__HelloReply	*hr;
-	server_msg		*reply;
 	const char		*role = "none";
-	int			 r;
+	int			 r = error;
 
-	/* The INIT macros of string fields cast away const: clang warns. */
-	runnel__v1__hello__init(&hello);
-	hello.protocol_version = RUNNEL_PROTOCOL_VERSION;
-	if (opts != NULL && opts->client_name != NULL)
-		hello.client_name = CLIENT_UNCONST(opts->client_name);
-	else
-		hello.client_name = CLIENT_UNCONST("librunnel");
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_HELLO,
-	    &hello, RUNNEL__V1__SERVER_MESSAGE__REPLY_HELLO, &reply, NULL,
-	    NULL)) != 0)
-		return (r);
-	hr = reply->hello;
+	if (mp == NULL)
+		goto done;
+	if ((*mp)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR) {
+		r = client_error(c, (*mp)->error);
+		goto done;
+	}
+	if ((*mp)->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_HELLO) {
+		r = client_fail(c, RUNNEL_EPROTO, "unexpected reply %d to hello",
+		    (int)(*mp)->reply_case);
+		goto done;
+	}
+	hr = (*mp)->hello;
 	if ((unsigned)hr->role < sizeof roles / sizeof roles[0] &&
 	    roles[hr->role] != NULL)
 		role = roles[hr->role];
 	c->identity = strdup(hr->identity);
 	c->version = strdup(hr->server_version);
 	c->role = strdup(role);
-	runnel__v1__server_message__free_unpacked(reply, NULL);
+	r = 0;
 	if (c->identity == NULL || c->version == NULL || c->role == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	return (0);
+		r = client_fail(c, RUNNEL_ENOMEM, "out of memory");
+
+done:
+	c->connected = r == 0;
+	if (req->call != NULL) {
+		req->call->done = 1;
+		req->call->r = r;
+	} else if (req->cb.done != NULL)
+		req->cb.done(req->arg, r);
+	return (1);
 }
 
 /*
- * Connect to the daemon and say Hello.  On failure *cp is NULL and, as
- * there is no client to ask, runnel_last_error(NULL) gives the details
- * (kept per thread until its next failed connect).
+ * Make a client, start connecting and queue the Hello, whose answer goes to
+ * on_connect (async) or call (blocking).  On failure *cp is NULL and the
+ * details are in runnel_last_error(NULL).
  */
 int
-runnel_connect(struct runnel_client **cp,
-    const struct runnel_connect_opts *opts)
+client_start(struct runnel_client **cp, struct event_base *base,
+    const struct runnel_connect_opts *opts, runnel_done_cb on_connect,
+    void *arg, struct client_call *call)
 {
+	Runnel__V1__Hello	 hello;
 	struct runnel_client	*c;
+	struct client_req	*req;
 	int			 r;
 
 	if (cp == NULL) {
@@ -246,11 +380,29 @@ runnel_connect(struct runnel_client **cp,
 		return (RUNNEL_ENOMEM);
 	}
 	c->fd = -1;
+	c->ev_fd = -1;
 	c->pump_fd = -1;
 	c->next_id = 1;
+	c->base = base;
 	if ((r = client_io_connect(c, opts)) != 0)
 		goto fail;
-	if ((r = client_hello(c, opts)) != 0)
+	/* The INIT macros of string fields cast away const: clang warns. */
+	runnel__v1__hello__init(&hello);
+	hello.protocol_version = RUNNEL_PROTOCOL_VERSION;
+	if (opts != NULL && opts->client_name != NULL)
+		hello.client_name = CLIENT_UNCONST(opts->client_name);
+	else
+		hello.client_name = CLIENT_UNCONST("librunnel");
+	/* Not a blocking call as client_req_new() sees it: base may be set. */
+	if ((r = client_req_new(c, client_hello_msg, NULL, &req)) != 0)
+		goto fail;
+	req->call = call;
+	req->cb.done = on_connect;
+	req->arg = arg;
+	if ((r = client_req_send(c, req, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_HELLO,
+	    &hello)) != 0)
+		goto fail;
+	if ((r = client_async_update(c)) != 0)
 		goto fail;
 	*cp = c;
 	return (0);
@@ -258,21 +410,47 @@ runnel_connect(struct runnel_client **cp,
 fail:
 	snprintf(client_connect_error, sizeof client_connect_error, "%s",
 	    c->error);
-	runnel_close(c);
+	client_free(c);
 	return (r);
 }
 
-/* Close the connection and free the client. */
+/*
+ * Connect to the daemon and say Hello.  On failure *cp is NULL and, as
+ * there is no client to ask, runnel_last_error(NULL) gives the details
+ * (kept per thread until its next failed connect).
+ */
+int
+runnel_connect(struct runnel_client **cp,
+    const struct runnel_connect_opts *opts)
+{
+	struct client_call	 call = { 0 };
+	struct runnel_client	*c;
+	int			 r;
+
+	if ((r = client_start(cp, NULL, opts, NULL, NULL, &call)) != 0)
+		return (r);
+	c = *cp;
+	if ((r = client_run(c, &call, NULL)) != 0) {
+		snprintf(client_connect_error, sizeof client_connect_error,
+		    "%s", c->error);
+		*cp = NULL;
+		client_free(c);
+	}
+	return (r);
+}
+
+/* Close the connection and free the client; from a callback, once it
+ * returns. */
 void
 runnel_close(struct runnel_client *c)
 {
 	if (c == NULL)
 		return;
-	client_io_close(c);
-	free(c->identity);
-	free(c->role);
-	free(c->version);
-	free(c);
+	if (c->busy > 0) {
+		c->closing = 1;
+		return;
+	}
+	client_free(c);
 }
 
 /* Name an error code. */
@@ -335,351 +513,3 @@ runnel_server_version(const struct runnel_client *c)
 	return (c == NULL ? NULL : c->version);
 }
 
-/* Deliver the messages of a watch on request id until it ends. */
-int
-client_watch_loop(struct runnel_client *c, uint64_t id,
-    const struct runnel_watch_opts *w)
-{
-	Runnel__V1__OutputChunk	*o;
-	struct runnel_task	 t;
-	server_msg		*m;
-	int			 r;
-
-	for (;;) {
-		/* Under a flood of output the wait for data below may never
-		 * poll: give stdin its turn here too. */
-		if ((r = client_pump_poll(c)) != 0 ||
-		    (r = client_reply(c, id, &m, w)) != 0)
-			return (r);
-		switch (m->reply_case) {
-		case RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT:
-			o = m->output;
-			if (w->on_output != NULL)
-				r = w->on_output(w->arg, o->task_id,
-				    (enum runnel_stream)o->stream, o->offset,
-				    o->data.data, o->data.len, o->time_us);
-			break;
-		case RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK:
-			if (w->on_end == NULL ||
-			    (r = client_task(c, &t, m->task->task)) != 0)
-				break;
-			r = w->on_end(w->arg, &t);
-			runnel_task_clear(&t);
-			break;
-		case RUNNEL__V1__SERVER_MESSAGE__REPLY_WATCH_END:
-			runnel__v1__server_message__free_unpacked(m, NULL);
-			return (0);
-		default:
-			r = client_fail(c, RUNNEL_EPROTO,
-			    "unexpected message %d in a watch",
-			    (int)m->reply_case);
-			break;
-		}
-		runnel__v1__server_message__free_unpacked(m, NULL);
-		if (r != 0)
-			return (r);
-	}
-}
-
-/* Submit spec; with watch options, watch the task on the same request,
- * sending stdin along if asked. */
-static int
-client_submit(struct runnel_client *c, const struct runnel_spec *spec,
-    uint64_t *id, const struct runnel_watch_opts *w)
-{
-	Runnel__V1__SubmitRequest sr = RUNNEL__V1__SUBMIT_REQUEST__INIT;
-	struct client_spec	 cs;
-	server_msg		*reply;
-	uint64_t		 req, task;
-	int			 r;
-
-	if (w != NULL && w->send_stdin && (spec == NULL ||
-	    !spec->stdin_stream || w->stdin_fd < 0))
-		return (client_fail(c, RUNNEL_EINVAL, "run: send_stdin needs "
-		    "a spec with stdin_stream and a stdin_fd"));
-	if ((r = client_spec_build(c, spec, &cs)) != 0)
-		return (r);
-	sr.spec = &cs.ts;
-	sr.watch = w != NULL;
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT,
-	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, &req,
-	    w)) != 0)
-		goto out;
-	task = reply->submit->task_id;
-	if (id != NULL)
-		*id = task;
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	if (w != NULL) {
-		if (w->send_stdin)
-			client_pump_start(c, w->stdin_fd, task);
-		r = client_watch_loop(c, req, w);
-		client_pump_stop(c);
-	}
-
-out:
-	client_spec_free(&cs);
-	return (r);
-}
-
-/* Submit a task. */
-int
-runnel_submit(struct runnel_client *c, const struct runnel_spec *spec,
-    uint64_t *id)
-{
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	return (client_submit(c, spec, id, NULL));
-}
-
-/* Submit a task and watch it on the same request; w may be NULL. */
-int
-runnel_run(struct runnel_client *c, const struct runnel_spec *spec,
-    uint64_t *id, const struct runnel_watch_opts *w)
-{
-	static const struct runnel_watch_opts	none;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	return (client_submit(c, spec, id, w == NULL ? &none : w));
-}
-
-/* Stream the output of tasks until all have ended. */
-int
-runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
-{
-	Runnel__V1__WatchRequest	wr = RUNNEL__V1__WATCH_REQUEST__INIT;
-	uint64_t			req;
-	int				r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if (w == NULL || (w->ids == NULL && w->nids != 0))
-		return (client_fail(c, RUNNEL_EINVAL, "watch: no task ids"));
-	if ((r = client_selector(c, w->select, &wr.select)) != 0)
-		return (r);
-	wr.task_ids = CLIENT_UNCONST(w->ids);
-	wr.n_task_ids = w->nids;
-	wr.from_offset = w->from_offset;
-	wr.tail = w->tail != 0;
-	wr.follow = w->follow != 0;
-	wr.tail_lines = w->tail_lines;
-	if ((r = client_watch_extra(c, w, &wr)) != 0) {
-		client_selector_free(wr.select);
-		return (r);
-	}
-	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH, &wr,
-	    &req);
-	client_watch_extra_free(&wr);
-	client_selector_free(wr.select);
-	if (r != 0)
-		return (client_send_failed(c, req, r));
-	return (client_watch_loop(c, req, w));
-}
-
-/* Send a CancelRequest for ids and, if given, a selector; its request id
- * goes to *req. */
-static int
-client_cancel_send(struct runnel_client *c, const uint64_t *ids, size_t n,
-    const struct runnel_selector *sel, int signal, unsigned grace_ms,
-    uint64_t *req)
-{
-	Runnel__V1__CancelRequest	cr = RUNNEL__V1__CANCEL_REQUEST__INIT;
-	int				r;
-
-	*req = 0;
-	if (ids == NULL && n != 0)
-		return (client_fail(c, RUNNEL_EINVAL, "cancel: no task ids"));
-	if (n == 0 && sel == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "cancel: no task ids"));
-	if (signal < 0)
-		return (client_fail(c, RUNNEL_EINVAL, "cancel: bad signal %d",
-		    signal));
-	if ((r = client_selector(c, sel, &cr.select)) != 0)
-		return (r);
-	cr.task_ids = CLIENT_UNCONST(ids);
-	cr.n_task_ids = n;
-	cr.signal = signal;
-	cr.grace_ms = grace_ms;
-	r = client_send(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL, &cr,
-	    req);
-	client_selector_free(cr.select);
-	return (r);
-}
-
-/* Cancel tasks and read the answer: how many the cancel reached. */
-static int
-client_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
-    const struct runnel_selector *sel, int signal, unsigned grace_ms)
-{
-	server_msg	*reply;
-	uint64_t	 req;
-	int		 r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if ((r = client_cancel_send(c, ids, n, sel, signal, grace_ms,
-	    &req)) != 0)
-		return (client_send_failed(c, req, r));
-	if ((r = client_reply(c, req, &reply, NULL)) != 0)
-		return (r);
-	if (reply->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_CANCEL)
-		r = client_fail(c, RUNNEL_EPROTO, "unexpected reply %d to "
-		    "cancel", (int)reply->reply_case);
-	else
-		r = (int)reply->cancel->n_task_ids;
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
-}
-
-/* Cancel tasks; returns how many the cancel reached. */
-int
-runnel_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
-    int signal, unsigned grace_ms)
-{
-	return (client_cancel(c, ids, n, NULL, signal, grace_ms));
-}
-
-/* Cancel the tasks a selector names; returns how many it reached. */
-int
-runnel_cancel_select(struct runnel_client *c,
-    const struct runnel_selector *sel, int signal, unsigned grace_ms)
-{
-	if (c != NULL && sel == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "cancel: no selector"));
-	return (client_cancel(c, NULL, 0, sel, signal, grace_ms));
-}
-
-/* Send a cancel and remember its id: an Error for it lands in last_error. */
-int
-runnel_cancel_nowait(struct runnel_client *c, const uint64_t *ids, size_t n,
-    int signal, unsigned grace_ms)
-{
-	uint64_t	req;
-	int		r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if ((r = client_cancel_send(c, ids, n, NULL, signal, grace_ms,
-	    &req)) != 0)
-		return (r);
-	c->nowait[c->nowait_next] = req;
-	c->nowait_next = (c->nowait_next + 1) % CLIENT_NOWAIT;
-	return (0);
-}
-
-/* List the tasks the daemon lets us see. */
-int
-runnel_list(struct runnel_client *c, struct runnel_task **tasks, size_t *n)
-{
-	return (runnel_list_select(c, NULL, tasks, n));
-}
-
-/* Describe one task. */
-int
-runnel_show(struct runnel_client *c, uint64_t id, struct runnel_task *task)
-{
-	Runnel__V1__ShowRequest	 sr = RUNNEL__V1__SHOW_REQUEST__INIT;
-	server_msg		*reply;
-	int			 r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if (task == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "show: no result"));
-	memset(task, 0, sizeof *task);
-	sr.task_id = id;
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW, &sr,
-	    RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK, &reply, NULL, NULL)) != 0)
-		return (r);
-	r = client_task(c, task, reply->task->task);
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
-}
-
-/* Describe the tasks of a WaitReply in the order of ids (the daemon
- * answers in id order, each task once). */
-static int
-client_wait_order(struct runnel_client *c, struct runnel_task **tasks,
-    const uint64_t *ids, size_t n, const Runnel__V1__WaitReply *wr)
-{
-	Runnel__V1__TaskInfo	**order;
-	size_t			  i, j;
-	int			  r;
-
-	if ((order = calloc(n, sizeof *order)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < wr->n_tasks; j++) {
-			if (wr->tasks[j]->id == ids[i])
-				break;
-		}
-		if (j == wr->n_tasks) {
-			free(order);
-			return (client_fail(c, RUNNEL_EPROTO, "wait: task %llu "
-			    "missing from the reply",
-			    (unsigned long long)ids[i]));
-		}
-		order[i] = wr->tasks[j];
-	}
-	r = client_tasks(c, tasks, order, n);
-	free(order);
-	return (r);
-}
-
-/* Wait until the tasks have ended and describe them, in request order. */
-int
-runnel_wait(struct runnel_client *c, const uint64_t *ids, size_t n,
-    struct runnel_task **tasks)
-{
-	Runnel__V1__WaitRequest	 wr = RUNNEL__V1__WAIT_REQUEST__INIT;
-	server_msg		*reply;
-	int			 r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if (tasks == NULL || ids == NULL || n == 0)
-		return (client_fail(c, RUNNEL_EINVAL, "wait: no task ids"));
-	*tasks = NULL;
-	wr.task_ids = CLIENT_UNCONST(ids);
-	wr.n_task_ids = n;
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT, &wr,
-	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL)) != 0)
-		return (r);
-	r = client_wait_order(c, tasks, ids, n, reply->wait);
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
-}
-
-/* Ask the daemon how it is doing. */
-int
-runnel_status(struct runnel_client *c, struct runnel_status *st)
-{
-	Runnel__V1__StatusRequest	 sr = RUNNEL__V1__STATUS_REQUEST__INIT;
-	Runnel__V1__StatusReply		*s;
-	server_msg			*reply;
-	int				 r;
-
-	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	if (st == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "status: no result"));
-	memset(st, 0, sizeof *st);
-	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STATUS,
-	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_STATUS, &reply, NULL,
-	    NULL)) != 0)
-		return (r);
-	s = reply->status;
-	snprintf(st->version, sizeof st->version, "%s", s->version);
-	st->uptime_ms = s->uptime_ms;
-	st->connections = s->connections;
-	st->tasks_queued = s->tasks_queued;
-	st->tasks_running = s->tasks_running;
-	st->tasks_finished = s->tasks_finished;
-	st->max_running = s->max_running;
-	st->pid = s->pid;
-	st->loop_lag_us = s->loop_lag_us;
-	st->loop_lag_max_us = s->loop_lag_max_us;
-	st->loop_lag_p99_us = s->loop_lag_p99_us;
-	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (0);
-}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netdb.h>
+
 #include <openssl/ssl.h>
 
 #include "common.h"
@@ -29,22 +31,90 @@
 typedef Runnel__V1__ServerMessage	server_msg;
 typedef Runnel__V1__ClientMessage	client_msg;
 
-/* Both files need it: client-io.c owns the transport, client.c the rest. */
+struct client_req;
+struct event;
+struct event_base;
+
+/*
+ * Handle a message for a request, or with m NULL the loss of the
+ * connection (error is its code).  It may take *m (setting it to NULL);
+ * the dispatcher frees what is left.  Returns 1 when the request is over
+ * (the table then frees it), 0 while more messages are to come.
+ */
+typedef int (*client_req_fn)(struct runnel_client *, struct client_req *,
+    server_msg **m, int error);
+
+/* A request in flight, waiting for its replies: one table, both APIs. */
+struct client_req {
+	struct client_req	*next;
+	uint64_t		 id;
+	client_req_fn		 fn;
+	int			 reply_kind;	/* the reply expected */
+	void			*arg;		/* the caller's */
+	union {
+		runnel_done_cb	 done;
+		runnel_submit_cb submit;
+		runnel_tasks_cb	 tasks;
+	} cb;
+	runnel_done_cb		 on_done;	/* a watch's end */
+	int			 submitted;	/* run: the submit answered */
+	int			 pump_fd;	/* run: stdin to send, or -1 */
+	runnel_output_cb	 on_output;
+	runnel_event_cb		 on_end;
+	uint64_t		*ids;		/* wait: the order asked */
+	size_t			 nids;
+	struct client_call	*call;		/* a blocking call's result */
+};
+
+/* Where a blocking call waits for its request's end. */
+struct client_call {
+	int		 done;
+	int		 r;
+	server_msg	*m;
+	uint64_t	*idp;		/* run: the new task's id goes here */
+};
+
+enum client_io_state {
+	CLIENT_IO_CONNECTING = 0,	/* TCP connect in progress */
+	CLIENT_IO_HANDSHAKE,		/* TLS handshake in progress */
+	CLIENT_IO_OPEN,
+	CLIENT_IO_DEAD			/* stream unusable */
+};
+
+/* Everything about a client; client-io.c owns the transport. */
 struct runnel_client {
 	/* The transport: client-io.c. */
 	int		 fd;
+	enum client_io_state state;
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	BIO_METHOD	*biom;
 	int		 dead;		/* stream unusable */
+	int		 want_write;	/* wait for the socket to take more */
+	int		 write_error;	/* a write failed: only read now */
+	char		*host;		/* TLS: the name checked, addresses */
+	struct addrinfo	*ai0, *ai;	/* tried, the one being tried */
+	char		*name;		/* the address as given */
 
 	uint8_t		*buf;		/* unread input: [off, len) */
 	size_t		 off, len, cap;
+	uint8_t		*obuf;		/* unwritten output: [ooff, olen) */
+	size_t		 ooff, olen, ocap;
+
+	/* The caller's event loop (async clients), or NULL. */
+	struct event_base *base;
+	struct event	*ev_read, *ev_write, *ev_more;
+	int		 ev_fd;		/* the fd the events watch */
+	int		 busy;		/* inside a dispatch, nested */
+	int		 closing;	/* runnel_close() called while busy */
 
 	/* Requests and what the daemon said: client.c. */
 	uint64_t	 next_id;
-	uint64_t	 nowait[CLIENT_NOWAIT]; /* cancel_nowait ids */
-	size_t		 nowait_next;
+	struct client_req *reqs;	/* in flight, oldest first */
+	struct client_call *waiting;	/* the blocking call being driven */
+	runnel_done_cb	 on_connect;
+	void		*connect_arg;
+	int		 connected;	/* Hello answered */
 
 	char		*identity;
 	char		*role;
@@ -73,17 +143,43 @@ int	 client_fail(struct runnel_client *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Map a daemon Error to a code, keeping its message. */
 int	 client_error(struct runnel_client *, const Runnel__V1__Error *);
+/* A new request in the table, its handler fn; call: a blocking call's. */
+int	 client_req_new(struct runnel_client *, client_req_fn,
+	    struct client_call *, struct client_req **);
+/* Take a request out of the table and free it. */
+void	 client_req_free(struct runnel_client *, struct client_req *);
 /* Send a request (kind: its oneof case) with a fresh id in *id. */
 int	 client_send(struct runnel_client *, int kind, void *req, uint64_t *id);
-/* The failure of a request that could not be sent, with the reason. */
-int	 client_send_failed(struct runnel_client *, uint64_t id, int);
+/* Send a request for an entry of the table (freed if the send fails). */
+int	 client_req_send(struct runnel_client *, struct client_req *, int kind,
+	    void *req);
 /* Send a request and read its reply, of the kind expected. */
 int	 client_call(struct runnel_client *, int kind, void *req,
 	    int reply_kind, server_msg **, uint64_t *id,
 	    const struct runnel_watch_opts *);
-/* Deliver the messages of a watch on request id until it ends. */
-int	 client_watch_loop(struct runnel_client *, uint64_t id,
+/* Run the connection until call is done (blocking clients only). */
+int	 client_run(struct runnel_client *, struct client_call *,
 	    const struct runnel_watch_opts *);
+/* Hand a message to its request; unknown ids are skipped. */
+void	 client_dispatch(struct runnel_client *, server_msg *);
+/* The connection is over: every request ends with error. */
+void	 client_lost(struct runnel_client *, int error);
+/* Free the client (no callback runs). */
+void	 client_free(struct runnel_client *);
+/* Start connecting and queue the Hello (async or blocking). */
+int	 client_start(struct runnel_client **, struct event_base *,
+	    const struct runnel_connect_opts *, runnel_done_cb, void *,
+	    struct client_call *);
+
+/* client-calls.c: the requests, blocking and asynchronous. */
+
+/* client-async.c */
+/* Something to do for an async client: run it from the loop soon. */
+void	 client_async_kick(struct runnel_client *);
+/* Free the events of an async client. */
+void	 client_async_free(struct runnel_client *);
+/* Watch the socket for what the transport now waits for. */
+int	 client_async_update(struct runnel_client *);
 
 /* client-sched.c */
 /* Start sending fd as the stdin of task id during a watch. */
@@ -95,8 +191,6 @@ int	 client_pump_wants(const struct runnel_client *);
 int	 client_pump_read(struct runnel_client *);
 /* Read from the pump's fd if it has input now, without waiting. */
 int	 client_pump_poll(struct runnel_client *);
-/* A message for another request: the pump's reply?  1 if it was. */
-int	 client_pump_reply(struct runnel_client *, const server_msg *);
 
 /* Fill the resume list and streams of a WatchRequest; free with
  * client_watch_extra_free(). */
@@ -127,15 +221,20 @@ int	 client_tasks(struct runnel_client *, struct runnel_task **,
 	    Runnel__V1__TaskInfo *const *, size_t);
 
 /* client-io.c */
-/* Connect to opts->host (NULL: the default socket), TLS handshake done. */
+/* Start connecting to opts->host (NULL: the default socket). */
 int	 client_io_connect(struct runnel_client *,
 	    const struct runnel_connect_opts *);
-/* Close the connection and free the input buffer. */
+/* Close the connection and free the buffers. */
 void	 client_io_close(struct runnel_client *);
-/* Write a whole frame; a failed write marks the connection dead. */
-int	 client_io_write(struct runnel_client *, const uint8_t *, size_t);
-/* Read the next message; a signal in the wait goes to w (see client-io.c). */
-int	 client_io_read(struct runnel_client *, server_msg **,
+/* Queue a whole frame for writing. */
+int	 client_io_queue(struct runnel_client *, const uint8_t *, size_t);
+/* Move what can move now: connect, handshake, write, read and dispatch
+ * messages.  1 if there is more to do at once (a budget ran out). */
+int	 client_io_service(struct runnel_client *);
+/* The poll events the transport waits for. */
+short	 client_io_events(const struct runnel_client *);
+/* Wait for the socket (blocking clients); see client-io.c for signals. */
+int	 client_io_wait(struct runnel_client *,
 	    const struct runnel_watch_opts *);
 
 #endif

@@ -8,13 +8,31 @@
  * including the daemon's own message.  The library never exits, prints or
  * logs.
  *
- * Threading: a struct runnel_client is used by one thread at a time.  The
- * calls are blocking and wait in poll().  A signal caught while a watch
- * (runnel_watch, runnel_run) waits for data makes it invoke the watch's
- * on_interrupt callback, or return RUNNEL_EINTR if there is none; any other
- * wait simply goes on.  To miss no signal, block the signals of interest
- * and give the watch a sigmask without them: it then waits in ppoll() with
- * that mask, so they arrive only while it waits.
+ * Two ways to drive a client:
+ * - Blocking: runnel_connect() and the calls without _async.  Each call
+ *   waits in poll() until it is done.  A signal caught while a watch
+ *   (runnel_watch, runnel_run) waits for data makes it invoke the watch's
+ *   on_interrupt callback, or return RUNNEL_EINTR if there is none; any
+ *   other wait simply goes on.  To miss no signal, block the signals of
+ *   interest and give the watch a sigmask without them: it then waits in
+ *   ppoll() with that mask, so they arrive only while it waits.
+ * - Asynchronous: runnel_connect_async() on the caller's libevent
+ *   event_base and the _async calls.  They never wait: they queue a request
+ *   and return; the replies arrive through callbacks run by the caller's
+ *   loop.  Many requests may be in flight on one client at once.  The
+ *   library reads at most a budget per wake-up, so a flood of output never
+ *   keeps the loop from the caller's other events.
+ * Both are one code path: a blocking call is an asynchronous request whose
+ * callback fills in the result, with the library driving the connection.
+ *
+ * Threading: a struct runnel_client, and the event_base of an asynchronous
+ * one, are used by one thread at a time; the library keeps no global state
+ * but the per-thread message of runnel_last_error(NULL).
+ *
+ * Ownership: whatever the caller passes in (specs, options, id arrays,
+ * strings) is read during the call only and may be freed when it returns.
+ * Whatever the library passes to a callback (data, tasks) is valid during
+ * the callback only: copy what must outlive it.
  */
 #ifndef RUNNEL_H
 #define RUNNEL_H
@@ -74,6 +92,9 @@ enum runnel_stream {
 };
 
 struct runnel_client;
+/* libevent's loop, for the asynchronous API (<event2/event.h>); the
+ * blocking API needs no libevent header. */
+struct event_base;
 
 /* The bit of a stream in runnel_watch_opts.streams. */
 #define RUNNEL_STREAM_BIT(s)	(1 << (s))
@@ -226,6 +247,18 @@ struct runnel_selector {
 	int all;
 };
 
+/* Asynchronous completions.  result is 0 (or a count) on success, a
+ * negative RUNNEL_E* code on failure (runnel_last_error() on the client then
+ * has the details).  Each is called exactly once per call that accepted it,
+ * always from the event loop, never from within the call that queued it. */
+typedef void (*runnel_done_cb)(void *arg, int result);
+/* A submit's end: the new task's id (0 on failure). */
+typedef void (*runnel_submit_cb)(void *arg, int result, uint64_t task_id);
+/* A wait's end: n tasks, in the order of the ids asked (NULL, 0 on
+ * failure); they belong to the library and are freed after the call. */
+typedef void (*runnel_tasks_cb)(void *arg, int result,
+    const struct runnel_task *tasks, size_t n);
+
 /* Callbacks of a watch.  Each returns 0 to go on, non-zero to stop the watch
  * (runnel_watch then returns that value).  The data and task passed are only
  * valid during the call. */
@@ -320,19 +353,34 @@ struct runnel_queue {
 	unsigned	 running, queued;
 };
 
+/* Connect to the daemon (opts may be NULL: the default unix socket) and
+ * exchange Hello, blocking until done.  On success *cp is a new client, to
+ * be freed with runnel_close(); on failure *cp is NULL and
+ * runnel_last_error(NULL) tells why.  opts and its strings are read during
+ * the call only. */
 int	 runnel_connect(struct runnel_client **, const struct runnel_connect_opts *);
+/* Close the connection and free the client (NULL is ignored).  Requests
+ * still in flight are dropped: their callbacks never run.  From a callback
+ * of an asynchronous client the client goes once the callback returns; a
+ * callback of a blocking call must not close its client. */
 void	 runnel_close(struct runnel_client *);
+/* A static text naming an error code ("unknown error" for others). */
 const char *runnel_strerror(int);
 /* Details of the last failure on a client, with the daemon's own message.
  * runnel_last_error(NULL) returns the message of the last failed
  * runnel_connect() on this thread, which leaves no client to ask ("" if none
  * has failed). */
 const char *runnel_last_error(const struct runnel_client *);
-/* The identity and role ("admin", "user", "viewer") the daemon sees. */
+/* The identity and role ("admin", "user", "viewer") the daemon sees, and
+ * its version: set once the Hello is answered (NULL before), owned by the
+ * client and valid until runnel_close().  runnel_last_error()'s text is
+ * owned by the client too, and changes with the next failure. */
 const char *runnel_identity(const struct runnel_client *);
 const char *runnel_role(const struct runnel_client *);
 const char *runnel_server_version(const struct runnel_client *);
 
+/* Submit a task; *id (may be NULL) is its id.  The spec is read during the
+ * call only. */
 int	 runnel_submit(struct runnel_client *, const struct runnel_spec *,
 	    uint64_t *id);
 /* Submit and watch the new task in one round trip.  *id is set before any
@@ -355,11 +403,14 @@ int	 runnel_cancel_nowait(struct runnel_client *, const uint64_t *ids,
 	    size_t n, int signal, unsigned grace_ms);
 /* List all visible tasks; free with runnel_tasks_free(). */
 int	 runnel_list(struct runnel_client *, struct runnel_task **, size_t *n);
+/* Describe one task into *task (the caller's struct, whose contents are
+ * then freed with runnel_task_clear()). */
 int	 runnel_show(struct runnel_client *, uint64_t id, struct runnel_task *);
 /* Wait until all tasks have ended; fills tasks (n entries, in the order of
  * ids; a repeated id is described each time). */
 int	 runnel_wait(struct runnel_client *, const uint64_t *ids, size_t n,
 	    struct runnel_task **tasks);
+/* The daemon's version, counters and loop lag, into the caller's struct. */
 int	 runnel_status(struct runnel_client *, struct runnel_status *);
 
 /* List the tasks a selector names (NULL: every visible task), in id order;
@@ -399,6 +450,7 @@ int	 runnel_restart(struct runnel_client *, uint64_t id, uint64_t *new_id);
 int	 runnel_queue(struct runnel_client *, enum runnel_queue_op,
 	    const char *name, const struct runnel_queue_set *set,
 	    struct runnel_queue **queues, size_t *n);
+/* Free the n queues runnel_queue() returned (NULL is ignored). */
 void	 runnel_queues_free(struct runnel_queue *, size_t n);
 /* Remove finished tasks (their record and output) among those the
  * selector names (NULL: every finished task the caller may remove) that
@@ -407,12 +459,81 @@ void	 runnel_queues_free(struct runnel_queue *, size_t n);
 int	 runnel_clean(struct runnel_client *, const struct runnel_selector *,
 	    uint64_t older_than_ms, uint64_t **ids, size_t *n);
 
+/* Free what a task points to and zero it (the struct itself stays). */
 void	 runnel_task_clear(struct runnel_task *);
+/* Free an array of n tasks from runnel_list() and friends (NULL is
+ * ignored). */
 void	 runnel_tasks_free(struct runnel_task *, size_t n);
+/* A static name for a state ("running", "succeeded"...; "unknown"). */
 const char *runnel_state_name(enum runnel_state);
 
+/*
+ * The asynchronous API.  The client runs on base, which the caller owns and
+ * runs (event_base_dispatch() or its own loop); it must outlive the client.
+ * These calls return 0 when the request is queued (its callback will run
+ * exactly once, from the loop) or a negative code when it could not be (no
+ * callback will run).  Requests may be queued at once after
+ * runnel_connect_async(): they are sent after the connection is up, and
+ * fail with the connection's error if it does not come up.  When the
+ * connection is lost every pending request's callback runs with RUNNEL_EIO
+ * (or the daemon's own error), oldest first; later calls fail at once.
+ *
+ * Any callback may queue more requests on the client, call
+ * runnel_last_error() and friends, and call runnel_close(): the client is
+ * then freed once the callback returns, and no further callback of it runs
+ * (those pending are dropped without being called).  runnel_close() outside
+ * a callback does the same at once.  The blocking calls above fail with
+ * RUNNEL_EINVAL on an asynchronous client (runnel_cancel_nowait excepted);
+ * the _async calls work on a blocking client too, their callbacks then
+ * running during the blocking calls that follow.
+ */
+
+/* Start connecting to the daemon on base; *cp is the new client, usable at
+ * once.  on_connect (may be NULL) runs when the daemon answered Hello (0:
+ * runnel_identity() and friends are then set) or the connection failed; the
+ * caller frees the client with runnel_close() either way.  A failure found
+ * at once (a bad address or certificate file, a refused unix socket) is
+ * returned instead, with *cp NULL and runnel_last_error(NULL) telling why.
+ * Host names are resolved with getaddrinfo() during this call: give an
+ * address or a name in /etc/hosts when the loop must not wait for DNS. */
+int	 runnel_connect_async(struct runnel_client **cp, struct event_base *base,
+	    const struct runnel_connect_opts *, runnel_done_cb on_connect,
+	    void *arg);
+/* Submit a task; on_submit gets its id. */
+int	 runnel_submit_async(struct runnel_client *, const struct runnel_spec *,
+	    runnel_submit_cb on_submit, void *arg);
+/* Submit a task and watch it on the same request (runnel_run without
+ * stdin): on_submit (may be NULL) gets the id before any output, then
+ * w->on_output and w->on_end (either may be NULL) see its output and its
+ * end, then on_done gets 0, or the non-zero value an output or end
+ * callback returned to stop the watch, or a negative code (on_submit may
+ * then not have run).  All get w->arg.  The ids, select, follow, tail_lines,
+ * resume, streams, on_interrupt, send_stdin and sigmask of w are ignored. */
+int	 runnel_run_async(struct runnel_client *, const struct runnel_spec *,
+	    const struct runnel_watch_opts *w, runnel_submit_cb on_submit,
+	    runnel_done_cb on_done);
+/* Watch tasks as runnel_watch() does; on_done (with w->arg) as for
+ * runnel_run_async().  on_interrupt, send_stdin and sigmask are ignored.
+ * A callback that stops the watch stops only the callbacks: the daemon
+ * goes on sending until its end, and the library drops what comes. */
+int	 runnel_watch_async(struct runnel_client *,
+	    const struct runnel_watch_opts *w, runnel_done_cb on_done);
+/* Wait until all the tasks have ended; on_tasks gets them described, in
+ * the order of ids.  Several waits may be in flight: each ends on its own,
+ * which gathers results as they complete. */
+int	 runnel_wait_async(struct runnel_client *, const uint64_t *ids,
+	    size_t n, runnel_tasks_cb on_tasks, void *arg);
+/* Cancel tasks (see runnel_cancel); on_done gets how many the cancel
+ * reached, or an error. */
+int	 runnel_cancel_async(struct runnel_client *, const uint64_t *ids,
+	    size_t n, int signal, unsigned grace_ms, runnel_done_cb on_done,
+	    void *arg);
+
 /* PKI: ECDSA P-256 keys, written mode 0600.  On failure *cause (if given)
- * is set to an allocated message the caller frees. */
+ * is set to an allocated message the caller frees.  runnel_pki_init()
+ * makes a CA and a server certificate for the names in dir;
+ * runnel_pki_issue() a client certificate name.crt and key name.key signed
+ * by that CA.  Neither needs a client or a daemon. */
 int	 runnel_pki_init(const char *dir, const char *const *names, size_t n,
 	    char **cause);
 int	 runnel_pki_issue(const char *dir, const char *name, char **cause);

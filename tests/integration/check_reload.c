@@ -247,6 +247,7 @@ START_TEST(test_reload_bad_config)
 	struct runnel_client	*bob, *c;
 	struct runnel_status	 st;
 	X509			*before, *after;
+	char			 want[128];
 
 	harness_start(&h, NULL);
 	bob = harness_client(&h, "bob");
@@ -255,8 +256,9 @@ START_TEST(test_reload_bad_config)
 	/* An unknown key: refused, with the file and line. */
 	svc_edit_file(h.conf, "bob = user\n", "bob = user\nbogus\n");
 	reload_and_wait("reload failed, keeping the running configuration: ");
-	ck_assert_msg(strstr(h.log, "runneld.conf:16: missing '=' after "
-	    "'bogus'") != NULL, "%s", h.log);
+	snprintf(want, sizeof want, "runneld.conf:%d: missing '=' after "
+	    "'bogus'", svc_line_of(h.conf, "bogus"));
+	ck_assert_msg(strstr(h.log, want) != NULL, "%s", h.log);
 	/* Nothing changed: bob stays, the certificate too. */
 	ck_assert_int_eq(runnel_status(bob, &st), 0);
 

@@ -118,11 +118,15 @@ harness_start(struct harness *h, const char *extra_conf)
 	snprintf(h->sock, sizeof h->sock, "%s/runneld.sock", h->dir);
 	f = fopen(h->conf, "w");
 	ck_assert(f != NULL);
-	fprintf(f, "[server]\nlisten = 127.0.0.1:0\nsocket = %s\n"
+	/* Run as root, runneld refuses to run tasks as root unless told. */
+	fprintf(f, "[server]\nlisten = 127.0.0.1:0\nsocket = %s\n%s"
 	    "state_dir = state\n[tls]\nca = pki/ca.crt\ncert = pki/server.crt\n"
 	    "key = pki/server.key\n[limits]\ngrace = 2s\n%s\n"
 	    "[access]\nadmin = admin\nalice = user\nbob = user\n"
 	    "victor = viewer\n", h->sock,
+	    geteuid() == 0 && (extra_conf == NULL ||
+	    strstr(extra_conf, "run_as_root") == NULL) ?
+	    "run_as_root = yes\n" : "",
 	    extra_conf != NULL ? extra_conf : "");
 	fclose(f);
 
@@ -137,12 +141,21 @@ harness_spawn(struct harness *h, const char *const *wrapper)
 {
 	const char	*runneld = getenv("RUNNELD");
 	const char	*argv[32];
-	char		*p;
+	char		*p, *env = NULL, *save = NULL;
 	int		 fds[2], n = 0;
 
 	while (wrapper != NULL && wrapper[n] != NULL && n < 24) {
 		argv[n] = wrapper[n];
 		n++;
+	}
+	/* HARNESS_WRAPPER="valgrind ...": every daemon under a tool. */
+	if (wrapper == NULL && getenv("HARNESS_WRAPPER") != NULL &&
+	    *getenv("HARNESS_WRAPPER") != '\0') {
+		env = strdup(getenv("HARNESS_WRAPPER"));
+		ck_assert(env != NULL);
+		for (p = strtok_r(env, " ", &save); p != NULL && n < 24;
+		    p = strtok_r(NULL, " ", &save))
+			argv[n++] = p;
 	}
 	argv[n++] = runneld;
 	argv[n++] = "-f";
@@ -164,6 +177,7 @@ harness_spawn(struct harness *h, const char *const *wrapper)
 		execvp(argv[0], (char **)(uintptr_t)argv);
 		_exit(127);
 	}
+	free(env);
 	close(fds[1]);
 	h->log_fd = fds[0];
 	pthread_create(&h->log_thread, NULL, harness_log_thread, h);

@@ -33,6 +33,29 @@ svc_edit_file(const char *path, const char *from, const char *to)
 	free(text);
 }
 
+/* The number of the first line of a file that is exactly LINE. */
+int
+svc_line_of(const char *path, const char *line)
+{
+	char	 buf[512];
+	int	 n = 0;
+	FILE	*f;
+
+	f = fopen(path, "r");
+	ck_assert(f != NULL);
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		n++;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, line) == 0) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no line '%s' in %s", line, path);
+	return -1;
+}
+
 /* Count occurrences of text in the daemon's log. */
 int
 svc_log_count(struct harness *h, const char *text)

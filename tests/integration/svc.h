@@ -14,6 +14,8 @@
 
 /* Replace the first occurrence of from by to in a file. */
 void	 svc_edit_file(const char *path, const char *from, const char *to);
+/* The number of the first line of a file that is exactly LINE. */
+int	 svc_line_of(const char *path, const char *line);
 /* Count occurrences of text in the daemon's log. */
 int	 svc_log_count(struct harness *, const char *text);
 /* Submit a task that prints "begin", waits for the file DIR/go, prints

@@ -135,6 +135,76 @@ START_TEST(test_spool_and_tail_agree)
 }
 END_TEST
 
+/* Descriptors the process has open. */
+static int
+count_fds(void)
+{
+	char	 fdpath[64];
+	int	 fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+		if (access(fdpath, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+START_TEST(test_ring_grows_and_reopens)
+{
+	struct output		*o;
+	struct output_cursor	 c, live;
+	char			*cause = NULL;
+	static uint8_t		 want[1024 * 1024], got[sizeof want];
+	size_t			 len = 0, n, i, total;
+	int			 fds;
+
+	/* A log holds no descriptor until it has output. */
+	fds = count_fds();
+	o = output_create(path, 256 * 1024, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	ck_assert_int_eq(output_seek(o, &live, 0), 0);
+	/* Chunks from a few bytes to 64 KiB: the ring starts small and
+	 * doubles; a reader that follows the end reads each chunk right after
+	 * it is appended, across every growth. */
+	srandom(11);
+	while (len < sizeof want - 65536) {
+		n = len < 8192 ? (size_t)(random() % 100 + 1) :
+		    (size_t)(random() % 65536 + 1);
+		for (i = 0; i < n; i++)
+			want[len + i] = random();
+		ck_assert_int_eq(output_append(o, 0, want + len, n, 0), 0);
+		total = read_all(o, &live, got + len, sizeof got - len, NULL);
+		ck_assert_uint_eq(total, n);
+		ck_assert(memcmp(want + len, got + len, n) == 0);
+		len += n;
+	}
+	ck_assert_int_eq(count_fds(), fds + 1);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+	output_free(o);
+	ck_assert_int_eq(count_fds(), fds);
+
+	/* Reopened (a restarted daemon): same bytes, from the start and from
+	 * the tail, and again no descriptor until it is read. */
+	o = output_open(path, 256 * 1024, NULL, 0, 0, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_uint_eq(output_size(o), len);
+	ck_assert_int_eq(output_seek(o, &c, output_tail_offset(o)), 0);
+	total = read_all(o, &c, got, sizeof got, NULL);
+	ck_assert_uint_eq(total, 128 * 1024);
+	ck_assert(memcmp(want + len - total, got, total) == 0);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+	output_free(o);
+}
+END_TEST
+
 START_TEST(test_create_fails_cleanly)
 {
 	char	*cause = NULL;
@@ -158,6 +228,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_offsets_and_streams);
 	tcase_add_test(tc, test_spool_and_tail_agree);
+	tcase_add_test(tc, test_ring_grows_and_reopens);
 	tcase_add_test(tc, test_create_fails_cleanly);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
