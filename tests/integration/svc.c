@@ -1,10 +1,14 @@
 /*
  * svc.c - helpers shared by the service tests (check_service, check_reload).
  */
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -89,4 +93,21 @@ svc_submit_waiting(struct harness *h, struct runnel_client *c, char *script,
 	spec.argv = argv;
 	ck_assert_int_eq(runnel_submit(c, &spec, &id), 0);
 	return id;
+}
+
+/* Wait for a daemon that is shutting down by itself to exit, cleanly (a
+ * second SIGTERM from harness_shutdown could hit it after its handlers are
+ * gone). */
+void
+svc_wait_exit(struct harness *h)
+{
+	int	status;
+
+	ck_assert(waitpid(h->pid, &status, 0) == h->pid);
+	h->pid = 0;
+	pthread_join(h->log_thread, NULL);
+	close(h->log_fd);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "runneld did not exit cleanly: status %d: %s", status,
+	    h->log == NULL ? "" : h->log);
 }
