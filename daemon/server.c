@@ -329,6 +329,11 @@ server_free(void)
 		event_free(server_sig_term);
 		event_free(server_sig_int);
 		event_free(server_sig_hup);
+		/* Exiting already: a late signal must not cut the clean-up
+		 * short with its default action. */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 		lag_stop();
 		notify_free();
 		event_base_free(server.base);

@@ -171,7 +171,7 @@ START_TEST(test_notify)
 	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
 	ck_assert_msg(notify_expect(fd, "STOPPING=1", seen, sizeof seen) == 0,
 	    "%s", seen);
-	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
+	svc_wait_exit(&h);
 	runnel_close(c);
 	close(fd);
 	harness_stop(&h);
@@ -373,9 +373,9 @@ START_TEST(test_shutdown_wait)
 
 	snprintf(path, sizeof path, "%s/go", h.dir);
 	harness_write_file(path, "");
-	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
-	ck_assert_int_eq(svc_log_count(&h, "ended for alice: sh, succeeded, exit 0"),
-	    1);
+	svc_wait_exit(&h);
+	ck_assert_int_eq(svc_log_count(&h, "ended for alice: sh, succeeded, "
+	    "exit 0"), 1);
 	/* The queued task never started. */
 	ck_assert_int_eq(svc_log_count(&h, "started for alice"), 1);
 	runnel_close(c);
@@ -408,7 +408,7 @@ START_TEST(test_shutdown_wait_second_signal)
 	    "running tasks"), 0);
 	ck_assert_int_eq(harness_wait_log(&h, "ended for alice: sh, "
 	    "cancelled"), 0);
-	ck_assert_int_eq(harness_wait_log(&h, "exiting"), 0);
+	svc_wait_exit(&h);
 	runnel_close(c);
 	harness_stop(&h);
 }

@@ -1,10 +1,14 @@
 /*
  * svc.c - helpers shared by the service tests (check_service, check_reload).
  */
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -31,6 +35,29 @@ svc_edit_file(const char *path, const char *from, const char *to)
 	harness_write_file(path, out);
 	free(out);
 	free(text);
+}
+
+/* The number of the first line of a file that is exactly LINE. */
+int
+svc_line_of(const char *path, const char *line)
+{
+	char	 buf[512];
+	int	 n = 0;
+	FILE	*f;
+
+	f = fopen(path, "r");
+	ck_assert(f != NULL);
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		n++;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, line) == 0) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	ck_abort_msg("no line '%s' in %s", line, path);
+	return -1;
 }
 
 /* Count occurrences of text in the daemon's log. */
@@ -68,24 +95,19 @@ svc_submit_waiting(struct harness *h, struct runnel_client *c, char *script,
 	return id;
 }
 
-int
-svc_line_of(const char *path, const char *line)
+/* Wait for a daemon that is shutting down by itself to exit, cleanly (a
+ * second SIGTERM from harness_shutdown could hit it after its handlers are
+ * gone). */
+void
+svc_wait_exit(struct harness *h)
 {
-	char	 buf[512];
-	int	 n = 0;
-	FILE	*f;
+	int	status;
 
-	f = fopen(path, "r");
-	ck_assert(f != NULL);
-	while (fgets(buf, sizeof buf, f) != NULL) {
-		n++;
-		buf[strcspn(buf, "\n")] = '\0';
-		if (strcmp(buf, line) == 0) {
-			fclose(f);
-			return (n);
-		}
-	}
-	fclose(f);
-	ck_abort_msg("no line '%s' in %s", line, path);
-	return (-1);
+	ck_assert(waitpid(h->pid, &status, 0) == h->pid);
+	h->pid = 0;
+	pthread_join(h->log_thread, NULL);
+	close(h->log_fd);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "runneld did not exit cleanly: status %d: %s", status,
+	    h->log == NULL ? "" : h->log);
 }

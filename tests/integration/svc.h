@@ -22,5 +22,7 @@ int	 svc_log_count(struct harness *, const char *text);
  * "end"; script is where its command line is kept. */
 uint64_t svc_submit_waiting(struct harness *, struct runnel_client *,
 	    char *script, size_t len);
+/* Wait for a daemon shutting down by itself to exit with status 0. */
+void	 svc_wait_exit(struct harness *);
 
 #endif
