@@ -504,7 +504,7 @@ task_exec_start(struct task *t, char **cause)
 		event_priority_set(te->pid_ev, PRI_CONTROL);
 		event_add(te->pid_ev, NULL);
 	}
-	log_info("task %llu: started pid %ld: %s", (unsigned long long)t->id,
+	log_debug("task %llu: started pid %ld: %s", (unsigned long long)t->id,
 	    (long)t->pid, t->argv[0]);
 	return 0;
 

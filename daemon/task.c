@@ -455,8 +455,12 @@ task_audit_end(const struct task *t)
 	int64_t	ms = -1;
 
 	if (t->signal != 0)
-		snprintf(status, sizeof status, "%s, signal %s",
-		    task_state_name(t->state), signal_name(t->signal));
+		snprintf(status, sizeof status, "%s, signal %s%s",
+		    task_state_name(t->state), signal_name(t->signal),
+		    t->core_dumped ? " (core dumped)" : "");
+	else if (t->reason != NULL)
+		snprintf(status, sizeof status, "%s: %s",
+		    task_state_name(t->state), t->reason);
 	else if (t->nattempts > 0 && t->state != TASK_SKIPPED)
 		snprintf(status, sizeof status, "%s, exit %d",
 		    task_state_name(t->state), t->exit_code);
@@ -494,16 +498,8 @@ task_end(struct task *t, enum task_state state, const char *reason)
 		t->stdin_buf = NULL;
 	}
 	rpc_stdin_drained(t);
-	if (t->signal != 0)
-		log_info("task %llu: %s by %s%s", (unsigned long long)t->id,
-		    task_state_name(t->state), signal_name(t->signal),
-		    t->core_dumped ? " (core dumped)" : "");
-	else if (t->reason != NULL)
-		log_info("task %llu: %s: %s", (unsigned long long)t->id,
-		    task_state_name(t->state), t->reason);
-	else
-		log_info("task %llu: %s, exit %d", (unsigned long long)t->id,
-		    task_state_name(t->state), t->exit_code);
+	/* One line per end, the audit line (a line a task costs the log is
+	 * a write, or a message to journald, on every start). */
 	task_audit_end(t);
 	watch_notify(t);
 	rpc_wait_task_ended(t);
