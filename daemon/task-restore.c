@@ -43,6 +43,11 @@ task_pid_start(pid_t pid)
 	return start;
 }
 
+/* The task table has a slot per id ever given: a journal record's id
+ * (or next id) sizes it.  Above this, a record is refused, not taken for
+ * an allocation of terabytes (the journal fuzzer asked for 112 GB). */
+#define TASK_RESTORE_MAX_ID	(1ULL << 32)
+
 /* Make room in the table for an id. */
 static void
 task_restore_slot(uint64_t id)
@@ -61,7 +66,7 @@ task_restore_slot(uint64_t id)
 void
 task_restore_next_id(uint64_t next)
 {
-	if (next > 1 && next - 1 > server.ntasks && next < (1ULL << 40))
+	if (next > 1 && next - 1 > server.ntasks && next <= TASK_RESTORE_MAX_ID)
 		task_restore_slot(next - 1);
 }
 
@@ -73,9 +78,10 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 	struct task	*t;
 	size_t		 i;
 
-	if (tr->id == 0 || tr->id > (1ULL << 40)) {
-		*cause = xasprintf("journal: bad task id %llu",
-		    (unsigned long long)tr->id);
+	if (tr->id == 0 || tr->id > TASK_RESTORE_MAX_ID) {
+		*cause = xasprintf("journal: bad task id %llu (1 to %llu)",
+		    (unsigned long long)tr->id,
+		    (unsigned long long)TASK_RESTORE_MAX_ID);
 		return -1;
 	}
 	t = task_find(tr->id);
