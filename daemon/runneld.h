@@ -5,6 +5,7 @@
 #define RUNNELD_H
 
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <stddef.h>
@@ -106,6 +107,8 @@ struct attempt {
 	uint64_t	 output_end;
 };
 
+TAILQ_HEAD(task_queue, task);
+
 /* A named queue with its own parallel limit. */
 struct queue {
 	char			*name;
@@ -114,6 +117,8 @@ struct queue {
 	int			 state;		/* RUNNEL__V1__QUEUE_STATE__* */
 	unsigned		 nrunning;
 	unsigned		 nqueued;
+	unsigned		 nqueued_deps;	/* of those, with dependencies */
+	struct task_queue	 tasks;		/* QUEUED, by priority then id */
 	TAILQ_ENTRY(queue)	 entry;
 };
 TAILQ_HEAD(queue_list, queue);
@@ -171,7 +176,7 @@ struct task {
 	struct output		*output;
 	struct cursor_list	 cursors;
 
-	TAILQ_ENTRY(task)	 queue_entry;	/* server.queue while QUEUED */
+	TAILQ_ENTRY(task)	 queue_entry;	/* queue->tasks while QUEUED */
 };
 
 /* A Watch (or Submit with watch) in progress on a session. */
@@ -222,7 +227,6 @@ struct session {
 	TAILQ_ENTRY(session)	 entry;
 };
 TAILQ_HEAD(session_list, session);
-TAILQ_HEAD(task_queue, task);
 
 struct listener;
 
@@ -244,7 +248,6 @@ struct server {
 
 	struct task		**tasks;	/* by id - 1 */
 	size_t			 ntasks;
-	struct task_queue	 queue;	/* QUEUED, by priority then id */
 	unsigned		 nqueued;
 	unsigned		 nqueued_deps;	/* of those, with dependencies */
 	struct queue_list	 queues;
@@ -373,6 +376,10 @@ Runnel__V1__TaskSpec *task_copy_spec(const Runnel__V1__TaskSpec *);
 struct task *task_find(uint64_t id);
 struct task *task_find_key(const char *owner, const char *key);
 void	 task_set_state(struct task *, enum task_state);
+void	 task_count_queued(struct task *, int add);
+char	*task_owner_get(const char *);
+void	 task_owner_put(char *);
+unsigned task_owner_queued(const char *);
 void	 task_start(struct task *);
 void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
 	    const char *by);
@@ -446,6 +453,9 @@ void	 privdrop_free(void);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;
+/* The soft RLIMIT_NOFILE runneld started with, when it raised its own:
+ * what a task gets unless it asks for another; 0 if not raised. */
+extern rlim_t task_exec_nofile;
 
 /* output.c */
 struct output *output_create(const char *path, size_t tail, char **cause);

@@ -102,7 +102,7 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 			return -1;
 		}
 		t->spec = task_copy_spec(tr->spec);
-		t->owner = xstrdup(tr->owner);
+		t->owner = task_owner_get(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
 		task_restore_slot(t->id);
 		server.tasks[t->id - 1] = t;
@@ -211,13 +211,9 @@ task_restore_done(char **cause)
 			return -1;
 		if (t->state == TASK_RUNNING)
 			task_restore_lost(t);
-		if (t->state == TASK_QUEUED) {
-			server.nqueued++;
-			t->queue->nqueued++;
-			if (task_has_deps(t))
-				server.nqueued_deps++;
-			sched_enqueue(t);
-		} else
+		if (t->state == TASK_QUEUED)
+			task_count_queued(t, 1);
+		else
 			server.nfinished++;
 	}
 	if (server.ntasks > 0)
