@@ -128,8 +128,9 @@ struct task {
 	enum task_state		 state;
 	const struct task_kind	*kind;
 	void			*kind_data;
-	/* The spec as submitted (a private copy): labels, limits, deps, and
-	 * what restart copies. */
+	/* The spec as submitted, less its stdin bytes: labels, limits, deps,
+	 * and what restart copies.  One allocation that argv, env, cwd and
+	 * name point into. */
 	Runnel__V1__TaskSpec	*spec;
 
 	char			*name;
@@ -372,7 +373,6 @@ void	 rpc_stdin_lost(struct session *);
 /* task.c */
 struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
 	    Runnel__V1__ErrorCode *, char **cause);
-Runnel__V1__TaskSpec *task_copy_spec(const Runnel__V1__TaskSpec *);
 struct task *task_find(uint64_t id);
 struct task *task_find_key(const char *owner, const char *key);
 void	 task_set_state(struct task *, enum task_state);

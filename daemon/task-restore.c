@@ -101,7 +101,6 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 			task_free(t);
 			return -1;
 		}
-		t->spec = task_copy_spec(tr->spec);
 		t->owner = task_owner_get(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
 		task_restore_slot(t->id);

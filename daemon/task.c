@@ -198,29 +198,6 @@ task_add(struct task *t, char **cause)
 	return 0;
 }
 
-/* Keep a private copy of a spec, without the stdin bytes (the task holds
- * those). */
-Runnel__V1__TaskSpec *
-task_copy_spec(const Runnel__V1__TaskSpec *spec)
-{
-	Runnel__V1__TaskSpec	*copy;
-	uint8_t			*buf;
-	size_t			 len;
-
-	len = runnel__v1__task_spec__get_packed_size(spec);
-	buf = xmalloc(len);
-	runnel__v1__task_spec__pack(spec, buf);
-	copy = runnel__v1__task_spec__unpack(NULL, len, buf);
-	free(buf);
-	if (copy == NULL)
-		fatalx("task spec copy failed");
-	/* The bytes are in the task itself; the copy need not keep them. */
-	free(copy->stdin_data.data);
-	copy->stdin_data.data = NULL;
-	copy->stdin_data.len = 0;
-	return copy;
-}
-
 /* Validate a spec from the wire and make a QUEUED task of it. */
 struct task *
 task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
@@ -241,7 +218,6 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 	t->kind = &task_exec_kind;
 	if (task_spec_take(t, spec, cause) != 0)
 		goto fail;
-	t->spec = task_copy_spec(spec);
 	t->owner = task_owner_get(owner);
 	t->queue = q;
 	t->grace_ms = server.conf->grace_ms;
@@ -602,8 +578,6 @@ task_end(struct task *t, enum task_state state, const char *reason)
 void
 task_free(struct task *t)
 {
-	size_t	i;
-
 	if (t->kind_data != NULL)
 		t->kind->free(t);
 	if (t->kill_timer != NULL)
@@ -612,18 +586,10 @@ task_free(struct task *t)
 		event_free(t->timeout_timer);
 	if (t->stdin_buf != NULL)
 		evbuffer_free(t->stdin_buf);
-	if (t->spec != NULL)
-		runnel__v1__task_spec__free_unpacked(t->spec, NULL);
+	/* argv, env, cwd and name are parts of the spec's allocation. */
+	free(t->spec);
 	output_free(t->output);
-	for (i = 0; i < t->argc; i++)
-		free(t->argv[i]);
-	free(t->argv);
-	for (i = 0; i < t->nenv; i++)
-		free(t->env[i]);
-	free(t->env);
-	free(t->cwd);
 	free(t->stdin_data);
-	free(t->name);
 	task_owner_put(t->owner);
 	free(t->cancelled_by);
 	free(t->reason);
