@@ -123,9 +123,19 @@ struct queue {
 };
 TAILQ_HEAD(queue_list, queue);
 
+/* While the journal is replayed: a task's output retention state, until
+ * its output is opened. */
+struct task_replay {
+	uint64_t		 drop[4];
+	uint64_t		 size;
+	int			 removed;
+};
+
+/* Fields are ordered to pack: 100,000 queued tasks are 100,000 of these. */
 struct task {
 	uint64_t		 id;
 	enum task_state		 state;
+	int			 stdin_eof;	/* no more streamed stdin */
 	const struct task_kind	*kind;
 	void			*kind_data;
 	/* The spec as submitted, less its stdin bytes: labels, limits, deps,
@@ -142,11 +152,10 @@ struct task {
 	uint8_t			*stdin_data;
 	size_t			 stdin_len;
 	struct evbuffer		*stdin_buf;	/* streamed stdin, not yet written */
-	int			 stdin_eof;	/* no more streamed stdin */
 	struct session		*stdin_session;	/* owes a StdinReply */
 	uint64_t		 stdin_req;
 
-	char			*owner;
+	char			*owner;		/* shared: task_owner_get */
 	char			*cancelled_by;
 	char			*reason;
 	struct queue		*queue;
@@ -155,8 +164,8 @@ struct task {
 	int64_t			 ended_ms;
 	int64_t			 not_before_ms;	/* start at / retry time */
 	uint64_t		 timeout_ms;
-	pid_t			 pid;
 	uint64_t		 pid_start;	/* its start time, /proc stat 22 */
+	pid_t			 pid;
 	int			 exit_code;
 	int			 signal;
 	int			 core_dumped;
@@ -169,10 +178,7 @@ struct task {
 
 	struct attempt		*attempts;
 	size_t			 nattempts;
-	/* While the journal is replayed: the output's retention state. */
-	uint64_t		 restore_drop[4];
-	int			 restore_removed;
-	uint64_t		 restore_size;
+	struct task_replay	*replay;	/* while the journal is replayed */
 
 	struct output		*output;
 	struct cursor_list	 cursors;

@@ -122,12 +122,14 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 	    xstrdup(tr->cancelled_by) : NULL;
 	t->pid = tr->pid;
 	t->pid_start = tr->pid_start;
-	t->restore_drop[0] = tr->drop_offset;
-	t->restore_drop[1] = tr->drop_end_offset;
-	t->restore_drop[2] = tr->drop_pos;
-	t->restore_drop[3] = tr->drop_end_pos;
-	t->restore_removed = tr->output_removed;
-	t->restore_size = tr->output_size;
+	if (t->replay == NULL)
+		t->replay = xcalloc(1, sizeof *t->replay);
+	t->replay->drop[0] = tr->drop_offset;
+	t->replay->drop[1] = tr->drop_end_offset;
+	t->replay->drop[2] = tr->drop_pos;
+	t->replay->drop[3] = tr->drop_end_pos;
+	t->replay->removed = tr->output_removed;
+	t->replay->size = tr->output_size;
 	t->not_before_ms = tr->not_before_ms;
 	t->timeout_ms = tr->timeout_ms;
 	free(t->attempts);
@@ -189,9 +191,11 @@ task_restore_output(struct task *t, char **cause)
 
 	path = xasprintf("%s/%llu.log", server.spool_dir,
 	    (unsigned long long)t->id);
-	t->output = output_open(path, OUTPUT_TAIL, t->restore_drop,
-	    t->restore_removed, t->restore_size, cause);
+	t->output = output_open(path, OUTPUT_TAIL, t->replay->drop,
+	    t->replay->removed, t->replay->size, cause);
 	free(path);
+	free(t->replay);
+	t->replay = NULL;
 	return t->output == NULL ? -1 : 0;
 }
 

@@ -594,6 +594,7 @@ task_free(struct task *t)
 	free(t->cancelled_by);
 	free(t->reason);
 	free(t->attempts);
+	free(t->replay);
 	free(t);
 }
 
