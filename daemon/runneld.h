@@ -119,6 +119,7 @@ struct queue {
 	unsigned		 nqueued;
 	unsigned		 nqueued_deps;	/* of those, with dependencies */
 	struct task_queue	 tasks;		/* QUEUED, by priority then id */
+	struct task		*sched_next;	/* a pass's place in tasks */
 	TAILQ_ENTRY(queue)	 entry;
 };
 TAILQ_HEAD(queue_list, queue);

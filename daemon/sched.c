@@ -117,19 +117,16 @@ sched_queue_blocked(const struct queue *q)
 
 /* The next task a pass looks at: of the queues that are worth a look
  * (room to start, or tasks with dependencies that may be skipped), the
- * head of the highest priority, then lowest id; *cur holds each queue's
- * position in its list.  A full queue costs nothing however long it is. */
+ * one at its place (sched_next) of the highest priority, then lowest id.
+ * A full queue costs nothing however long it is. */
 static struct task *
-sched_next(struct task **cur, size_t n)
+sched_next(void)
 {
 	struct queue	*q;
 	struct task	*t, *best = NULL;
-	size_t		 i = 0;
 
 	TAILQ_FOREACH(q, &server.queues, entry) {
-		if (i >= n)
-			break;
-		t = cur[i++];
+		t = q->sched_next;
 		if (t == NULL || (q->nqueued_deps == 0 && sched_queue_blocked(q)))
 			continue;
 		if (best == NULL || t->spec->priority > best->spec->priority ||
@@ -146,11 +143,10 @@ static void
 sched_pass(void)
 {
 	struct queue	*q;
-	struct task	*t, **cur;
+	struct task	*t;
 	int64_t		 now = server_now_ms(), earliest = INT64_MAX;
 	char		*why = NULL;
 	struct timeval	 tv;
-	size_t		 i, n = 0;
 
 	/* Nothing can start and nothing waits on a dependency: a queue of
 	 * any length costs nothing. */
@@ -159,19 +155,9 @@ sched_pass(void)
 	    server.nqueued_deps == 0)
 		return;
 	TAILQ_FOREACH(q, &server.queues, entry)
-		n++;
-	cur = xcalloc(n, sizeof *cur);
-	i = 0;
-	TAILQ_FOREACH(q, &server.queues, entry)
-		cur[i++] = TAILQ_FIRST(&q->tasks);
-	while ((t = sched_next(cur, n)) != NULL) {
-		i = 0;
-		TAILQ_FOREACH(q, &server.queues, entry) {
-			if (q == t->queue)
-				break;
-			i++;
-		}
-		cur[i] = TAILQ_NEXT(t, queue_entry);
+		q->sched_next = TAILQ_FIRST(&q->tasks);
+	while ((t = sched_next()) != NULL) {
+		t->queue->sched_next = TAILQ_NEXT(t, queue_entry);
 		switch (sched_check(t, now, NULL)) {
 		case SCHED_START:
 			task_start(t);
@@ -191,14 +177,11 @@ sched_pass(void)
 		why = NULL;
 		/* Ending a task can end others (wait --cancel-rest): a queue
 		 * whose next task left it meanwhile starts over. */
-		i = 0;
-		TAILQ_FOREACH(q, &server.queues, entry) {
-			if (i < n && cur[i] != NULL && cur[i]->state != TASK_QUEUED)
-				cur[i] = TAILQ_FIRST(&q->tasks);
-			i++;
-		}
+		TAILQ_FOREACH(q, &server.queues, entry)
+			if (q->sched_next != NULL &&
+			    q->sched_next->state != TASK_QUEUED)
+				q->sched_next = TAILQ_FIRST(&q->tasks);
 	}
-	free(cur);
 	if (earliest != INT64_MAX) {
 		tv.tv_sec = (earliest - now) / 1000;
 		tv.tv_usec = ((earliest - now) % 1000) * 1000;
