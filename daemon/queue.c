@@ -45,6 +45,7 @@ queue_add(const char *name, unsigned max_running, uint64_t timeout_ms)
 	q->max_running = max_running;
 	q->timeout_ms = timeout_ms;
 	q->state = RUNNEL__V1__QUEUE_STATE__QUEUE_ACTIVE;
+	TAILQ_INIT(&q->tasks);
 	TAILQ_INSERT_TAIL(&server.queues, q, entry);
 	return q;
 }

@@ -30,22 +30,15 @@ rpc_submit_check_deps(struct session *s, uint64_t req_id,
 static int
 rpc_submit_queue_full(struct session *s, uint64_t req_id)
 {
-	const struct task	*t;
-	unsigned		 max = server.conf->max_queued_per_identity;
-	unsigned		 n = 0;
+	unsigned	max = server.conf->max_queued_per_identity;
 
-	if (max == 0)
+	if (max == 0 || task_owner_queued(s->identity) < max)
 		return 0;
-	TAILQ_FOREACH(t, &server.queue, queue_entry) {
-		if (strcmp(t->owner, s->identity) == 0 && ++n >= max) {
-			session_send_error(s, req_id,
-			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
-			    "%s has %u tasks queued already "
-			    "(max_queued_per_identity)", s->identity, max);
-			return 1;
-		}
-	}
-	return 0;
+	session_send_error(s, req_id,
+	    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+	    "%s has %u tasks queued already (max_queued_per_identity)",
+	    s->identity, max);
+	return 1;
 }
 
 /* Create a task from the spec and answer with its id. */

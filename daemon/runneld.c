@@ -105,6 +105,29 @@ runneld_detached(int fd)
 	}
 }
 
+/* Raise the soft descriptor limit to the hard one: each running task
+ * holds a few (10,000 tasks need ~30,000).  Tasks get the original back
+ * (task_exec_nofile): some use select(). */
+static void
+runneld_raise_nofile(void)
+{
+	struct rlimit	rl;
+	rlim_t		old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("raising RLIMIT_NOFILE");
+		return;
+	}
+	task_exec_nofile = old;
+	log_debug("RLIMIT_NOFILE raised from %llu to %llu; tasks get %llu",
+	    (unsigned long long)old, (unsigned long long)rl.rlim_cur,
+	    (unsigned long long)old);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -177,6 +200,7 @@ main(int argc, char **argv)
 	if (log_setup(conf->log, foreground, verbose ? LOG_DEBUG :
 	    conf->log_level) == LOG_TO_JOURNAL)
 		log_debug("logging to the journal");
+	runneld_raise_nofile();
 	if (server_init(conf, 0, &cause) != 0)
 		fatalx("%s", cause);
 	if (!foreground && conf->pid_file != NULL &&

@@ -5,6 +5,7 @@
 #define RUNNELD_H
 
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <stddef.h>
@@ -106,6 +107,8 @@ struct attempt {
 	uint64_t	 output_end;
 };
 
+TAILQ_HEAD(task_queue, task);
+
 /* A named queue with its own parallel limit. */
 struct queue {
 	char			*name;
@@ -114,17 +117,31 @@ struct queue {
 	int			 state;		/* RUNNEL__V1__QUEUE_STATE__* */
 	unsigned		 nrunning;
 	unsigned		 nqueued;
+	unsigned		 nqueued_deps;	/* of those, with dependencies */
+	struct task_queue	 tasks;		/* QUEUED, by priority then id */
+	struct task		*sched_next;	/* a pass's place in tasks */
 	TAILQ_ENTRY(queue)	 entry;
 };
 TAILQ_HEAD(queue_list, queue);
 
+/* While the journal is replayed: a task's output retention state, until
+ * its output is opened. */
+struct task_replay {
+	uint64_t		 drop[4];
+	uint64_t		 size;
+	int			 removed;
+};
+
+/* Fields are ordered to pack: 100,000 queued tasks are 100,000 of these. */
 struct task {
 	uint64_t		 id;
 	enum task_state		 state;
+	int			 stdin_eof;	/* no more streamed stdin */
 	const struct task_kind	*kind;
 	void			*kind_data;
-	/* The spec as submitted (a private copy): labels, limits, deps, and
-	 * what restart copies. */
+	/* The spec as submitted, less its stdin bytes: labels, limits, deps,
+	 * and what restart copies.  One allocation that argv, env, cwd and
+	 * name point into. */
 	Runnel__V1__TaskSpec	*spec;
 
 	char			*name;
@@ -136,11 +153,10 @@ struct task {
 	uint8_t			*stdin_data;
 	size_t			 stdin_len;
 	struct evbuffer		*stdin_buf;	/* streamed stdin, not yet written */
-	int			 stdin_eof;	/* no more streamed stdin */
 	struct session		*stdin_session;	/* owes a StdinReply */
 	uint64_t		 stdin_req;
 
-	char			*owner;
+	char			*owner;		/* shared: task_owner_get */
 	char			*cancelled_by;
 	char			*reason;
 	struct queue		*queue;
@@ -149,8 +165,8 @@ struct task {
 	int64_t			 ended_ms;
 	int64_t			 not_before_ms;	/* start at / retry time */
 	uint64_t		 timeout_ms;
-	pid_t			 pid;
 	uint64_t		 pid_start;	/* its start time, /proc stat 22 */
+	pid_t			 pid;
 	int			 exit_code;
 	int			 signal;
 	int			 core_dumped;
@@ -163,15 +179,12 @@ struct task {
 
 	struct attempt		*attempts;
 	size_t			 nattempts;
-	/* While the journal is replayed: the output's retention state. */
-	uint64_t		 restore_drop[4];
-	int			 restore_removed;
-	uint64_t		 restore_size;
+	struct task_replay	*replay;	/* while the journal is replayed */
 
 	struct output		*output;
 	struct cursor_list	 cursors;
 
-	TAILQ_ENTRY(task)	 queue_entry;	/* server.queue while QUEUED */
+	TAILQ_ENTRY(task)	 queue_entry;	/* queue->tasks while QUEUED */
 };
 
 /* A Watch (or Submit with watch) in progress on a session. */
@@ -222,7 +235,6 @@ struct session {
 	TAILQ_ENTRY(session)	 entry;
 };
 TAILQ_HEAD(session_list, session);
-TAILQ_HEAD(task_queue, task);
 
 struct listener;
 
@@ -244,7 +256,6 @@ struct server {
 
 	struct task		**tasks;	/* by id - 1 */
 	size_t			 ntasks;
-	struct task_queue	 queue;	/* QUEUED, by priority then id */
 	unsigned		 nqueued;
 	unsigned		 nqueued_deps;	/* of those, with dependencies */
 	struct queue_list	 queues;
@@ -369,10 +380,13 @@ void	 rpc_stdin_lost(struct session *);
 /* task.c */
 struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
 	    Runnel__V1__ErrorCode *, char **cause);
-Runnel__V1__TaskSpec *task_copy_spec(const Runnel__V1__TaskSpec *);
 struct task *task_find(uint64_t id);
 struct task *task_find_key(const char *owner, const char *key);
 void	 task_set_state(struct task *, enum task_state);
+void	 task_count_queued(struct task *, int add);
+char	*task_owner_get(const char *);
+void	 task_owner_put(char *);
+unsigned task_owner_queued(const char *);
 void	 task_start(struct task *);
 void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
 	    const char *by);
@@ -446,6 +460,9 @@ void	 privdrop_free(void);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;
+/* The soft RLIMIT_NOFILE runneld started with, when it raised its own:
+ * what a task gets unless it asks for another; 0 if not raised. */
+extern rlim_t task_exec_nofile;
 
 /* output.c */
 struct output *output_create(const char *path, size_t tail, char **cause);

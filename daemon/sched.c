@@ -104,11 +104,46 @@ sched_waiting_for(const struct task *t)
 	return why;
 }
 
-/* One pass over the queue. */
+/* Can nothing of a queue start now (a task of it may still be skipped)? */
+static int
+sched_queue_blocked(const struct queue *q)
+{
+	unsigned	max = server.conf->max_running;
+
+	return q->state != RUNNEL__V1__QUEUE_STATE__QUEUE_ACTIVE ||
+	    (q->max_running != 0 && q->nrunning >= q->max_running) ||
+	    (max != 0 && server.nrunning >= max) || server.shutting_down;
+}
+
+/* The next task a pass looks at: of the queues that are worth a look
+ * (room to start, or tasks with dependencies that may be skipped), the
+ * one at its place (sched_next) of the highest priority, then lowest id.
+ * A full queue costs nothing however long it is. */
+static struct task *
+sched_next(void)
+{
+	struct queue	*q;
+	struct task	*t, *best = NULL;
+
+	TAILQ_FOREACH(q, &server.queues, entry) {
+		t = q->sched_next;
+		if (t == NULL || (q->nqueued_deps == 0 && sched_queue_blocked(q)))
+			continue;
+		if (best == NULL || t->spec->priority > best->spec->priority ||
+		    (t->spec->priority == best->spec->priority &&
+		    t->id < best->id))
+			best = t;
+	}
+	return best;
+}
+
+/* One pass over the queued tasks, in priority then submission order
+ * across all queues. */
 static void
 sched_pass(void)
 {
-	struct task	*t, *next;
+	struct queue	*q;
+	struct task	*t;
 	int64_t		 now = server_now_ms(), earliest = INT64_MAX;
 	char		*why = NULL;
 	struct timeval	 tv;
@@ -119,9 +154,10 @@ sched_pass(void)
 	    server.nrunning >= server.conf->max_running &&
 	    server.nqueued_deps == 0)
 		return;
-	t = TAILQ_FIRST(&server.queue);
-	while (t != NULL) {
-		next = TAILQ_NEXT(t, queue_entry);
+	TAILQ_FOREACH(q, &server.queues, entry)
+		q->sched_next = TAILQ_FIRST(&q->tasks);
+	while ((t = sched_next()) != NULL) {
+		t->queue->sched_next = TAILQ_NEXT(t, queue_entry);
 		switch (sched_check(t, now, NULL)) {
 		case SCHED_START:
 			task_start(t);
@@ -139,11 +175,12 @@ sched_pass(void)
 		}
 		free(why);
 		why = NULL;
-		/* Ending a task can end others (wait --cancel-rest): if the
-		 * next one left the queue meanwhile, start over. */
-		if (next != NULL && next->state != TASK_QUEUED)
-			next = TAILQ_FIRST(&server.queue);
-		t = next;
+		/* Ending a task can end others (wait --cancel-rest): a queue
+		 * whose next task left it meanwhile starts over. */
+		TAILQ_FOREACH(q, &server.queues, entry)
+			if (q->sched_next != NULL &&
+			    q->sched_next->state != TASK_QUEUED)
+				q->sched_next = TAILQ_FIRST(&q->tasks);
 	}
 	if (earliest != INT64_MAX) {
 		tv.tv_sec = (earliest - now) / 1000;
@@ -190,19 +227,21 @@ sched_request(void)
 		event_active(server.sched_ev, EV_TIMEOUT, 0);
 }
 
-/* Put a task into the queue: by priority (highest first), then id. */
+/* Put a task into its queue's list: by priority (highest first), then id;
+ * a new task of the usual priority goes to the end at once. */
 void
 sched_enqueue(struct task *t)
 {
-	struct task	*p;
-	int32_t		 prio = t->spec->priority;
+	struct task_queue	*list = &t->queue->tasks;
+	struct task		*p;
+	int32_t			 prio = t->spec->priority;
 
-	p = TAILQ_LAST(&server.queue, task_queue);
+	p = TAILQ_LAST(list, task_queue);
 	while (p != NULL && (p->spec->priority < prio ||
 	    (p->spec->priority == prio && p->id > t->id)))
 		p = TAILQ_PREV(p, task_queue, queue_entry);
 	if (p == NULL)
-		TAILQ_INSERT_HEAD(&server.queue, t, queue_entry);
+		TAILQ_INSERT_HEAD(list, t, queue_entry);
 	else
-		TAILQ_INSERT_AFTER(&server.queue, p, t, queue_entry);
+		TAILQ_INSERT_AFTER(list, p, t, queue_entry);
 }

@@ -304,6 +304,22 @@ task_exec_envp(struct task *t)
 	return envp;
 }
 
+rlim_t	task_exec_nofile;
+
+/* Put the soft RLIMIT_NOFILE runneld started with in place around a spawn
+ * (lower), or the raised one back. */
+static void
+task_exec_nofile_swap(int lower)
+{
+	struct rlimit	rl;
+
+	if (task_exec_nofile == 0 || getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	rl.rlim_cur = lower ? task_exec_nofile : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit NOFILE");
+}
+
 /* Limits that are checked at exec or when the process creates or opens
  * something: set as the daemon's own soft limit around the spawn, so the
  * child starts with them.  Memory limits would constrain the spawn itself
@@ -383,6 +399,7 @@ task_exec_start(struct task *t, char **cause)
 	sigset_t			 all, none;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int				 in[2] = { -1, -1 }, error = 0;
+	int				 null = -1;
 	char				**envp = NULL;
 	struct rlimit			 saved[16];
 	int				 has_stdin;
@@ -415,13 +432,20 @@ task_exec_start(struct task *t, char **cause)
 		*cause = xasprintf("cannot start: pipe: %s", strerror(errno));
 		goto fail;
 	}
+	/* Opened here, not in the child: under the child's lower descriptor
+	 * limit no new descriptor may be free. */
+	if (!has_stdin &&
+	    (null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("cannot start: /dev/null: %s",
+		    strerror(errno));
+		goto fail;
+	}
 
 	posix_spawn_file_actions_init(&fa);
 	if (has_stdin)
 		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-		    O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, null, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	if (t->cwd != NULL)
@@ -441,6 +465,7 @@ task_exec_start(struct task *t, char **cause)
 	posix_spawnattr_setsigmask(&attr, &none);
 
 	envp = task_exec_envp(t);
+	task_exec_nofile_swap(1);
 	if (task_exec_rlimits_set(t, saved, cause) != 0)
 		error = -1;
 	else if (helper_argv != NULL)
@@ -452,6 +477,10 @@ task_exec_start(struct task *t, char **cause)
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
 	task_exec_rlimits_restore(t, saved, error == 0 ? t->pid : -1);
+	task_exec_nofile_swap(0);
+	if (null != -1)
+		close(null);
+	null = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(envp);
@@ -522,6 +551,8 @@ fail:
 		close(in[0]);
 	if (in[1] != -1)
 		close(in[1]);
+	if (null != -1)
+		close(null);
 	free(te);
 	t->kind_data = NULL;
 	return -1;

@@ -107,8 +107,7 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 			task_free(t);
 			return -1;
 		}
-		t->spec = task_copy_spec(tr->spec);
-		t->owner = xstrdup(tr->owner);
+		t->owner = task_owner_get(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
 		task_restore_slot(t->id);
 		server.tasks[t->id - 1] = t;
@@ -129,12 +128,14 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 	    xstrdup(tr->cancelled_by) : NULL;
 	t->pid = tr->pid;
 	t->pid_start = tr->pid_start;
-	t->restore_drop[0] = tr->drop_offset;
-	t->restore_drop[1] = tr->drop_end_offset;
-	t->restore_drop[2] = tr->drop_pos;
-	t->restore_drop[3] = tr->drop_end_pos;
-	t->restore_removed = tr->output_removed;
-	t->restore_size = tr->output_size;
+	if (t->replay == NULL)
+		t->replay = xcalloc(1, sizeof *t->replay);
+	t->replay->drop[0] = tr->drop_offset;
+	t->replay->drop[1] = tr->drop_end_offset;
+	t->replay->drop[2] = tr->drop_pos;
+	t->replay->drop[3] = tr->drop_end_pos;
+	t->replay->removed = tr->output_removed;
+	t->replay->size = tr->output_size;
 	t->not_before_ms = tr->not_before_ms;
 	t->timeout_ms = tr->timeout_ms;
 	free(t->attempts);
@@ -196,9 +197,11 @@ task_restore_output(struct task *t, char **cause)
 
 	path = xasprintf("%s/%llu.log", server.spool_dir,
 	    (unsigned long long)t->id);
-	t->output = output_open(path, OUTPUT_TAIL, t->restore_drop,
-	    t->restore_removed, t->restore_size, cause);
+	t->output = output_open(path, OUTPUT_TAIL, t->replay->drop,
+	    t->replay->removed, t->replay->size, cause);
 	free(path);
+	free(t->replay);
+	t->replay = NULL;
 	return t->output == NULL ? -1 : 0;
 }
 
@@ -217,13 +220,9 @@ task_restore_done(char **cause)
 			return -1;
 		if (t->state == TASK_RUNNING)
 			task_restore_lost(t);
-		if (t->state == TASK_QUEUED) {
-			server.nqueued++;
-			t->queue->nqueued++;
-			if (task_has_deps(t))
-				server.nqueued_deps++;
-			sched_enqueue(t);
-		} else
+		if (t->state == TASK_QUEUED)
+			task_count_queued(t, 1);
+		else
 			server.nfinished++;
 	}
 	if (server.ntasks > 0)

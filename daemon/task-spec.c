@@ -129,69 +129,199 @@ task_spec_check(const Runnel__V1__TaskSpec *spec, const char *owner,
 }
 
 /* Check one bytes field: no NUL, within the remaining budget. */
-static char *
-task_take_bytes(const ProtobufCBinaryData *b, const char *what, size_t *budget,
-    char **cause)
+static int
+task_check_bytes(const ProtobufCBinaryData *b, const char *what,
+    size_t *budget, char **cause)
 {
 	if (memchr(b->data, '\0', b->len) != NULL) {
 		*cause = xasprintf("%s contains a NUL byte", what);
-		return NULL;
+		return -1;
 	}
 	if (b->len > *budget) {
 		*cause = xasprintf("argv, env and cwd exceed %lu bytes "
 		    "(max_argv)", (unsigned long)server.conf->max_argv);
-		return NULL;
+		return -1;
 	}
 	*budget -= b->len;
-	return xstrndup((const char *)b->data, b->len);
+	return 0;
 }
 
-/* Take argv, env, cwd, stdin and name from the spec into the task. */
+/* The bytes of a task's one allocation: the spec, the argv and env arrays
+ * of the task, the spec's arrays, then every string with its NUL.  All
+ * but the strings are multiples of 8 bytes, so all stay aligned. */
+static size_t
+task_block_size(const Runnel__V1__TaskSpec *spec)
+{
+	size_t	i, size;
+
+	size = sizeof *spec +
+	    (spec->n_argv + 1 + spec->n_env + 1) * sizeof (char *) +
+	    (spec->n_argv + spec->n_env) * sizeof *spec->argv +
+	    (spec->n_after + spec->n_after_any) * sizeof *spec->after +
+	    spec->n_labels * (sizeof *spec->labels +
+	    sizeof (Runnel__V1__Label)) +
+	    spec->n_rlimits * (sizeof *spec->rlimits +
+	    sizeof (Runnel__V1__Rlimit));
+	for (i = 0; i < spec->n_argv; i++)
+		size += spec->argv[i].len + 1;
+	for (i = 0; i < spec->n_env; i++)
+		size += spec->env[i].len + 1;
+	size += spec->cwd.len + 1 + strlen(spec->name) + 1 +
+	    strlen(spec->queue) + 1 + strlen(spec->key) + 1;
+	for (i = 0; i < spec->n_labels; i++)
+		size += strlen(spec->labels[i]->key) + 1 +
+		    strlen(spec->labels[i]->value) + 1;
+	for (i = 0; i < spec->n_rlimits; i++)
+		size += strlen(spec->rlimits[i]->name) + 1;
+	return size;
+}
+
+/* Take n bytes of the block. */
+static void *
+task_block_take(char **p, size_t n)
+{
+	void	*q = *p;
+
+	*p += n;
+	return q;
+}
+
+/* Copy bytes into the block as a string. */
+static char *
+task_block_str(char **p, const void *data, size_t len)
+{
+	char	*q = *p;
+
+	if (len > 0)
+		memcpy(q, data, len);
+	q[len] = '\0';
+	*p += len + 1;
+	return q;
+}
+
+/* Lay the spec out in a block of task_block_size bytes, without the stdin
+ * bytes (the task holds those); argv and env arrays for the task point at
+ * the same strings. */
+static Runnel__V1__TaskSpec *
+task_block_fill(char *p, const Runnel__V1__TaskSpec *spec, char ***argv,
+    char ***env)
+{
+	Runnel__V1__TaskSpec	*c;
+	Runnel__V1__Label	*l;
+	Runnel__V1__Rlimit	*r;
+	size_t			 i;
+
+	c = task_block_take(&p, sizeof *c);
+	*c = *spec;
+	c->base.unknown_fields = NULL;
+	c->base.n_unknown_fields = 0;
+	c->stdin_data.data = NULL;
+	c->stdin_data.len = 0;
+	*argv = task_block_take(&p, (spec->n_argv + 1) * sizeof **argv);
+	*env = task_block_take(&p, (spec->n_env + 1) * sizeof **env);
+	c->argv = task_block_take(&p, spec->n_argv * sizeof *c->argv);
+	c->env = task_block_take(&p, spec->n_env * sizeof *c->env);
+	c->after = task_block_take(&p, spec->n_after * sizeof *c->after);
+	c->after_any = task_block_take(&p,
+	    spec->n_after_any * sizeof *c->after_any);
+	c->labels = task_block_take(&p, spec->n_labels * sizeof *c->labels);
+	l = task_block_take(&p, spec->n_labels * sizeof *l);
+	c->rlimits = task_block_take(&p, spec->n_rlimits * sizeof *c->rlimits);
+	r = task_block_take(&p, spec->n_rlimits * sizeof *r);
+
+	if (spec->n_after > 0)
+		memcpy(c->after, spec->after, spec->n_after * sizeof *c->after);
+	if (spec->n_after_any > 0)
+		memcpy(c->after_any, spec->after_any,
+		    spec->n_after_any * sizeof *c->after_any);
+	for (i = 0; i < spec->n_argv; i++) {
+		(*argv)[i] = task_block_str(&p, spec->argv[i].data,
+		    spec->argv[i].len);
+		c->argv[i].data = (uint8_t *)(*argv)[i];
+		c->argv[i].len = spec->argv[i].len;
+	}
+	(*argv)[spec->n_argv] = NULL;
+	for (i = 0; i < spec->n_env; i++) {
+		(*env)[i] = task_block_str(&p, spec->env[i].data,
+		    spec->env[i].len);
+		c->env[i].data = (uint8_t *)(*env)[i];
+		c->env[i].len = spec->env[i].len;
+	}
+	(*env)[spec->n_env] = NULL;
+	c->cwd.data = (uint8_t *)task_block_str(&p, spec->cwd.data,
+	    spec->cwd.len);
+	c->name = task_block_str(&p, spec->name, strlen(spec->name));
+	c->queue = task_block_str(&p, spec->queue, strlen(spec->queue));
+	c->key = task_block_str(&p, spec->key, strlen(spec->key));
+	for (i = 0; i < spec->n_labels; i++) {
+		runnel__v1__label__init(&l[i]);
+		l[i].key = task_block_str(&p, spec->labels[i]->key,
+		    strlen(spec->labels[i]->key));
+		l[i].value = task_block_str(&p, spec->labels[i]->value,
+		    strlen(spec->labels[i]->value));
+		c->labels[i] = &l[i];
+	}
+	for (i = 0; i < spec->n_rlimits; i++) {
+		runnel__v1__rlimit__init(&r[i]);
+		r[i].name = task_block_str(&p, spec->rlimits[i]->name,
+		    strlen(spec->rlimits[i]->name));
+		r[i].soft = spec->rlimits[i]->soft;
+		r[i].hard = spec->rlimits[i]->hard;
+		c->rlimits[i] = &r[i];
+	}
+	return c;
+}
+
+/* Check argv, env and cwd, then take the spec into the task as one
+ * allocation (t->spec, which task_free frees): the task's argv, env, cwd
+ * and name point into it.  Stdin bytes are copied apart. */
 int
 task_spec_take(struct task *t, const Runnel__V1__TaskSpec *spec, char **cause)
 {
-	size_t		 i, budget = server.conf->max_argv;
-	const char	*p;
+	size_t			 i, budget = server.conf->max_argv;
+	const ProtobufCBinaryData *e;
+	const uint8_t		*eq;
 
-	t->argv = xcalloc(spec->n_argv + 1, sizeof *t->argv);
-	for (i = 0; i < spec->n_argv; i++) {
-		t->argv[i] = task_take_bytes(&spec->argv[i], "argument",
-		    &budget, cause);
-		if (t->argv[i] == NULL)
+	for (i = 0; i < spec->n_argv; i++)
+		if (task_check_bytes(&spec->argv[i], "argument", &budget,
+		    cause) != 0)
 			return -1;
-		t->argc++;
-	}
-	t->env = xcalloc(spec->n_env + 1, sizeof *t->env);
 	for (i = 0; i < spec->n_env; i++) {
-		t->env[i] = task_take_bytes(&spec->env[i], "environment entry",
-		    &budget, cause);
-		if (t->env[i] == NULL)
+		e = &spec->env[i];
+		if (task_check_bytes(e, "environment entry", &budget,
+		    cause) != 0)
 			return -1;
-		t->nenv++;
-		if ((p = strchr(t->env[i], '=')) == NULL || p == t->env[i]) {
-			*cause = xasprintf("environment entry '%s' is not "
-			    "NAME=VALUE", t->env[i]);
+		eq = memchr(e->data, '=', e->len);
+		if (eq == NULL || eq == e->data) {
+			*cause = xasprintf("environment entry '%.*s' is not "
+			    "NAME=VALUE", (int)e->len, (const char *)e->data);
 			return -1;
 		}
 	}
 	if (spec->cwd.len > 0) {
-		t->cwd = task_take_bytes(&spec->cwd, "cwd", &budget, cause);
-		if (t->cwd == NULL)
+		if (task_check_bytes(&spec->cwd, "cwd", &budget, cause) != 0)
 			return -1;
-		if (t->cwd[0] != '/') {
-			*cause = xasprintf("cwd '%s' is not an absolute path",
-			    t->cwd);
+		if (spec->cwd.data[0] != '/') {
+			*cause = xasprintf("cwd '%.*s' is not an absolute path",
+			    (int)spec->cwd.len, (const char *)spec->cwd.data);
 			return -1;
 		}
 	}
+
+	t->spec = task_block_fill(xmalloc(task_block_size(spec)), spec,
+	    &t->argv, &t->env);
+	t->argc = spec->n_argv;
+	t->nenv = spec->n_env;
+	if (spec->cwd.len > 0)
+		t->cwd = (char *)t->spec->cwd.data;
+	if (spec->name[0] != '\0')
+		t->name = t->spec->name;
 	if (spec->stdin_data.len > 0) {
 		t->stdin_data = xmalloc(spec->stdin_data.len);
 		memcpy(t->stdin_data, spec->stdin_data.data,
 		    spec->stdin_data.len);
 		t->stdin_len = spec->stdin_data.len;
 	}
-	if (spec->name[0] != '\0')
-		t->name = xstrdup(spec->name);
 	return 0;
 }
 

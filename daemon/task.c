@@ -47,6 +47,104 @@ task_is_final(const struct task *t)
 	return t->state != TASK_QUEUED && t->state != TASK_RUNNING;
 }
 
+/* An identity that owns tasks: its name is shared by all of them, and it
+ * counts its queued ones (max_queued_per_identity without a walk). */
+struct owner {
+	TAILQ_ENTRY(owner)	 entry;
+	unsigned		 refs;
+	unsigned		 nqueued;
+	char			 name[];
+};
+static TAILQ_HEAD(, owner) task_owners = TAILQ_HEAD_INITIALIZER(task_owners);
+
+/* The owner whose name a task's owner field points at. */
+static struct owner *
+task_owner_of(char *name)
+{
+	return (struct owner *)(void *)(name - offsetof(struct owner, name));
+}
+
+/* Find an owner by name. */
+static struct owner *
+task_owner_find(const char *name)
+{
+	struct owner	*o;
+
+	TAILQ_FOREACH(o, &task_owners, entry)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* A reference to an owner's shared name; release with task_owner_put. */
+char *
+task_owner_get(const char *name)
+{
+	struct owner	*o;
+	size_t		 len = strlen(name);
+
+	if ((o = task_owner_find(name)) == NULL) {
+		o = xmalloc(sizeof *o + len + 1);
+		o->refs = o->nqueued = 0;
+		memcpy(o->name, name, len + 1);
+		TAILQ_INSERT_HEAD(&task_owners, o, entry);
+	}
+	o->refs++;
+	return o->name;
+}
+
+/* Drop a reference taken with task_owner_get. */
+void
+task_owner_put(char *name)
+{
+	struct owner	*o;
+
+	if (name == NULL)
+		return;
+	o = task_owner_of(name);
+	if (--o->refs == 0) {
+		TAILQ_REMOVE(&task_owners, o, entry);
+		free(o);
+	}
+}
+
+/* How many queued tasks an identity has. */
+unsigned
+task_owner_queued(const char *name)
+{
+	struct owner	*o;
+
+	return (o = task_owner_find(name)) != NULL ? o->nqueued : 0;
+}
+
+/* Count a task into (add) or out of the queued ones, and put it into or
+ * take it out of its queue's run list. */
+void
+task_count_queued(struct task *t, int add)
+{
+	int	deps = task_has_deps(t);
+
+	if (add) {
+		server.nqueued++;
+		t->queue->nqueued++;
+		task_owner_of(t->owner)->nqueued++;
+		if (deps) {
+			server.nqueued_deps++;
+			t->queue->nqueued_deps++;
+		}
+		sched_enqueue(t);
+	} else {
+		TAILQ_REMOVE(&t->queue->tasks, t, queue_entry);
+		server.nqueued--;
+		t->queue->nqueued--;
+		task_owner_of(t->owner)->nqueued--;
+		if (deps) {
+			server.nqueued_deps--;
+			t->queue->nqueued_deps--;
+		}
+	}
+}
+
 /* Look a task up by id. */
 struct task *
 task_find(uint64_t id)
@@ -100,29 +198,6 @@ task_add(struct task *t, char **cause)
 	return 0;
 }
 
-/* Keep a private copy of a spec, without the stdin bytes (the task holds
- * those). */
-Runnel__V1__TaskSpec *
-task_copy_spec(const Runnel__V1__TaskSpec *spec)
-{
-	Runnel__V1__TaskSpec	*copy;
-	uint8_t			*buf;
-	size_t			 len;
-
-	len = runnel__v1__task_spec__get_packed_size(spec);
-	buf = xmalloc(len);
-	runnel__v1__task_spec__pack(spec, buf);
-	copy = runnel__v1__task_spec__unpack(NULL, len, buf);
-	free(buf);
-	if (copy == NULL)
-		fatalx("task spec copy failed");
-	/* The bytes are in the task itself; the copy need not keep them. */
-	free(copy->stdin_data.data);
-	copy->stdin_data.data = NULL;
-	copy->stdin_data.len = 0;
-	return copy;
-}
-
 /* Validate a spec from the wire and make a QUEUED task of it. */
 struct task *
 task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
@@ -143,8 +218,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 	t->kind = &task_exec_kind;
 	if (task_spec_take(t, spec, cause) != 0)
 		goto fail;
-	t->spec = task_copy_spec(spec);
-	t->owner = xstrdup(owner);
+	t->owner = task_owner_get(owner);
 	t->queue = q;
 	t->grace_ms = server.conf->grace_ms;
 	t->timeout_ms = spec->timeout_ms != 0 ? spec->timeout_ms :
@@ -158,12 +232,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 		*code = RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED;
 		goto fail;
 	}
-	if (task_has_deps(t))
-		server.nqueued_deps++;
-
-	server.nqueued++;
-	q->nqueued++;
-	sched_enqueue(t);
+	task_count_queued(t, 1);
 	log_info("task %llu: submitted by %s: %s", (unsigned long long)t->id,
 	    t->owner, t->argv[0]);
 	watch_task_created(t);
@@ -211,13 +280,9 @@ task_set_state(struct task *t, enum task_state state)
 	log_debug("task %llu: %s -> %s", (unsigned long long)t->id,
 	    task_state_name(t->state), task_state_name(state));
 
-	if (t->state == TASK_QUEUED) {
-		TAILQ_REMOVE(&server.queue, t, queue_entry);
-		server.nqueued--;
-		t->queue->nqueued--;
-		if (task_has_deps(t))
-			server.nqueued_deps--;
-	} else if (t->state == TASK_RUNNING) {
+	if (t->state == TASK_QUEUED)
+		task_count_queued(t, 0);
+	else if (t->state == TASK_RUNNING) {
 		server.nrunning--;
 		t->queue->nrunning--;
 	}
@@ -225,11 +290,7 @@ task_set_state(struct task *t, enum task_state state)
 	t->state = state;
 	switch (state) {
 	case TASK_QUEUED:
-		server.nqueued++;
-		t->queue->nqueued++;
-		if (task_has_deps(t))
-			server.nqueued_deps++;
-		sched_enqueue(t);
+		task_count_queued(t, 1);
 		break;
 	case TASK_RUNNING:
 		server.nrunning++;
@@ -513,8 +574,6 @@ task_end(struct task *t, enum task_state state, const char *reason)
 void
 task_free(struct task *t)
 {
-	size_t	i;
-
 	if (t->kind_data != NULL)
 		t->kind->free(t);
 	if (t->kill_timer != NULL)
@@ -523,22 +582,15 @@ task_free(struct task *t)
 		event_free(t->timeout_timer);
 	if (t->stdin_buf != NULL)
 		evbuffer_free(t->stdin_buf);
-	if (t->spec != NULL)
-		runnel__v1__task_spec__free_unpacked(t->spec, NULL);
+	/* argv, env, cwd and name are parts of the spec's allocation. */
+	free(t->spec);
 	output_free(t->output);
-	for (i = 0; i < t->argc; i++)
-		free(t->argv[i]);
-	free(t->argv);
-	for (i = 0; i < t->nenv; i++)
-		free(t->env[i]);
-	free(t->env);
-	free(t->cwd);
 	free(t->stdin_data);
-	free(t->name);
-	free(t->owner);
+	task_owner_put(t->owner);
 	free(t->cancelled_by);
 	free(t->reason);
 	free(t->attempts);
+	free(t->replay);
 	free(t);
 }
 
