@@ -1,7 +1,8 @@
 /*
  * privdrop.c - which user a task runs as.  Running as root, runneld runs a
  * task as the local user its owner's [access] entry names (run_as=USER),
- * through the runneld-exec helper, since posix_spawn cannot change users;
+ * through the runneld-exec helper, since posix_spawn cannot change users
+ * (the helper also sets a task's own resource limits, for the same reason);
  * an owner without run_as is refused unless run_as_root = yes says root may
  * run tasks as root.  Running unprivileged, tasks run as the daemon's user.
  */
@@ -77,45 +78,65 @@ privdrop_check(const char *owner, const struct config_access **ca,
 	return -1;
 }
 
-/* The argv that runs ARGV as CA's user through the helper; free with
- * privdrop_argv_free. */
+/* The argv that runs a task's argv through the helper, with its limits
+ * set and as CA's user (CA may be NULL: the daemon's user); NULL when
+ * neither is needed.  Free with privdrop_argv_free. */
 char **
-privdrop_argv(const struct config_access *ca, char *const *argv)
+privdrop_argv(const struct config_access *ca, const struct task *t)
 {
-	char	**hv, *groups, *tmp;
-	size_t	  n = 0, i;
+	const Runnel__V1__Rlimit	*r;
+	char				**hv, *groups, *tmp;
+	size_t				  n = 0, i, k = 0;
 
-	while (argv[n] != NULL)
+	if (ca == NULL && t->spec->n_rlimits == 0)
+		return NULL;
+	while (t->argv[n] != NULL)
 		n++;
-	groups = xasprintf("%lu", (unsigned long)ca->run_gid);
-	for (i = 0; i < ca->run_ngroups; i++) {
-		if (ca->run_groups[i] == ca->run_gid)
-			continue;
-		tmp = xasprintf("%s,%lu", groups,
-		    (unsigned long)ca->run_groups[i]);
-		free(groups);
-		groups = tmp;
+	hv = xcalloc(n + t->spec->n_rlimits + 5, sizeof *hv);
+	hv[k++] = xstrdup(privdrop_helper());
+	for (i = 0; i < t->spec->n_rlimits; i++) {
+		r = t->spec->rlimits[i];
+		hv[k++] = xasprintf("-l%d:%llu:%llu",
+		    task_rlimit_resource(r->name),
+		    (unsigned long long)r->soft,
+		    (unsigned long long)(r->hard != 0 ? r->hard : r->soft));
 	}
-	hv = xcalloc(n + 5, sizeof *hv);
-	hv[0] = xstrdup(privdrop_helper());
-	hv[1] = xasprintf("%lu", (unsigned long)ca->run_uid);
-	hv[2] = xasprintf("%lu", (unsigned long)ca->run_gid);
-	hv[3] = groups;
+	if (ca != NULL) {
+		groups = xasprintf("%lu", (unsigned long)ca->run_gid);
+		for (i = 0; i < ca->run_ngroups; i++) {
+			if (ca->run_groups[i] == ca->run_gid)
+				continue;
+			tmp = xasprintf("%s,%lu", groups,
+			    (unsigned long)ca->run_groups[i]);
+			free(groups);
+			groups = tmp;
+		}
+		hv[k++] = xasprintf("-u%lu:%lu:%s", (unsigned long)ca->run_uid,
+		    (unsigned long)ca->run_gid, groups);
+		free(groups);
+	}
+	hv[k++] = xstrdup("--");
 	for (i = 0; i < n; i++)
-		hv[4 + i] = argv[i];
+		hv[k + i] = t->argv[i];
 	return hv;
 }
 
-/* Free what privdrop_argv made (not the task's own strings). */
+/* Free what privdrop_argv made (not the task's own strings, which follow
+ * the "--"). */
 void
 privdrop_argv_free(char **hv)
 {
 	size_t	i;
+	int	last;
 
 	if (hv == NULL)
 		return;
-	for (i = 0; i < 4; i++)
+	for (i = 0; hv[i] != NULL; i++) {
+		last = strcmp(hv[i], "--") == 0;
 		free(hv[i]);
+		if (last)
+			break;
+	}
 	free(hv);
 }
 

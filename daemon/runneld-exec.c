@@ -1,15 +1,19 @@
 /*
- * runneld-exec.c - the helper runneld starts (with posix_spawn, which cannot
- * change users) for a task that runs as another user: it drops to that
+ * runneld-exec.c - the helper runneld starts (with posix_spawn, which can
+ * neither change users nor set a child's limits) for a task that runs as
+ * another user or has limits of its own: it sets the limits, drops to the
  * user's uid, gid and groups, forbids gaining privileges again, checks the
- * drop took, and executes the task.  It is given numbers only, resolved by
- * runneld when its configuration was read, so nothing here looks up names.
+ * drop took, and executes the task, so that the task's first instruction
+ * already runs under all of them.  It is given numbers only, resolved by
+ * runneld, so nothing here looks up names.
  *
- *	runneld-exec UID GID GROUP,GROUP,... PROGRAM ARG...
+ *	runneld-exec [-l RESOURCE:SOFT:HARD]... [-u UID:GID:GROUP,...] --
+ *	    PROGRAM [ARG...]
  *
  * Any failure is reported on stderr (the task's) with exit status 127.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -51,25 +55,52 @@ exec_id(const char *s, const char *what)
 	return n;
 }
 
-int
-main(int argc, char **argv)
+/* -l RESOURCE:SOFT:HARD: set one limit. */
+static void
+exec_limit(const char *arg)
+{
+	struct rlimit		 rl;
+	unsigned long long	 v[3];
+	const char		*p = arg;
+	char			*end;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (end == p || errno != 0 || *end != (i < 2 ? ':' : '\0'))
+			exec_fail("bad limit '%s'", arg);
+		p = end + 1;
+	}
+	rl.rlim_cur = (rlim_t)v[1];
+	rl.rlim_max = (rlim_t)v[2];
+	if (setrlimit((int)v[0], &rl) == -1)
+		exec_fail("limit %s: %s", arg, strerror(errno));
+}
+
+/* -u UID:GID:GROUP,...: become that user for good. */
+static void
+exec_user(const char *arg)
 {
 	uid_t	 uid;
 	gid_t	 gid, *groups;
 	size_t	 n = 0;
-	char	*list, *p;
+	char	*list, *p, *g, *gs;
 
-	if (argc < 5)
-		exec_fail("usage: runneld-exec UID GID GROUPS PROGRAM [ARG...]");
-	uid = (uid_t)exec_id(argv[1], "uid");
-	gid = (gid_t)exec_id(argv[2], "gid");
-	if ((groups = calloc(EXEC_MAX_GROUPS, sizeof *groups)) == NULL ||
-	    (list = strdup(argv[3])) == NULL)
+	if ((list = strdup(arg)) == NULL ||
+	    (groups = calloc(EXEC_MAX_GROUPS, sizeof *groups)) == NULL)
 		exec_fail("out of memory");
-	for (p = strtok(list, ","); p != NULL; p = strtok(NULL, ",")) {
+	if ((p = strchr(list, ':')) == NULL ||
+	    (gs = strchr(p + 1, ':')) == NULL)
+		exec_fail("bad user '%s'", arg);
+	*p++ = '\0';
+	*gs++ = '\0';
+	uid = (uid_t)exec_id(list, "uid");
+	gid = (gid_t)exec_id(p, "gid");
+	for (g = strtok(gs, ","); g != NULL; g = strtok(NULL, ",")) {
 		if (n == EXEC_MAX_GROUPS)
 			exec_fail("too many groups");
-		groups[n++] = (gid_t)exec_id(p, "group");
+		groups[n++] = (gid_t)exec_id(g, "group");
 	}
 	/* Groups first, then gid, then uid: after setuid there is no right
 	 * left to change the others. */
@@ -90,6 +121,33 @@ main(int argc, char **argv)
 		exec_fail("privileges could be regained");
 	free(groups);
 	free(list);
-	execvp(argv[4], argv + 4);
-	exec_fail("cannot start '%s': %s", argv[4], strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*user = NULL;
+	int		 ch;
+
+	/* Limits first: raising one may need the privileges the user drop
+	 * gives away. */
+	while ((ch = getopt(argc, argv, "+l:u:")) != -1) {
+		switch (ch) {
+		case 'l':
+			exec_limit(optarg);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			exec_fail("usage: runneld-exec [-l RESOURCE:SOFT:HARD]"
+			    "... [-u UID:GID:GROUPS] -- PROGRAM [ARG...]");
+		}
+	}
+	if (optind >= argc)
+		exec_fail("no program");
+	if (user != NULL)
+		exec_user(user);
+	execvp(argv[optind], argv + optind);
+	exec_fail("cannot start '%s': %s", argv[optind], strerror(errno));
 }

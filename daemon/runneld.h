@@ -454,7 +454,7 @@ void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
 /* privdrop.c */
 int	 privdrop_check(const char *owner, const struct config_access **,
 	    char **cause);
-char	**privdrop_argv(const struct config_access *, char *const *argv);
+char	**privdrop_argv(const struct config_access *, const struct task *);
 void	 privdrop_argv_free(char **);
 void	 privdrop_free(void);
 

@@ -320,73 +320,30 @@ task_exec_nofile_swap(int lower)
 		log_warn("setrlimit NOFILE");
 }
 
-/* Limits that are checked at exec or when the process creates or opens
- * something: set as the daemon's own soft limit around the spawn, so the
- * child starts with them.  Memory limits would constrain the spawn itself
- * and are only applied to the child, right after it starts. */
+/* A limit above the daemon's own hard one can only be given by root. */
 static int
-task_exec_rlimit_early(int resource)
-{
-	return resource == RLIMIT_NOFILE || resource == RLIMIT_NPROC ||
-	    resource == RLIMIT_CORE || resource == RLIMIT_CPU ||
-	    resource == RLIMIT_FSIZE;
-}
-
-/* Swap the daemon's soft limits for the task's (saved: to restore). */
-static int
-task_exec_rlimits_set(struct task *t, struct rlimit *saved, char **cause)
+task_exec_rlimits_check(struct task *t, char **cause)
 {
 	const Runnel__V1__Rlimit	*r;
 	struct rlimit			 rl;
 	size_t				 i;
-	int				 res;
+	uint64_t			 hard;
 
+	if (geteuid() == 0)
+		return 0;
 	for (i = 0; i < t->spec->n_rlimits; i++) {
 		r = t->spec->rlimits[i];
-		res = task_rlimit_resource(r->name);
-		getrlimit(res, &saved[i]);
-		if (!task_exec_rlimit_early(res))
-			continue;
-		rl = saved[i];
-		rl.rlim_cur = r->soft;
-		if (rl.rlim_cur > rl.rlim_max) {
+		hard = r->hard != 0 ? r->hard : r->soft;
+		if (getrlimit(task_rlimit_resource(r->name), &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY && hard > rl.rlim_max) {
 			*cause = xasprintf("cannot start: rlimit %s %llu is "
 			    "above the daemon's hard limit %llu", r->name,
-			    (unsigned long long)r->soft,
+			    (unsigned long long)hard,
 			    (unsigned long long)rl.rlim_max);
-			return -1;
-		}
-		if (setrlimit(res, &rl) == -1) {
-			*cause = xasprintf("cannot start: rlimit %s: %s",
-			    r->name, strerror(errno));
 			return -1;
 		}
 	}
 	return 0;
-}
-
-/* Give the daemon its limits back; set the child's soft and hard ones. */
-static void
-task_exec_rlimits_restore(struct task *t, const struct rlimit *saved,
-    pid_t pid)
-{
-	const Runnel__V1__Rlimit	*r;
-	struct rlimit			 rl;
-	size_t				 i;
-	int				 res;
-
-	for (i = 0; i < t->spec->n_rlimits; i++) {
-		r = t->spec->rlimits[i];
-		res = task_rlimit_resource(r->name);
-		setrlimit(res, &saved[i]);
-		if (pid <= 0)
-			continue;
-		rl.rlim_cur = r->soft;
-		rl.rlim_max = r->hard != 0 ? r->hard : r->soft;
-		if (prlimit(pid, res, &rl, NULL) == -1)
-			log_warn("task %llu: rlimit %s",
-			    (unsigned long long)t->id, r->name);
-	}
 }
 
 /* Spawn the task's process. */
@@ -401,7 +358,6 @@ task_exec_start(struct task *t, char **cause)
 	int				 in[2] = { -1, -1 }, error = 0;
 	int				 null = -1;
 	char				**envp = NULL;
-	struct rlimit			 saved[16];
 	int				 has_stdin;
 	const struct config_access	*run_as = NULL;
 	char				**helper_argv = NULL;
@@ -419,14 +375,13 @@ task_exec_start(struct task *t, char **cause)
 		*cause = why;
 		goto fail;
 	}
-	if (run_as != NULL)
-		helper_argv = privdrop_argv(run_as, t->argv);
+	/* run_as and limits: the helper sets them in the child, before the
+	 * task's program runs (posix_spawn cannot). */
+	if (task_exec_rlimits_check(t, cause) != 0)
+		goto fail;
+	helper_argv = privdrop_argv(run_as, t);
 
 	has_stdin = t->stdin_len > 0 || t->stdin_buf != NULL;
-	if (t->spec->n_rlimits > sizeof saved / sizeof *saved) {
-		*cause = xstrdup("cannot start: too many rlimits");
-		goto fail;
-	}
 	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1 ||
 	    (has_stdin && pipe2(in, O_CLOEXEC) == -1)) {
 		*cause = xasprintf("cannot start: pipe: %s", strerror(errno));
@@ -466,9 +421,7 @@ task_exec_start(struct task *t, char **cause)
 
 	envp = task_exec_envp(t);
 	task_exec_nofile_swap(1);
-	if (task_exec_rlimits_set(t, saved, cause) != 0)
-		error = -1;
-	else if (helper_argv != NULL)
+	if (helper_argv != NULL)
 		error = posix_spawn(&t->pid, helper_argv[0], &fa, &attr,
 		    helper_argv, envp);
 	else
@@ -476,7 +429,6 @@ task_exec_start(struct task *t, char **cause)
 		    envp);
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
-	task_exec_rlimits_restore(t, saved, error == 0 ? t->pid : -1);
 	task_exec_nofile_swap(0);
 	if (null != -1)
 		close(null);
@@ -484,8 +436,6 @@ task_exec_start(struct task *t, char **cause)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(envp);
-	if (error == -1)
-		goto fail;
 	if (error != 0) {
 		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
 		    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
