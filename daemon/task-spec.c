@@ -133,7 +133,8 @@ static int
 task_check_bytes(const ProtobufCBinaryData *b, const char *what,
     size_t *budget, char **cause)
 {
-	if (memchr(b->data, '\0', b->len) != NULL) {
+	/* An empty field may come with no data pointer at all. */
+	if (b->len > 0 && memchr(b->data, '\0', b->len) != NULL) {
 		*cause = xasprintf("%s contains a NUL byte", what);
 		return -1;
 	}
@@ -291,7 +292,7 @@ task_spec_take(struct task *t, const Runnel__V1__TaskSpec *spec, char **cause)
 		if (task_check_bytes(e, "environment entry", &budget,
 		    cause) != 0)
 			return -1;
-		eq = memchr(e->data, '=', e->len);
+		eq = e->len > 0 ? memchr(e->data, '=', e->len) : NULL;
 		if (eq == NULL || eq == e->data) {
 			*cause = xasprintf("environment entry '%.*s' is not "
 			    "NAME=VALUE", (int)e->len, (const char *)e->data);
