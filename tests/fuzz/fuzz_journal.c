@@ -131,7 +131,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_write(data, size);
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.queue);
 	TAILQ_INIT(&server.waiters);
 	queue_init();
 	sched_init();

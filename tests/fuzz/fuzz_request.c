@@ -54,7 +54,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.queue);
 	TAILQ_INIT(&server.waiters);
 	queue_init();
 	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
@@ -98,7 +97,6 @@ fuzz_reset(void)
 	free(server.tasks);
 	server.tasks = NULL;
 	server.ntasks = 0;
-	TAILQ_INIT(&server.queue);
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
 	TAILQ_FOREACH(q, &server.queues, entry)
 		q->nqueued = q->nrunning = 0;
