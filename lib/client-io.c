@@ -33,8 +33,24 @@
 
 #include "client.h"
 
+/* Where an OutputChunk decoded in place lives while it is dispatched. */
+struct client_borrow {
+	server_msg		m;
+	Runnel__V1__OutputChunk	o;
+};
+
 #define CLIENT_FRAME_MAX	(64U * 1024 * 1024)
 #define CLIENT_BUF_MIN		(64U * 1024)
+/* The input buffer kept: room for several 64 KiB chunks, so that the
+ * partial frame at its end is moved to the front only now and then. */
+#define CLIENT_IBUF		(512U * 1024)
+/* The least room a read is given: a TLS record. */
+#define CLIENT_READ_MIN		(16U * 1024)
+/* What the socket BIO reads at once.  OpenSSL reads a record's 5-byte
+ * header, then its body: two recv() calls per 16 KiB without this buffer.
+ * (OpenSSL's own read-ahead moves the bytes left in its buffer to the
+ * front for every record, which costs more than it saves.) */
+#define CLIENT_TLS_RBUF		(128U * 1024)
 /* What one service reads before letting the loop run others. */
 #define CLIENT_READ_BUDGET	(256U * 1024)
 #define CLIENT_MSG_BUDGET	256
@@ -78,7 +94,8 @@ client_io_bio_write(BIO *b, const char *data, int len)
 	return ((int)n);
 }
 
-/* Read from the socket for OpenSSL, noting end of file. */
+/* Read from the socket for OpenSSL, through c->rb, noting end of file.
+ * Nothing stays in c->rb unseen: OpenSSL reads until it would block. */
 static int
 client_io_bio_read(BIO *b, char *data, int len)
 {
@@ -86,12 +103,25 @@ client_io_bio_read(BIO *b, char *data, int len)
 	ssize_t			 n;
 
 	BIO_clear_retry_flags(b);
-	n = recv(c->fd, data, (size_t)len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		BIO_set_retry_read(b);
-	else if (n == 0)
-		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	if (len <= 0)
+		return (0);
+	if (c->rboff == c->rblen) {
+		c->rboff = c->rblen = 0;
+		n = recv(c->fd, c->rb, CLIENT_TLS_RBUF, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			BIO_set_retry_read(b);
+		else if (n == 0)
+			BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+		if (n <= 0)
+			return ((int)n);
+		c->rblen = (size_t)n;
+	}
+	n = (ssize_t)(c->rblen - c->rboff);
+	if (n > len)
+		n = len;
+	memcpy(data, c->rb + c->rboff, (size_t)n);
+	c->rboff += (size_t)n;
 	return ((int)n);
 }
 
@@ -293,31 +323,103 @@ client_io_flush(struct runnel_client *c)
 	}
 }
 
+/* Keep a buffer a callback may still be reading until it returns. */
+static int
+client_io_retire(struct runnel_client *c)
+{
+	uint8_t	**nr;
+
+	if ((nr = realloc(c->retired, (c->nretired + 1) * sizeof *nr)) ==
+	    NULL)
+		return (-1);
+	c->retired = nr;
+	c->retired[c->nretired++] = c->buf;
+	return (0);
+}
+
+/* Free the buffers retired while callbacks ran (none run now). */
+static void
+client_io_unretire(struct runnel_client *c)
+{
+	while (c->nretired > 0)
+		free(c->retired[--c->nretired]);
+	free(c->retired);
+	c->retired = NULL;
+}
+
+/*
+ * Make room to read into: at least CLIENT_READ_MIN, and the whole of the
+ * frame in progress after c->off, moving it to the front or growing the
+ * buffer only when it is short.  While a callback may see data in the
+ * buffer (c->pin: it made a nested blocking call), the bytes are never
+ * moved in place: they go to a new buffer and the old one is freed later.
+ */
+static int
+client_io_room(struct runnel_client *c)
+{
+	const uint8_t	*p;
+	uint8_t		*nbuf;
+	size_t		 have, need, ncap;
+
+	have = c->len - c->off;
+	if (have == 0 && c->pin == 0) {
+		c->off = c->len = 0;
+		/* Let go of the room a big frame needed. */
+		if (c->cap > CLIENT_IBUF) {
+			free(c->buf);
+			c->buf = NULL;
+			c->cap = 0;
+		}
+	}
+	need = have + CLIENT_READ_MIN;
+	if (have >= FRAME_HEADER) {
+		/* client_io_next() checked the length against the limit. */
+		p = c->buf + c->off;
+		ncap = FRAME_HEADER + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | (size_t)p[3]);
+		if (ncap > need)
+			need = ncap;
+	}
+	if (c->cap - c->off >= need)
+		return (0);
+	ncap = c->cap < CLIENT_IBUF ? CLIENT_IBUF : c->cap;
+	while (ncap < need)
+		ncap *= 2;
+	if (c->pin == 0) {
+		memmove(c->buf, c->buf + c->off, have);
+		c->off = 0;
+		c->len = have;
+		if (ncap == c->cap)
+			return (0);
+		if ((nbuf = realloc(c->buf, ncap)) == NULL)
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	} else {
+		if ((nbuf = malloc(ncap)) == NULL)
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		if (have > 0)
+			memcpy(nbuf, c->buf + c->off, have);
+		if (client_io_retire(c) != 0) {
+			free(nbuf);
+			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		}
+		c->off = 0;
+		c->len = have;
+	}
+	c->buf = nbuf;
+	c->cap = ncap;
+	return (0);
+}
+
 /* Read once what is there into the input buffer: the bytes read, 0 if
  * none are there now, or an error code. */
 static int
 client_io_fill(struct runnel_client *c)
 {
-	uint8_t	*nbuf;
-	size_t	 ncap, n;
+	size_t	 n;
 	int	 r;
 
-	if (c->off > 0) {
-		memmove(c->buf, c->buf + c->off, c->len - c->off);
-		c->len -= c->off;
-		c->off = 0;
-	}
-	if (c->len == c->cap) {
-		/* A frame in progress is never above the limit: progress. */
-		ncap = c->cap < CLIENT_BUF_MIN ? CLIENT_BUF_MIN : c->cap * 2;
-		if (ncap > FRAME_HEADER + CLIENT_FRAME_MAX)
-			ncap = FRAME_HEADER + CLIENT_FRAME_MAX;
-		if ((nbuf = realloc(c->buf, ncap)) == NULL)
-			return (client_fail(c, RUNNEL_ENOMEM,
-			    "out of memory"));
-		c->buf = nbuf;
-		c->cap = ncap;
-	}
+	if ((r = client_io_room(c)) != 0)
+		return (r);
 	r = client_io_try(c, 0, c->buf + c->len, c->cap - c->len, &n);
 	if (r < 0)
 		return (r);
@@ -329,13 +431,19 @@ client_io_fill(struct runnel_client *c)
 	return ((int)n);
 }
 
-/* Take the next whole message from the input buffer: 1 and *msg, 0 if
- * more bytes are needed, or an error code. */
+/*
+ * Take the next whole message from the input buffer: 1 and *msg, 0 if
+ * more bytes are needed, or an error code.  An OutputChunk is decoded into
+ * *b, its data left in the buffer (*borrowed set: nothing to free, valid
+ * until the buffer moves); anything else is unpacked by protobuf-c.
+ */
 static int
-client_io_next(struct runnel_client *c, server_msg **msg)
+client_io_next(struct runnel_client *c, server_msg **msg,
+    struct client_borrow *b, int *borrowed)
 {
-	enum frame_result	fr;
-	uint32_t		len;
+	enum frame_result	 fr;
+	const uint8_t		*p;
+	uint32_t		 len;
 
 	fr = frame_parse(c->buf + c->off, c->len - c->off, CLIENT_FRAME_MAX,
 	    &len);
@@ -344,18 +452,13 @@ client_io_next(struct runnel_client *c, server_msg **msg)
 	if (fr != FRAME_OK)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "bad frame from daemon: %s", frame_strerror(fr)));
-	*msg = runnel__v1__server_message__unpack(NULL, len,
-	    c->buf + c->off + FRAME_HEADER);
+	p = c->buf + c->off + FRAME_HEADER;
 	c->off += FRAME_HEADER + (size_t)len;
-	if (c->off == c->len) {
-		c->off = c->len = 0;
-		/* Let go of the room a big frame needed. */
-		if (c->cap > CLIENT_BUF_MIN * 4) {
-			free(c->buf);
-			c->buf = NULL;
-			c->cap = 0;
-		}
+	if ((*borrowed = client_chunk_decode(p, len, &b->m, &b->o))) {
+		*msg = &b->m;
+		return (1);
 	}
+	*msg = runnel__v1__server_message__unpack(NULL, len, p);
 	if (*msg == NULL)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "malformed message from daemon"));
@@ -435,6 +538,9 @@ client_io_tls_start(struct runnel_client *c)
 {
 	BIO	*bio;
 
+	/* Each recv() takes what is there, not one TLS record at a time. */
+	if ((c->rb = malloc(CLIENT_TLS_RBUF)) == NULL)
+		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    (c->biom = BIO_meth_new(BIO_TYPE_SOURCE_SINK,
 	    "runnel socket")) == NULL ||
@@ -451,6 +557,7 @@ client_io_tls_start(struct runnel_client *c)
 	/* Output is queued behind a pending write: let it move and grow. */
 	SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* Read many records per recv(): output comes in floods. */
 	if (tls_client_set_host(c->ssl, c->host) != 0)
 		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
 	c->state = CLIENT_IO_HANDSHAKE;
@@ -614,9 +721,10 @@ client_io_progress(struct runnel_client *c)
 int
 client_io_service(struct runnel_client *c)
 {
-	server_msg	*m = NULL;
-	size_t		 bytes = 0;
-	int		 r, msgs = 0;
+	struct client_borrow	 b;
+	server_msg		*m = NULL;
+	size_t			 bytes = 0;
+	int			 r, msgs = 0, borrowed = 0;
 
 	if (c->dead)
 		return (0);
@@ -626,8 +734,11 @@ client_io_service(struct runnel_client *c)
 		return (0);
 	client_io_flush(c);
 	for (;;) {
-		while ((r = client_io_next(c, &m)) == 1) {
-			client_dispatch(c, m);
+		while ((r = client_io_next(c, &m, &b, &borrowed)) == 1) {
+			c->pin += borrowed;
+			client_dispatch(c, m, borrowed);
+			if ((c->pin -= borrowed) == 0 && c->nretired > 0)
+				client_io_unretire(c);
 			if (c->closing || c->dead)
 				return (0);
 			/* A blocking call returns with what came so far: its
@@ -670,6 +781,9 @@ client_io_close(struct runnel_client *c)
 	}
 	BIO_meth_free(c->biom);
 	c->biom = NULL;
+	free(c->rb);
+	c->rb = NULL;
+	c->rboff = c->rblen = 0;
 	SSL_CTX_free(c->ctx);
 	c->ctx = NULL;
 	ERR_clear_error();
@@ -679,6 +793,7 @@ client_io_close(struct runnel_client *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->off = c->len = c->cap = 0;
+	client_io_unretire(c);
 	free(c->obuf);
 	c->obuf = NULL;
 	c->ooff = c->olen = c->ocap = 0;
