@@ -41,10 +41,10 @@ struct client_borrow {
 
 #define CLIENT_FRAME_MAX	(64U * 1024 * 1024)
 #define CLIENT_BUF_MIN		(64U * 1024)
-/* The input buffer kept: room for several 64 KiB chunks, so that the
- * partial frame at its end is moved to the front only now and then. */
-#define CLIENT_IBUF		(512U * 1024)
-/* The least room a read is given: a TLS record. */
+/* The input buffer kept: room for a 64 KiB chunk and, on a unix socket,
+ * a few more, so that a partial frame is moved only now and then. */
+#define CLIENT_IBUF		(256U * 1024)
+/* The least room a read on a unix socket is given. */
 #define CLIENT_READ_MIN		(16U * 1024)
 /* What the socket BIO reads at once.  OpenSSL reads a record's 5-byte
  * header, then its body: two recv() calls per 16 KiB without this buffer.
@@ -348,18 +348,23 @@ client_io_unretire(struct runnel_client *c)
 }
 
 /*
- * Make room to read into: at least CLIENT_READ_MIN, and the whole of the
- * frame in progress after c->off, moving it to the front or growing the
- * buffer only when it is short.  While a callback may see data in the
- * buffer (c->pin: it made a nested blocking call), the bytes are never
- * moved in place: they go to a new buffer and the old one is freed later.
+ * Make room for the next read and say how much it asks for.  Under TLS it
+ * asks for exactly the rest of the frame in progress (its header first):
+ * OpenSSL keeps what follows, already decrypted, so every frame starts at
+ * the front of the buffer and is never moved, and the buffer holds one
+ * frame at a time.  On a unix socket every read is a system call: it asks
+ * for all the room there is, at least CLIENT_READ_MIN, and the partial
+ * frame left at the end is moved to the front only when it would not fit.
+ * While a callback may see data in the buffer (c->pin: it made a nested
+ * blocking call), the bytes are never moved in place: they go to a new
+ * buffer and the old one is freed later.
  */
 static int
-client_io_room(struct runnel_client *c)
+client_io_room(struct runnel_client *c, size_t *want)
 {
 	const uint8_t	*p;
 	uint8_t		*nbuf;
-	size_t		 have, need, ncap;
+	size_t		 have, frame, need, ncap;
 
 	have = c->len - c->off;
 	if (have == 0 && c->pin == 0) {
@@ -371,42 +376,50 @@ client_io_room(struct runnel_client *c)
 			c->cap = 0;
 		}
 	}
-	need = have + CLIENT_READ_MIN;
+	frame = FRAME_HEADER;
 	if (have >= FRAME_HEADER) {
 		/* client_io_next() checked the length against the limit. */
 		p = c->buf + c->off;
-		ncap = FRAME_HEADER + ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
-		    (size_t)p[2] << 8 | (size_t)p[3]);
-		if (ncap > need)
-			need = ncap;
+		frame += (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | (size_t)p[3];
 	}
-	if (c->cap - c->off >= need)
-		return (0);
-	ncap = c->cap < CLIENT_IBUF ? CLIENT_IBUF : c->cap;
-	while (ncap < need)
-		ncap *= 2;
-	if (c->pin == 0) {
-		memmove(c->buf, c->buf + c->off, have);
-		c->off = 0;
-		c->len = have;
-		if (ncap == c->cap)
-			return (0);
-		if ((nbuf = realloc(c->buf, ncap)) == NULL)
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	} else {
-		if ((nbuf = malloc(ncap)) == NULL)
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-		if (have > 0)
-			memcpy(nbuf, c->buf + c->off, have);
-		if (client_io_retire(c) != 0) {
-			free(nbuf);
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	need = frame;
+	if (c->ssl == NULL && need < have + CLIENT_READ_MIN)
+		need = have + CLIENT_READ_MIN;
+	if (c->cap - c->off < need) {
+		ncap = c->cap < CLIENT_IBUF ? CLIENT_IBUF : c->cap;
+		while (ncap < need)
+			ncap *= 2;
+		if (c->pin == 0) {
+			if (have > 0)
+				memmove(c->buf, c->buf + c->off, have);
+			c->off = 0;
+			c->len = have;
+			if (ncap > c->cap) {
+				if ((nbuf = realloc(c->buf, ncap)) == NULL)
+					return (client_fail(c, RUNNEL_ENOMEM,
+					    "out of memory"));
+				c->buf = nbuf;
+				c->cap = ncap;
+			}
+		} else {
+			if ((nbuf = malloc(ncap)) == NULL)
+				return (client_fail(c, RUNNEL_ENOMEM,
+				    "out of memory"));
+			if (have > 0)
+				memcpy(nbuf, c->buf + c->off, have);
+			if (client_io_retire(c) != 0) {
+				free(nbuf);
+				return (client_fail(c, RUNNEL_ENOMEM,
+				    "out of memory"));
+			}
+			c->buf = nbuf;
+			c->cap = ncap;
+			c->off = 0;
+			c->len = have;
 		}
-		c->off = 0;
-		c->len = have;
 	}
-	c->buf = nbuf;
-	c->cap = ncap;
+	*want = c->ssl != NULL ? frame - have : c->cap - c->len;
 	return (0);
 }
 
@@ -415,12 +428,12 @@ client_io_room(struct runnel_client *c)
 static int
 client_io_fill(struct runnel_client *c)
 {
-	size_t	 n;
+	size_t	 n, want = 0;
 	int	 r;
 
-	if ((r = client_io_room(c)) != 0)
+	if ((r = client_io_room(c, &want)) != 0)
 		return (r);
-	r = client_io_try(c, 0, c->buf + c->len, c->cap - c->len, &n);
+	r = client_io_try(c, 0, c->buf + c->len, want, &n);
 	if (r < 0)
 		return (r);
 	if (r == POLLOUT)
