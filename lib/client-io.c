@@ -46,11 +46,6 @@ struct client_borrow {
 #define CLIENT_IBUF		(256U * 1024)
 /* The least room a read on a unix socket is given. */
 #define CLIENT_READ_MIN		(16U * 1024)
-/* What the socket BIO reads at once.  OpenSSL reads a record's 5-byte
- * header, then its body: two recv() calls per 16 KiB without this buffer.
- * (OpenSSL's own read-ahead moves the bytes left in its buffer to the
- * front for every record, which costs more than it saves.) */
-#define CLIENT_TLS_RBUF		(128U * 1024)
 /* What one service reads before letting the loop run others. */
 #define CLIENT_READ_BUDGET	(256U * 1024)
 #define CLIENT_MSG_BUDGET	256
@@ -94,8 +89,7 @@ client_io_bio_write(BIO *b, const char *data, int len)
 	return ((int)n);
 }
 
-/* Read from the socket for OpenSSL, through c->rb, noting end of file.
- * Nothing stays in c->rb unseen: OpenSSL reads until it would block. */
+/* Read from the socket for OpenSSL, noting end of file. */
 static int
 client_io_bio_read(BIO *b, char *data, int len)
 {
@@ -103,25 +97,12 @@ client_io_bio_read(BIO *b, char *data, int len)
 	ssize_t			 n;
 
 	BIO_clear_retry_flags(b);
-	if (len <= 0)
-		return (0);
-	if (c->rboff == c->rblen) {
-		c->rboff = c->rblen = 0;
-		n = recv(c->fd, c->rb, CLIENT_TLS_RBUF, 0);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR))
-			BIO_set_retry_read(b);
-		else if (n == 0)
-			BIO_set_flags(b, BIO_FLAGS_IN_EOF);
-		if (n <= 0)
-			return ((int)n);
-		c->rblen = (size_t)n;
-	}
-	n = (ssize_t)(c->rblen - c->rboff);
-	if (n > len)
-		n = len;
-	memcpy(data, c->rb + c->rboff, (size_t)n);
-	c->rboff += (size_t)n;
+	n = recv(c->fd, data, (size_t)len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		BIO_set_retry_read(b);
+	else if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
 	return ((int)n);
 }
 
@@ -551,9 +532,6 @@ client_io_tls_start(struct runnel_client *c)
 {
 	BIO	*bio;
 
-	/* Each recv() takes what is there, not one TLS record at a time. */
-	if ((c->rb = malloc(CLIENT_TLS_RBUF)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    (c->biom = BIO_meth_new(BIO_TYPE_SOURCE_SINK,
 	    "runnel socket")) == NULL ||
@@ -570,6 +548,16 @@ client_io_tls_start(struct runnel_client *c)
 	/* Output is queued behind a pending write: let it move and grow. */
 	SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/*
+	 * Read ahead: a recv() takes what is there into OpenSSL's buffer (a
+	 * record and the start of the next), not a record's 5-byte header
+	 * and then its body in two calls.  The buffer stays at its default,
+	 * one record: OpenSSL moves the bytes left in it to the front for
+	 * each record, which a bigger buffer makes cost more than the calls
+	 * it saves.  Nothing waits there unseen: the service reads until
+	 * OpenSSL wants the socket.
+	 */
+	SSL_set_read_ahead(c->ssl, 1);
 	/* Read many records per recv(): output comes in floods. */
 	if (tls_client_set_host(c->ssl, c->host) != 0)
 		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
@@ -794,9 +782,6 @@ client_io_close(struct runnel_client *c)
 	}
 	BIO_meth_free(c->biom);
 	c->biom = NULL;
-	free(c->rb);
-	c->rb = NULL;
-	c->rboff = c->rblen = 0;
 	SSL_CTX_free(c->ctx);
 	c->ctx = NULL;
 	ERR_clear_error();

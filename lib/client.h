@@ -99,8 +99,6 @@ struct runnel_client {
 
 	uint8_t		*buf;		/* unread input: [off, len) */
 	size_t		 off, len, cap;
-	uint8_t		*rb;		/* read from the socket, for OpenSSL */
-	size_t		 rboff, rblen;	/* its unread bytes: [rboff, rblen) */
 	int		 pin;		/* a callback sees data in buf */
 	uint8_t		**retired;	/* old bufs, freed once unpinned */
 	size_t		 nretired;
