@@ -371,6 +371,9 @@ client_io_room(struct runnel_client *c, size_t *want)
 		ncap = c->cap < CLIENT_IBUF ? CLIENT_IBUF : c->cap;
 		while (ncap < need)
 			ncap *= 2;
+		/* No more than the largest frame (and a read) needs. */
+		if (ncap > FRAME_HEADER + CLIENT_FRAME_MAX + CLIENT_READ_MIN)
+			ncap = need;
 		if (c->pin == 0) {
 			if (have > 0)
 				memmove(c->buf, c->buf + c->off, have);
