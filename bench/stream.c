@@ -4,9 +4,10 @@
  * round trip), counts the bytes in the output callback without copying them
  * and prints one line, the same as bench/tlspair:
  *
- *	stream: bytes=N seconds=S gbps=G
+ *	stream: bytes=N seconds=S gbps=G cpu=C
  *
- * timed from the submission to the end of the watch.  The other modes serve
+ * timed from the submission to the end of the watch; C is the process's
+ * own CPU time (user + system, the whole run) in seconds.  The other modes serve
  * the memory test of bench/stream.sh:
  *
  *	stream --submit        submit the flood, print its id, exit
@@ -18,6 +19,7 @@
  * daemon of its own.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +52,18 @@ struct stream_count {
 	enum runnel_state	state;		/* how the task ended */
 	int			stalled;	/* never return from the callback */
 };
+
+/* The CPU time this process used so far, user and system, in seconds. */
+static double
+stream_cpu(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return (0);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
 
 /* Print a message and exit. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -304,7 +318,7 @@ main(int argc, char **argv)
 	if (sc.bytes != expect || sc.gaps != 0)
 		stream_die("task %" PRIu64 ": received %" PRIu64 " bytes of %"
 		    PRIu64 ", %u gaps", id, sc.bytes, expect, sc.gaps);
-	printf("stream: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f\n",
-	    sc.bytes, t1 - t0, sc.bytes / (t1 - t0) / 1e9);
+	printf("stream: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f cpu=%.3f\n",
+	    sc.bytes, t1 - t0, sc.bytes / (t1 - t0) / 1e9, stream_cpu());
 	return 0;
 }

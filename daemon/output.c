@@ -7,7 +7,6 @@
  * bytes.  A sparse index maps offsets to positions so that a watcher can
  * start anywhere without reading the spool from the beginning.
  */
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -22,6 +21,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "output.h"
 
 /* One record's header in the spool, host byte order (the spool is local). */
 struct output_record {
@@ -35,98 +35,10 @@ struct output_record {
 #define OUTPUT_INDEX_EVERY	(256 * 1024)
 /* The smallest ring, allocated with a task's first output. */
 #define OUTPUT_RING_MIN		4096
-/* Microseconds a flood's backlog under half the ring waits for the writer
- * thread; a backlog under OUTPUT_WAKE_SMALL bytes does not wait. */
-#define OUTPUT_KICK_US		1000
-#define OUTPUT_WAKE_SMALL	4096
-
-struct output_index {
-	uint64_t	offset;
-	uint64_t	pos;
-};
-
-/* A reader paused until its log has room (few at a time: allocated). */
-struct output_waiter {
-	struct output		*output;
-	void			(*resume)(void *);
-	void			*arg;
-	TAILQ_ENTRY(output_waiter) entry;
-};
-TAILQ_HEAD(output_waiter_list, output_waiter);
-
-/* Every task has one, queued tasks too: kept small (see task_add). */
-struct output {
-	int			 fd;		/* -1 until needed */
-	uint8_t			 failed;	/* the spool could not be written */
-	uint8_t			 removed;	/* retention removed the spool */
-	uint8_t			 fresh;		/* no spool file made yet */
-	uint32_t		 alloc;		/* the ring's size, grows to cap */
-	uint32_t		 cap;
-	uint32_t		 ringlen;
-	uint64_t		 size;		/* data bytes */
-	uint64_t		 fsize;		/* spool bytes */
-	uint8_t			*ring;		/* spool bytes [fsize - ringlen, fsize) */
-	struct output_index	*index;
-	size_t			 nindex;
-	/* Retention: offsets [drop_off, drop_end_off) are a hole in the
-	 * spool at [drop_pos, drop_end_pos); removed: no spool at all. */
-	uint64_t		 drop_off;
-	uint64_t		 drop_end_off;
-	uint64_t		 drop_pos;
-	uint64_t		 drop_end_pos;
-
-	/* With the writer thread, under output_writer.mtx: */
-	uint64_t		 written;	/* spool bytes on disk */
-	uint64_t		 published;	/* fsize as the writer may see it */
-	int			 error;		/* the writer's errno */
-	uint8_t			 queued;	/* on the dirty list */
-	uint8_t			 busy;		/* being written */
-	uint8_t			*writer_ring;	/* the ring being written from */
-	uint8_t			*stale;		/* a replaced ring it still uses */
-	TAILQ_ENTRY(output)	 dirty_entry;
-
-	struct output_waiter	*waiter;	/* loop only: a paused reader */
-	char			 path[];
-};
-TAILQ_HEAD(output_list, output);
-
-/*
- * The spool writer: one thread writes every log's new records to its file,
- * so that a disk that stalls (ext4 writeback can hold a write for tens of
- * milliseconds) never stalls the loop.  The ring is the write buffer: the
- * loop never lets a log's unwritten bytes grow past the ring, so the writer
- * reads them from the ring in place, and a task whose backlog is full stops
- * being read until the writer catches up: the child then blocks on its
- * pipe, the back-pressure a terminal gives.
- *
- * Waking a thread costs about as much as writing 64 KiB: under a flood the
- * writer is woken when a log's backlog reaches half its ring, or by a
- * timer a millisecond later, and it tells the loop of its progress only
- * while a reader waits for room.
- */
-static struct {
-	int			 started;
-	int			 stop;
-	pthread_t		 thread;
-	pthread_mutex_t		 mtx;
-	pthread_cond_t		 cond;
-	struct output_list	 dirty;
-	int			 efd;
-	int			 nwaiting;	/* readers waiting for room */
-	struct event		*ev;
-	struct event		*kick_ev;	/* wakes it for small output */
-	struct output_waiter_list waiting;	/* loop only */
-} output_writer;
 
 static void	output_ring_grow(struct output *, size_t);
 static void	output_ring_add_at(struct output *, uint64_t, const uint8_t *,
 		    size_t);
-static void	output_publish(struct output *);
-static void	output_waiter_remove(struct output_waiter *);
-static void	output_writer_cb(evutil_socket_t, short, void *);
-static void	output_flush_wait(struct output *);
-static void	output_mark_written(struct output *, uint64_t);
-static void	output_fail(struct output *, int, int64_t);
 
 /* Note that the record at spool position pos starts at offset. */
 static void
@@ -347,7 +259,7 @@ output_ring_grow(struct output *o, size_t need)
 }
 
 /* Write the whole iovec to the spool at pos, retrying short writes. */
-static int
+int
 output_write_spool(int fd, uint64_t pos, struct iovec *iov, int iovcnt)
 {
 	ssize_t	n;
@@ -510,267 +422,13 @@ output_append_fd(struct output *o, int stream, int fd, size_t max,
 	return n;
 }
 
-/* Hand the new bytes to the writer thread. */
-static void
-output_publish(struct output *o)
-{
-	struct timeval	tv = { 0, OUTPUT_KICK_US };
-	int		wake;
-
-	if (!output_writer.started || o->failed)
-		return;
-	pthread_mutex_lock(&output_writer.mtx);
-	o->published = o->fsize;
-	if (!o->queued && !o->busy && o->written < o->published) {
-		TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
-		o->queued = 1;
-	}
-	/* A flood waits for half a ring or the timer; a line or two goes
-	 * to disk at once. */
-	wake = o->published - o->written >= o->cap / 2 ||
-	    o->published - o->written < OUTPUT_WAKE_SMALL;
-	if (wake)
-		pthread_cond_signal(&output_writer.cond);
-	pthread_mutex_unlock(&output_writer.mtx);
-	if (!wake && !evtimer_pending(output_writer.kick_ev, NULL))
-		evtimer_add(output_writer.kick_ev, &tv);
-}
-
-/* Wake the writer for what small output is waiting. */
-static void
-output_kick_cb(evutil_socket_t fd, short events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	(void)arg;
-	pthread_mutex_lock(&output_writer.mtx);
-	if (!TAILQ_EMPTY(&output_writer.dirty))
-		pthread_cond_signal(&output_writer.cond);
-	pthread_mutex_unlock(&output_writer.mtx);
-}
-
-/* Wait until the writer has written everything published (rare: only a
- * notice that finds the ring full of unwritten bytes). */
-static void
-output_flush_wait(struct output *o)
-{
-	if (!output_writer.started)
-		return;
-	pthread_mutex_lock(&output_writer.mtx);
-	if (o->queued)
-		pthread_cond_signal(&output_writer.cond);
-	while (o->busy || o->queued)
-		pthread_cond_wait(&output_writer.cond, &output_writer.mtx);
-	pthread_mutex_unlock(&output_writer.mtx);
-}
-
-/* Note bytes written from the loop. */
-static void
-output_mark_written(struct output *o, uint64_t end)
-{
-	if (output_writer.started)
-		pthread_mutex_lock(&output_writer.mtx);
-	o->written = o->published = end;
-	if (output_writer.started)
-		pthread_mutex_unlock(&output_writer.mtx);
-}
-
 /* The spool cannot be written any more: the ring alone keeps output. */
-static void
+void
 output_fail(struct output *o, int error, int64_t time_us)
 {
 	o->failed = 1;
 	output_ring_grow(o, o->cap);
 	output_notice_failed(o, error, time_us);
-}
-
-/* Bytes that can be appended before the ring would overwrite bytes the
- * writer has not written yet. */
-size_t
-output_room(struct output *o)
-{
-	uint64_t	backlog;
-
-	int		error;
-
-	if (!output_writer.started || o->failed)
-		return o->cap;
-	pthread_mutex_lock(&output_writer.mtx);
-	if ((error = o->error) != 0)
-		o->written = o->published = o->fsize;
-	o->error = 0;
-	backlog = o->fsize - o->written;
-	pthread_mutex_unlock(&output_writer.mtx);
-	if (error != 0) {
-		errno = error;
-		log_warn("%s: spool write failed, keeping only the tail",
-		    o->path);
-		output_fail(o, error, server_now_us());
-		return o->cap;
-	}
-	return backlog >= o->cap ? 0 : o->cap - backlog;
-}
-
-/* Call resume(arg) on the loop once the log has room again. */
-void
-output_wait_room(struct output *o, void (*resume)(void *), void *arg)
-{
-	if (output_room(o) >= OUTPUT_ROOM_MIN) {
-		resume(arg);
-		return;
-	}
-	if (o->waiter == NULL) {
-		o->waiter = xcalloc(1, sizeof *o->waiter);
-		o->waiter->output = o;
-		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
-		pthread_mutex_lock(&output_writer.mtx);
-		output_writer.nwaiting++;
-		/* The backlog is over half the ring: the writer is awake. */
-		pthread_mutex_unlock(&output_writer.mtx);
-	}
-	o->waiter->resume = resume;
-	o->waiter->arg = arg;
-	/* The writer may have finished before it could see the waiter. */
-	if (output_room(o) >= OUTPUT_ROOM_MIN)
-		output_writer_cb(-1, 0, NULL);
-}
-
-/* Forget a paused reader. */
-static void
-output_waiter_remove(struct output_waiter *w)
-{
-	TAILQ_REMOVE(&output_writer.waiting, w, entry);
-	w->output->waiter = NULL;
-	pthread_mutex_lock(&output_writer.mtx);
-	output_writer.nwaiting--;
-	pthread_mutex_unlock(&output_writer.mtx);
-	free(w);
-}
-
-/* The writer thread. */
-static void *
-output_writer_main(void *arg)
-{
-	struct output	*o;
-	struct iovec	 iov[2];
-	uint64_t	 start, end, one = 1;
-	size_t		 at, n, first, alloc;
-	uint8_t		*ring;
-	int		 error;
-
-	(void)arg;
-	pthread_mutex_lock(&output_writer.mtx);
-	for (;;) {
-		while (!output_writer.stop && TAILQ_EMPTY(&output_writer.dirty))
-			pthread_cond_wait(&output_writer.cond,
-			    &output_writer.mtx);
-		if ((o = TAILQ_FIRST(&output_writer.dirty)) == NULL)
-			break;	/* stopping, and everything is written */
-		TAILQ_REMOVE(&output_writer.dirty, o, dirty_entry);
-		o->queued = 0;
-		o->busy = 1;
-		start = o->written;
-		end = o->published;
-		ring = o->writer_ring = o->ring;
-		alloc = o->alloc;
-		pthread_mutex_unlock(&output_writer.mtx);
-
-		/* [start, end) is in the ring and the loop does not touch
-		 * it until written moves past it (a ring that grows is
-		 * copied, and the old one kept until this write is done). */
-		n = end - start;
-		at = start % alloc;
-		first = alloc - at < n ? alloc - at : n;
-		iov[0].iov_base = ring + at;
-		iov[0].iov_len = first;
-		iov[1].iov_base = ring;
-		iov[1].iov_len = n - first;
-		error = output_write_spool(o->fd, start, iov, 2) == -1 ?
-		    errno : 0;
-
-		pthread_mutex_lock(&output_writer.mtx);
-		o->busy = 0;
-		o->writer_ring = NULL;
-		free(o->stale);
-		o->stale = NULL;
-		if (error != 0)
-			o->error = error;
-		else
-			o->written = end;
-		if (error == 0 && o->written < o->published && !o->queued) {
-			TAILQ_INSERT_TAIL(&output_writer.dirty, o, dirty_entry);
-			o->queued = 1;
-		}
-		pthread_cond_broadcast(&output_writer.cond);
-		if (output_writer.nwaiting > 0 &&
-		    write(output_writer.efd, &one, sizeof one) == -1) {
-			/* An eventfd counter does not fill up. */
-		}
-	}
-	pthread_mutex_unlock(&output_writer.mtx);
-	return NULL;
-}
-
-/* The writer made progress: take its errors, resume paused readers. */
-static void
-output_writer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct output_waiter	*w, *w1;
-	void			(*resume)(void *);
-	void			*resume_arg;
-	uint64_t		 n;
-
-	(void)events;
-	(void)arg;
-	if (fd != -1 && read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
-		log_warn("output: eventfd");
-	TAILQ_FOREACH_SAFE(w, &output_writer.waiting, entry, w1) {
-		if (output_room(w->output) >= OUTPUT_ROOM_MIN) {
-			resume = w->resume;
-			resume_arg = w->arg;
-			output_waiter_remove(w);
-			resume(resume_arg);
-		}
-	}
-}
-
-/* Start the writer thread. */
-void
-output_writer_start(void)
-{
-	TAILQ_INIT(&output_writer.dirty);
-	TAILQ_INIT(&output_writer.waiting);
-	pthread_mutex_init(&output_writer.mtx, NULL);
-	pthread_cond_init(&output_writer.cond, NULL);
-	output_writer.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (output_writer.efd == -1)
-		fatal("eventfd");
-	output_writer.ev = event_new(server.base, output_writer.efd,
-	    EV_READ | EV_PERSIST, output_writer_cb, NULL);
-	event_priority_set(output_writer.ev, PRI_CONTROL);
-	event_add(output_writer.ev, NULL);
-	output_writer.kick_ev = evtimer_new(server.base, output_kick_cb, NULL);
-	if (pthread_create(&output_writer.thread, NULL, output_writer_main,
-	    NULL) != 0)
-		fatalx("pthread_create failed");
-	output_writer.started = 1;
-}
-
-/* Write out what is left and stop the thread. */
-void
-output_writer_stop(void)
-{
-	if (!output_writer.started)
-		return;
-	pthread_mutex_lock(&output_writer.mtx);
-	output_writer.stop = 1;
-	pthread_cond_signal(&output_writer.cond);
-	pthread_mutex_unlock(&output_writer.mtx);
-	pthread_join(output_writer.thread, NULL);
-	output_writer.started = 0;
-	event_free(output_writer.ev);
-	event_free(output_writer.kick_ev);
-	close(output_writer.efd);
 }
 
 /* Bytes of data in the log. */

@@ -33,8 +33,19 @@
 
 #include "client.h"
 
+/* Where an OutputChunk decoded in place lives while it is dispatched. */
+struct client_borrow {
+	server_msg		m;
+	Runnel__V1__OutputChunk	o;
+};
+
 #define CLIENT_FRAME_MAX	(64U * 1024 * 1024)
 #define CLIENT_BUF_MIN		(64U * 1024)
+/* The input buffer kept: room for a 64 KiB chunk and, on a unix socket,
+ * a few more, so that a partial frame is moved only now and then. */
+#define CLIENT_IBUF		(256U * 1024)
+/* The least room a read on a unix socket is given. */
+#define CLIENT_READ_MIN		(16U * 1024)
 /* What one service reads before letting the loop run others. */
 #define CLIENT_READ_BUDGET	(256U * 1024)
 #define CLIENT_MSG_BUDGET	256
@@ -293,32 +304,120 @@ client_io_flush(struct runnel_client *c)
 	}
 }
 
+/* Keep a buffer a callback may still be reading until it returns. */
+static int
+client_io_retire(struct runnel_client *c)
+{
+	uint8_t	**nr;
+
+	if ((nr = realloc(c->retired, (c->nretired + 1) * sizeof *nr)) ==
+	    NULL)
+		return (-1);
+	c->retired = nr;
+	c->retired[c->nretired++] = c->buf;
+	return (0);
+}
+
+/* Free the buffers retired while callbacks ran (none run now). */
+static void
+client_io_unretire(struct runnel_client *c)
+{
+	while (c->nretired > 0)
+		free(c->retired[--c->nretired]);
+	free(c->retired);
+	c->retired = NULL;
+}
+
+/*
+ * Make room for the next read and say how much it asks for.  Under TLS it
+ * asks for exactly the rest of the frame in progress (its header first):
+ * OpenSSL keeps what follows, already decrypted, so every frame starts at
+ * the front of the buffer and is never moved, and the buffer holds one
+ * frame at a time.  On a unix socket every read is a system call: it asks
+ * for all the room there is, at least CLIENT_READ_MIN, and the partial
+ * frame left at the end is moved to the front only when it would not fit.
+ * While a callback may see data in the buffer (c->pin: it made a nested
+ * blocking call), the bytes are never moved in place: they go to a new
+ * buffer and the old one is freed later.
+ */
+static int
+client_io_room(struct runnel_client *c, size_t *want)
+{
+	const uint8_t	*p;
+	uint8_t		*nbuf;
+	size_t		 have, frame, need, ncap;
+
+	have = c->len - c->off;
+	if (have == 0 && c->pin == 0) {
+		c->off = c->len = 0;
+		/* Let go of the room a big frame needed. */
+		if (c->cap > CLIENT_IBUF) {
+			free(c->buf);
+			c->buf = NULL;
+			c->cap = 0;
+		}
+	}
+	frame = FRAME_HEADER;
+	if (have >= FRAME_HEADER) {
+		/* client_io_next() checked the length against the limit. */
+		p = c->buf + c->off;
+		frame += (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | (size_t)p[3];
+	}
+	need = frame;
+	if (c->ssl == NULL && need < have + CLIENT_READ_MIN)
+		need = have + CLIENT_READ_MIN;
+	if (c->cap - c->off < need) {
+		ncap = c->cap < CLIENT_IBUF ? CLIENT_IBUF : c->cap;
+		while (ncap < need)
+			ncap *= 2;
+		/* No more than the largest frame (and a read) needs. */
+		if (ncap > FRAME_HEADER + CLIENT_FRAME_MAX + CLIENT_READ_MIN)
+			ncap = need;
+		if (c->pin == 0) {
+			if (have > 0)
+				memmove(c->buf, c->buf + c->off, have);
+			c->off = 0;
+			c->len = have;
+			if (ncap > c->cap) {
+				if ((nbuf = realloc(c->buf, ncap)) == NULL)
+					return (client_fail(c, RUNNEL_ENOMEM,
+					    "out of memory"));
+				c->buf = nbuf;
+				c->cap = ncap;
+			}
+		} else {
+			if ((nbuf = malloc(ncap)) == NULL)
+				return (client_fail(c, RUNNEL_ENOMEM,
+				    "out of memory"));
+			if (have > 0)
+				memcpy(nbuf, c->buf + c->off, have);
+			if (client_io_retire(c) != 0) {
+				free(nbuf);
+				return (client_fail(c, RUNNEL_ENOMEM,
+				    "out of memory"));
+			}
+			c->buf = nbuf;
+			c->cap = ncap;
+			c->off = 0;
+			c->len = have;
+		}
+	}
+	*want = c->ssl != NULL ? frame - have : c->cap - c->len;
+	return (0);
+}
+
 /* Read once what is there into the input buffer: the bytes read, 0 if
  * none are there now, or an error code. */
 static int
 client_io_fill(struct runnel_client *c)
 {
-	uint8_t	*nbuf;
-	size_t	 ncap, n;
+	size_t	 n, want = 0;
 	int	 r;
 
-	if (c->off > 0) {
-		memmove(c->buf, c->buf + c->off, c->len - c->off);
-		c->len -= c->off;
-		c->off = 0;
-	}
-	if (c->len == c->cap) {
-		/* A frame in progress is never above the limit: progress. */
-		ncap = c->cap < CLIENT_BUF_MIN ? CLIENT_BUF_MIN : c->cap * 2;
-		if (ncap > FRAME_HEADER + CLIENT_FRAME_MAX)
-			ncap = FRAME_HEADER + CLIENT_FRAME_MAX;
-		if ((nbuf = realloc(c->buf, ncap)) == NULL)
-			return (client_fail(c, RUNNEL_ENOMEM,
-			    "out of memory"));
-		c->buf = nbuf;
-		c->cap = ncap;
-	}
-	r = client_io_try(c, 0, c->buf + c->len, c->cap - c->len, &n);
+	if ((r = client_io_room(c, &want)) != 0)
+		return (r);
+	r = client_io_try(c, 0, c->buf + c->len, want, &n);
 	if (r < 0)
 		return (r);
 	if (r == POLLOUT)
@@ -329,13 +428,19 @@ client_io_fill(struct runnel_client *c)
 	return ((int)n);
 }
 
-/* Take the next whole message from the input buffer: 1 and *msg, 0 if
- * more bytes are needed, or an error code. */
+/*
+ * Take the next whole message from the input buffer: 1 and *msg, 0 if
+ * more bytes are needed, or an error code.  An OutputChunk is decoded into
+ * *b, its data left in the buffer (*borrowed set: nothing to free, valid
+ * until the buffer moves); anything else is unpacked by protobuf-c.
+ */
 static int
-client_io_next(struct runnel_client *c, server_msg **msg)
+client_io_next(struct runnel_client *c, server_msg **msg,
+    struct client_borrow *b, int *borrowed)
 {
-	enum frame_result	fr;
-	uint32_t		len;
+	enum frame_result	 fr;
+	const uint8_t		*p;
+	uint32_t		 len;
 
 	fr = frame_parse(c->buf + c->off, c->len - c->off, CLIENT_FRAME_MAX,
 	    &len);
@@ -344,18 +449,13 @@ client_io_next(struct runnel_client *c, server_msg **msg)
 	if (fr != FRAME_OK)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "bad frame from daemon: %s", frame_strerror(fr)));
-	*msg = runnel__v1__server_message__unpack(NULL, len,
-	    c->buf + c->off + FRAME_HEADER);
+	p = c->buf + c->off + FRAME_HEADER;
 	c->off += FRAME_HEADER + (size_t)len;
-	if (c->off == c->len) {
-		c->off = c->len = 0;
-		/* Let go of the room a big frame needed. */
-		if (c->cap > CLIENT_BUF_MIN * 4) {
-			free(c->buf);
-			c->buf = NULL;
-			c->cap = 0;
-		}
+	if ((*borrowed = client_chunk_decode(p, len, &b->m, &b->o))) {
+		*msg = &b->m;
+		return (1);
 	}
+	*msg = runnel__v1__server_message__unpack(NULL, len, p);
 	if (*msg == NULL)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "malformed message from daemon"));
@@ -451,6 +551,17 @@ client_io_tls_start(struct runnel_client *c)
 	/* Output is queued behind a pending write: let it move and grow. */
 	SSL_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 	    SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/*
+	 * Read ahead: a recv() takes what is there into OpenSSL's buffer (a
+	 * record and the start of the next), not a record's 5-byte header
+	 * and then its body in two calls.  The buffer stays at its default,
+	 * one record: OpenSSL moves the bytes left in it to the front for
+	 * each record, which a bigger buffer makes cost more than the calls
+	 * it saves.  Nothing waits there unseen: the service reads until
+	 * OpenSSL wants the socket.
+	 */
+	SSL_set_read_ahead(c->ssl, 1);
+	/* Read many records per recv(): output comes in floods. */
 	if (tls_client_set_host(c->ssl, c->host) != 0)
 		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
 	c->state = CLIENT_IO_HANDSHAKE;
@@ -614,9 +725,10 @@ client_io_progress(struct runnel_client *c)
 int
 client_io_service(struct runnel_client *c)
 {
-	server_msg	*m = NULL;
-	size_t		 bytes = 0;
-	int		 r, msgs = 0;
+	struct client_borrow	 b;
+	server_msg		*m = NULL;
+	size_t			 bytes = 0;
+	int			 r, msgs = 0, borrowed = 0;
 
 	if (c->dead)
 		return (0);
@@ -626,8 +738,11 @@ client_io_service(struct runnel_client *c)
 		return (0);
 	client_io_flush(c);
 	for (;;) {
-		while ((r = client_io_next(c, &m)) == 1) {
-			client_dispatch(c, m);
+		while ((r = client_io_next(c, &m, &b, &borrowed)) == 1) {
+			c->pin += borrowed;
+			client_dispatch(c, m, borrowed);
+			if ((c->pin -= borrowed) == 0 && c->nretired > 0)
+				client_io_unretire(c);
 			if (c->closing || c->dead)
 				return (0);
 			/* A blocking call returns with what came so far: its
@@ -679,6 +794,7 @@ client_io_close(struct runnel_client *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->off = c->len = c->cap = 0;
+	client_io_unretire(c);
 	free(c->obuf);
 	c->obuf = NULL;
 	c->ooff = c->olen = c->ocap = 0;

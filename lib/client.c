@@ -160,7 +160,7 @@ client_free(struct runnel_client *c)
  * Messages for no request in flight (an abandoned watch's) are skipped.
  */
 void
-client_dispatch(struct runnel_client *c, server_msg *m)
+client_dispatch(struct runnel_client *c, server_msg *m, int borrowed)
 {
 	struct client_req	*req;
 
@@ -175,12 +175,15 @@ client_dispatch(struct runnel_client *c, server_msg *m)
 			break;
 	}
 	if (req != NULL) {
+		/* Only a blocking call's handler takes a message, and only
+		 * the reply it waits for: never an OutputChunk, the one kind
+		 * borrowed. */
 		c->busy++;
 		if (req->fn(c, req, &m, 0))
 			client_req_free(c, req);
 		c->busy--;
 	}
-	if (m != NULL)
+	if (m != NULL && !borrowed)
 		runnel__v1__server_message__free_unpacked(m, NULL);
 }
 
