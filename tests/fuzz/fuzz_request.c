@@ -98,8 +98,11 @@ fuzz_reset(void)
 	server.tasks = NULL;
 	server.ntasks = 0;
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
-	TAILQ_FOREACH(q, &server.queues, entry)
-		q->nqueued = q->nrunning = 0;
+	TAILQ_FOREACH(q, &server.queues, entry) {
+		q->nqueued = q->nrunning = q->nqueued_deps = 0;
+		TAILQ_INIT(&q->tasks);
+		q->sched_next = NULL;
+	}
 }
 
 int
