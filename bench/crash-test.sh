@@ -38,12 +38,18 @@ start() {
 
 total_acked=0
 total_lost=0
+# As root, runneld runs tasks as root only when told to.
+as_root=
+[[ $(id -u) -eq 0 ]] && as_root="run_as_root = yes"
 for round in $(seq "$rounds"); do
 	rm -rf "$tmp/state" "$tmp/ids"
 	cat > "$tmp/runneld.conf" <<CONF
 [server]
+$as_root
 socket = $tmp/runneld.sock
 state_dir = $tmp/state
+[limits]
+max_queued_per_identity = 0
 [queue default]
 max_running = 1
 CONF

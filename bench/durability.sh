@@ -34,12 +34,17 @@ run() {
 	local name=$1 dir=$tmp/$1
 	shift
 	mkdir -p "$dir"
+	# As root, runneld runs tasks as root only when told to.
+	local as_root=
+	[[ $(id -u) -eq 0 ]] && as_root="run_as_root = yes"
 	cat > "$dir/runneld.conf" <<CONF
 [server]
+$as_root
 socket = $dir/runneld.sock
 state_dir = $dir/state
 [limits]
 grace = 1s
+max_queued_per_identity = 0
 [queue default]
 max_running = 1
 CONF

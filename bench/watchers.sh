@@ -52,8 +52,12 @@ ulimit -n $((count * 2 + 256)) 2>/dev/null || true
 
 "$runnel" pki init "$tmp/pki" --name localhost --name 127.0.0.1 >/dev/null
 "$runnel" pki issue "$tmp/pki" bench >/dev/null
+# As root, runneld runs tasks as root only when told to.
+as_root=
+[[ $(id -u) -eq 0 ]] && as_root="run_as_root = yes"
 cat > "$tmp/runneld.conf" <<CONF
 [server]
+$as_root
 listen = 127.0.0.1:0
 socket = $tmp/runneld.sock
 state_dir = $tmp/state
