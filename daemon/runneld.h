@@ -429,6 +429,8 @@ int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
 int	 task_spec_take(struct task *, const Runnel__V1__TaskSpec *,
 	    char **cause);
 int	 task_rlimit_resource(const char *);
+/* task-restore.c: the highest task id a journal may hold. */
+extern uint64_t task_restore_max_id;
 void	 task_info_fill(const struct task *, Runnel__V1__TaskInfo *);
 void	 task_info_fill_ex(const struct task *, Runnel__V1__TaskInfo *,
 	    int with_waiting);
