@@ -5,6 +5,10 @@
 # between two processes (bench/tlspair, same cipher as runneld negotiates,
 # certificates from the same `runnel pki`) and beside
 # `ssh localhost 'head -c SIZE /dev/zero' > /dev/null` when an sshd answers.
+# Two more anchors bound what any daemon relaying a child's output can do
+# on this machine: bench/tlspair --relay (the server runs the same
+# `head -c SIZE /dev/zero` on a pipe and SSL_writes each read) and
+# --spool (it also writes every read to a file first, as a spool must).
 # Each contender runs STREAM_RUNS times, interleaved; the median counts.
 # Then the daemon's peak RSS (VmHWM, reset through clear_refs) while a
 # STREAM_FLOOD_SIZE flood (10G) is watched by one fast and one stalled client.
@@ -107,6 +111,16 @@ run_tlspair() {
 	sed -n 's/.*gbps=\([0-9.]*\).*/\1/p' "$tmp/out"
 	pair_cipher=$(sed -n 's/.*cipher=\([^ ]*\).*/\1/p' "$tmp/out")
 }
+run_relay() {	# [--spool FILE]
+	run "$tlspair" --ca "$tmp/pki/ca.crt" --size "$size" \
+		--server-cert "$tmp/pki/server.crt" \
+		--server-key "$tmp/pki/server.key" \
+		--cert "$tmp/pki/bench.crt" --key "$tmp/pki/bench.key" \
+		${cipher:+--ciphersuites "$cipher"} --relay "$@" \
+		> "$tmp/out" || return 0
+	rm -f "$tmp/relay.spool"
+	sed -n 's/.*gbps=\([0-9.]*\).*/\1/p' "$tmp/out"
+}
 run_stream() {
 	run "$stream" "${conn[@]}" --size "$size" > "$tmp/out" || return 0
 	sed -n 's/.*gbps=\([0-9.]*\).*/\1/p' "$tmp/out"
@@ -143,9 +157,14 @@ fi
 settle() { timeout 60 sync || true; }
 pair_cipher=
 : > "$tmp/pair"; : > "$tmp/runnel"; : > "$tmp/ssh"
+: > "$tmp/relay"; : > "$tmp/spooled"
 for _ in $(seq "$runs"); do
 	settle
 	run_tlspair >> "$tmp/pair"
+	settle
+	run_relay >> "$tmp/relay"
+	settle
+	run_relay --spool "$tmp/relay.spool" >> "$tmp/spooled"
 	settle
 	run_stream >> "$tmp/runnel"
 	if [[ -n $ssh_label ]]; then
@@ -156,6 +175,8 @@ done
 settle
 pair=$(median < "$tmp/pair")
 rn=$(median < "$tmp/runnel")
+relay=$(median < "$tmp/relay")
+spooled=$(median < "$tmp/spooled")
 sh=$(median < "$tmp/ssh")
 
 ratio() {	# a/b, or "-"
@@ -169,6 +190,10 @@ echo "| contender | GB/s | vs TLS pair | runs (GB/s) |"
 echo "|---|---:|---:|---|"
 echo "| TLS pair (OpenSSL, ${pair_cipher:-${cipher:-?}}, 64 KiB writes)" \
 	"| ${pair:--} | 1.00 | $(all "$tmp/pair") |"
+echo "| relay ceiling (TLS pair, server sends a child's pipe)" \
+	"| ${relay:--} | $(ratio "$relay" "$pair") | $(all "$tmp/relay") |"
+echo "| relay + spool ceiling (as above, each read also written to a file)" \
+	"| ${spooled:--} | $(ratio "$spooled" "$pair") | $(all "$tmp/spooled") |"
 echo "| runnel (runneld + librunnel over TLS)" \
 	"| ${rn:--} | $(ratio "$rn" "$pair") | $(all "$tmp/runnel") |"
 if [[ -n $ssh_label ]]; then
@@ -186,6 +211,8 @@ check() {	# name value target
 }
 check "runnel >= 0.85 x TLS pair ($(ratio "$rn" "$pair"))" \
 	"$(ratio "$rn" "$pair")" 0.85
+echo "runnel / relay ceiling: $(ratio "$rn" "$relay");" \
+	"runnel / relay + spool ceiling: $(ratio "$rn" "$spooled")"
 if [[ -n $ssh_label ]]; then
 	check "runnel >= 2 x ssh ($(ratio "$rn" "$sh"))" "$(ratio "$rn" "$sh")" 2
 else

@@ -13,6 +13,13 @@
  *
  * timed on the client from the end of the handshake to the server's
  * close_notify.  A benchmark, not a test: bench/stream.sh runs it.
+ *
+ * With --relay the server does the least a task daemon must do to deliver
+ * a task's output: it runs `head -c SIZE /dev/zero` (the task bench/stream
+ * submits) with stdout on a pipe and SSL_writes what each read(2) of the
+ * pipe returns; with --spool FILE it also write(2)s every read to FILE
+ * first, as runneld's spool keeps the output.  These measure the ceiling
+ * for relaying a child's output on this machine, child included.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -23,6 +30,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -47,6 +55,8 @@ struct tlspair_opts {
 	const char	*ciphersuites;	/* NULL: OpenSSL's default */
 	uint64_t	 size;
 	size_t		 chunk;
+	int		 relay;		/* read a child's stdout pipe */
+	const char	*spool;		/* and write it here too */
 };
 
 static const char	*tlspair_role = "tlspair";
@@ -151,6 +161,48 @@ tlspair_ctx(const struct tlspair_opts *o, int server)
 	return ctx;
 }
 
+/* --relay: send what `head -c SIZE /dev/zero` writes to its stdout pipe,
+ * each read(2) as it comes (and into the spool file first, if any). */
+static void
+tlspair_relay(const struct tlspair_opts *o, SSL *ssl, char *buf)
+{
+	char		 count[32];
+	size_t		 done;
+	ssize_t		 n, w;
+	pid_t		 pid;
+	int		 p[2], sfd = -1, status;
+
+	if (o->spool != NULL && (sfd = open(o->spool, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		tlspair_die("%s: %s", o->spool, strerror(errno));
+	snprintf(count, sizeof count, "%" PRIu64, o->size);
+	if (pipe2(p, O_CLOEXEC) == -1 || (pid = fork()) == -1)
+		tlspair_die("pipe/fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) == -1)
+			_exit(127);
+		execlp("head", "head", "-c", count, "/dev/zero", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, o->chunk)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			tlspair_die("read: %s", strerror(errno));
+		if (sfd != -1 && (w = write(sfd, buf, n)) != n)
+			tlspair_die("%s: short write", o->spool);
+		if (SSL_write_ex(ssl, buf, n, &done) != 1)
+			tlspair_die("SSL_write failed");
+	}
+	close(p[0]);
+	if (sfd != -1)
+		close(sfd);
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		tlspair_die("head failed");
+}
+
 /* The server: accept one connection and send o->size bytes of zeros. */
 static int
 tlspair_server(const struct tlspair_opts *o, int lfd)
@@ -175,7 +227,9 @@ tlspair_server(const struct tlspair_opts *o, int lfd)
 		tlspair_die("SSL_new failed");
 	if (SSL_accept(ssl) != 1)
 		tlspair_die("handshake failed");
-	while (left > 0) {
+	if (o->relay)
+		tlspair_relay(o, ssl, buf);
+	else while (left > 0) {
 		n = left < o->chunk ? (size_t)left : o->chunk;
 		if (SSL_write_ex(ssl, buf, n, &done) != 1)
 			tlspair_die("SSL_write failed");
@@ -263,7 +317,8 @@ tlspair_usage(void)
 	fprintf(stderr, "usage: tlspair --ca FILE --server-cert FILE "
 	    "--server-key FILE --cert FILE --key FILE\n"
 	    "               [--size SIZE] [--chunk BYTES] "
-	    "[--ciphersuites LIST]\n");
+	    "[--ciphersuites LIST]\n"
+	    "               [--relay] [--spool FILE]\n");
 	exit(2);
 }
 
@@ -279,6 +334,8 @@ main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "chunk", required_argument, NULL, 'b' },
 		{ "ciphersuites", required_argument, NULL, 'x' },
+		{ "relay", no_argument, NULL, 'r' },
+		{ "spool", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tlspair_opts	 o;
@@ -320,6 +377,13 @@ main(int argc, char **argv)
 			break;
 		case 'x':
 			o.ciphersuites = optarg;
+			break;
+		case 'r':
+			o.relay = 1;
+			break;
+		case 'S':
+			o.relay = 1;
+			o.spool = optarg;
 			break;
 		default:
 			tlspair_usage();
