@@ -356,7 +356,7 @@ task_exec_start(struct task *t, char **cause)
 	sigset_t			 all, none;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int				 in[2] = { -1, -1 }, error = 0;
-	int				 null = -1;
+	static int			 null = -1;
 	char				**envp = NULL;
 	int				 has_stdin;
 	const struct config_access	*run_as = NULL;
@@ -387,9 +387,10 @@ task_exec_start(struct task *t, char **cause)
 		*cause = xasprintf("cannot start: pipe: %s", strerror(errno));
 		goto fail;
 	}
-	/* Opened here, not in the child: under the child's lower descriptor
-	 * limit no new descriptor may be free. */
-	if (!has_stdin &&
+	/* Opened here, not in the child (under the child's lower descriptor
+	 * limit no new descriptor may be free), and once: every task without
+	 * stdin shares it. */
+	if (!has_stdin && null == -1 &&
 	    (null = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 		*cause = xasprintf("cannot start: /dev/null: %s",
 		    strerror(errno));
@@ -430,9 +431,6 @@ task_exec_start(struct task *t, char **cause)
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
 	task_exec_nofile_swap(0);
-	if (null != -1)
-		close(null);
-	null = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(envp);
@@ -501,8 +499,6 @@ fail:
 		close(in[0]);
 	if (in[1] != -1)
 		close(in[1]);
-	if (null != -1)
-		close(null);
 	free(te);
 	t->kind_data = NULL;
 	return -1;
