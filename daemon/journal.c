@@ -395,7 +395,7 @@ journal_meta(void)
 	Runnel__Journal__V1__MetaRecord	 mr;
 
 	runnel__journal__v1__meta_record__init(&mr);
-	mr.next_id = server.ntasks + 1;
+	mr.next_id = server.last_id + 1;
 	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_META;
 	r.meta = &mr;
 	return journal_write_record(&r);
@@ -607,9 +607,8 @@ journal_compact(char **cause)
 	}
 	TAILQ_FOREACH(q, &server.queues, entry)
 		journal_queue(q);
-	for (i = 0; i < server.ntasks; i++) {
-		if ((t = server.tasks[i]) != NULL &&
-		    journal_task(t, 1) == -1) {
+	TASK_FOREACH(t, i) {
+		if (journal_task(t, 1) == -1) {
 			*cause = xasprintf("%s: %s", tmp, strerror(errno));
 			goto fail;
 		}

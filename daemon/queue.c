@@ -105,10 +105,11 @@ queue_set_state(struct queue *q, int state)
 	log_info("queue %s: %s -> %s", q->name, queue_state_names[q->state],
 	    queue_state_names[state]);
 	q->state = state;
-	for (i = 0; sig != 0 && i < server.ntasks; i++) {
-		t = server.tasks[i];
-		if (t != NULL && t->queue == q && t->state == TASK_RUNNING)
-			t->kind->signal(t, sig);
+	if (sig != 0) {
+		TASK_FOREACH(t, i) {
+			if (t->queue == q && t->state == TASK_RUNNING)
+				t->kind->signal(t, sig);
+		}
 	}
 	sched_request();
 }

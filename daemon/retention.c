@@ -73,8 +73,8 @@ retention_sweep(void)
 	    conf->max_finished == 0)
 		return;
 	done = xcalloc(server.ntasks, sizeof *done);
-	for (i = 0; i < server.ntasks; i++) {
-		if ((t = server.tasks[i]) != NULL && task_is_final(t))
+	TASK_FOREACH(t, i) {
+		if (task_is_final(t))
 			done[n++] = t;
 	}
 	qsort(done, n, sizeof *done, retention_cmp);

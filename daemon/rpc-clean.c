@@ -42,7 +42,7 @@ rpc_clean_task(struct task *t)
 	    (unsigned long long)t->id);
 	unlink(path);
 	free(path);
-	server.tasks[t->id - 1] = NULL;
+	task_table_remove(t);
 	server.nfinished--;
 	task_free(t);
 	return 0;

@@ -41,12 +41,12 @@ rpc_stdin_drained(struct task *t)
 void
 rpc_stdin_lost(struct session *s)
 {
-	size_t	i;
+	struct task	*t;
+	size_t		 i;
 
-	for (i = 0; i < server.ntasks; i++) {
-		if (server.tasks[i] != NULL &&
-		    server.tasks[i]->stdin_session == s)
-			server.tasks[i]->stdin_session = NULL;
+	TASK_FOREACH(t, i) {
+		if (t->stdin_session == s)
+			t->stdin_session = NULL;
 	}
 }
 

@@ -158,50 +158,57 @@ rpc_select_match(const struct task *t, const Runnel__V1__Selector *sel)
 	return 1;
 }
 
+/* Order tasks by id, for qsort. */
+static int
+rpc_select_cmp(const void *a, const void *b)
+{
+	const struct task	*ta = *(struct task *const *)a;
+	const struct task	*tb = *(struct task *const *)b;
+
+	return ta->id < tb->id ? -1 : ta->id > tb->id;
+}
+
 /* Resolve ids and a selector into the tasks they name, in id order. */
 int
 rpc_select(struct session *s, uint64_t req_id, const uint64_t *ids,
     size_t nids, const Runnel__V1__Selector *sel, int control,
     struct task ***tasks, size_t *n)
 {
-	uint8_t		*pick;
-	struct task	*t;
-	size_t		 i, k;
+	struct task	*t, **list;
+	size_t		 i, k, nlist = 0, nsel = sel != NULL ? sel->n_ids : 0;
 	int		 by_match;
 
 	*tasks = NULL;
 	*n = 0;
-	pick = xcalloc(server.ntasks + 1, 1);
-	for (k = 0; k < 2; k++) {
-		const uint64_t	*list = k == 0 ? ids : (sel != NULL ?
-		    sel->ids : NULL);
-		size_t		 count = k == 0 ? nids : (sel != NULL ?
-		    sel->n_ids : 0);
-
-		for (i = 0; i < count; i++) {
-			if ((t = rpc_find_task(s, req_id, list[i],
-			    control)) == NULL) {
-				free(pick);
-				return -1;
-			}
-			pick[t->id - 1] = 1;
-		}
-	}
 	by_match = sel != NULL && (sel->all || sel->n_labels > 0 ||
 	    sel->queue[0] != '\0');
-	for (i = 0; by_match && i < server.ntasks; i++) {
-		t = server.tasks[i];
-		if (t != NULL && rpc_may_see(s, t) &&
-		    (!control || rpc_may_control(s, t)) &&
-		    rpc_select_match(t, sel))
-			pick[i] = 1;
+	list = xcalloc(nids + nsel + (by_match ? server.ntasks : 0),
+	    sizeof *list);
+	for (i = 0; i < nids + nsel; i++) {
+		if ((t = rpc_find_task(s, req_id, i < nids ? ids[i] :
+		    sel->ids[i - nids], control)) == NULL) {
+			free(list);
+			return -1;
+		}
+		list[nlist++] = t;
 	}
-	for (i = 0; i < server.ntasks; i++)
-		(*n) += pick[i];
-	*tasks = xcalloc(*n, sizeof **tasks);
-	for (i = 0, k = 0; i < server.ntasks; i++)
-		if (pick[i])
-			(*tasks)[k++] = server.tasks[i];
-	free(pick);
+	if (by_match) {
+		TASK_FOREACH(t, i) {
+			if (rpc_may_see(s, t) &&
+			    (!control || rpc_may_control(s, t)) &&
+			    rpc_select_match(t, sel))
+				list[nlist++] = t;
+		}
+	}
+	/* Named ones may repeat, or be matched too: one of each. */
+	if (nids + nsel > 0) {
+		qsort(list, nlist, sizeof *list, rpc_select_cmp);
+		for (i = 0, k = 0; i < nlist; i++)
+			if (k == 0 || list[k - 1] != list[i])
+				list[k++] = list[i];
+		nlist = k;
+	}
+	*tasks = list;
+	*n = nlist;
 	return 0;
 }

@@ -254,8 +254,8 @@ struct server {
 	unsigned		 nunauth;	/* TLS sessions before Hello */
 	uint64_t		 next_session_id;
 
-	struct task		**tasks;	/* by id - 1 */
-	size_t			 ntasks;
+	size_t			 ntasks;	/* live, in task.c's table */
+	uint64_t		 last_id;	/* the highest task id given */
 	unsigned		 nqueued;
 	unsigned		 nqueued_deps;	/* of those, with dependencies */
 	struct queue_list	 queues;
@@ -378,10 +378,20 @@ void	 rpc_stdin_drained(struct task *);
 void	 rpc_stdin_lost(struct session *);
 
 /* task.c */
+/* Ids run from 1; the highest leaves room for the next id (the journal
+ * records it) to be a uint64 too. */
+#define TASK_ID_MAX	(UINT64_MAX - 1)
+/* Walk the task table in id order.  The body must not remove tasks (a
+ * removal may move the table's slots): collect them, then remove. */
+#define TASK_FOREACH(t, pos)						\
+	for ((pos) = 0; task_table_next(&(pos), &(t)); (pos)++)
 struct task *task_create(const Runnel__V1__TaskSpec *, const char *owner,
 	    Runnel__V1__ErrorCode *, char **cause);
 struct task *task_find(uint64_t id);
 struct task *task_find_key(const char *owner, const char *key);
+int	 task_table_next(size_t *, struct task **);
+void	 task_table_add(struct task *);
+void	 task_table_remove(struct task *);
 void	 task_set_state(struct task *, enum task_state);
 void	 task_count_queued(struct task *, int add);
 char	*task_owner_get(const char *);
@@ -429,8 +439,6 @@ int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
 int	 task_spec_take(struct task *, const Runnel__V1__TaskSpec *,
 	    char **cause);
 int	 task_rlimit_resource(const char *);
-/* task-restore.c: the highest task id a journal may hold. */
-extern uint64_t task_restore_max_id;
 void	 task_info_fill(const struct task *, Runnel__V1__TaskInfo *);
 void	 task_info_fill_ex(const struct task *, Runnel__V1__TaskInfo *,
 	    int with_waiting);

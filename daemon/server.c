@@ -258,9 +258,8 @@ server_cancel_all(void)
 	struct task	*t;
 
 	server.cancelling = 1;
-	for (i = 0; i < server.ntasks; i++) {
-		t = server.tasks[i];
-		if (t != NULL && !task_is_final(t))
+	TASK_FOREACH(t, i) {
+		if (!task_is_final(t))
 			task_cancel(t, SIGTERM, server.conf->grace_ms,
 			    "shutdown");
 	}
@@ -303,13 +302,14 @@ void
 server_free(void)
 {
 	struct session	*s;
+	struct task	*t;
 	size_t		 i;
 
 	while ((s = TAILQ_FIRST(&server.sessions)) != NULL)
 		session_lost(s, NULL);
-	for (i = 0; i < server.ntasks; i++) {
-		if (server.tasks[i] != NULL && !task_is_final(server.tasks[i]))
-			server.tasks[i]->kind->signal(server.tasks[i], SIGKILL);
+	TASK_FOREACH(t, i) {
+		if (!task_is_final(t))
+			t->kind->signal(t, SIGKILL);
 	}
 	for (i = 0; i < server.nlisteners; i++)
 		listener_free(server.listeners[i]);

@@ -244,9 +244,8 @@ task_exec_sigchld_cb(evutil_socket_t fd, short events, void *arg)
 	size_t			 i;
 
 	(void)arg;
-	for (i = 0; i < server.ntasks; i++) {
-		t = server.tasks[i];
-		if (t == NULL || t->state != TASK_RUNNING ||
+	TASK_FOREACH(t, i) {
+		if (t->state != TASK_RUNNING ||
 		    t->kind != &task_exec_kind ||
 		    (te = t->kind_data) == NULL || te->reaped ||
 		    te->pidfd != -1)

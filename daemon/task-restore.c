@@ -43,35 +43,12 @@ task_pid_start(pid_t pid)
 	return start;
 }
 
-/* The task table has a slot per id ever given: a journal record's id
- * (or next id) sizes it.  Above this, a record is refused, not taken for
- * an allocation of terabytes (the journal fuzzer asked for 112 GB).  Known
- * limit: below it, a corrupt id still costs 8 bytes per id (2^30: 8 GiB);
- * a sparse table would end that.  The journal fuzzer lowers this bound
- * (its allocations are capped at 64 MB) so that it looks for other bugs. */
-uint64_t	task_restore_max_id = 1ULL << 32;
-#define TASK_RESTORE_MAX_ID	task_restore_max_id
-
-/* Make room in the table for an id. */
-static void
-task_restore_slot(uint64_t id)
-{
-	size_t	i;
-
-	if (id <= server.ntasks)
-		return;
-	server.tasks = xreallocarray(server.tasks, id, sizeof *server.tasks);
-	for (i = server.ntasks; i < id; i++)
-		server.tasks[i] = NULL;
-	server.ntasks = id;
-}
-
 /* Ids continue after the highest ever given, removed tasks included. */
 void
 task_restore_next_id(uint64_t next)
 {
-	if (next > 1 && next - 1 > server.ntasks && next <= TASK_RESTORE_MAX_ID)
-		task_restore_slot(next - 1);
+	if (next > 0 && next - 1 > server.last_id)
+		server.last_id = next - 1;
 }
 
 /* Apply one journal record: create the task from its first record, then
@@ -82,16 +59,19 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 	struct task	*t;
 	size_t		 i;
 
-	if (tr->id == 0 || tr->id > TASK_RESTORE_MAX_ID) {
+	if (tr->id == 0 || tr->id > TASK_ID_MAX) {
 		*cause = xasprintf("journal: bad task id %llu (1 to %llu)",
 		    (unsigned long long)tr->id,
-		    (unsigned long long)TASK_RESTORE_MAX_ID);
+		    (unsigned long long)TASK_ID_MAX);
 		return -1;
 	}
+	/* The id was given, whatever becomes of its task. */
+	if (tr->id > server.last_id)
+		server.last_id = tr->id;
 	t = task_find(tr->id);
 	if (tr->removed) {
 		if (t != NULL) {
-			server.tasks[t->id - 1] = NULL;
+			task_table_remove(t);
 			task_free(t);
 		}
 		return 0;
@@ -113,8 +93,7 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 		}
 		t->owner = task_owner_get(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
-		task_restore_slot(t->id);
-		server.tasks[t->id - 1] = t;
+		task_table_add(t);
 	}
 	if ((t->queue = queue_find(tr->queue)) == NULL)
 		t->queue = queue_find("default");
@@ -217,9 +196,7 @@ task_restore_done(char **cause)
 	struct task	*t;
 	size_t		 i;
 
-	for (i = 0; i < server.ntasks; i++) {
-		if ((t = server.tasks[i]) == NULL)
-			continue;
+	TASK_FOREACH(t, i) {
 		if (task_restore_output(t, cause) != 0)
 			return -1;
 		if (t->state == TASK_RUNNING)

@@ -145,13 +145,45 @@ task_count_queued(struct task *t, int add)
 	}
 }
 
+/* The task table: the live tasks in id order, one slot each.  A removed
+ * task leaves a hole that keeps its id, so the binary search still works,
+ * until the holes outnumber the live tasks; then one pass closes them all
+ * (removing stays O(1) amortized, even when a clean removes thousands).
+ * A new task's id is the largest ever given, so it appends.  Memory and
+ * walks scale with the live tasks, never with the ids ever given. */
+struct task_slot {
+	uint64_t	 id;
+	struct task	*task;		/* NULL: a hole */
+};
+static struct task_slot	*task_slots;
+static size_t		 task_nslots;	/* in use, holes included */
+static size_t		 task_slots_size; /* allocated */
+
+/* The first slot whose id is at least id. */
+static size_t
+task_table_search(uint64_t id)
+{
+	size_t	lo = 0, hi = task_nslots, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (task_slots[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Look a task up by id. */
 struct task *
 task_find(uint64_t id)
 {
-	if (id == 0 || id > server.ntasks)
+	size_t	i = task_table_search(id);
+
+	if (i == task_nslots || task_slots[i].id != id)
 		return NULL;
-	return server.tasks[id - 1];
+	return task_slots[i].task;
 }
 
 /* Find the task an identity submitted with an idempotency key. */
@@ -161,14 +193,93 @@ task_find_key(const char *owner, const char *key)
 	size_t		 i;
 	struct task	*t;
 
-	for (i = server.ntasks; i > 0; i--) {
-		t = server.tasks[i - 1];
+	for (i = task_nslots; i > 0; i--) {
+		t = task_slots[i - 1].task;
 		if (t != NULL && t->spec->key[0] != '\0' &&
 		    strcmp(t->spec->key, key) == 0 &&
 		    strcmp(t->owner, owner) == 0)
 			return t;
 	}
 	return NULL;
+}
+
+/* The live task at or after slot *pos, for TASK_FOREACH; 0 at the end. */
+int
+task_table_next(size_t *pos, struct task **t)
+{
+	while (*pos < task_nslots && task_slots[*pos].task == NULL)
+		(*pos)++;
+	if (*pos >= task_nslots)
+		return 0;
+	*t = task_slots[*pos].task;
+	return 1;
+}
+
+/* Put a task into the table at its id's place: at the end for a new
+ * task, anywhere when the journal's records come out of order. */
+void
+task_table_add(struct task *t)
+{
+	size_t	i = task_table_search(t->id);
+
+	if (i < task_nslots && task_slots[i].id == t->id) {
+		/* The hole of a removed task with this id (replay only). */
+		if (task_slots[i].task != NULL)
+			fatalx("task %llu: twice in the table",
+			    (unsigned long long)t->id);
+	} else {
+		if (task_nslots == task_slots_size) {
+			task_slots_size = task_slots_size == 0 ? 16 :
+			    task_slots_size * 2;
+			task_slots = xreallocarray(task_slots,
+			    task_slots_size, sizeof *task_slots);
+		}
+		memmove(&task_slots[i + 1], &task_slots[i],
+		    (task_nslots - i) * sizeof *task_slots);
+		task_nslots++;
+		task_slots[i].id = t->id;
+	}
+	task_slots[i].task = t;
+	server.ntasks++;
+	if (t->id > server.last_id)
+		server.last_id = t->id;
+}
+
+/* Close the holes, and give back memory the table no longer needs. */
+static void
+task_table_compact(void)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < task_nslots; i++)
+		if (task_slots[i].task != NULL)
+			task_slots[n++] = task_slots[i];
+	task_nslots = n;
+	if (n >= task_slots_size / 4)
+		return;
+	task_slots_size = n * 2;
+	if (n == 0) {
+		free(task_slots);
+		task_slots = NULL;
+	} else
+		task_slots = xreallocarray(task_slots, task_slots_size,
+		    sizeof *task_slots);
+}
+
+/* Take a task out of the table; the caller frees it.  Its id is never
+ * given again (server.last_id stays). */
+void
+task_table_remove(struct task *t)
+{
+	size_t	i = task_table_search(t->id);
+
+	if (i == task_nslots || task_slots[i].task != t)
+		fatalx("task %llu: not in the table",
+		    (unsigned long long)t->id);
+	task_slots[i].task = NULL;
+	server.ntasks--;
+	if (task_nslots - server.ntasks > server.ntasks)
+		task_table_compact();
 }
 
 /* Open the task's output log, record the task in the journal, and add it
@@ -178,7 +289,11 @@ task_add(struct task *t, char **cause)
 {
 	char	*path;
 
-	t->id = server.ntasks + 1;
+	if (server.last_id >= TASK_ID_MAX) {
+		*cause = xstrdup("no task ids left");
+		return -1;
+	}
+	t->id = server.last_id + 1;
 	path = xasprintf("%s/%llu.log", server.spool_dir,
 	    (unsigned long long)t->id);
 	t->output = output_create(path, OUTPUT_TAIL, cause);
@@ -192,9 +307,7 @@ task_add(struct task *t, char **cause)
 	free(path);
 	if (t->output == NULL)
 		return -1;
-	server.tasks = xreallocarray(server.tasks, server.ntasks + 1,
-	    sizeof *server.tasks);
-	server.tasks[server.ntasks++] = t;
+	task_table_add(t);
 	return 0;
 }
 
@@ -594,16 +707,18 @@ task_free(struct task *t)
 	free(t);
 }
 
-/* Free the whole table at exit. */
+/* Free the whole table (at exit), as if no task had ever been. */
 void
 task_free_all(void)
 {
-	size_t	i;
+	struct task	*t;
+	size_t		 i;
 
-	for (i = 0; i < server.ntasks; i++)
-		if (server.tasks[i] != NULL)
-			task_free(server.tasks[i]);
-	free(server.tasks);
-	server.tasks = NULL;
+	TASK_FOREACH(t, i)
+		task_free(t);
+	free(task_slots);
+	task_slots = NULL;
+	task_nslots = task_slots_size = 0;
 	server.ntasks = 0;
+	server.last_id = 0;
 }

@@ -74,9 +74,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((fuzz_conf = config_load(path, &cause)) == NULL)
 		abort();
 	fuzz_journal = xasprintf("%s/journal", fuzz_dir);
-	/* The task table is dense (a known limit, see task-restore.c): ids
-	 * up to 2^22 keep it under the 64 MB allocation cap. */
-	task_restore_max_id = 1ULL << 22;
 	log_init(1, 0);
 	memset(&server, 0, sizeof server);
 	server.conf = fuzz_conf;

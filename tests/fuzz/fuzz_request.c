@@ -88,15 +88,9 @@ fuzz_reset(void)
 	struct task	*t;
 	size_t		 i;
 
-	for (i = 0; i < server.ntasks; i++) {
-		if ((t = server.tasks[i]) == NULL)
-			continue;
+	TASK_FOREACH(t, i)
 		output_remove(t->output);
-		task_free(t);
-	}
-	free(server.tasks);
-	server.tasks = NULL;
-	server.ntasks = 0;
+	task_free_all();
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
 	TAILQ_FOREACH(q, &server.queues, entry) {
 		q->nqueued = q->nrunning = q->nqueued_deps = 0;
