@@ -6,7 +6,10 @@
  * page cache, which survives the daemon being killed); a flush thread
  * makes them durable with fdatasync, one call covering every record
  * written meanwhile (group commit), and wakes the loop through an eventfd.
- * A submission is acknowledged only once its record is durable.  The loop
+ * A submission is acknowledged only once its record is durable: a record
+ * someone waits for is synced at once, the others (a task starting or
+ * ending) within JOURNAL_LAZY_MS or with the next one that is waited for,
+ * so that a burst of short tasks costs a few syncs, not one per record.  The loop
  * never waits for the disk except in compaction, which rewrites only the
  * live tasks and runs when the file outgrows a bound.
  *
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <journal.pb-c.h>
@@ -36,6 +40,8 @@
 
 #define JOURNAL_HEADER		8
 #define JOURNAL_MAX_RECORD	(64U * 1024 * 1024)
+/* Records no acknowledgement waits for are synced within this. */
+#define JOURNAL_LAZY_MS		10
 /* Compact when the file is this big and four times what is live. */
 #define JOURNAL_COMPACT_MIN	(64ULL * 1024 * 1024)
 
@@ -64,6 +70,7 @@ static struct {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
 	uint64_t		 written;	/* records written */
+	uint64_t		 wanted;	/* the newest an ack waits for */
 	uint64_t		 synced;	/* records known durable */
 	int			 sync_error;
 	int			 syncing;	/* in fdatasync */
@@ -117,8 +124,28 @@ journal_get32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
-/* The flush thread: fdatasync whenever records were written since the
- * last one, then tell the loop. */
+/* Wait, up to JOURNAL_LAZY_MS, until a record is waited for (or the
+ * journal stops or is held); called with the lock held. */
+static void
+journal_thread_linger(void)
+{
+	struct timespec	deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_nsec += JOURNAL_LAZY_MS * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while (!journal.stop && !journal.hold &&
+	    journal.wanted <= journal.synced)
+		if (pthread_cond_timedwait(&journal.cond, &journal.mtx,
+		    &deadline) == ETIMEDOUT)
+			break;
+}
+
+/* The flush thread: fdatasync when records were written since the last
+ * one (at once if an acknowledgement waits for one), then tell the loop. */
 static void *
 journal_thread(void *arg)
 {
@@ -133,6 +160,11 @@ journal_thread(void *arg)
 			pthread_cond_wait(&journal.cond, &journal.mtx);
 		if (journal.stop)
 			break;
+		if (journal.wanted <= journal.synced) {
+			journal_thread_linger();
+			if (journal.stop || journal.hold)
+				continue;
+		}
 		target = journal.written;
 		journal.syncing = 1;
 		pthread_mutex_unlock(&journal.mtx);
@@ -217,6 +249,8 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 	pthread_mutex_lock(&journal.mtx);
 	a->seq = journal.written;
 	durable = journal.synced >= a->seq;
+	if (a->seq > journal.wanted)
+		journal.wanted = a->seq;
 	pthread_cond_broadcast(&journal.cond);
 	pthread_mutex_unlock(&journal.mtx);
 	TAILQ_INSERT_TAIL(&journal.acks, a, entry);
@@ -671,11 +705,15 @@ journal_maybe_compact(void)
 int
 journal_open(const char *dir, int nosync, char **cause)
 {
-	int	fd;
+	pthread_condattr_t	ca;
+	int			fd;
 
 	TAILQ_INIT(&journal.acks);
 	pthread_mutex_init(&journal.mtx, NULL);
-	pthread_cond_init(&journal.cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&journal.cond, &ca);
+	pthread_condattr_destroy(&ca);
 	journal.nosync = nosync;
 	journal.dir = xstrdup(dir);
 	journal.path = xasprintf("%s/journal", dir);
