@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define CEILING_MAX_INFLIGHT	1024
 
 extern char	**environ;
@@ -53,16 +55,6 @@ ceiling_fatal(const char *what)
 {
 	fprintf(stderr, "ceiling: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-/* Seconds on the monotonic clock. */
-static double
-ceiling_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Watch fd on the epoll, tagged with slot and what it is (0, 1: pipes,
@@ -102,7 +94,7 @@ ceiling_start(size_t slot, char *const argv[])
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
-	p->started = ceiling_now();
+	p->started = bench_now();
 	p->first = 0;
 	error = posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -151,7 +143,7 @@ ceiling_event(const struct epoll_event *ev)
 			return 0;
 		if (n > 0) {
 			if (what == 0 && p->first == 0)
-				p->first = ceiling_now();
+				p->first = bench_now();
 			return 0;
 		}
 		close(p->fd[what]);	/* also leaves the epoll */
@@ -223,13 +215,13 @@ main(int argc, char **argv)
 	if (latency && (lat = calloc((size_t)count, sizeof *lat)) == NULL)
 		ceiling_fatal("calloc");
 
-	t0 = ceiling_now();
+	t0 = bench_now();
 	deadline = t0 + limit;
 	for (slot = 0; slot < (size_t)inflight && started < count; slot++) {
 		ceiling_start(slot, latency ? echo_argv : true_argv);
 		started++;
 	}
-	while (done < count && ceiling_now() < deadline) {
+	while (done < count && bench_now() < deadline) {
 		if ((n = epoll_wait(ceiling_epfd, evs, 256, 1000)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -243,7 +235,7 @@ main(int argc, char **argv)
 				lat[done] = ceiling_procs[slot].first -
 				    ceiling_procs[slot].started;
 			done++;
-			if (started < count && ceiling_now() < deadline) {
+			if (started < count && bench_now() < deadline) {
 				ceiling_start(slot, latency ? echo_argv :
 				    true_argv);
 				started++;
@@ -261,6 +253,6 @@ main(int argc, char **argv)
 		free(lat);
 	} else
 		printf("tasks=%ld secs=%.3f rate=%.0f\n", done,
-		    ceiling_now() - t0, done / (ceiling_now() - t0));
+		    bench_now() - t0, done / (bench_now() - t0));
 	return done == count ? 0 : 1;
 }

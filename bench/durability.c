@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "runnel.h"
+#include "util.h"
 
 static const char	*durability_host;
 static long		 durability_total = 10000;
@@ -26,16 +27,6 @@ static pthread_mutex_t	 durability_mtx = PTHREAD_MUTEX_INITIALIZER;
 static long		 durability_next;
 static long		 durability_acked;
 static int		 durability_errors;
-
-/* Seconds on the monotonic clock. */
-static double
-durability_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* One client: take the next number, submit, record the acknowledgement. */
 static void *
@@ -133,12 +124,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	threads = calloc(durability_clients, sizeof *threads);
-	t0 = durability_now();
+	t0 = bench_now();
 	for (i = 0; i < durability_clients; i++)
 		pthread_create(&threads[i], NULL, durability_client, NULL);
 	for (i = 0; i < durability_clients; i++)
 		pthread_join(threads[i], NULL);
-	t1 = durability_now();
+	t1 = bench_now();
 	printf("%ld %.3f %.0f\n", durability_acked, t1 - t0,
 	    durability_acked / (t1 - t0));
 	free(threads);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "runnel.h"
+#include "util.h"
 
 #define FAIRNESS_INTERVAL_NS	(10LL * 1000 * 1000)
 #define FAIRNESS_TIMEOUT	50	/* seconds for the whole run */
@@ -90,20 +91,6 @@ fairness_now(clockid_t clock)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Print a message and exit. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-fairness_die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "fairness: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 /* The ticker: N lines on absolute deadlines, each with its scheduled time
  * and the time it woke, written unbuffered. */
 static int
@@ -143,7 +130,7 @@ fairness_add(struct fairness_samples *s, int64_t v)
 	if (s->n == s->cap) {
 		s->cap = s->cap == 0 ? 1024 : s->cap * 2;
 		if ((s->v = realloc(s->v, s->cap * sizeof *s->v)) == NULL)
-			fairness_die("out of memory");
+			bench_die("out of memory");
 	}
 	s->v[s->n++] = v;
 }
@@ -242,7 +229,7 @@ fairness_run_ticker(struct runnel_client *c, long n, struct fairness_ticker *tk)
 	w.on_end = fairness_ticker_end;
 	w.arg = tk;
 	if ((rc = runnel_run(c, &spec, &id, &w)) != 0)
-		fairness_die("ticker: %s: %s", runnel_strerror(rc),
+		bench_die("ticker: %s: %s", runnel_strerror(rc),
 		    runnel_last_error(c));
 }
 
@@ -350,25 +337,6 @@ fairness_ticker_free(struct fairness_ticker *tk)
 	free(tk->deliver.v);
 }
 
-/* Give up on a run that takes too long; the daemon's owner cleans up. */
-static void
-fairness_alarm(int sig)
-{
-	static const char	msg[] = "fairness: timed out\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) == -1)
-		_exit(2);
-	_exit(2);
-}
-
-/* Where to reach the daemon: options, else RUNNEL_* variables. */
-static const char *
-fairness_opt(const char *value, const char *env)
-{
-	return value != NULL ? value : getenv(env);
-}
-
 static void __attribute__((noreturn))
 fairness_usage(void)
 {
@@ -408,6 +376,7 @@ main(int argc, char **argv)
 	size_t				 i;
 	int				 ch, rc;
 
+	bench_name = "fairness";
 	memset(&flood, 0, sizeof flood);
 	flood.size = "20G";
 	while ((ch = getopt_long(argc, argv, "H:n:", longopts, NULL)) != -1) {
@@ -427,7 +396,7 @@ main(int argc, char **argv)
 		case 'n':
 			ticks = strtol(optarg, &end, 10);
 			if (*end != '\0' || ticks < 10 || ticks > 2000)
-				fairness_die("ticks: 10 to 2000");
+				bench_die("ticks: 10 to 2000");
 			break;
 		case 'f':
 			flood.size = optarg;
@@ -449,21 +418,20 @@ main(int argc, char **argv)
 
 	/* The ticker is this very program. */
 	if ((len = readlink("/proc/self/exe", self, sizeof self - 1)) == -1)
-		fairness_die("/proc/self/exe: %s", strerror(errno));
+		bench_die("/proc/self/exe: %s", strerror(errno));
 	self[len] = '\0';
 	fairness_argv0 = self;
 
 	memset(&opts, 0, sizeof opts);
-	opts.host = fairness_opt(host, "RUNNEL_HOST");
-	opts.ca = fairness_opt(ca, "RUNNEL_CA");
-	opts.cert = fairness_opt(cert, "RUNNEL_CERT");
-	opts.key = fairness_opt(key, "RUNNEL_KEY");
+	opts.host = bench_opt(host, "RUNNEL_HOST");
+	opts.ca = bench_opt(ca, "RUNNEL_CA");
+	opts.cert = bench_opt(cert, "RUNNEL_CERT");
+	opts.key = bench_opt(key, "RUNNEL_KEY");
 	opts.client_name = "fairness";
-	signal(SIGALRM, fairness_alarm);
-	alarm(FAIRNESS_TIMEOUT);
+	bench_time_limit(FAIRNESS_TIMEOUT);
 
 	if ((rc = runnel_connect(&c, &opts)) != 0)
-		fairness_die("connect: %s: %s", runnel_strerror(rc),
+		bench_die("connect: %s: %s", runnel_strerror(rc),
 		    runnel_last_error(NULL));
 
 	/* Phase 1: the ticker alone. */
@@ -475,14 +443,14 @@ main(int argc, char **argv)
 	 * its bytes flow; then the ticker again. */
 	flood.opts = &opts;
 	if (pthread_create(&thread, NULL, fairness_flood_thread, &flood) != 0)
-		fairness_die("pthread_create failed");
+		bench_die("pthread_create failed");
 	wait_until = fairness_now(CLOCK_MONOTONIC) + 5000000000LL;
 	while (atomic_load(&flood.bytes) < 16 * 1024 * 1024 &&
 	    !atomic_load(&flood.done) &&
 	    fairness_now(CLOCK_MONOTONIC) < wait_until)
 		usleep(10000);
 	if (atomic_load(&flood.bytes) == 0)
-		fairness_die("the flood did not start: %s", flood.error);
+		bench_die("the flood did not start: %s", flood.error);
 
 	memset(&tk2, 0, sizeof tk2);
 	in0 = fairness_flood_ingested(c, flood.id);

@@ -39,6 +39,7 @@
 
 #include "rawconn.h"
 #include "runnel.h"
+#include "util.h"
 
 struct handshake_opts {
 	const char	*host, *ca, *cert, *key;
@@ -50,16 +51,6 @@ struct handshake_opts {
 
 static atomic_long	handshake_done;
 static atomic_long	handshake_failed;
-
-/* Seconds on the monotonic clock. */
-static double
-handshake_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The bare server: accept, handshake, one byte, close, until the limit. */
 static int
@@ -116,7 +107,7 @@ handshake_client(void *arg)
 	struct rawconn			 c;
 	int				 ok;
 
-	while (handshake_now() < o->deadline) {
+	while (bench_now() < o->deadline) {
 		if (atomic_fetch_add(&handshake_done, 1) >= o->count) {
 			atomic_fetch_sub(&handshake_done, 1);
 			break;
@@ -149,13 +140,13 @@ handshake_clients(struct handshake_opts *o)
 	}
 	/* A fresh, full handshake every time, as a new client would do. */
 	SSL_CTX_set_session_cache_mode(o->ctx, SSL_SESS_CACHE_OFF);
-	t0 = handshake_now();
+	t0 = bench_now();
 	o->deadline = t0 + o->limit;
 	for (i = 0; i < o->threads; i++)
 		pthread_create(&tids[i], NULL, handshake_client, o);
 	for (i = 0; i < o->threads; i++)
 		pthread_join(tids[i], NULL);
-	secs = handshake_now() - t0;
+	secs = bench_now() - t0;
 	done = atomic_load(&handshake_done);
 	failed = atomic_load(&handshake_failed);
 	printf("handshakes=%ld secs=%.3f rate=%.0f failed=%ld\n",
@@ -189,8 +180,8 @@ handshake_hold(const struct handshake_opts *o)
 	co.cert = o->cert;
 	co.key = o->key;
 	co.client_name = "bench-hold";
-	deadline = handshake_now() + o->limit;
-	for (n = 0; n < o->count && handshake_now() < deadline; n++) {
+	deadline = bench_now() + o->limit;
+	for (n = 0; n < o->count && bench_now() < deadline; n++) {
 		if (runnel_connect(&cs[n], &co) != 0) {
 			fprintf(stderr, "handshake: connection %ld: %s\n",
 			    n + 1, runnel_last_error(NULL));

@@ -27,6 +27,7 @@
 
 #include "rawconn.h"
 #include "runnel.h"
+#include "util.h"
 
 struct spawn_opts {
 	const char	 *mode;
@@ -35,16 +36,6 @@ struct spawn_opts {
 	int		  inflight, limit;
 	char		**argv;
 };
-
-/* Seconds on the monotonic clock. */
-static double
-spawn_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Compare two doubles for qsort. */
 static int
@@ -106,7 +97,7 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 	msg.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT;
 	msg.submit = &sub;
 
-	t0 = spawn_now();
+	t0 = bench_now();
 	deadline = t0 + o->limit;
 	while (sent < o->count && sent < o->inflight) {
 		if (rawconn_send(&c, &msg) == 0)
@@ -114,7 +105,7 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 		sent++;
 	}
 	while (done < sent) {
-		if (spawn_now() > deadline) {
+		if (bench_now() > deadline) {
 			fprintf(stderr, "spawn: time limit: %ld of %ld done\n",
 			    done, o->count);
 			break;
@@ -150,7 +141,7 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 		}
 		rawconn_free(m);
 		if (!stop && done + o->inflight > sent && sent < o->count &&
-		    spawn_now() < deadline) {
+		    bench_now() < deadline) {
 			if (rawconn_send(&c, &msg) == 0)
 				goto lost;
 			sent++;
@@ -158,11 +149,11 @@ spawn_pipeline(const struct spawn_opts *o, int watch)
 	}
 	if (watch)
 		printf("tasks=%ld secs=%.3f rate=%.0f failed=%ld\n", done,
-		    spawn_now() - t0, done / (spawn_now() - t0), failed);
+		    bench_now() - t0, done / (bench_now() - t0), failed);
 	else
 		printf("submitted=%ld secs=%.3f rate=%.0f errors=%ld\n",
-		    done - failed, spawn_now() - t0,
-		    (done - failed) / (spawn_now() - t0), failed);
+		    done - failed, bench_now() - t0,
+		    (done - failed) / (bench_now() - t0), failed);
 	rawconn_close(&c);
 	free(argv);
 	SSL_CTX_free(ctx);
@@ -183,7 +174,7 @@ spawn_first_cb(void *arg, uint64_t task_id, enum runnel_stream stream,
 
 	(void)task_id; (void)offset; (void)data; (void)time_us;
 	if (stream == RUNNEL_STDOUT && len > 0 && *first == 0)
-		*first = spawn_now();
+		*first = bench_now();
 	return 0;
 }
 
@@ -218,10 +209,10 @@ spawn_latency(const struct spawn_opts *o)
 	memset(&w, 0, sizeof w);
 	w.on_output = spawn_first_cb;
 	w.arg = &first;
-	deadline = spawn_now() + o->limit;
-	while (done < o->count && spawn_now() < deadline) {
+	deadline = bench_now() + o->limit;
+	while (done < o->count && bench_now() < deadline) {
 		first = 0;
-		t0 = spawn_now();
+		t0 = bench_now();
 		if ((r = runnel_run(c, &spec, &id, &w)) != 0) {
 			fprintf(stderr, "spawn: run: %s\n",
 			    runnel_last_error(c));

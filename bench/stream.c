@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "runnel.h"
+#include "util.h"
 
 #define STREAM_TIMEOUT	240	/* seconds, for the counting modes */
 #define STREAM_STALL_MAX 600	/* seconds a stalled watcher lives at most */
@@ -63,66 +64,6 @@ stream_cpu(void)
 		return (0);
 	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-}
-
-/* Print a message and exit. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-stream_die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "stream: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* A monotonic clock in seconds. */
-static double
-stream_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Parse a size as head -c takes it: a number, optional K, M, G, T (powers
- * of 1024). */
-static int
-stream_parse_size(const char *s, uint64_t *out)
-{
-	char		*end;
-	uint64_t	 v, mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'K':
-		mul = 1ULL << 10;
-		break;
-	case 'M':
-		mul = 1ULL << 20;
-		break;
-	case 'G':
-		mul = 1ULL << 30;
-		break;
-	case 'T':
-		mul = 1ULL << 40;
-		break;
-	default:
-		return -1;
-	}
-	if ((*end != '\0' && end[1] != '\0') || v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 /* Count a chunk (its data is never touched); a stalled watcher stops here
@@ -169,25 +110,6 @@ stream_end(void *arg, const struct runnel_task *t)
 	return 0;
 }
 
-/* Give up on a run that takes too long. */
-static void
-stream_alarm(int sig)
-{
-	static const char	msg[] = "stream: timed out\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) == -1)
-		_exit(2);
-	_exit(2);
-}
-
-/* Where to reach the daemon: options, else RUNNEL_* variables. */
-static const char *
-stream_opt(const char *value, const char *env)
-{
-	return value != NULL ? value : getenv(env);
-}
-
 static void __attribute__((noreturn))
 stream_usage(void)
 {
@@ -228,6 +150,7 @@ main(int argc, char **argv)
 	double				 t0, t1;
 	int				 ch, rc;
 
+	bench_name = "stream";
 	while ((ch = getopt_long(argc, argv, "H:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -262,21 +185,20 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		stream_usage();
-	if (stream_parse_size(size, &expect) == -1)
-		stream_die("bad size %s", size);
+	if (bench_parse_size(size, &expect) == -1)
+		bench_die("bad size %s", size);
 	argv_task[2] = size;
 
 	memset(&opts, 0, sizeof opts);
-	opts.host = stream_opt(host, "RUNNEL_HOST");
-	opts.ca = stream_opt(ca, "RUNNEL_CA");
-	opts.cert = stream_opt(cert, "RUNNEL_CERT");
-	opts.key = stream_opt(key, "RUNNEL_KEY");
+	opts.host = bench_opt(host, "RUNNEL_HOST");
+	opts.ca = bench_opt(ca, "RUNNEL_CA");
+	opts.cert = bench_opt(cert, "RUNNEL_CERT");
+	opts.key = bench_opt(key, "RUNNEL_KEY");
 	opts.client_name = "stream";
-	signal(SIGALRM, stream_alarm);
-	alarm(STREAM_TIMEOUT);
+	bench_time_limit(STREAM_TIMEOUT);
 
 	if ((rc = runnel_connect(&c, &opts)) != 0)
-		stream_die("connect: %s: %s", runnel_strerror(rc),
+		bench_die("connect: %s: %s", runnel_strerror(rc),
 		    runnel_last_error(NULL));
 
 	memset(&spec, 0, sizeof spec);
@@ -289,11 +211,11 @@ main(int argc, char **argv)
 	w.on_end = stream_end;
 	w.arg = &sc;
 
-	t0 = stream_now();
+	t0 = bench_now();
 	switch (mode) {
 	case STREAM_SUBMIT:
 		if ((rc = runnel_submit(c, &spec, &id)) != 0)
-			stream_die("submit: %s: %s", runnel_strerror(rc),
+			bench_die("submit: %s: %s", runnel_strerror(rc),
 			    runnel_last_error(c));
 		printf("%" PRIu64 "\n", id);
 		runnel_close(c);
@@ -308,15 +230,15 @@ main(int argc, char **argv)
 		rc = runnel_watch(c, &w);
 		break;
 	}
-	t1 = stream_now();
+	t1 = bench_now();
 	if (rc < 0)
-		stream_die("task %" PRIu64 ": %s: %s", id, runnel_strerror(rc),
+		bench_die("task %" PRIu64 ": %s: %s", id, runnel_strerror(rc),
 		    runnel_last_error(c));
 	runnel_close(c);
 	if (sc.state != RUNNEL_SUCCEEDED)
-		stream_die("task %" PRIu64 " did not succeed", id);
+		bench_die("task %" PRIu64 " did not succeed", id);
 	if (sc.bytes != expect || sc.gaps != 0)
-		stream_die("task %" PRIu64 ": received %" PRIu64 " bytes of %"
+		bench_die("task %" PRIu64 ": received %" PRIu64 " bytes of %"
 		    PRIu64 ", %u gaps", id, sc.bytes, expect, sc.gaps);
 	printf("stream: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f cpu=%.3f\n",
 	    sc.bytes, t1 - t0, sc.bytes / (t1 - t0) / 1e9, stream_cpu());

@@ -44,6 +44,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "util.h"
+
 #define TLSPAIR_BUF		(64 * 1024)
 #define TLSPAIR_TIMEOUT		120	/* seconds for the whole run */
 
@@ -79,54 +81,6 @@ tlspair_die(const char *fmt, ...)
 	}
 	fputc('\n', stderr);
 	exit(1);
-}
-
-/* A monotonic clock in seconds. */
-static double
-tlspair_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Parse a size: a number with an optional K, M, G or T suffix (powers of
- * 1024, as head -c takes them). */
-static int
-tlspair_parse_size(const char *s, uint64_t *out)
-{
-	char		*end;
-	uint64_t	 v, mul = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'K':
-		mul = 1ULL << 10;
-		break;
-	case 'M':
-		mul = 1ULL << 20;
-		break;
-	case 'G':
-		mul = 1ULL << 30;
-		break;
-	case 'T':
-		mul = 1ULL << 40;
-		break;
-	default:
-		return -1;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		return -1;
-	if (v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
 }
 
 /* A context with runnel's settings: TLS 1.3 only, no tickets, the peer
@@ -271,7 +225,7 @@ tlspair_client(const struct tlspair_opts *o, const struct sockaddr_in *sin,
 		tlspair_die("SSL_set1_host failed");
 	if (SSL_connect(ssl) != 1)
 		tlspair_die("handshake failed");
-	t0 = tlspair_now();
+	t0 = bench_now();
 	for (;;) {
 		if (SSL_read_ex(ssl, buf, TLSPAIR_BUF, &done) == 1) {
 			total += done;
@@ -283,7 +237,7 @@ tlspair_client(const struct tlspair_opts *o, const struct sockaddr_in *sin,
 		tlspair_die("SSL_read failed after %" PRIu64 " bytes (%d)",
 		    total, err);
 	}
-	t1 = tlspair_now();
+	t1 = bench_now();
 	if (waitpid(server, &status, 0) == -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
 		tlspair_die("the server failed");
@@ -297,18 +251,6 @@ tlspair_client(const struct tlspair_opts *o, const struct sockaddr_in *sin,
 	SSL_CTX_free(ctx);
 	free(buf);
 	return 0;
-}
-
-/* Give up on a run that takes too long. */
-static void
-tlspair_alarm(int sig)
-{
-	static const char	msg[] = "tlspair: timed out\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof msg - 1) == -1)
-		_exit(2);
-	_exit(2);
 }
 
 static void __attribute__((noreturn))
@@ -366,11 +308,11 @@ main(int argc, char **argv)
 			o.key = optarg;
 			break;
 		case 's':
-			if (tlspair_parse_size(optarg, &o.size) == -1)
+			if (bench_parse_size(optarg, &o.size) == -1)
 				tlspair_die("bad size %s", optarg);
 			break;
 		case 'b':
-			if (tlspair_parse_size(optarg, &v) == -1 || v == 0 ||
+			if (bench_parse_size(optarg, &v) == -1 || v == 0 ||
 			    v > 16 * 1024 * 1024)
 				tlspair_die("bad chunk %s", optarg);
 			o.chunk = (size_t)v;
@@ -394,8 +336,8 @@ main(int argc, char **argv)
 		tlspair_usage();
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, tlspair_alarm);
-	alarm(TLSPAIR_TIMEOUT);
+	bench_name = "tlspair";
+	bench_time_limit(TLSPAIR_TIMEOUT);
 
 	/* Loopback only, port 0: read the real port back. */
 	memset(&sin, 0, sizeof sin);

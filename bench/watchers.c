@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "runnel.h"
+#include "util.h"
 
 #define WATCHERS_WRITE		4096
 #define WATCHERS_STACK		(256 * 1024)
@@ -61,29 +62,6 @@ watchers_die(const char *fmt, ...)
 	fprintf(stderr, "\n");
 	va_end(ap);
 	exit(2);
-}
-
-/* The time limit passed. */
-static void
-watchers_alarm(int sig)
-{
-	static const char msg[] = "watchers: time limit reached\n";
-
-	(void)sig;
-	if (write(2, msg, sizeof msg - 1) == -1) {
-		/* nothing to do */
-	}
-	_exit(2);
-}
-
-/* Monotonic seconds. */
-static double
-watchers_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Fold bytes into a FNV-1a checksum. */
@@ -234,7 +212,7 @@ watchers_client_main(void *arg)
 	w.on_end = watchers_end;
 	w.arg = wc;
 	wc->rc = runnel_watch(c, &w);
-	wc->done = watchers_now();
+	wc->done = bench_now();
 	if (wc->rc != 0 && !wc->bad)
 		snprintf(wc->error, sizeof wc->error, "watch: %s: %s",
 		    runnel_strerror(wc->rc), runnel_last_error(c));
@@ -324,6 +302,7 @@ main(int argc, char **argv)
 	ssize_t			 n;
 	int			 ch, rc;
 
+	bench_name = "watchers";
 	if (argc == 4 && strcmp(argv[1], "--chatty") == 0)
 		return watchers_chatty(watchers_size(argv[2]),
 		    watchers_size(argv[3]));
@@ -366,8 +345,7 @@ main(int argc, char **argv)
 	if (n <= 0)
 		watchers_die("readlink /proc/self/exe failed");
 	self[n] = '\0';
-	signal(SIGALRM, watchers_alarm);
-	alarm(limit);
+	bench_time_limit(limit);
 
 	/* The bytes every watcher must see. */
 	sum = 0xcbf29ce484222325ULL;
@@ -401,7 +379,7 @@ main(int argc, char **argv)
 			watchers_die("pthread_create %u failed", i);
 	}
 	pthread_barrier_wait(&watchers_ready);
-	t0 = watchers_now();
+	t0 = bench_now();
 	watchers_task = watchers_submit(c, self, size_s, rate_s);
 	pthread_barrier_wait(&watchers_go);
 	with = watchers_wait(c, watchers_task);
