@@ -18,49 +18,23 @@
 
 #include <check.h>
 
+#include "cli.h"
 #include "harness.h"
 
 static struct harness	h;
-static char		ca[200], cert[200], key[200];
 
 /* A daemon per test, and the client's TLS settings in the environment. */
 static void
 setup(void)
 {
 	harness_start(&h, NULL);
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/alice.crt", h.pki);
-	snprintf(key, sizeof key, "%s/alice.key", h.pki);
-	setenv("RUNNEL_HOST", h.host, 1);
-	setenv("RUNNEL_CA", ca, 1);
-	setenv("RUNNEL_CERT", cert, 1);
-	setenv("RUNNEL_KEY", key, 1);
+	cli_env(&h, "alice");
 }
 
 static void
 teardown(void)
 {
 	harness_stop(&h);
-}
-
-/* Run the CLI with up to 12 arguments; returns its exit status. */
-static int
-cli(char **out, char **err, const char *a0, ...)
-{
-	char		*argv[16];
-	const char	*a;
-	va_list		 ap;
-	int		 n = 0, status;
-
-	argv[n++] = getenv("RUNNEL");
-	ck_assert_ptr_nonnull(argv[0]);
-	va_start(ap, a0);
-	for (a = a0; a != NULL && n < 15; a = va_arg(ap, const char *))
-		argv[n++] = (char *)(uintptr_t)a;
-	va_end(ap);
-	argv[n] = NULL;
-	status = harness_run(argv, out, NULL, err);
-	return status;
 }
 
 START_TEST(test_run_streams_and_status)

@@ -23,12 +23,12 @@
 
 #include <check.h>
 
+#include "cli.h"
 #include "harness.h"
 
-#define CLI_ARGS_MAX	40
 
 static struct harness	h;
-static char		ca[200], cert[200], key[200], unixhost[200];
+static char		unixhost[200];
 
 /* A daemon per test, and the client's TLS settings (alice, a user) in the
  * environment; unixhost reaches it as an admin. */
@@ -36,87 +36,14 @@ static void
 setup(void)
 {
 	harness_start(&h, NULL);
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/alice.crt", h.pki);
-	snprintf(key, sizeof key, "%s/alice.key", h.pki);
 	snprintf(unixhost, sizeof unixhost, "unix:%s", h.sock);
-	setenv("RUNNEL_HOST", h.host, 1);
-	setenv("RUNNEL_CA", ca, 1);
-	setenv("RUNNEL_CERT", cert, 1);
-	setenv("RUNNEL_KEY", key, 1);
+	cli_env(&h, "alice");
 }
 
 static void
 teardown(void)
 {
 	harness_stop(&h);
-}
-
-/* Run the CLI with arguments up to NULL; its exit status.  out and err
- * are allocated; outlen (may be NULL) gets the length of out. */
-static int
-cli_len(char **out, size_t *outlen, char **err, const char *a0, va_list ap)
-{
-	char		*argv[CLI_ARGS_MAX];
-	const char	*a;
-	int		 n = 0;
-
-	argv[n++] = getenv("RUNNEL");
-	ck_assert_ptr_nonnull(argv[0]);
-	for (a = a0; a != NULL; a = va_arg(ap, const char *)) {
-		ck_assert_int_lt(n, CLI_ARGS_MAX - 1);
-		argv[n++] = (char *)(uintptr_t)a;
-	}
-	argv[n] = NULL;
-	return harness_run(argv, out, outlen, err);
-}
-
-/* Run the CLI; its exit status, with stdout and stderr in out and err. */
-static int
-cli(char **out, char **err, const char *a0, ...)
-{
-	va_list	ap;
-	int	status;
-
-	va_start(ap, a0);
-	status = cli_len(out, NULL, err, a0, ap);
-	va_end(ap);
-	return status;
-}
-
-/* Run the CLI, expecting status; free what it printed. */
-static void
-cli_ok(int want, const char *a0, ...)
-{
-	va_list	 ap;
-	char	*out, *err;
-	int	 status;
-
-	va_start(ap, a0);
-	status = cli_len(&out, NULL, &err, a0, ap);
-	va_end(ap);
-	ck_assert_msg(status == want, "%s: status %d, not %d: %s%s", a0,
-	    status, want, out, err);
-	free(out);
-	free(err);
-}
-
-/* Run the CLI, expecting status and exactly this stdout. */
-static void
-cli_expect(int want, const char *expect, const char *a0, ...)
-{
-	va_list	 ap;
-	char	*out, *err;
-	int	 status;
-
-	va_start(ap, a0);
-	status = cli_len(&out, NULL, &err, a0, ap);
-	va_end(ap);
-	ck_assert_msg(status == want, "%s: status %d, not %d: %s%s", a0,
-	    status, want, out, err);
-	ck_assert_str_eq(out, expect);
-	free(out);
-	free(err);
 }
 
 /* Run `runnel submit ARGS...` and return the id it printed. */

@@ -22,12 +22,11 @@
 
 #include <check.h>
 
+#include "cli.h"
 #include "harness.h"
 
-#define CLI_ARGS_MAX	40
-
 static struct harness	h;
-static char		ca[200], cert[200], key[200], unixhost[200];
+static char		unixhost[200];
 
 /* Point the client's environment at the daemon (again after a restart,
  * which gives it a new port). */
@@ -42,14 +41,8 @@ static void
 setup(void)
 {
 	harness_start(&h, NULL);
-	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
-	snprintf(cert, sizeof cert, "%s/alice.crt", h.pki);
-	snprintf(key, sizeof key, "%s/alice.key", h.pki);
 	snprintf(unixhost, sizeof unixhost, "unix:%s", h.sock);
-	set_env();
-	setenv("RUNNEL_CA", ca, 1);
-	setenv("RUNNEL_CERT", cert, 1);
-	setenv("RUNNEL_KEY", key, 1);
+	cli_env(&h, "alice");
 	unsetenv("NO_COLOR");
 }
 
@@ -57,54 +50,6 @@ static void
 teardown(void)
 {
 	harness_stop(&h);
-}
-
-/* Fill argv with the CLI and the arguments up to NULL. */
-static void
-cli_argv(char **argv, const char *a0, va_list ap)
-{
-	const char	*a;
-	int		 n = 0;
-
-	argv[n++] = getenv("RUNNEL");
-	ck_assert_ptr_nonnull(argv[0]);
-	for (a = a0; a != NULL; a = va_arg(ap, const char *)) {
-		ck_assert_int_lt(n, CLI_ARGS_MAX - 1);
-		argv[n++] = (char *)(uintptr_t)a;
-	}
-	argv[n] = NULL;
-}
-
-/* Run the CLI; its exit status, with stdout and stderr in out and err. */
-static int
-cli(char **out, char **err, const char *a0, ...)
-{
-	char	*argv[CLI_ARGS_MAX];
-	va_list	 ap;
-
-	va_start(ap, a0);
-	cli_argv(argv, a0, ap);
-	va_end(ap);
-	return harness_run(argv, out, NULL, err);
-}
-
-/* Run the CLI, expecting status and exactly this stdout. */
-static void
-cli_expect(int want, const char *expect, const char *a0, ...)
-{
-	char	*argv[CLI_ARGS_MAX], *out, *err;
-	va_list	 ap;
-	int	 status;
-
-	va_start(ap, a0);
-	cli_argv(argv, a0, ap);
-	va_end(ap);
-	status = harness_run(argv, &out, NULL, &err);
-	ck_assert_msg(status == want, "%s: status %d, not %d: %s%s", a0,
-	    status, want, out, err);
-	ck_assert_str_eq(out, expect);
-	free(out);
-	free(err);
 }
 
 /* Start the CLI in the background, its stdout and stderr on pipes. */

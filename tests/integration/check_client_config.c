@@ -16,6 +16,7 @@
 
 #include <check.h>
 
+#include "cli.h"
 #include "harness.h"
 
 static struct harness	h;
@@ -57,25 +58,6 @@ write_conf(const char *path, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	harness_write_file(path, text);
-}
-
-/* Run the CLI with up to 12 arguments; its exit status. */
-static int
-cli(char **out, char **err, const char *a0, ...)
-{
-	char		*argv[16];
-	const char	*a;
-	va_list		 ap;
-	int		 n = 0;
-
-	argv[n++] = getenv("RUNNEL");
-	ck_assert_ptr_nonnull(argv[0]);
-	va_start(ap, a0);
-	for (a = a0; a != NULL && n < 15; a = va_arg(ap, const char *))
-		argv[n++] = (char *)(uintptr_t)a;
-	va_end(ap);
-	argv[n] = NULL;
-	return (harness_run(argv, out, NULL, err));
 }
 
 /* `runnel [OPT VAL]... status` succeeds and reports identity NAME; the
