@@ -54,18 +54,6 @@ struct stream_count {
 	int			stalled;	/* never return from the callback */
 };
 
-/* The CPU time this process used so far, user and system, in seconds. */
-static double
-stream_cpu(void)
-{
-	struct rusage	ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return (0);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-}
-
 /* Count a chunk (its data is never touched); a stalled watcher stops here
  * for good, so the library never reads from the connection again. */
 static int
@@ -241,6 +229,6 @@ main(int argc, char **argv)
 		bench_die("task %" PRIu64 ": received %" PRIu64 " bytes of %"
 		    PRIu64 ", %u gaps", id, sc.bytes, expect, sc.gaps);
 	printf("stream: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f cpu=%.3f\n",
-	    sc.bytes, t1 - t0, sc.bytes / (t1 - t0) / 1e9, stream_cpu());
+	    sc.bytes, t1 - t0, sc.bytes / (t1 - t0) / 1e9, bench_cpu(RUSAGE_SELF));
 	return 0;
 }

@@ -9,10 +9,11 @@
  * runneld (TLS 1.3 only, no tickets, no compression) and certificates from
  * `runnel pki`.  Prints one line, the same as bench/stream:
  *
- *	tlspair: bytes=N seconds=S gbps=G cipher=NAME
+ *	tlspair: bytes=N seconds=S gbps=G cipher=NAME cpu=C server_cpu=D
  *
  * timed on the client from the end of the handshake to the server's
- * close_notify.  A benchmark, not a test: bench/stream.sh runs it.
+ * close_notify; C and D are the client's and the server's CPU seconds
+ * (user + system, the server's child included).  A benchmark, not a test: bench/stream.sh runs it.
  *
  * With --relay the server does the least a task daemon must do to deliver
  * a task's output: it runs `head -c SIZE /dev/zero` (the task bench/stream
@@ -23,6 +24,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <netinet/in.h>
@@ -244,8 +246,10 @@ tlspair_client(const struct tlspair_opts *o, const struct sockaddr_in *sin,
 	if (total != o->size)
 		tlspair_die("received %" PRIu64 " bytes of %" PRIu64, total,
 		    o->size);
-	printf("tlspair: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f cipher=%s\n",
-	    total, t1 - t0, total / (t1 - t0) / 1e9, SSL_get_cipher(ssl));
+	printf("tlspair: bytes=%" PRIu64 " seconds=%.3f gbps=%.3f cipher=%s "
+	    "cpu=%.3f server_cpu=%.3f\n", total, t1 - t0,
+	    total / (t1 - t0) / 1e9, SSL_get_cipher(ssl),
+	    bench_cpu(RUSAGE_SELF), bench_cpu(RUSAGE_CHILDREN));
 	SSL_free(ssl);
 	close(fd);
 	SSL_CTX_free(ctx);

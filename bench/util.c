@@ -1,6 +1,8 @@
 /*
  * util.c - helpers shared by the benchmark programs (see util.h).
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +27,17 @@ bench_die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+double
+bench_cpu(int who)
+{
+	struct rusage	ru;
+
+	if (getrusage(who, &ru) == -1)
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 double

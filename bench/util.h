@@ -14,6 +14,9 @@ extern const char	*bench_name;
 /* Print "NAME: message" and exit 1. */
 void		 bench_die(const char *, ...)
 		    __attribute__((noreturn, format(printf, 1, 2)));
+/* CPU time (user + system) in seconds of RUSAGE_SELF or RUSAGE_CHILDREN
+ * (the children waited for, theirs included). */
+double		 bench_cpu(int who);
 /* CLOCK_MONOTONIC, in seconds. */
 double		 bench_now(void);
 /* A size: a number with an optional K, M, G or T (powers of 1024, as
