@@ -170,6 +170,7 @@ output_free(struct output *o)
 	free(o->stale);
 	if (o->waiter != NULL)
 		output_waiter_remove(o->waiter);
+	output_release_forget(o);
 	if (o->fd != -1)
 		close(o->fd);
 	free(o->ring);
@@ -372,7 +373,7 @@ ssize_t
 output_append_fd(struct output *o, int stream, int fd, size_t max,
     int64_t time_us)
 {
-	static uint8_t		 buf[READ_BUDGET];
+	static uint8_t		 buf[OUTPUT_FLOOD_TAIL / 4];
 	struct output_record	 r;
 	struct iovec		 iov[2];
 	uint64_t		 pos;
@@ -698,7 +699,10 @@ output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
 	if (max == 0 || o->removed || o->failed ||
 	    o->size - output_dropped(o) <= max || o->nindex < 3)
 		return 0;
-	keep_tail = max / 2 > o->cap * 2 ? max / 2 : o->cap * 2;
+	/* (OUTPUT_TAIL, not the ring's cap: a flood's bigger ring does not
+	 * change what retention keeps; bytes not yet written are kept by
+	 * the bound below.) */
+	keep_tail = max / 2 > OUTPUT_TAIL * 2 ? max / 2 : OUTPUT_TAIL * 2;
 	if (o->size < keep_tail)
 		return 0;
 	pthread_mutex_lock(&output_writer.mtx);

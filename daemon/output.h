@@ -73,6 +73,9 @@ struct output_writer {
 	int			 nwaiting;	/* readers waiting for room */
 	struct event		*ev;
 	struct event		*kick_ev;	/* wakes it for small output */
+	struct event		*release_ev;	/* retries output_end's release */
+	struct output		**releasing;	/* ended logs still being written */
+	size_t			 nreleasing;
 	struct output_waiter_list waiting;	/* loop only */
 };
 extern struct output_writer output_writer;
@@ -92,5 +95,7 @@ void	 output_flush_wait(struct output *);
 void	 output_mark_written(struct output *, uint64_t);
 /* Forget a paused reader. */
 void	 output_waiter_remove(struct output_waiter *);
+/* A log being freed leaves the list of rings to release. */
+void	 output_release_forget(struct output *);
 
 #endif

@@ -30,9 +30,16 @@
 	    (var) = (tvar))
 #endif
 
-/* Bytes read from a task's pipe per wake-up: a flooding task shares the
- * loop with everyone else. */
+/* Bytes read from a task's pipe per wake-up (a quarter of its ring): a
+ * flooding task shares the loop with everyone else. */
 #define READ_BUDGET		(64 * 1024)
+/* A task whose read fills a default pipe (64 KiB) floods: that pipe grows
+ * to FLOOD_PIPE (for at most FLOOD_PIPES pipes at once, well inside the
+ * kernel's pipe-user-pages-soft) and its ring to OUTPUT_FLOOD_TAIL, so
+ * that each wake-up moves four times as much. */
+#define FLOOD_READ		(64 * 1024)
+#define FLOOD_PIPE		(1024 * 1024)
+#define FLOOD_PIPES		16
 /* A session stops producing output chunks above this many bytes queued to
  * the peer and resumes below half of it. */
 #define SESSION_HIWAT		(1024 * 1024)
@@ -45,8 +52,7 @@
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
-/* A paused task is read again once its log has this much room. */
-#define OUTPUT_ROOM_MIN		(READ_BUDGET + 64)
+#define OUTPUT_FLOOD_TAIL	(1024 * 1024)
 /* Event priorities: control traffic before bulk output. */
 #define PRI_CONTROL		0
 #define PRI_BULK		1
@@ -488,6 +494,10 @@ void	 output_set_dropped(struct output *, const uint64_t[4], int, uint64_t);
 void	 output_writer_start(void);
 void	 output_writer_stop(void);
 size_t	 output_room(struct output *);
+size_t	 output_read_budget(const struct output *);
+size_t	 output_room_min(const struct output *);
+void	 output_flood(struct output *);
+void	 output_end(struct output *);
 void	 output_wait_room(struct output *, void (*)(void *), void *);
 void	 output_free(struct output *);
 int	 output_append(struct output *, int stream, const void *, size_t,

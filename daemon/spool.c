@@ -19,6 +19,8 @@
  * thread; a backlog under OUTPUT_WAKE_SMALL bytes does not wait. */
 #define OUTPUT_KICK_US		1000
 #define OUTPUT_WAKE_SMALL	4096
+/* Seconds between tries to release an ended log's ring. */
+#define OUTPUT_RELEASE_SECS	1
 
 /*
  * The spool writer: one thread writes every log's new records to its file,
@@ -130,11 +132,108 @@ output_room(struct output *o)
 	return backlog >= o->cap ? 0 : o->cap - backlog;
 }
 
+/* The most a pipe read may add to the log at once: a quarter of its ring. */
+size_t
+output_read_budget(const struct output *o)
+{
+	return o->cap / 4;
+}
+
+/* The room a paused reader waits for: a read and its record header. */
+size_t
+output_room_min(const struct output *o)
+{
+	return output_read_budget(o) + 64;
+}
+
+/* The task floods: let its ring grow to OUTPUT_FLOOD_TAIL. */
+void
+output_flood(struct output *o)
+{
+	if (o->cap < OUTPUT_FLOOD_TAIL)
+		o->cap = OUTPUT_FLOOD_TAIL;
+}
+
+/* Free a log's ring if everything in it is on disk (reads then go to
+ * the spool); 1 if it is gone. */
+static int
+output_release(struct output *o)
+{
+	int	idle = 1;
+
+	if (output_writer.started) {
+		pthread_mutex_lock(&output_writer.mtx);
+		idle = !o->busy && !o->queued && o->written == o->fsize;
+		pthread_mutex_unlock(&output_writer.mtx);
+	}
+	if (!idle)
+		return 0;
+	free(o->ring);
+	o->ring = NULL;
+	o->alloc = o->ringlen = 0;
+	o->cap = OUTPUT_TAIL;
+	return 1;
+}
+
+/* Retry the releases that waited for the writer. */
+static void
+output_release_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
+	size_t		i = 0;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	while (i < output_writer.nreleasing) {
+		if (output_release(output_writer.releasing[i]))
+			output_writer.releasing[i] = output_writer.releasing[
+			    --output_writer.nreleasing];
+		else
+			i++;
+	}
+	if (output_writer.nreleasing > 0)
+		evtimer_add(output_writer.release_ev, &tv);
+}
+
+/*
+ * The task will write no more: its log keeps no ring (up to
+ * OUTPUT_FLOOD_TAIL bytes) once the spool has everything, so that a
+ * finished task costs no output memory however much it wrote.  A log
+ * whose spool failed keeps its ring: it is all there is.
+ */
+void
+output_end(struct output *o)
+{
+	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
+
+	if (o->ring == NULL || o->failed || o->fd == -1 || output_release(o))
+		return;
+	output_writer.releasing = xreallocarray(output_writer.releasing,
+	    output_writer.nreleasing + 1, sizeof *output_writer.releasing);
+	output_writer.releasing[output_writer.nreleasing++] = o;
+	if (!evtimer_pending(output_writer.release_ev, NULL))
+		evtimer_add(output_writer.release_ev, &tv);
+}
+
+void
+output_release_forget(struct output *o)
+{
+	size_t	i;
+
+	for (i = 0; i < output_writer.nreleasing; i++)
+		if (output_writer.releasing[i] == o) {
+			output_writer.releasing[i] = output_writer.releasing[
+			    --output_writer.nreleasing];
+			return;
+		}
+}
+
 /* Call resume(arg) on the loop once the log has room again. */
 void
 output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 {
-	if (output_room(o) >= OUTPUT_ROOM_MIN) {
+	if (output_room(o) >= output_room_min(o)) {
 		resume(arg);
 		return;
 	}
@@ -150,7 +249,7 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 	o->waiter->resume = resume;
 	o->waiter->arg = arg;
 	/* The writer may have finished before it could see the waiter. */
-	if (output_room(o) >= OUTPUT_ROOM_MIN)
+	if (output_room(o) >= output_room_min(o))
 		output_writer_cb(-1, 0, NULL);
 }
 
@@ -244,7 +343,7 @@ output_writer_cb(evutil_socket_t fd, short events, void *arg)
 	if (fd != -1 && read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
 		log_warn("output: eventfd");
 	TAILQ_FOREACH_SAFE(w, &output_writer.waiting, entry, w1) {
-		if (output_room(w->output) >= OUTPUT_ROOM_MIN) {
+		if (output_room(w->output) >= output_room_min(w->output)) {
 			resume = w->resume;
 			resume_arg = w->arg;
 			output_waiter_remove(w);
@@ -269,6 +368,8 @@ output_writer_start(void)
 	event_priority_set(output_writer.ev, PRI_CONTROL);
 	event_add(output_writer.ev, NULL);
 	output_writer.kick_ev = evtimer_new(server.base, output_kick_cb, NULL);
+	output_writer.release_ev = evtimer_new(server.base, output_release_cb,
+	    NULL);
 	if (pthread_create(&output_writer.thread, NULL, output_writer_main,
 	    NULL) != 0)
 		fatalx("pthread_create failed");
@@ -289,5 +390,9 @@ output_writer_stop(void)
 	output_writer.started = 0;
 	event_free(output_writer.ev);
 	event_free(output_writer.kick_ev);
+	event_free(output_writer.release_ev);
+	free(output_writer.releasing);
+	output_writer.releasing = NULL;
+	output_writer.nreleasing = 0;
 	close(output_writer.efd);
 }

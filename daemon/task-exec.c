@@ -39,7 +39,12 @@ struct task_exec {
 	struct event	*in_ev;
 	struct event	*pid_ev;
 	int		 reaped;
+	int		 flood;		/* its output floods */
+	int		 wide;		/* its pipe was widened (FLOOD_PIPE) */
 };
+
+/* Pipes widened to FLOOD_PIPE, all tasks together. */
+static int	task_exec_wide;
 
 static void	task_exec_check_done(struct task_exec *);
 static void	task_exec_sigchld_start(void);
@@ -70,7 +75,22 @@ task_exec_close(int *fd, struct event **ev)
 	}
 }
 
-/* Read a task's pipe, at most READ_BUDGET bytes per wake-up. */
+/* A read filled a default pipe: the task floods.  Its log gets the bigger
+ * ring, and the pipe that flooded a bigger buffer (while few are widened),
+ * so that one wake-up reads and sends up to a quarter of that ring. */
+static void
+task_exec_flood(struct task_exec *te, int fd)
+{
+	te->flood = 1;
+	output_flood(te->task->output);
+	if (task_exec_wide < FLOOD_PIPES &&
+	    fcntl(fd, F_SETPIPE_SZ, FLOOD_PIPE) != -1) {
+		te->wide = 1;
+		task_exec_wide++;
+	}
+}
+
+/* Read a task's pipe, at most a quarter of its ring per wake-up. */
 static void
 task_exec_read(evutil_socket_t fd, short events, void *arg)
 {
@@ -78,14 +98,15 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 	struct task		*t = te->task;
 	int			 stream;
 	ssize_t			 n;
-	size_t			 room;
+	size_t			 room, budget;
 
 	(void)events;
 	stream = fd == te->out_fd ? RUNNEL__V1__STREAM__STREAM_STDOUT :
 	    RUNNEL__V1__STREAM__STREAM_STDERR;
 	/* The spool writer is behind: stop reading until it catches up. */
 	room = output_room(t->output);
-	if (room < OUTPUT_ROOM_MIN) {
+	budget = output_read_budget(t->output);
+	if (room < budget + 64) {
 		if (te->out_ev != NULL)
 			event_del(te->out_ev);
 		if (te->err_ev != NULL)
@@ -94,8 +115,8 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	room -= 64;
-	n = output_append_fd(t->output, stream, fd, room < READ_BUDGET ? room :
-	    READ_BUDGET, server_now_us());
+	n = output_append_fd(t->output, stream, fd, room < budget ? room :
+	    budget, server_now_us());
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -109,6 +130,8 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 		task_exec_check_done(te);
 		return;
 	}
+	if (n >= FLOOD_READ && !te->flood)
+		task_exec_flood(te, fd);
 	retention_task_output(t);
 	watch_notify(t);
 }
@@ -527,6 +550,7 @@ task_exec_free(struct task *t)
 	task_exec_close(&te->err_fd, &te->err_ev);
 	task_exec_close(&te->in_fd, &te->in_ev);
 	task_exec_close(&te->pidfd, &te->pid_ev);
+	task_exec_wide -= te->wide;
 	free(te);
 	t->kind_data = NULL;
 }

@@ -659,6 +659,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 		t->reason = xstrdup(reason);
 	task_set_state(t, state);
 	journal_task(t, 0);
+	output_end(t->output);
 	if (t->kill_timer != NULL) {
 		event_free(t->kill_timer);
 		t->kill_timer = NULL;

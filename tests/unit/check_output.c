@@ -2,6 +2,7 @@
  * check_output.c - the output log: offsets, streams, seeking, and reads
  * served from the in-memory tail and from the spool file alike.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <event2/event.h>
 
 #include "runneld.h"
+#include "output.h"
 
 static char	dir[64];
 static char	path[128];
@@ -279,7 +281,7 @@ START_TEST(test_pipe_into_ring_with_writer)
 			want[len + i] = random();
 		ck_assert_int_eq(write(p[1], want + len, n), (ssize_t)n);
 		room = output_room(o);
-		if (room < OUTPUT_ROOM_MIN) {
+		if (room < output_room_min(o)) {
 			resumed = 0;
 			output_wait_room(o, resume_cb, NULL);
 			while (!resumed)
@@ -316,6 +318,74 @@ START_TEST(test_pipe_into_ring_with_writer)
 	ck_assert_int_eq(output_seek(o, &c, 0), 0);
 	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
 	ck_assert(memcmp(want, got, len) == 0);
+	output_free(o);
+	event_base_free(server.base);
+	server.base = NULL;
+}
+END_TEST
+
+/* A flooding task's log reads a quarter of a bigger ring at a time; once
+ * the task has ended and the writer has caught up, the ring is given back
+ * and every byte still reads back, from the spool.  A log whose spool
+ * failed keeps its ring: it is all there is. */
+START_TEST(test_flood_then_release)
+{
+	struct output		*o;
+	struct output_cursor	 c;
+	char			*cause = NULL;
+	static uint8_t		 want[3 * 1024 * 1024], got[sizeof want];
+	size_t			 len = 0, n, i, room, budget;
+	int			 p[2], turns;
+
+	server.base = event_base_new();
+	ck_assert_ptr_nonnull(server.base);
+	ck_assert_int_eq(event_base_priority_init(server.base, PRI_COUNT), 0);
+	output_writer_start();
+	o = output_create(path, OUTPUT_TAIL, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(output_read_budget(o), OUTPUT_TAIL / 4);
+	output_flood(o);
+	budget = output_read_budget(o);
+	ck_assert_uint_eq(budget, OUTPUT_FLOOD_TAIL / 4);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fcntl(p[0], F_SETPIPE_SZ, (int)budget) >= (int)budget,
+	    1);
+	srandom(17);
+	while (len < sizeof want) {
+		n = sizeof want - len < budget ? sizeof want - len : budget;
+		for (i = 0; i < n; i++)
+			want[len + i] = random();
+		ck_assert_int_eq(write(p[1], want + len, n), (ssize_t)n);
+		room = output_room(o);
+		if (room < output_room_min(o)) {
+			resumed = 0;
+			output_wait_room(o, resume_cb, NULL);
+			while (!resumed)
+				event_base_loop(server.base, EVLOOP_ONCE);
+		}
+		ck_assert_int_eq(output_append_fd(o, 0, p[0], n, 0),
+		    (ssize_t)n);
+		len += n;
+	}
+	ck_assert_uint_ge(o->alloc, budget * 2);
+	output_end(o);
+	for (turns = 0; o->ring != NULL && turns < 50; turns++)
+		event_base_loop(server.base, EVLOOP_ONCE);
+	ck_assert_ptr_null(o->ring);
+	ck_assert_uint_eq(output_read_budget(o), OUTPUT_TAIL / 4);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+	output_writer_stop();
+	output_free(o);
+	close(p[0]);
+	close(p[1]);
+
+	o = output_create("/nonexistent/dir/1.log", 1024, &cause);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(output_append(o, 0, "kept", 4, 0), 0);
+	output_end(o);
+	ck_assert_ptr_nonnull(o->ring);
 	output_free(o);
 	event_base_free(server.base);
 	server.base = NULL;
@@ -364,6 +434,7 @@ main(void)
 	tcase_add_test(tc, test_leftover_spool_emptied);
 	tcase_add_test(tc, test_pipe_into_ring_with_writer);
 	tcase_add_test(tc, test_create_fails_cleanly);
+	tcase_add_test(tc, test_flood_then_release);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
