@@ -522,24 +522,25 @@ bad:
 	    "250ms, 2m, 1h or 7d)", value, key));
 }
 
-/* Resolve run_as=USER into an access entry's uid, gid and groups, now:
- * NSS lookups can block, which the loop must never do. */
+/* Look a user up by name (or by uid when name is NULL) into pw, whose
+ * strings live in *bufp (allocated; free it).  0 found, ENOENT none, else
+ * an errno. */
 static int
-config_run_as(struct config_parse *cp, struct config_access *ca,
-    const char *user)
+config_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
 {
-	struct passwd	 pw, *res = NULL;
+	struct passwd	*res = NULL;
 	char		*buf = NULL;
-	gid_t		*groups = NULL, *tmp;
-	int		 n = 16, error;
 	size_t		 size = 4096;
+	int		 error;
 
-	if (*user == '\0')
-		return (config_error(cp, "empty user in run_as"));
+	*bufp = NULL;
 	for (;;) {
 		if ((buf = malloc(size)) == NULL)
-			return (config_oom(cp));
-		error = getpwnam_r(user, &pw, buf, size, &res);
+			return (ENOMEM);
+		if (name != NULL)
+			error = getpwnam_r(name, pw, buf, size, &res);
+		else
+			error = getpwuid_r(uid, pw, buf, size, &res);
 		if (error != ERANGE || size > 1024 * 1024)
 			break;
 		free(buf);
@@ -547,12 +548,33 @@ config_run_as(struct config_parse *cp, struct config_access *ca,
 	}
 	if (res == NULL) {
 		free(buf);
-		if (error != 0)
-			return (config_error(cp, "run_as user '%s': %s", user,
-			    strerror(error)));
+		return (error != 0 ? error : ENOENT);
+	}
+	*bufp = buf;
+	return (0);
+}
+
+/* Resolve run_as=USER into an access entry's uid, gid and groups, now:
+ * NSS lookups can block, which the loop must never do. */
+static int
+config_run_as(struct config_parse *cp, struct config_access *ca,
+    const char *user)
+{
+	struct passwd	 pw;
+	char		*buf = NULL;
+	gid_t		*groups = NULL, *tmp;
+	int		 n = 16, error;
+
+	if (*user == '\0')
+		return (config_error(cp, "empty user in run_as"));
+	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
+		return (config_oom(cp));
+	if (error == ENOENT)
 		return (config_error(cp, "run_as user '%s' does not exist",
 		    user));
-	}
+	if (error != 0)
+		return (config_error(cp, "run_as user '%s': %s", user,
+		    strerror(error)));
 	for (;;) {
 		if ((tmp = realloc(groups, (size_t)n * sizeof *groups)) ==
 		    NULL) {
@@ -580,6 +602,48 @@ config_run_as(struct config_parse *cp, struct config_access *ca,
 	ca->run_groups = groups;
 	ca->run_ngroups = (size_t)n;
 	free(buf);
+	return (0);
+}
+
+/* Resolve an `unix:USER` entry's user to its uid, now: a unix-socket peer
+ * is then known by its uid through this table, without asking NSS on the
+ * loop.  A user that does not exist (or that NSS cannot find now) is
+ * warned about and the entry matches no one, as a name in sshd's
+ * AllowUsers or doas.conf does; a reload looks again. */
+static int
+config_unix_user(struct config_parse *cp, struct config_access *ca)
+{
+	const struct config	*conf = cp->conf;
+	const char		*user = ca->name + 5;
+	struct passwd		 pw;
+	char			*buf;
+	size_t			 i;
+	int			 error;
+
+	if (*user == '\0')
+		return (config_error(cp, "missing user name after 'unix:'"));
+	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
+		return (config_oom(cp));
+	else if (error != 0) {
+		log_warnx("%s:%lu: unix user '%s' %s: entry ignored", cp->file,
+		    cp->line, user, error == ENOENT ? "does not exist" :
+		    strerror(error));
+		return (0);
+	} else {
+		ca->unix_uid = pw.pw_uid;
+		free(buf);
+	}
+	for (i = 0; i < conf->naccess; i++) {
+		if (conf->access[i].unix_known &&
+		    conf->access[i].unix_uid == ca->unix_uid) {
+			log_warnx("%s:%lu: unix user '%s' is uid %lu, as '%s' "
+			    "above: entry ignored", cp->file, cp->line, user,
+			    (unsigned long)ca->unix_uid,
+			    conf->access[i].name + 5);
+			return (0);
+		}
+	}
+	ca->unix_known = 1;
 	return (0);
 }
 
@@ -627,6 +691,9 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 	}
 	if ((entry.name = strdup(key)) == NULL)
 		goto oom;
+	if (strncmp(key, "unix:", 5) == 0 &&
+	    config_unix_user(cp, &entry) != 0)
+		goto fail;
 	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
 	if (entries == NULL)
 		goto oom;
@@ -636,10 +703,12 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 	return (0);
 
 oom:
+	config_oom(cp);
+fail:
 	free(entry.name);
 	free(entry.run_as);
 	free(entry.run_groups);
-	return (config_oom(cp));
+	return (-1);
 }
 
 /* [limits] max_startups = START:RATE:FULL (or just FULL). */
@@ -1070,6 +1139,33 @@ config_finish(struct config_parse *cp)
 	return (0);
 }
 
+/* The name of a uid, allocated: its user's, or "uid=N". */
+static char *
+config_uid_name(uid_t uid)
+{
+	struct passwd	 pw;
+	char		*buf, *name;
+
+	if (config_getpw(NULL, uid, &pw, &buf) != 0)
+		return (config_printf("uid=%lu", (unsigned long)uid));
+	name = strdup(pw.pw_name);
+	free(buf);
+	return (name);
+}
+
+/* Name root and our own user now, for unix-socket peers. */
+static int
+config_own_users(struct config_parse *cp)
+{
+	struct config	*conf = cp->conf;
+
+	conf->self_uid = getuid();
+	if ((conf->root_name = config_uid_name(0)) == NULL ||
+	    (conf->self_name = config_uid_name(conf->self_uid)) == NULL)
+		return (config_oom(cp));
+	return (0);
+}
+
 /* Read and check the configuration file PATH. */
 struct config *
 config_load(const char *path, char **cause)
@@ -1126,6 +1222,8 @@ config_load(const char *path, char **cause)
 	}
 	if (config_finish(&cp) != 0)
 		goto fail;
+	if (config_own_users(&cp) != 0)
+		goto fail;
 
 	free(buf);
 	fclose(f);
@@ -1175,6 +1273,8 @@ config_free(struct config *conf)
 	free(conf->tls_key);
 	free(conf->tls_crl);
 	free(conf->pid_file);
+	free(conf->root_name);
+	free(conf->self_name);
 	free(conf);
 }
 
@@ -1189,6 +1289,25 @@ config_access(const struct config *conf, const char *identity)
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, identity) == 0)
 			return (&conf->access[i]);
+	}
+	return (NULL);
+}
+
+/* The user name of a unix-socket peer's uid, from the table made when the
+ * file was read; NULL for a uid it does not name. */
+const char *
+config_unix_name(const struct config *conf, uid_t uid)
+{
+	size_t	 i;
+
+	if (uid == 0)
+		return (conf->root_name);
+	if (uid == conf->self_uid)
+		return (conf->self_name);
+	for (i = 0; i < conf->naccess; i++) {
+		if (conf->access[i].unix_known &&
+		    conf->access[i].unix_uid == uid)
+			return (conf->access[i].name + 5);
 	}
 	return (NULL);
 }

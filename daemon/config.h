@@ -49,6 +49,9 @@ struct config_access {
 	gid_t		 run_gid;
 	gid_t		*run_groups;	/* supplementary, with run_gid */
 	size_t		 run_ngroups;
+	/* "unix:USER": USER's uid, resolved when the file is read. */
+	int		 unix_known;	/* 0: no such user (or not unix:) */
+	uid_t		 unix_uid;
 };
 
 /* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
@@ -107,6 +110,11 @@ struct config {
 	uint32_t	  max_argv;		/* argv + env + cwd bytes */
 	uint64_t	  hello_timeout_ms;	/* accept to Hello, absolute */
 	int		  run_as_root;		/* root may run tasks as root */
+	/* The user names of root and of runneld's own uid, looked up when
+	 * the file is read ("uid=N" if there is none). */
+	char		 *root_name;
+	uid_t		  self_uid;
+	char		 *self_name;
 };
 
 /* config.c */
@@ -119,6 +127,9 @@ enum role	 config_role(const struct config *, const char *identity);
 /* The [access] entry of an identity, NULL if none. */
 const struct config_access *config_access(const struct config *,
 		    const char *identity);
+/* The name of a unix-socket peer's uid: root, runneld's own user, or a
+ * resolved `unix:USER` entry; NULL for any other uid.  Never asks NSS. */
+const char	*config_unix_name(const struct config *, uid_t);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
 const char	*config_on_shutdown_name(enum config_on_shutdown);

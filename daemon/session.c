@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,34 +45,27 @@ static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 
-/* The user name of a uid, or "uid=N". */
-static char *
-session_user_name(uid_t uid)
-{
-	struct passwd	 pw, *res = NULL;
-	char		 buf[1024];
-
-	if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
-		return xstrdup(pw.pw_name);
-	return xasprintf("uid=%lu", (unsigned long)uid);
-}
-
 /* Identify a unix-socket peer by its uid: root and the daemon's own user
- * are admin; others need an `unix:USER` entry in [access]. */
+ * are admin; others need an `unix:USER` entry in [access].  The uid is
+ * named through the table made when the configuration was read, never by
+ * NSS here (which may block on LDAP or sssd): a uid it does not name is
+ * "unix:uid=N", which no entry gives a role. */
 static int
 session_identify_unix(struct session *s, int fd)
 {
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
-	char		*user;
+	const char	*user;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("conn %llu: SO_PEERCRED", (unsigned long long)s->id);
 		return -1;
 	}
-	user = session_user_name(cred.uid);
-	s->identity = xasprintf("unix:%s", user);
-	free(user);
+	if ((user = config_unix_name(server.conf, cred.uid)) != NULL)
+		s->identity = xasprintf("unix:%s", user);
+	else
+		s->identity = xasprintf("unix:uid=%lu",
+		    (unsigned long)cred.uid);
 	if (cred.uid == 0 || cred.uid == server.uid)
 		s->role = ROLE_ADMIN;
 	else

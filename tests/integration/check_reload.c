@@ -8,10 +8,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -477,6 +480,88 @@ START_TEST(test_log_level)
 }
 END_TEST
 
+/* Connect over the unix socket as uid (in a child that drops to it); the
+ * child exits 0 when the outcome is want_rc, with want_identity seen and
+ * want_role given if want_rc is 0. */
+static void
+unix_connect_as(uid_t uid, gid_t gid, int want_rc, const char *want_identity,
+    const char *want_role)
+{
+	struct runnel_client	*c = NULL;
+	pid_t			 pid;
+	int			 status, r;
+
+	pid = fork();
+	ck_assert(pid != -1);
+	if (pid == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(10);
+		r = harness_connect(&h, NULL, &c);
+		if (r != want_rc)
+			_exit(11);
+		if (r == 0 && (strcmp(runnel_identity(c), want_identity) != 0 ||
+		    strcmp(runnel_role(c), want_role) != 0))
+			_exit(12);
+		runnel_close(c);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "uid %lu: status %d (10 setuid, 11 connect, 12 identity)",
+	    (unsigned long)uid, status);
+}
+
+/* A unix-socket peer is named through the table made when the config was
+ * read: a uid with no entry is "unix:uid=N" and refused; a reload that adds
+ * its user lets it in as "unix:USER"; a user that does not exist is a
+ * warning with the file and line, and the daemon runs on. */
+START_TEST(test_reload_unix_user)
+{
+	struct passwd	*pw;
+	char		 line[200];
+	uid_t		 uid;
+	gid_t		 gid;
+	FILE		*f;
+	int		 ch, nlines = 0;
+
+	if (geteuid() != 0)
+		return;		/* cannot connect as another user */
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	harness_start(&h, NULL);
+	/* The socket is 0666; its directory must let the user through. */
+	ck_assert_int_eq(chmod(h.dir, 0711), 0);
+
+	snprintf(line, sizeof line, "identity unix:uid=%lu has no role",
+	    (unsigned long)uid);
+	unix_connect_as(uid, gid, RUNNEL_EUNAUTHENTICATED, NULL, NULL);
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
+	/* root is still admin, by name. */
+	unix_connect_as(0, 0, 0, "unix:root", "admin");
+
+	/* [access] is the file's last section. */
+	f = fopen(h.conf, "a+");
+	ck_assert_ptr_nonnull(f);
+	rewind(f);
+	while ((ch = fgetc(f)) != EOF)
+		nlines += ch == '\n';
+	fprintf(f, "unix:%s = viewer\nunix:runnel-no-such-user = user\n",
+	    pw->pw_name);
+	fclose(f);
+	reload_and_wait("reloaded");
+	snprintf(line, sizeof line, "runneld.conf:%d: unix user "
+	    "'runnel-no-such-user' does not exist: entry ignored", nlines + 2);
+	ck_assert_msg(harness_wait_log(&h, line) == 0, "no '%s' in %s", line,
+	    h.log);
+	snprintf(line, sizeof line, "unix:%s", pw->pw_name);
+	unix_connect_as(uid, gid, 0, line, "viewer");
+	harness_stop(&h);
+}
+END_TEST
+
 static Suite *
 reload_suite(void)
 {
@@ -490,6 +575,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_crl);
 	tcase_add_test(tc, test_reload_limits_queues);
 	tcase_add_test(tc, test_log_level);
+	tcase_add_test(tc, test_reload_unix_user);
 	suite_add_tcase(s, tc);
 	return s;
 }

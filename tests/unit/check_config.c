@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,33 @@ START_TEST(test_access_colons)
 	ck_assert_int_eq(config_role(conf, ""), ROLE_NONE);
 	ck_assert_int_eq(config_role(conf, NULL), ROLE_NONE);
 	ck_assert_int_eq(config_role(NULL, "alice"), ROLE_NONE);
+	config_free(conf);
+}
+END_TEST
+
+/* unix:USER entries are resolved to uids when the file is read; root and
+ * runneld's own user are named then too.  A user that does not exist names
+ * no uid (the entry is only warned about). */
+START_TEST(test_access_unix_uids)
+{
+	struct config	*conf;
+	struct passwd	*pw;
+	uid_t		 nobody;
+
+	pw = getpwnam("nobody");
+	ck_assert_ptr_nonnull(pw);
+	nobody = pw->pw_uid;
+	conf = load_ok(
+	    "[access]\n"
+	    "unix:nobody = viewer\n"
+	    "unix:runnel-no-such-user = user\n");
+	ck_assert_str_eq(config_unix_name(conf, 0), "root");
+	ck_assert_ptr_nonnull(config_unix_name(conf, getuid()));
+	if (getuid() != nobody)
+		ck_assert_str_eq(config_unix_name(conf, nobody), "nobody");
+	ck_assert_int_eq(conf->access[1].unix_known, 0);
+	ck_assert_ptr_null(config_unix_name(conf, 4242424));
+	ck_assert_int_eq(config_role(conf, "unix:nobody"), ROLE_VIEWER);
 	config_free(conf);
 }
 END_TEST
@@ -959,6 +987,8 @@ config_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_access_colons);
+	tcase_add_test(tc, test_access_unix_uids);
+	tcase_add_test(tc, test_access_unix_uids);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_crlf_bom);
 	tcase_add_test(tc, test_repeated_section);
