@@ -272,9 +272,13 @@ START_TEST(test_delayed_start)
 {
 	char		 id[32], exp[256], at[64], *out, *err;
 	struct timespec	 ts;
+	char		 delay[32];
 	uint64_t	 a;
 
-	a = submit("--delay", "1s", "--", "true", NULL);
+	/* Still queued when shown, even with a slow (valgrind) daemon. */
+	snprintf(delay, sizeof delay, "%llums",
+	    (unsigned long long)harness_ms(1000));
+	a = submit("--delay", delay, "--", "true", NULL);
 	ck_assert_int_eq(cli(&out, &err, "show", idstr(id, sizeof id, a),
 	    NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "state: queued\n"));

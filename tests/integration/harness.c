@@ -57,7 +57,45 @@ harness_log_thread(void *arg)
 	return NULL;
 }
 
-/* Wait for text to appear in the daemon's log; 0 found, -1 not in 10 s. */
+/* How much slower than usual the daemon is expected to be: check's own
+ * CK_TIMEOUT_MULTIPLIER (an integer, 1 when unset), which `make
+ * check-valgrind` sets, since every runneld then runs 20-50 times slower. */
+unsigned
+harness_slow(void)
+{
+	const char	*s = getenv("CK_TIMEOUT_MULTIPLIER");
+	char		*end;
+	unsigned long	 n;
+
+	if (s == NULL || *s == '\0')
+		return 1;
+	n = strtoul(s, &end, 10);
+	if (*end != '\0' || n < 1 || n > 1000)
+		return 1;
+	return (unsigned)n;
+}
+
+/* Does every daemon run under a wrapper (HARNESS_WRAPPER="valgrind ...")?
+ * A few things valgrind emulates differently (RLIMIT_NOFILE, posix_spawn's
+ * vfork) cannot be checked there. */
+int
+harness_wrapped(void)
+{
+	const char	*s = getenv("HARNESS_WRAPPER");
+
+	return s != NULL && *s != '\0';
+}
+
+/* A duration a test waits for (or gives the daemon), scaled by
+ * harness_slow(). */
+uint64_t
+harness_ms(uint64_t ms)
+{
+	return ms * harness_slow();
+}
+
+/* Wait for text to appear in the daemon's log; 0 found, -1 not in 10 s
+ * (times harness_slow()). */
 int
 harness_wait_log(struct harness *h, const char *text)
 {
@@ -65,7 +103,7 @@ harness_wait_log(struct harness *h, const char *text)
 	int		found = 0;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 10;
+	deadline.tv_sec += (time_t)harness_ms(10000) / 1000;
 	pthread_mutex_lock(&h->log_mtx);
 	for (;;) {
 		if (h->log != NULL && strstr(h->log, text) != NULL) {

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runnel.h"
 
@@ -45,7 +46,15 @@ void	 harness_crash(struct harness *);
 int	 harness_connect(struct harness *, const char *name,
 	    struct runnel_client **);
 struct runnel_client *harness_client(struct harness *, const char *name);
-/* Wait (on the daemon's log, up to 10 s) for a line containing text. */
+/* How many times slower than usual the daemon runs (CK_TIMEOUT_MULTIPLIER,
+ * which `make check-valgrind` sets; 1 if unset), and a duration in ms
+ * scaled by it: for waits, and for timeouts a test gives the daemon. */
+unsigned harness_slow(void);
+/* 1 when HARNESS_WRAPPER runs every daemon under a tool (valgrind). */
+int	 harness_wrapped(void);
+uint64_t harness_ms(uint64_t);
+/* Wait (on the daemon's log, up to 10 s times harness_slow()) for a line
+ * containing text. */
 int	 harness_wait_log(struct harness *, const char *text);
 /* Raw connection to the unix socket, for hostile frames. */
 int	 harness_raw_unix(struct harness *);
