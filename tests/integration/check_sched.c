@@ -109,7 +109,8 @@ END_TEST
 
 START_TEST(test_priority_order)
 {
-	const char		*block[] = { "sleep", "0.3", NULL };
+	char			 secs[32];
+	const char		*block[] = { "sleep", secs, NULL };
 	const char		*argv[] = { "sleep", "0.05", NULL };
 	int32_t			 prio[4] = { 0, 5, 1, 5 };
 	uint64_t		 ids[5];
@@ -118,6 +119,8 @@ START_TEST(test_priority_order)
 	int64_t			 s[5];
 	size_t			 i;
 
+	/* Long enough for the four to queue behind it, even under valgrind. */
+	snprintf(secs, sizeof secs, "%.3f", harness_ms(300) / 1000.0);
 	ids[0] = submit_argv(block);
 	for (i = 0; i < 4; i++) {
 		spec = rawc_spec(argv);
