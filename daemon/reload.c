@@ -129,16 +129,26 @@ reload_queues(const struct config *old, const struct config *new)
 	}
 }
 
-/* A unix peer's role under the new map: root and our own user stay admin. */
+/* A unix peer's role under the new map: root and our own user stay admin;
+ * another keeps one only while the new table still names its uid as the
+ * user it connected as (a user gone from the password database, or whose
+ * entry went, loses it). */
 static enum role
 reload_unix_role(struct session *s)
 {
-	struct ucred	cred;
-	socklen_t	len = sizeof cred;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+	const char	*user;
 
 	if (getsockopt(bufferevent_getfd(s->bev), SOL_SOCKET, SO_PEERCRED,
-	    &cred, &len) == 0 && (cred.uid == 0 || cred.uid == server.uid))
+	    &cred, &len) == -1)
+		return ROLE_NONE;
+	if (cred.uid == 0 || cred.uid == server.uid)
 		return ROLE_ADMIN;
+	if ((user = config_unix_name(server.conf, cred.uid)) == NULL ||
+	    strncmp(s->identity, "unix:", 5) != 0 ||
+	    strcmp(s->identity + 5, user) != 0)
+		return ROLE_NONE;
 	return config_role(server.conf, s->identity);
 }
 

@@ -523,7 +523,11 @@ START_TEST(test_reload_unix_user)
 	uid_t		 uid;
 	gid_t		 gid;
 	FILE		*f;
-	int		 ch, nlines = 0;
+	int		 ch, nlines = 0, go[2], ready[2], status;
+	char		 byte;
+	pid_t		 pid;
+	struct runnel_client *c = NULL;
+	struct runnel_status st;
 
 	if (geteuid() != 0)
 		return;		/* cannot connect as another user */
@@ -558,6 +562,33 @@ START_TEST(test_reload_unix_user)
 	    h.log);
 	snprintf(line, sizeof line, "unix:%s", pw->pw_name);
 	unix_connect_as(uid, gid, 0, line, "viewer");
+
+	/* A reload that drops the entry closes its live connection. */
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(ready), 0);
+	pid = fork();
+	ck_assert(pid != -1);
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (setgroups(0, NULL) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1 || harness_connect(&h, NULL, &c) != 0)
+			_exit(10);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 0)
+			_exit(11);
+		_exit(runnel_status(c, &st) == 0 ? 12 : 0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &byte, 1), 1);
+	close(ready[0]);
+	snprintf(line, sizeof line, "unix:%s = viewer\n", pw->pw_name);
+	svc_edit_file(h.conf, line, "");
+	reload_and_wait("closed on reload: identity lost its role");
+	close(go[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "status %d (10 connect, 11 pipe, 12 still served)", status);
 	harness_stop(&h);
 }
 END_TEST
