@@ -212,9 +212,11 @@ main(int argc, char **argv)
 	log_notice("exiting");
 	/* A reload may have replaced the configuration. */
 	conf = server.conf;
+	server_free();
+	/* Last, once the state directory's lock is released: whoever starts
+	 * runneld again when the pid file goes must find the lock free. */
 	if (!foreground && conf->pid_file != NULL)
 		unlink(conf->pid_file);
-	server_free();
 	config_free(conf);
 	free(real);
 	return 0;
