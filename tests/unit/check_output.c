@@ -252,6 +252,20 @@ resume_cb(void *arg)
 	resumed = 1;
 }
 
+/* Room for a read, as runneld's pipe reader waits for it: run the loop
+ * until the writer has made room.  Returns the room. */
+static size_t
+wait_room(struct output *o)
+{
+	if (output_room(o) < output_room_min(o)) {
+		resumed = 0;
+		output_wait_room(o, resume_cb, NULL);
+		while (!resumed)
+			event_base_loop(server.base, EVLOOP_ONCE);
+	}
+	return output_room(o);
+}
+
 START_TEST(test_pipe_into_ring_with_writer)
 {
 	struct output		*o;
@@ -280,14 +294,7 @@ START_TEST(test_pipe_into_ring_with_writer)
 		for (i = 0; i < n; i++)
 			want[len + i] = random();
 		ck_assert_int_eq(write(p[1], want + len, n), (ssize_t)n);
-		room = output_room(o);
-		if (room < output_room_min(o)) {
-			resumed = 0;
-			output_wait_room(o, resume_cb, NULL);
-			while (!resumed)
-				event_base_loop(server.base, EVLOOP_ONCE);
-			room = output_room(o);
-		}
+		room = wait_room(o);
 		max = room - 64 < READ_BUDGET ? room - 64 : READ_BUDGET;
 		r = output_append_fd(o, (int)(n % 2), p[0], max, 0);
 		ck_assert_int_eq(r, (ssize_t)n);
@@ -334,7 +341,7 @@ START_TEST(test_flood_then_release)
 	struct output_cursor	 c;
 	char			*cause = NULL;
 	static uint8_t		 want[3 * 1024 * 1024], got[sizeof want];
-	size_t			 len = 0, n, i, room, budget;
+	size_t			 len = 0, n, i, budget;
 	int			 p[2], turns;
 
 	server.base = event_base_new();
@@ -356,13 +363,7 @@ START_TEST(test_flood_then_release)
 		for (i = 0; i < n; i++)
 			want[len + i] = random();
 		ck_assert_int_eq(write(p[1], want + len, n), (ssize_t)n);
-		room = output_room(o);
-		if (room < output_room_min(o)) {
-			resumed = 0;
-			output_wait_room(o, resume_cb, NULL);
-			while (!resumed)
-				event_base_loop(server.base, EVLOOP_ONCE);
-		}
+		(void)wait_room(o);
 		ck_assert_int_eq(output_append_fd(o, 0, p[0], n, 0),
 		    (ssize_t)n);
 		len += n;
