@@ -443,7 +443,8 @@ output_size(const struct output *o)
 uint64_t
 output_tail_offset(const struct output *o)
 {
-	uint64_t	keep = o->cap / 2;
+	uint64_t	keep = OUTPUT_TAIL / 2;	/* as documented: 128 KiB,
+						 * whatever the ring is now */
 
 	return o->size > keep ? o->size - keep : 0;
 }
