@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "../jframe.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -27,31 +28,6 @@ int	LLVMFuzzerInitialize(int *, char ***);
 static char		 fuzz_dir[64];
 static char		*fuzz_journal;
 static struct config	*fuzz_conf;
-
-/* CRC-32C, as the journal has it. */
-static uint32_t
-fuzz_crc(const uint8_t *p, size_t len)
-{
-	uint32_t	c = 0xffffffff;
-	size_t		i;
-	int		k;
-
-	for (i = 0; i < len; i++) {
-		c ^= p[i];
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-	}
-	return c ^ 0xffffffff;
-}
-
-static void
-fuzz_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 /* A state directory and a configuration, once. */
 int
@@ -113,8 +89,7 @@ fuzz_write(const uint8_t *data, size_t size)
 		size -= 2;
 		if (len > size)
 			len = size;
-		fuzz_put32(hdr, (uint32_t)len);
-		fuzz_put32(hdr + 4, fuzz_crc(data, len));
+		jframe_header(hdr, data, len);
 		if (write(fd, hdr, sizeof hdr) != sizeof hdr ||
 		    write(fd, data, len) != (ssize_t)len)
 			abort();

@@ -9,32 +9,7 @@
 #include <check.h>
 
 #include "jrec.h"
-
-/* CRC-32C (Castagnoli), bit by bit: slow and plainly right. */
-static uint32_t
-jrec_crc(const uint8_t *p, size_t len)
-{
-	uint32_t	c = 0xffffffff;
-	size_t		i;
-	int		k;
-
-	for (i = 0; i < len; i++) {
-		c ^= p[i];
-		for (k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-	}
-	return c ^ 0xffffffff;
-}
-
-/* Store v little-endian. */
-static void
-jrec_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
+#include "../jframe.h"
 
 /* Append one record to a journal file. */
 void
@@ -46,8 +21,7 @@ jrec_append(const char *path, const Runnel__Journal__V1__Record *r)
 
 	ck_assert_ptr_nonnull(buf);
 	runnel__journal__v1__record__pack(r, buf + 8);
-	jrec_put32(buf, (uint32_t)len);
-	jrec_put32(buf + 4, jrec_crc(buf + 8, len));
+	jframe_header(buf, buf + 8, len);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	ck_assert_msg(fd != -1, "%s", path);
 	ck_assert_int_eq(write(fd, buf, 8 + len), (ssize_t)(8 + len));
