@@ -106,7 +106,7 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 	/* The spool writer is behind: stop reading until it catches up. */
 	room = output_room(t->output);
 	budget = output_read_budget(t->output);
-	if (room < budget + 64) {
+	if (room < output_room_min(t->output)) {
 		if (te->out_ev != NULL)
 			event_del(te->out_ev);
 		if (te->err_ev != NULL)
