@@ -74,7 +74,9 @@ struct session;
 struct output;
 struct watch;
 
-/* A kind of task: how it starts, is cancelled and is freed. */
+/* A kind of task: how it starts, is cancelled and is freed.  start fails
+ * at once (-1 and a cause) or later (task_start_failed), or succeeds later
+ * (task_started, once t->pid is set). */
 struct task_kind {
 	const char	*name;
 	int		(*start)(struct task *, char **cause);
@@ -404,6 +406,8 @@ char	*task_owner_get(const char *);
 void	 task_owner_put(char *);
 unsigned task_owner_queued(const char *);
 void	 task_start(struct task *);
+void	 task_start_failed(struct task *, char *);
+void	 task_started(struct task *);
 void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
 	    const char *by);
 void	 task_exited(struct task *, int wstatus);
@@ -473,6 +477,21 @@ int	 privdrop_check(const char *owner, const struct config_access **,
 char	**privdrop_argv(const struct config_access *, const struct task *);
 void	 privdrop_argv_free(char **);
 void	 privdrop_free(void);
+
+/* spawn.c: a process to start, and how it went. */
+struct spawn {
+	const char		*file;	/* PATH searched when it has no '/' */
+	char *const		*argv;
+	char *const		*envp;
+	const char		*cwd;	/* or NULL */
+	const char		*path;	/* PATH to search; NULL: runneld's */
+	int			 fd[3];	/* the child's stdin, stdout, stderr */
+	rlim_t			 nofile; /* its soft RLIMIT_NOFILE; 0: ours */
+
+	pid_t			 pid;	/* started, or 0 */
+	int			 error;	/* why not: an errno */
+};
+void	 spawn_run(struct spawn *);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;

@@ -1,6 +1,6 @@
 /*
- * task-exec.c - the "exec" task kind: a child process started with
- * posix_spawn in its own session and process group, with non-blocking
+ * task-exec.c - the "exec" task kind: a child process started (spawn.c)
+ * in its own session and process group, with non-blocking
  * pipes for stdout and stderr, optional stdin bytes, and its exit learned
  * through a pidfd watched by the loop.  The task finishes only when the
  * process has been reaped and both pipes are at EOF, whichever comes last,
@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -328,20 +327,6 @@ task_exec_envp(struct task *t)
 
 rlim_t	task_exec_nofile;
 
-/* Put the soft RLIMIT_NOFILE runneld started with in place around a spawn
- * (lower), or the raised one back. */
-static void
-task_exec_nofile_swap(int lower)
-{
-	struct rlimit	rl;
-
-	if (task_exec_nofile == 0 || getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return;
-	rl.rlim_cur = lower ? task_exec_nofile : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("setrlimit NOFILE");
-}
-
 /* A limit above the daemon's own hard one can only be given by root. */
 static int
 task_exec_rlimits_check(struct task *t, char **cause)
@@ -373,9 +358,7 @@ static int
 task_exec_start(struct task *t, char **cause)
 {
 	struct task_exec		*te;
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 all, none;
+	struct spawn			 sp;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int				 in[2] = { -1, -1 }, error = 0;
 	static int			 null = -1;
@@ -419,42 +402,21 @@ task_exec_start(struct task *t, char **cause)
 		goto fail;
 	}
 
-	posix_spawn_file_actions_init(&fa);
-	if (has_stdin)
-		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	else
-		posix_spawn_file_actions_adddup2(&fa, null, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	if (t->cwd != NULL)
-		posix_spawn_file_actions_addchdir_np(&fa, t->cwd);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-
-	/* Its own session and group, default dispositions, empty mask: the
-	 * daemon ignores SIGPIPE but its tasks must not. */
-	/* glibc's posix_spawn still leaves its internal signals (32, 33)
-	 * ignored in the child; every other signal is reset. */
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setsigmask(&attr, &none);
-
 	envp = task_exec_envp(t);
-	task_exec_nofile_swap(1);
-	if (helper_argv != NULL)
-		error = posix_spawn(&t->pid, helper_argv[0], &fa, &attr,
-		    helper_argv, envp);
-	else
-		error = posix_spawnp(&t->pid, t->argv[0], &fa, &attr, t->argv,
-		    envp);
+	memset(&sp, 0, sizeof sp);
+	sp.file = helper_argv != NULL ? helper_argv[0] : t->argv[0];
+	sp.argv = helper_argv != NULL ? helper_argv : t->argv;
+	sp.envp = envp;
+	sp.cwd = t->cwd;
+	sp.fd[0] = has_stdin ? in[0] : null;
+	sp.fd[1] = out[1];
+	sp.fd[2] = err[1];
+	sp.nofile = task_exec_nofile;
+	spawn_run(&sp);
+	t->pid = sp.pid;
+	error = sp.error;
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
-	task_exec_nofile_swap(0);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
 	free(envp);
 	if (error != 0) {
 		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
