@@ -46,8 +46,9 @@ const struct cmd_entry cmd_pki_entry = {
 	    "init makes a CA (ca.crt, ca.key) and a server certificate "
 	    "(server.crt,\nserver.key) valid for each --name, a host name "
 	    "or address, in DIR;\nissue adds NAME.crt and NAME.key, a client "
-	    "certificate whose identity (CN)\nis NAME, signed by the CA in DIR.  "
-	    "Keys are ECDSA P-256, written mode 0600.\nNeeds no daemon.",
+	    "certificate whose identity (CN)\nis NAME, signed by the CA in DIR.\n"
+	    "Keys are ECDSA P-256 (CA, server) and Ed25519 (clients), "
+	    "written mode 0600.\nNeeds no daemon.",
 	.exec = cmd_pki_exec,
 	.needs_connection = 0
 };

@@ -1,8 +1,12 @@
 /*
  * pki.c - the runnel certificate authority: runnel_pki_init() makes a CA and
  * a server certificate in a directory, runnel_pki_issue() a client
- * certificate signed by that CA.  Keys are ECDSA P-256, written once, mode
- * 0600, as unencrypted PKCS#8; nothing existing is ever overwritten.
+ * certificate signed by that CA.  The CA and server keys are ECDSA P-256,
+ * client keys Ed25519: a daemon keeps each client's parsed certificate for
+ * the life of its connection, and an Ed25519 key is a fraction of the size
+ * of an EC key with its group.  Every certificate is signed by the CA's
+ * P-256 key with SHA-256.  Keys are written once, mode 0600, as
+ * unencrypted PKCS#8; nothing existing is ever overwritten.
  */
 
 #include <sys/stat.h>
@@ -41,6 +45,19 @@ struct pki_ext {
 	const char	*value;
 };
 
+enum pki_key {
+	PKI_KEY_P256,
+	PKI_KEY_ED25519
+};
+
+/* What one kind of certificate is: its key, lifetime and extensions. */
+struct pki_profile {
+	enum pki_key		 key;
+	long			 days;
+	const struct pki_ext	*exts;
+	size_t			 nexts;
+};
+
 /* The files made by one call, removed again if the call fails. */
 struct pki_files {
 	char		*path[PKI_MAX_FILES];
@@ -70,6 +87,27 @@ static const struct pki_ext pki_client_exts[] = {
 };
 
 #define PKI_NEXTS(a)	(sizeof (a) / sizeof (a)[0])
+
+static const struct pki_profile pki_ca = {
+	.key = PKI_KEY_P256,
+	.days = PKI_CA_DAYS,
+	.exts = pki_ca_exts,
+	.nexts = PKI_NEXTS(pki_ca_exts)
+};
+
+static const struct pki_profile pki_server = {
+	.key = PKI_KEY_P256,
+	.days = PKI_LEAF_DAYS,
+	.exts = pki_server_exts,
+	.nexts = PKI_NEXTS(pki_server_exts)
+};
+
+static const struct pki_profile pki_client = {
+	.key = PKI_KEY_ED25519,
+	.days = PKI_LEAF_DAYS,
+	.exts = pki_client_exts,
+	.nexts = PKI_NEXTS(pki_client_exts)
+};
 
 /* Set *why to "what: openssl errors". */
 static void
@@ -185,13 +223,17 @@ pki_mkdir(const char *dir, int *made, char **why)
 	return (0);
 }
 
-/* Generate an ECDSA P-256 key. */
+/* Generate an ECDSA P-256 or an Ed25519 key. */
 static EVP_PKEY *
-pki_keygen(char **why)
+pki_keygen(enum pki_key type, char **why)
 {
 	EVP_PKEY	*key;
 
-	if ((key = EVP_EC_gen("P-256")) == NULL)
+	if (type == PKI_KEY_ED25519)
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else
+		key = EVP_EC_gen("P-256");
+	if (key == NULL)
 		pki_ssl_cause(why, "cannot generate key");
 	return (key);
 }
@@ -258,13 +300,15 @@ fail:
 }
 
 /*
- * Make a certificate for key with the given CN and extensions, signed by
- * issuer's key, or self-signed if issuer is NULL.
+ * Make a certificate of profile p for key with the given CN, signed by
+ * issuer's key, or self-signed if issuer is NULL.  The signer is the CA's
+ * key, P-256 when runnel_pki_init made it, hence SHA-256 whatever the
+ * subject's key is (an Ed25519 signer would want no digest at all).
  */
 static X509 *
-pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signkey,
-    long days, const struct pki_ext *exts, size_t nexts,
-    const char *const *names, size_t nnames, char **why)
+pki_cert(const struct pki_profile *p, const char *cn, EVP_PKEY *key,
+    X509 *issuer, EVP_PKEY *signkey, const char *const *names,
+    size_t nnames, char **why)
 {
 	X509V3_CTX	 v3;
 	X509_EXTENSION	*ext;
@@ -279,7 +323,7 @@ pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signkey,
 		goto fail;
 	if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -PKI_BACKDATE,
 	    &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), days, -PKI_BACKDATE,
+	    X509_time_adj_ex(X509_getm_notAfter(x), p->days, -PKI_BACKDATE,
 	    &now) == NULL)
 		goto fail;
 	subject = X509_get_subject_name(x);
@@ -293,9 +337,9 @@ pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signkey,
 		goto fail;
 
 	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
-	for (i = 0; i < nexts; i++) {
-		ext = X509V3_EXT_conf_nid(NULL, &v3, exts[i].nid,
-		    exts[i].value);
+	for (i = 0; i < p->nexts; i++) {
+		ext = X509V3_EXT_conf_nid(NULL, &v3, p->exts[i].nid,
+		    p->exts[i].value);
 		if (ext == NULL)
 			goto fail;
 		if (X509_add_ext(x, ext, -1) != 1) {
@@ -388,24 +432,23 @@ pki_files_done(struct pki_files *files, int failed)
 	files->n = 0;
 }
 
-/* Make a key and a certificate for it, and write both. */
+/* Make a key and a certificate of profile p for it, and write both. */
 static int
-pki_make_pair(struct pki_files *files, const char *dir, const char *base,
-    const char *cn, X509 *issuer, EVP_PKEY *signkey, long days,
-    const struct pki_ext *exts, size_t nexts, const char *const *names,
-    size_t nnames, X509 **xp, EVP_PKEY **keyp, char **why)
+pki_make_pair(struct pki_files *files, const struct pki_profile *p,
+    const char *dir, const char *base, const char *cn, X509 *issuer,
+    EVP_PKEY *signkey, const char *const *names, size_t nnames, X509 **xp,
+    EVP_PKEY **keyp, char **why)
 {
 	EVP_PKEY	*key;
 	X509		*x = NULL;
 	char		*keypath = NULL, *crtpath = NULL;
 	int		 rc = -1;
 
-	if ((key = pki_keygen(why)) == NULL)
+	if ((key = pki_keygen(p->key, why)) == NULL)
 		return (-1);
 	if (signkey == NULL)
 		signkey = key;
-	x = pki_cert(cn, key, issuer, signkey, days, exts, nexts, names,
-	    nnames, why);
+	x = pki_cert(p, cn, key, issuer, signkey, names, nnames, why);
 	if (x == NULL)
 		goto fail;
 	keypath = pki_path(dir, base, ".key");
@@ -531,13 +574,11 @@ runnel_pki_init(const char *dir, const char *const *names, size_t n,
 	    pki_check_pair_absent(dir, "server", &why) != 0)
 		goto fail;
 
-	if (pki_make_pair(&files, dir, "ca", "runnel CA", NULL, NULL,
-	    PKI_CA_DAYS, pki_ca_exts, PKI_NEXTS(pki_ca_exts), NULL, 0, &ca,
-	    &cakey, &why) != 0)
+	if (pki_make_pair(&files, &pki_ca, dir, "ca", "runnel CA", NULL, NULL,
+	    NULL, 0, &ca, &cakey, &why) != 0)
 		goto fail;
-	if (pki_make_pair(&files, dir, "server", cn, ca, cakey, PKI_LEAF_DAYS,
-	    pki_server_exts, PKI_NEXTS(pki_server_exts), names, n, NULL, NULL,
-	    &why) != 0)
+	if (pki_make_pair(&files, &pki_server, dir, "server", cn, ca, cakey,
+	    names, n, NULL, NULL, &why) != 0)
 		goto fail;
 
 	pki_files_done(&files, 0);
@@ -583,9 +624,8 @@ runnel_pki_issue(const char *dir, const char *name, char **cause)
 	}
 	if (pki_check_pair_absent(dir, name, &why) != 0)
 		goto fail;
-	if (pki_make_pair(&files, dir, name, name, ca, cakey, PKI_LEAF_DAYS,
-	    pki_client_exts, PKI_NEXTS(pki_client_exts), NULL, 0, NULL, NULL,
-	    &why) != 0)
+	if (pki_make_pair(&files, &pki_client, dir, name, name, ca, cakey,
+	    NULL, 0, NULL, NULL, &why) != 0)
 		goto fail;
 
 	pki_files_done(&files, 0);

@@ -285,7 +285,8 @@ START_TEST(test_reload_bad_config)
 END_TEST
 
 /* Write a CRL revoking victim's certificate, signed with signer's key (the
- * CA's, or not), current or expired. */
+ * CA's, or not), current or expired.  A client's key is Ed25519, which
+ * signs with no separate digest. */
 static void
 make_crl(const char *path, const char *victim, const char *signer,
     int expired)
@@ -295,6 +296,7 @@ make_crl(const char *path, const char *victim, const char *signer,
 	ASN1_TIME	*now, *next;
 	X509		*ca, *v;
 	EVP_PKEY	*key;
+	const EVP_MD	*md;
 	char		 p[200];
 	FILE		*f;
 
@@ -304,6 +306,8 @@ make_crl(const char *path, const char *victim, const char *signer,
 	v = read_cert(p);
 	snprintf(p, sizeof p, "%s/%s.key", h.pki, signer);
 	key = read_key(p);
+	md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL :
+	    EVP_sha256();
 
 	crl = X509_CRL_new();
 	ck_assert(X509_CRL_set_version(crl, X509_CRL_VERSION_2) == 1);
@@ -318,7 +322,7 @@ make_crl(const char *path, const char *victim, const char *signer,
 	X509_REVOKED_set_revocationDate(rev, now);
 	X509_CRL_add0_revoked(crl, rev);
 	X509_CRL_sort(crl);
-	ck_assert(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	ck_assert(X509_CRL_sign(crl, key, md) > 0);
 	f = fopen(path, "w");
 	ck_assert(f != NULL);
 	ck_assert(PEM_write_X509_CRL(f, crl) == 1);

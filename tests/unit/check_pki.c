@@ -21,6 +21,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -170,6 +171,22 @@ check_load_key(const char *name)
 	return (key);
 }
 
+/* Check a key's type: ECDSA P-256 (EVP_PKEY_EC) or Ed25519. */
+static void
+check_key_type(EVP_PKEY *key, int type)
+{
+	char	group[64];
+	size_t	len;
+
+	ck_assert_int_eq(EVP_PKEY_get_base_id(key), type);
+	if (type == EVP_PKEY_EC) {
+		ck_assert_int_eq(EVP_PKEY_get_bits(key), 256);
+		ck_assert_int_eq(EVP_PKEY_get_group_name(key, group,
+		    sizeof group, &len), 1);
+		ck_assert_str_eq(group, "prime256v1");
+	}
+}
+
 /* The subject CN of a certificate. */
 static void
 check_cn(X509 *x, const char *cn)
@@ -266,13 +283,18 @@ START_TEST(test_pki_files)
 	static const char *const keys[] = {
 		"ca.key", "server.key", "alice.key"
 	};
+	/* P-256 for the CA and the server, Ed25519 for clients. */
+	static const int types[] = {
+		EVP_PKEY_EC, EVP_PKEY_EC, EVP_PKEY_ED25519
+	};
 	static const char *const certs[] = {
 		"ca.crt", "server.crt", "alice.crt"
 	};
 	struct stat	 sb;
 	EVP_PKEY	*key;
-	char		*path, *text, group[64];
-	size_t		 i, len;
+	X509		*x;
+	char		*path, *text;
+	size_t		 i;
 
 	ck_assert_int_eq(stat(check_pki, &sb), 0);
 	ck_assert(S_ISDIR(sb.st_mode));
@@ -289,11 +311,7 @@ START_TEST(test_pki_files)
 		free(path);
 
 		key = check_load_key(keys[i]);
-		ck_assert_int_eq(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
-		ck_assert_int_eq(EVP_PKEY_get_bits(key), 256);
-		ck_assert_int_eq(EVP_PKEY_get_group_name(key, group,
-		    sizeof group, &len), 1);
-		ck_assert_str_eq(group, "prime256v1");
+		check_key_type(key, types[i]);
 		EVP_PKEY_free(key);
 	}
 	for (i = 0; i < sizeof certs / sizeof certs[0]; i++) {
@@ -302,6 +320,12 @@ START_TEST(test_pki_files)
 		ck_assert(S_ISREG(sb.st_mode));
 		ck_assert_uint_eq(sb.st_mode & 07777, 0644);
 		free(path);
+		x = check_load_cert(certs[i]);
+		check_key_type(X509_get0_pubkey(x), types[i]);
+		/* Each signed by the CA's P-256 key. */
+		ck_assert_int_eq(X509_get_signature_nid(x),
+		    NID_ecdsa_with_SHA256);
+		X509_free(x);
 	}
 }
 END_TEST
@@ -827,20 +851,35 @@ START_TEST(test_tls_server_cert_as_client)
 }
 END_TEST
 
-/* Write a client certificate with no extended key usage, from our CA. */
+/* Add an extension to a certificate our CA issues. */
 static void
-check_make_no_eku(const char *base)
+check_add_ext(X509 *x, X509 *ca, int nid, const char *value)
 {
 	X509V3_CTX	 v3;
 	X509_EXTENSION	*ext;
-	EVP_PKEY	*cakey, *key;
+
+	X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	ck_assert_ptr_nonnull(ext);
+	ck_assert_int_eq(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/*
+ * Write a client certificate for key (which it takes) as base.crt and
+ * base.key, from our CA but made here rather than by runnel_pki_issue:
+ * with the clientAuth extended key usage if eku, else with none.
+ */
+static void
+check_make_client(const char *base, const char *cn, EVP_PKEY *key, int eku)
+{
+	EVP_PKEY	*cakey;
 	X509		*ca, *x;
 	FILE		*f;
 	char		*path;
 
 	ca = check_load_cert("ca.crt");
 	cakey = check_load_key("ca.key");
-	key = EVP_EC_gen("P-256");
 	ck_assert_ptr_nonnull(key);
 	x = X509_new();
 	ck_assert_ptr_nonnull(x);
@@ -849,17 +888,13 @@ check_make_no_eku(const char *base)
 	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), -60));
 	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
 	ck_assert_int_eq(X509_NAME_add_entry_by_txt(X509_get_subject_name(x),
-	    "CN", MBSTRING_UTF8, (const unsigned char *)"noeku", -1, -1, 0),
-	    1);
+	    "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0), 1);
 	ck_assert_int_eq(X509_set_issuer_name(x, X509_get_subject_name(ca)),
 	    1);
 	ck_assert_int_eq(X509_set_pubkey(x, key), 1);
-	X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-	    "critical,CA:FALSE");
-	ck_assert_ptr_nonnull(ext);
-	ck_assert_int_eq(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
+	check_add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE");
+	if (eku)
+		check_add_ext(x, ca, NID_ext_key_usage, "clientAuth");
 	ck_assert_int_gt(X509_sign(x, cakey, EVP_sha256()), 0);
 
 	path = str_printf("%s.crt", base);
@@ -876,8 +911,9 @@ check_make_no_eku(const char *base)
 	fclose(f);
 	free(path);
 
-	/* The trap: the ssl_client purpose alone accepts it. */
-	ck_assert_int_eq(X509_get_extension_flags(x) & EXFLAG_XKUSAGE, 0);
+	/* Without an EKU, the trap: the ssl_client purpose alone takes it. */
+	ck_assert_int_eq(!!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE),
+	    !!eku);
 	ck_assert_int_eq(check_verify(x, X509_PURPOSE_SSL_CLIENT), 1);
 
 	X509_free(x);
@@ -892,10 +928,45 @@ START_TEST(test_tls_no_eku)
 	char			*base;
 
 	base = str_printf("%s/noeku", check_dir);
-	check_make_no_eku(base);
+	check_make_client(base, "noeku", EVP_EC_gen("P-256"), 0);
 	check_tls_try(base, &t);
 	check_tls_refused(&t, X509_V_ERR_INVALID_PURPOSE);
 	free(base);
+}
+END_TEST
+
+/*
+ * runnel_pki_issue makes Ed25519 client keys, but a client certificate
+ * from our CA with a P-256 or an RSA key, made by other tools or by an
+ * older runnel, is accepted all the same.
+ */
+START_TEST(test_tls_other_client_keys)
+{
+	static const char *const names[] = { "p256", "rsa" };
+	struct check_tls	 t;
+	EVP_PKEY		*key;
+	char			*base;
+	size_t			 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		base = str_printf("%s/%s", check_dir, names[i]);
+		if (i == 0)
+			key = EVP_EC_gen("P-256");
+		else
+			key = EVP_RSA_gen(2048);
+		check_make_client(base, names[i], key, 1);
+		memset(&t, 0, sizeof t);
+		t.host = "localhost";
+		check_tls_try(base, &t);
+		ck_assert_int_eq(t.client, 1);
+		ck_assert_int_eq(t.server, 1);
+		ck_assert_int_eq(t.server_verify, X509_V_OK);
+		ck_assert_ptr_nonnull(t.cn);
+		ck_assert_str_eq(t.cn, names[i]);
+		ck_assert_int_eq(t.client_got, 1);
+		free(t.cn);
+		free(base);
+	}
 }
 END_TEST
 
@@ -1095,6 +1166,7 @@ check_pki_suite(void)
 	tcase_add_test(tc, test_tls_wrong_host);
 	tcase_add_test(tc, test_tls_server_cert_as_client);
 	tcase_add_test(tc, test_tls_no_eku);
+	tcase_add_test(tc, test_tls_other_client_keys);
 	tcase_add_test(tc, test_tls_foreign_ca);
 	tcase_add_test(tc, test_tls_no_client_cert);
 	tcase_add_test(tc, test_tls_alpn);
