@@ -64,7 +64,7 @@ privdrop_check(const char *owner, const struct config_access **ca,
 	const struct config_access	*entry;
 
 	*ca = NULL;
-	if (geteuid() != 0)
+	if (server.euid != 0)
 		return 0;
 	entry = config_access(server.conf, owner);
 	if (entry != NULL && entry->run_as != NULL) {

@@ -256,6 +256,7 @@ struct server {
 	char			*spool_dir;
 	int64_t			 start_ms;
 	uid_t			 uid;
+	uid_t			 euid;	/* 0: tasks may run as others */
 
 	struct session_list	 sessions;
 	unsigned		 nsessions;

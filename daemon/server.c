@@ -169,6 +169,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	TAILQ_INIT(&server.waiters);
 	queue_init();
 	server.uid = getuid();
+	server.euid = geteuid();
 	server.start_ms = server_now_ms();
 
 	if (server_tls_ctx(conf, &server.ssl_ctx, cause) != 0)

@@ -53,11 +53,8 @@ static void	task_exec_resume(void *);
 static int
 task_exec_nonblock(int fd)
 {
-	int	flags;
-
-	if ((flags = fcntl(fd, F_GETFL)) == -1)
-		return -1;
-	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	/* A pipe of ours: no other status flag is set. */
+	return fcntl(fd, F_SETFL, O_NONBLOCK);
 }
 
 /* Close one of the exec's fds and free its event. */
@@ -336,7 +333,7 @@ task_exec_rlimits_check(struct task *t, char **cause)
 	size_t				 i;
 	uint64_t			 hard;
 
-	if (geteuid() == 0)
+	if (server.euid == 0)
 		return 0;
 	for (i = 0; i < t->spec->n_rlimits; i++) {
 		r = t->spec->rlimits[i];

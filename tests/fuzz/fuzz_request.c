@@ -58,6 +58,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	queue_init();
 	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
 	server.uid = getuid();
+	server.euid = geteuid();
 	server.spool_dir = xasprintf("%s/tasks", fuzz_dir);
 	mkdir(server.spool_dir, 0700);
 	if ((server.base = event_base_new()) == NULL)
