@@ -1,10 +1,12 @@
 /*
  * task-exec.c - the "exec" task kind: a child process started (spawn.c)
- * in its own session and process group, with non-blocking
- * pipes for stdout and stderr, optional stdin bytes, and its exit learned
- * through a pidfd watched by the loop.  The task finishes only when the
+ * in its own session and process group, with non-blocking pipes for stdout
+ * and stderr and optional stdin bytes.  The task finishes only when the
  * process has been reaped and both pipes are at EOF, whichever comes last,
- * so the exit status never overtakes the last bytes of output.
+ * so the exit status never overtakes the last bytes of output.  So its exit
+ * is looked for only at EOF (waitpid, WNOHANG: most processes have exited
+ * by then), and watched through a pidfd only if it has not: most tasks then
+ * cost the loop no pidfd, no epoll changes for it and no wake-up.
  */
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -218,32 +220,40 @@ task_exec_input(struct task *t)
 		event_add(te->in_ev, NULL);
 }
 
-/* The pidfd is readable: the child has exited; reap it. */
-static void
-task_exec_pid_cb(evutil_socket_t fd, short events, void *arg)
+/* Reap the process if it has exited; returns 1 once it is reaped. */
+static int
+task_exec_reap(struct task_exec *te)
 {
-	struct task_exec	*te = arg;
-	struct task		*t = te->task;
-	int			 status;
-	pid_t			 pid;
+	struct task	*t = te->task;
+	int		 status;
+	pid_t		 pid;
 
-	(void)fd;
-	(void)events;
 	pid = waitpid(t->pid, &status, WNOHANG);
 	if (pid == 0)
-		return;
+		return 0;
 	if (pid == -1) {
 		if (errno == EINTR)
-			return;
+			return 0;
 		log_warn("task %llu: waitpid %ld", (unsigned long long)t->id,
 		    (long)t->pid);
-		status = 0;
 		t->reason = xstrdup("lost track of the process");
 	} else
 		task_exited(t, status);
 	te->reaped = 1;
 	task_exec_close(&te->pidfd, &te->pid_ev);
-	task_exec_check_done(te);
+	return 1;
+}
+
+/* The pidfd is readable (or SIGCHLD came): the child has exited. */
+static void
+task_exec_pid_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+
+	(void)fd;
+	(void)events;
+	if (task_exec_reap(te))
+		task_exec_check_done(te);
 }
 
 /*
@@ -287,12 +297,39 @@ task_exec_sigchld_start(void)
 	event_active(task_exec_sigchld_ev, EV_SIGNAL, 1);
 }
 
-/* Finish the task once it is reaped and its pipes are at EOF. */
+/* The pipes are at EOF but the process runs on: learn of its exit through
+ * a pidfd, or SIGCHLD without one. */
+static void
+task_exec_watch_exit(struct task_exec *te)
+{
+	struct task	*t = te->task;
+
+	if (te->pid_ev != NULL)
+		return;
+	if ((te->pidfd = pidfd_open(t->pid, 0)) == -1) {
+		if (errno != ENOSYS)
+			log_warn("task %llu: pidfd_open %ld",
+			    (unsigned long long)t->id, (long)t->pid);
+		task_exec_sigchld_start();
+		return;
+	}
+	te->pid_ev = event_new(server.base, te->pidfd, EV_READ | EV_PERSIST,
+	    task_exec_pid_cb, te);
+	event_priority_set(te->pid_ev, PRI_CONTROL);
+	event_add(te->pid_ev, NULL);
+}
+
+/* Finish the task once its pipes are at EOF and it is reaped. */
 static void
 task_exec_check_done(struct task_exec *te)
 {
-	if (te->reaped && te->out_fd == -1 && te->err_fd == -1)
-		task_attempt_ended(te->task);
+	if (te->out_fd != -1 || te->err_fd != -1)
+		return;
+	if (!te->reaped && !task_exec_reap(te)) {
+		task_exec_watch_exit(te);
+		return;
+	}
+	task_attempt_ended(te->task);
 }
 
 /* Build the child's environment: the daemon's (unless the spec clears
@@ -450,18 +487,6 @@ task_exec_start(struct task *t, char **cause)
 		event_add(te->in_ev, NULL);
 	}
 
-	te->pidfd = pidfd_open(t->pid, 0);
-	if (te->pidfd == -1 && errno == ENOSYS)
-		task_exec_sigchld_start();
-	else if (te->pidfd == -1)
-		fatal("pidfd_open %ld", (long)t->pid);
-	else {
-		fcntl(te->pidfd, F_SETFD, FD_CLOEXEC);
-		te->pid_ev = event_new(server.base, te->pidfd,
-		    EV_READ | EV_PERSIST, task_exec_pid_cb, te);
-		event_priority_set(te->pid_ev, PRI_CONTROL);
-		event_add(te->pid_ev, NULL);
-	}
 	log_debug("task %llu: started pid %ld: %s", (unsigned long long)t->id,
 	    (long)t->pid, t->argv[0]);
 	return 0;

@@ -96,6 +96,40 @@ START_TEST(test_streams_apart)
 }
 END_TEST
 
+/* A task ends when its process has exited and its pipes are at EOF, in
+ * either order, with the process's own status. */
+START_TEST(test_exit_and_eof_apart)
+{
+	struct runnel_client	*c = harness_client(&h, "alice");
+	struct collect		 col;
+	struct timespec		 t0, t1;
+	/* The pipes close 300 ms before the process exits. */
+	const char		*closes[] = { "sh", "-c",
+	    "echo bye; exec >&- 2>&-; sleep 0.3; exit 7", NULL };
+	/* A grandchild holds stdout 300 ms past the process's exit. */
+	const char		*holds[] = { "sh", "-c",
+	    "(sleep 0.3; echo late) & exit 5", NULL };
+	double			 ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(harness_run_task(c, closes, &col, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ck_assert_str_eq(col.out, "bye\n");
+	ck_assert_int_eq(col.last_exit, 7);
+	ck_assert_int_eq(col.last_state, RUNNEL_FAILED);
+	ck_assert_msg(ms >= 300, "ended after %.0f ms", ms);
+	collect_free(&col);
+
+	ck_assert_int_eq(harness_run_task(c, holds, &col, NULL), 0);
+	ck_assert_str_eq(col.out, "late\n");
+	ck_assert_int_eq(col.last_exit, 5);
+	ck_assert_int_eq(col.last_state, RUNNEL_FAILED);
+	collect_free(&col);
+	runnel_close(c);
+}
+END_TEST
+
 START_TEST(test_child_environment)
 {
 	struct runnel_client	*c = harness_client(&h, "alice");
@@ -871,6 +905,7 @@ daemon_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_exit_statuses);
 	tcase_add_test(tc, test_streams_apart);
+	tcase_add_test(tc, test_exit_and_eof_apart);
 	tcase_add_test(tc, test_child_environment);
 	tcase_add_test(tc, test_env_cwd_stdin);
 	tcase_add_test(tc, test_bad_specs);
