@@ -1,11 +1,11 @@
 /*
- * runneld-exec.c - the helper runneld starts (with posix_spawn, which can
- * neither change users nor set a child's limits) for a task that runs as
- * another user or has limits of its own: it sets the limits, drops to the
- * user's uid, gid and groups, forbids gaining privileges again, checks the
- * drop took, and executes the task, so that the task's first instruction
- * already runs under all of them.  It is given numbers only, resolved by
- * runneld, so nothing here looks up names.
+ * runneld-exec.c - the helper runneld starts (spawn.c's vfork child makes
+ * only plain system calls: no change of user, no limit but the descriptor
+ * one) for a task that runs as another user or has limits of its own: it
+ * sets the limits, drops to the user's uid, gid and groups, forbids gaining
+ * privileges again, checks the drop took, and executes the task, so that
+ * the task's first instruction already runs under all of them.  It is
+ * given numbers only, resolved by runneld, so nothing here looks up names.
  *
  *	runneld-exec [-l RESOURCE:SOFT:HARD]... [-u UID:GID:GROUP,...] --
  *	    PROGRAM [ARG...]

@@ -415,7 +415,8 @@ task_exec_start(struct task *t, char **cause)
 		goto fail;
 	}
 	/* run_as and limits: the helper sets them in the child, before the
-	 * task's program runs (posix_spawn cannot). */
+	 * task's program runs (spawn.c's child sets only the descriptor
+	 * limit every task gets). */
 	if (task_exec_rlimits_check(t, cause) != 0)
 		goto fail;
 	helper_argv = privdrop_argv(run_as, t);

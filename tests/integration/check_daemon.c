@@ -67,8 +67,8 @@ START_TEST(test_exit_statuses)
 	ck_assert_int_eq(harness_run_task(c, missing, &col, NULL), 0);
 	ck_assert_int_eq(col.last_state, RUNNEL_FAILED);
 	ck_assert_int_eq(col.last_exit, 127);
-	/* Under valgrind, posix_spawn's CLONE_VFORK child runs as a plain
-	 * fork: its exec error never reaches the daemon, only the 127. */
+	/* Under valgrind, runneld's vfork child runs as a plain fork: its
+	 * exec error never reaches the daemon, only the 127. */
 	if (!harness_wrapped()) {
 		ck_assert_ptr_nonnull(col.err);
 		ck_assert_ptr_nonnull(strstr(col.err,

@@ -76,7 +76,7 @@ harness_slow(void)
 }
 
 /* Does every daemon run under a wrapper (HARNESS_WRAPPER="valgrind ...")?
- * A few things valgrind emulates differently (RLIMIT_NOFILE, posix_spawn's
+ * A few things valgrind emulates differently (RLIMIT_NOFILE, runneld's
  * vfork) cannot be checked there. */
 int
 harness_wrapped(void)
