@@ -9,13 +9,24 @@
  * are closed; running tasks are never touched.  What cannot change without
  * a restart (listen addresses, the unix socket, state_dir, pid_file) is
  * reported and keeps its running value.
+ *
+ * Reading is done on a thread of its own: the files may be on a slow disk
+ * and the config's user names go through NSS (LDAP, say), and the loop
+ * must not wait for either.  config_load and server_tls_ctx touch nothing
+ * but what they return.  The loop switches to the result when the thread
+ * is done; a SIGHUP meanwhile starts one more read after it.
  */
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
 
@@ -209,20 +220,51 @@ reload_log(const struct config *conf)
 	log_setup(conf->log, -1, level);
 }
 
-/* SIGHUP: reload everything, atomically. */
-void
-reload(void)
-{
-	struct config	*conf, *old = server.conf;
-	SSL_CTX		*ctx = NULL;
-	char		*cause = NULL;
+/* The read under way, if any. */
+static struct {
+	pthread_t	 thread;
+	int		 running;
+	int		 again;		/* a SIGHUP came meanwhile */
+	int		 efd;
+	struct event	*ev;
+	char		*path;
+	struct config	*conf;
+	SSL_CTX		*ctx;
+	char		*cause;
+} reload_job = { .efd = -1 };
 
-	notify_reloading();
-	log_info("SIGHUP: reloading %s", old->path);
-	if ((conf = config_load(old->path, &cause)) == NULL)
+/* On the thread: read the configuration and the TLS material. */
+static void *
+reload_main(void *arg)
+{
+	uint64_t	one = 1;
+
+	(void)arg;
+	reload_job.conf = config_load(reload_job.path, &reload_job.cause);
+	if (reload_job.conf != NULL &&
+	    server_tls_ctx(reload_job.conf, &reload_job.ctx,
+	    &reload_job.cause) != 0) {
+		config_free(reload_job.conf);
+		reload_job.conf = NULL;
+	}
+	if (write(reload_job.efd, &one, sizeof one) == -1) {
+		/* An eventfd counter does not fill up. */
+	}
+	return NULL;
+}
+
+/* Switch to what the thread read, or say why not. */
+static void
+reload_apply(struct config *conf, SSL_CTX *ctx, char *cause)
+{
+	struct config	*old = server.conf;
+
+	if (conf == NULL)
 		goto fail;
-	if (server_tls_ctx(conf, &ctx, &cause) != 0)
+	if (server.shutting_down) {
+		cause = xstrdup("shutting down");
 		goto fail;
+	}
 	if (ctx == NULL && server.ssl_ctx != NULL) {
 		cause = xstrdup("[tls] is needed by the TLS listeners");
 		goto fail;
@@ -244,13 +286,120 @@ reload(void)
 	sched_request();
 	retention_request();
 	log_notice("reloaded %s", conf->path);
-	notify_ready();
 	return;
 
 fail:
 	log_warnx("reload failed, keeping the running configuration: %s",
 	    cause);
 	free(cause);
+	if (ctx != NULL)
+		SSL_CTX_free(ctx);
 	config_free(conf);
+}
+
+/* Wait for the thread and take what it read. */
+static void
+reload_join(struct config **conf, SSL_CTX **ctx, char **cause)
+{
+	pthread_join(reload_job.thread, NULL);
+	reload_job.running = 0;
+	*conf = reload_job.conf;
+	*ctx = reload_job.ctx;
+	*cause = reload_job.cause;
+	reload_job.conf = NULL;
+	reload_job.ctx = NULL;
+	reload_job.cause = NULL;
+	free(reload_job.path);
+	reload_job.path = NULL;
+}
+
+static void	reload_begin(void);
+
+/* The thread is done: switch, then read again if a SIGHUP came meanwhile. */
+static void
+reload_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct config	*conf;
+	SSL_CTX		*ctx;
+	char		*cause;
+	uint64_t	 n;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof n) == -1 && errno != EAGAIN)
+		log_warn("reload: eventfd");
+	if (!reload_job.running)
+		return;
+	reload_join(&conf, &ctx, &cause);
+	reload_apply(conf, ctx, cause);
+	if (reload_job.again && !server.shutting_down) {
+		reload_job.again = 0;
+		reload_begin();
+		return;
+	}
+	reload_job.again = 0;
 	notify_ready();
+}
+
+/* Start reading on the thread (every signal blocked there: they are the
+ * loop's). */
+static void
+reload_begin(void)
+{
+	sigset_t	all, old;
+
+	if (reload_job.ev == NULL) {
+		reload_job.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (reload_job.efd == -1)
+			fatal("eventfd");
+		reload_job.ev = event_new(server.base, reload_job.efd,
+		    EV_READ | EV_PERSIST, reload_done_cb, NULL);
+		event_priority_set(reload_job.ev, PRI_CONTROL);
+		event_add(reload_job.ev, NULL);
+	}
+	log_info("SIGHUP: reloading %s", server.conf->path);
+	reload_job.path = xstrdup(server.conf->path);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&reload_job.thread, NULL, reload_main, NULL) != 0)
+		fatalx("pthread_create failed");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	reload_job.running = 1;
+}
+
+/* SIGHUP: reload everything, atomically, without stopping the loop. */
+void
+reload(void)
+{
+	if (reload_job.running) {
+		log_info("SIGHUP: a reload is under way; reloading again "
+		    "after it");
+		reload_job.again = 1;
+		return;
+	}
+	notify_reloading();
+	reload_begin();
+}
+
+/* At exit: wait for a read under way and drop it. */
+void
+reload_stop(void)
+{
+	struct config	*conf;
+	SSL_CTX		*ctx;
+	char		*cause;
+
+	if (reload_job.running) {
+		reload_join(&conf, &ctx, &cause);
+		if (ctx != NULL)
+			SSL_CTX_free(ctx);
+		config_free(conf);
+		free(cause);
+	}
+	if (reload_job.ev != NULL) {
+		event_free(reload_job.ev);
+		reload_job.ev = NULL;
+		close(reload_job.efd);
+		reload_job.efd = -1;
+	}
 }

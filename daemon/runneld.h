@@ -316,6 +316,7 @@ int	 activation_listen(char **cause);
 
 /* reload.c */
 void	 reload(void);
+void	 reload_stop(void);
 
 /* listener.c */
 struct listener *listener_create_tcp(const char *addr, char **cause);

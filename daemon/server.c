@@ -316,6 +316,7 @@ server_free(void)
 		listener_free(server.listeners[i]);
 	free(server.listeners);
 	retention_stop();
+	reload_stop();
 	journal_close();
 	output_writer_stop();
 	task_free_all();

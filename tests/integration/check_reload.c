@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -597,6 +598,85 @@ START_TEST(test_reload_unix_user)
 }
 END_TEST
 
+/* The whole of a small file, NUL-terminated. */
+static char *
+read_file(const char *path)
+{
+	static char	 buf[8192];
+	FILE		*f;
+	size_t		 n;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Hand text to the reader of the FIFO at path (waiting for one). */
+static void
+feed_fifo(const char *path, const char *text)
+{
+	int	fd;
+
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CLOEXEC), -1);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Wait until the log holds text n times (10 s at most). */
+static void
+wait_log_count(const char *text, int n)
+{
+	int	i;
+
+	for (i = 0; i < 1000 && svc_log_count(&h, text) < n; i++)
+		usleep(10000);
+	ck_assert_msg(svc_log_count(&h, text) == n, "not %d '%s' in: %s", n,
+	    text, h.log);
+}
+
+/* A reload that cannot read its file (a FIFO nobody writes, as a config on
+ * a hung file system or a user lookup on a dead LDAP server would) leaves
+ * the loop serving; a SIGHUP meanwhile is one more reload after it. */
+START_TEST(test_reload_off_the_loop)
+{
+	struct runnel_client	*c;
+	struct runnel_status	 st;
+	struct collect		 col;
+	const char		*echo[] = { "echo", "served", NULL };
+	char			*text;
+	FILE			*f;
+
+	harness_start(&h, NULL);
+	c = harness_client(&h, "alice");
+	text = read_file(h.conf);
+	ck_assert_int_eq(unlink(h.conf), 0);
+	ck_assert_int_eq(mkfifo(h.conf, 0600), 0);
+
+	reload_and_wait("SIGHUP: reloading");
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	ck_assert_int_eq(harness_run_task(c, echo, &col, NULL), 0);
+	ck_assert_str_eq(col.out, "served\n");
+	collect_free(&col);
+	reload_and_wait("a reload is under way; reloading again after it");
+	ck_assert_int_eq(svc_log_count(&h, "reloaded"), 0);
+
+	feed_fifo(h.conf, text);
+	wait_log_count("reloaded", 1);
+	feed_fifo(h.conf, text);
+	wait_log_count("reloaded", 2);
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+
+	ck_assert_int_eq(unlink(h.conf), 0);
+	ck_assert_ptr_nonnull(f = fopen(h.conf, "w"));
+	fputs(text, f);
+	fclose(f);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
 static Suite *
 reload_suite(void)
 {
@@ -611,6 +691,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_limits_queues);
 	tcase_add_test(tc, test_log_level);
 	tcase_add_test(tc, test_reload_unix_user);
+	tcase_add_test(tc, test_reload_off_the_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }
