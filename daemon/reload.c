@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -220,6 +221,9 @@ reload_log(const struct config *conf)
 	log_setup(conf->log, -1, level);
 }
 
+/* Seconds runneld's exit waits for a reload still reading. */
+#define RELOAD_EXIT_WAIT	2
+
 /* The read under way, if any. */
 static struct {
 	pthread_t	 thread;
@@ -297,11 +301,10 @@ fail:
 	config_free(conf);
 }
 
-/* Wait for the thread and take what it read. */
+/* Take what the joined thread read. */
 static void
-reload_join(struct config **conf, SSL_CTX **ctx, char **cause)
+reload_take(struct config **conf, SSL_CTX **ctx, char **cause)
 {
-	pthread_join(reload_job.thread, NULL);
 	reload_job.running = 0;
 	*conf = reload_job.conf;
 	*ctx = reload_job.ctx;
@@ -330,7 +333,8 @@ reload_done_cb(evutil_socket_t fd, short events, void *arg)
 		log_warn("reload: eventfd");
 	if (!reload_job.running)
 		return;
-	reload_join(&conf, &ctx, &cause);
+	pthread_join(reload_job.thread, NULL);
+	reload_take(&conf, &ctx, &cause);
 	reload_apply(conf, ctx, cause);
 	if (reload_job.again && !server.shutting_down) {
 		reload_job.again = 0;
@@ -381,16 +385,29 @@ reload(void)
 	reload_begin();
 }
 
-/* At exit: wait for a read under way and drop it. */
+/* At exit: wait a little for a read under way and drop it; one stuck (a
+ * hung file system) is left to end with the process, its eventfd open. */
 void
 reload_stop(void)
 {
 	struct config	*conf;
 	SSL_CTX		*ctx;
 	char		*cause;
+	struct timespec	 ts;
 
 	if (reload_job.running) {
-		reload_join(&conf, &ctx, &cause);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += RELOAD_EXIT_WAIT;
+		if (pthread_timedjoin_np(reload_job.thread, NULL, &ts) != 0) {
+			log_warnx("reload: still reading %s; not waiting for "
+			    "it", reload_job.path);
+			pthread_detach(reload_job.thread);
+			reload_job.running = 0;
+			event_free(reload_job.ev);
+			reload_job.ev = NULL;
+			return;
+		}
+		reload_take(&conf, &ctx, &cause);
 		if (ctx != NULL)
 			SSL_CTX_free(ctx);
 		config_free(conf);
