@@ -18,7 +18,6 @@
  * record followed by good data stops the daemon with a clear error rather
  * than inventing state.
  */
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -739,13 +738,7 @@ journal_open(const char *dir, int nosync, char **cause)
 	 * live tasks, not by history. */
 	if (journal.size > 0 && journal_compact(cause) != 0)
 		return -1;
-	journal.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (journal.efd == -1)
-		fatal("eventfd");
-	journal.ev = event_new(server.base, journal.efd, EV_READ | EV_PERSIST,
-	    journal_synced_cb, NULL);
-	event_priority_set(journal.ev, PRI_CONTROL);
-	event_add(journal.ev, NULL);
+	journal.ev = server_wakeup_new(&journal.efd, journal_synced_cb);
 	if (pthread_create(&journal.thread, NULL, journal_thread, NULL) != 0)
 		fatalx("pthread_create failed");
 	journal.started = 1;

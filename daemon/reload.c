@@ -16,7 +16,6 @@
  * but what they return.  The loop switches to the result when the thread
  * is done; a SIGHUP meanwhile starts one more read after it.
  */
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -352,15 +351,9 @@ reload_begin(void)
 {
 	sigset_t	all, old;
 
-	if (reload_job.ev == NULL) {
-		reload_job.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (reload_job.efd == -1)
-			fatal("eventfd");
-		reload_job.ev = event_new(server.base, reload_job.efd,
-		    EV_READ | EV_PERSIST, reload_done_cb, NULL);
-		event_priority_set(reload_job.ev, PRI_CONTROL);
-		event_add(reload_job.ev, NULL);
-	}
+	if (reload_job.ev == NULL)
+		reload_job.ev = server_wakeup_new(&reload_job.efd,
+		    reload_done_cb);
 	log_info("SIGHUP: reloading %s", server.conf->path);
 	reload_job.path = xstrdup(server.conf->path);
 	sigfillset(&all);

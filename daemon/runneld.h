@@ -301,6 +301,7 @@ int64_t	 server_now_us(void);
 void	 server_shutdown(void);
 void	 server_cancel_all(void);
 void	 server_maybe_exit(void);
+struct event *server_wakeup_new(int *, event_callback_fn);
 void	 server_add_listener(struct listener *);
 int	 server_tls_ctx(const struct config *, SSL_CTX **, char **cause);
 

@@ -3,6 +3,7 @@
  * TLS context, listeners, signals), the clocks, and a clean shutdown that
  * cancels running tasks with their grace period.
  */
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -125,6 +126,21 @@ server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/* An eventfd through which a thread wakes the loop, and the event (control
+ * priority, added) that runs cb when it does. */
+struct event *
+server_wakeup_new(int *efd, event_callback_fn cb)
+{
+	struct event	*ev;
+
+	if ((*efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("eventfd");
+	ev = event_new(server.base, *efd, EV_READ | EV_PERSIST, cb, NULL);
+	event_priority_set(ev, PRI_CONTROL);
+	event_add(ev, NULL);
+	return ev;
 }
 
 /* Add a listener to the server's. */

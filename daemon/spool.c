@@ -2,7 +2,6 @@
  * spool.c - the spool writer thread of the output logs (output.c): it
  * writes every log's new records to its spool file, off the loop.
  */
-#include <sys/eventfd.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -360,13 +359,8 @@ output_writer_start(void)
 	TAILQ_INIT(&output_writer.waiting);
 	pthread_mutex_init(&output_writer.mtx, NULL);
 	pthread_cond_init(&output_writer.cond, NULL);
-	output_writer.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (output_writer.efd == -1)
-		fatal("eventfd");
-	output_writer.ev = event_new(server.base, output_writer.efd,
-	    EV_READ | EV_PERSIST, output_writer_cb, NULL);
-	event_priority_set(output_writer.ev, PRI_CONTROL);
-	event_add(output_writer.ev, NULL);
+	output_writer.ev = server_wakeup_new(&output_writer.efd,
+	    output_writer_cb);
 	output_writer.kick_ev = evtimer_new(server.base, output_kick_cb, NULL);
 	output_writer.release_ev = evtimer_new(server.base, output_release_cb,
 	    NULL);
