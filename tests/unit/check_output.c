@@ -55,6 +55,18 @@ read_all(struct output *o, struct output_cursor *c, uint8_t *buf, size_t cap,
 	return total;
 }
 
+/* The whole log, read from its start, is want's len bytes. */
+static void
+assert_reads_back(struct output *o, const uint8_t *want, uint8_t *got,
+    size_t cap, size_t len)
+{
+	struct output_cursor	c;
+
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	ck_assert_uint_eq(read_all(o, &c, got, cap, NULL), len);
+	ck_assert(memcmp(want, got, len) == 0);
+}
+
 START_TEST(test_offsets_and_streams)
 {
 	struct output		*o;
@@ -212,9 +224,7 @@ START_TEST(test_ring_grows_and_reopens)
 		len += n;
 	}
 	ck_assert_int_eq(count_fds(), fds + 1);
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	output_free(o);
 	ck_assert_int_eq(count_fds(), fds);
 
@@ -228,16 +238,12 @@ START_TEST(test_ring_grows_and_reopens)
 	total = read_all(o, &c, got, sizeof got, NULL);
 	ck_assert_uint_eq(total, 128 * 1024);
 	ck_assert(memcmp(want + len - total, got, total) == 0);
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	/* A retry appends to it: the new bytes follow the old ones. */
 	memcpy(want + len, "retry\n", 6);
 	ck_assert_int_eq(output_append(o, 1, want + len, 6, 0), 0);
 	len += 6;
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	output_free(o);
 }
 END_TEST
@@ -269,7 +275,7 @@ wait_room(struct output *o)
 START_TEST(test_pipe_into_ring_with_writer)
 {
 	struct output		*o;
-	struct output_cursor	 c, live;
+	struct output_cursor	 live;
 	char			*cause = NULL;
 	static uint8_t		 want[4 * 1024 * 1024], got[sizeof want];
 	size_t			 len = 0, n, i, room, total, max;
@@ -309,9 +315,7 @@ START_TEST(test_pipe_into_ring_with_writer)
 	}
 	ck_assert_uint_eq(output_size(o), len);
 	/* From the start: most of it from the spool the writer wrote. */
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	/* As at exit: the writer writes out what is left, then stops. */
 	output_writer_stop();
 	output_free(o);
@@ -322,9 +326,7 @@ START_TEST(test_pipe_into_ring_with_writer)
 	o = output_open(path, OUTPUT_TAIL, NULL, 0, 0, &cause);
 	ck_assert_ptr_nonnull(o);
 	ck_assert_uint_eq(output_size(o), len);
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	output_free(o);
 	event_base_free(server.base);
 	server.base = NULL;
@@ -338,7 +340,6 @@ END_TEST
 START_TEST(test_flood_then_release)
 {
 	struct output		*o;
-	struct output_cursor	 c;
 	char			*cause = NULL;
 	static uint8_t		 want[3 * 1024 * 1024], got[sizeof want];
 	size_t			 len = 0, n, i, budget;
@@ -374,9 +375,7 @@ START_TEST(test_flood_then_release)
 		event_base_loop(server.base, EVLOOP_ONCE);
 	ck_assert_ptr_null(o->ring);
 	ck_assert_uint_eq(output_read_budget(o), OUTPUT_TAIL / 4);
-	ck_assert_int_eq(output_seek(o, &c, 0), 0);
-	ck_assert_uint_eq(read_all(o, &c, got, sizeof got, NULL), len);
-	ck_assert(memcmp(want, got, len) == 0);
+	assert_reads_back(o, want, got, sizeof got, len);
 	output_writer_stop();
 	output_free(o);
 	close(p[0]);
