@@ -9,9 +9,9 @@
  * A submission is acknowledged only once its record is durable: a record
  * someone waits for is synced at once, the others (a task starting or
  * ending) within JOURNAL_LAZY_MS or with the next one that is waited for,
- * so that a burst of short tasks costs a few syncs, not one per record.  The loop
- * never waits for the disk except in compaction, which rewrites only the
- * live tasks and runs when the file outgrows a bound.
+ * so that a burst of short tasks costs a few syncs, not one per record.
+ * The loop never waits for the disk except in compaction, which rewrites
+ * only the live tasks and runs when the file outgrows a bound.
  *
  * At start the journal is replayed: the newest record of each task wins.
  * A torn or corrupt record at the end is cut off and reported; a corrupt

@@ -746,8 +746,8 @@ output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
 	if (record(arg) != 0)
 		return 0;	/* not durable: keep the bytes (a hole only ever
 				 * follows its record) */
-	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-	    start_pos, end_pos - start_pos) == -1)
+	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, start_pos, end_pos - start_pos) == -1)
 		log_warn("%s: punch hole", o->path);
 	/* Forget the index entries inside the hole. */
 	for (i = 0, k = 0; i < o->nindex; i++) {

@@ -394,7 +394,7 @@ task_exec_start(struct task *t, char **cause)
 	struct task_exec		*te;
 	struct spawn			 sp;
 	int				 out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int				 in[2] = { -1, -1 }, error = 0;
+	int				 in[2] = { -1, -1 };
 	static int			 null = -1;
 	char				**envp = NULL;
 	int				 has_stdin;
@@ -449,14 +449,13 @@ task_exec_start(struct task *t, char **cause)
 	sp.nofile = task_exec_nofile;
 	spawn_run(&sp);
 	t->pid = sp.pid;
-	error = sp.error;
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
 	free(envp);
-	if (error != 0) {
+	if (sp.error != 0) {
 		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
 		    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
-		    strerror(error));
+		    strerror(sp.error));
 		goto fail;
 	}
 	close(out[1]);
