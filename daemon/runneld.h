@@ -494,7 +494,11 @@ struct spawn {
 	pid_t			 pid;	/* started, or 0 */
 	int			 error;	/* why not: an errno */
 };
+/* 1: the loop waits in vfork for each child to execute (RUNNELD_VFORK set,
+ * or no shared-memory child on this architecture); -1 until decided. */
+extern int spawn_vfork;
 void	 spawn_run(struct spawn *);
+int	 spawn_reaped(pid_t);
 
 /* task-exec.c */
 extern const struct task_kind task_exec_kind;

@@ -220,12 +220,36 @@ task_exec_input(struct task *t)
 		event_add(te->in_ev, NULL);
 }
 
+/* Why the task's program could not be started. */
+static char *
+task_exec_start_error(const struct task *t, int error)
+{
+	return xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
+	    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
+	    strerror(error));
+}
+
+/* The child could not execute the program, as task_start() would have
+ * said had spawn_run() known it then: the reason in the task's output and
+ * its end, and no retry (the same spec would fail the same way). */
+static void
+task_exec_cannot_start(struct task *t, int error)
+{
+	char	*cause = task_exec_start_error(t, error);
+
+	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
+	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
+	    strlen(cause), server_now_us());
+	free(t->reason);
+	t->reason = cause;
+}
+
 /* Reap the process if it has exited; returns 1 once it is reaped. */
 static int
 task_exec_reap(struct task_exec *te)
 {
 	struct task	*t = te->task;
-	int		 status;
+	int		 status, error;
 	pid_t		 pid;
 
 	pid = waitpid(t->pid, &status, WNOHANG);
@@ -240,6 +264,10 @@ task_exec_reap(struct task_exec *te)
 	} else
 		task_exited(t, status);
 	te->reaped = 1;
+	/* A child sharing runneld's memory reports only now that its program
+	 * could not be executed (spawn.c). */
+	if ((error = spawn_reaped(t->pid)) != 0)
+		task_exec_cannot_start(t, error);
 	task_exec_close(&te->pidfd, &te->pid_ev);
 	return 1;
 }
@@ -453,9 +481,7 @@ task_exec_start(struct task *t, char **cause)
 	helper_argv = NULL;
 	free(envp);
 	if (sp.error != 0) {
-		*cause = xasprintf("cannot start '%s'%s%s: %s", t->argv[0],
-		    t->cwd != NULL ? " in " : "", t->cwd != NULL ? t->cwd : "",
-		    strerror(sp.error));
+		*cause = task_exec_start_error(t, sp.error);
 		goto fail;
 	}
 	close(out[1]);
@@ -514,9 +540,18 @@ fail:
 static void
 task_exec_signal(struct task *t, int sig)
 {
+	struct task_exec	*te = t->kind_data;
+
 	if (t->pid <= 0)
 		return;
-	if (kill(-t->pid, sig) == -1 && errno != ESRCH)
+	/* No group yet: the child has not reached setsid() (spawn.c's child
+	 * runs beside the loop).  It is not reaped, so the pid is still its;
+	 * the signal waits, blocked, until it has reset its handlers. */
+	if (kill(-t->pid, sig) == 0)
+		return;
+	if (errno == ESRCH && te != NULL && !te->reaped)
+		(void)kill(t->pid, sig);
+	else if (errno != ESRCH)
 		log_warn("task %llu: kill %s", (unsigned long long)t->id,
 		    signal_name(sig));
 }

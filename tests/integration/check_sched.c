@@ -6,6 +6,7 @@
  */
 #include <sys/pidfd.h>
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,34 @@ START_TEST(test_retries)
 	r = wait_all(&id, 1);
 	ck_assert_int_eq(r->wait->tasks[0]->state, S_SUCCEEDED);
 	ck_assert_uint_eq(r->wait->tasks[0]->n_attempts, 2);
+	rawc_free(r);
+}
+END_TEST
+
+/* A program that cannot be executed is not retried (the same spec would
+ * fail the same way), though runneld learns it only when the child it
+ * started exits 127; the reason says why. */
+START_TEST(test_cannot_start_not_retried)
+{
+	const char			*missing[] = { "/nonexistent/cmd", NULL };
+	Runnel__V1__TaskSpec		*spec;
+	Runnel__V1__ServerMessage	*r;
+	Runnel__V1__TaskInfo		*ti;
+	uint64_t			 id;
+
+	spec = rawc_spec(missing);
+	spec->retries = 3;
+	spec->retry_delay_ms = 10;
+	id = rawc_submit(&rc, spec, NULL);
+	rawc_spec_free(spec);
+	r = wait_all(&id, 1);
+	ti = r->wait->tasks[0];
+	ck_assert_int_eq(ti->state, S_FAILED);
+	ck_assert_uint_eq(ti->n_attempts, 1);
+	ck_assert_int_eq(ti->exit_code, 127);
+	ck_assert_msg(strstr(ti->reason, "cannot start '/nonexistent/cmd'") !=
+	    NULL && strstr(ti->reason, strerror(ENOENT)) != NULL, "%s",
+	    ti->reason);
 	rawc_free(r);
 }
 END_TEST
@@ -751,6 +780,7 @@ main(void)
 	tcase_add_test(tc, test_dependencies);
 	tcase_add_test(tc, test_timeout_kills_group);
 	tcase_add_test(tc, test_retries);
+	tcase_add_test(tc, test_cannot_start_not_retried);
 	tcase_add_test(tc, test_cancel_stops_retrying);
 	tcase_add_test(tc, test_idempotent_key);
 	tcase_add_test(tc, test_delayed_start);
