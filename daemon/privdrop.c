@@ -1,8 +1,8 @@
 /*
  * privdrop.c - which user a task runs as.  Running as root, runneld runs a
  * task as the local user its owner's [access] entry names (run_as=USER),
- * through the runneld-exec helper: runneld's vfork child (spawn.c) shares
- * its memory and makes only plain system calls, and changing users takes
+ * through the runneld-exec helper: runneld's child (spawn.c) shares its
+ * memory and makes only raw system calls, and changing users takes
  * libc's setgroups/setgid/setuid, which act on every thread of the process
  * libc believes it is in (the helper also sets a task's own limits);
  * an owner without run_as is refused unless run_as_root = yes says root may

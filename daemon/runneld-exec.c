@@ -1,6 +1,6 @@
 /*
- * runneld-exec.c - the helper runneld starts (spawn.c's vfork child makes
- * only plain system calls: no change of user, no limit but the descriptor
+ * runneld-exec.c - the helper runneld starts (spawn.c's child makes only
+ * raw system calls: no change of user, no limit but the descriptor
  * one) for a task that runs as another user or has limits of its own: it
  * sets the limits, drops to the user's uid, gid and groups, forbids gaining
  * privileges again, checks the drop took, and executes the task, so that
