@@ -250,6 +250,44 @@ START_TEST(test_shared_child_writes_nothing)
 }
 END_TEST
 
+static volatile sig_atomic_t	handled;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	handled = 1;
+}
+
+/* A signal sent the moment spawn_run returns (the child may not have its
+ * own session yet, as task-exec's kill(pid) covers) kills it: it never runs
+ * the handler it inherited from runneld, and never runs the program. */
+START_TEST(test_signal_before_exec)
+{
+	struct spawn	 sp;
+	char		 buf[64], sleep_[] = "sleep", ten[] = "10";
+	char *const	 argv[] = { sleep_, ten, NULL };
+	int		 out, status, i;
+
+	spawn_vfork = _i;
+	ck_assert_ptr_ne(signal(SIGTERM, on_term), SIG_ERR);
+	prepare(&sp, argv, &out);
+	spawn_run(&sp);
+	ck_assert_int_gt(sp.pid, 0);
+	ck_assert_int_eq(kill(sp.pid, SIGTERM), 0);
+	close(sp.fd[0]);
+	close(sp.fd[1]);
+	for (i = 0; read(out, buf, sizeof buf) > 0 && i < 100; i++)
+		;
+	close(out);
+	ck_assert_int_eq(waitpid(sp.pid, &status, 0), sp.pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+	ck_assert_int_eq(spawn_reaped(sp.pid), 0);
+	ck_assert_int_eq(handled, 0);
+}
+END_TEST
+
 /* Many children at once, none reaped until all have started: each runs
  * its own program with its own arguments (their blocks are not mixed up),
  * and the failures among them report their own errno. */
@@ -303,6 +341,7 @@ spawn_suite(void)
 	tcase_add_loop_test(tc, test_path_search, 0, 2);
 	tcase_add_loop_test(tc, test_bad_cwd, 0, 2);
 	tcase_add_test(tc, test_shared_child_writes_nothing);
+	tcase_add_loop_test(tc, test_signal_before_exec, 0, 2);
 	tcase_add_test(tc, test_many_in_flight);
 	suite_add_tcase(s, tc);
 	return s;
