@@ -318,6 +318,10 @@ START_TEST(test_cannot_start_not_retried)
 	Runnel__V1__TaskInfo		*ti;
 	uint64_t			 id;
 
+	/* Under valgrind, runneld's vfork child runs as a plain fork: its
+	 * exec error never reaches the daemon, only the 127. */
+	if (harness_wrapped())
+		return;
 	spec = rawc_spec(missing);
 	spec->retries = 3;
 	spec->retry_delay_ms = 10;
