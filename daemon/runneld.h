@@ -413,6 +413,7 @@ void	 task_start_failed(struct task *, char *);
 void	 task_started(struct task *);
 void	 task_cancel(struct task *, int sig, uint64_t grace_ms,
 	    const char *by);
+void	 task_cannot_start(struct task *, char *);
 void	 task_exited(struct task *, int wstatus);
 void	 task_attempt_ended(struct task *);
 void	 task_end(struct task *, enum task_state, const char *reason);

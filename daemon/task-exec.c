@@ -229,21 +229,6 @@ task_exec_start_error(const struct task *t, int error)
 	    strerror(error));
 }
 
-/* The child could not execute the program, as task_start() would have
- * said had spawn_run() known it then: the reason in the task's output and
- * its end, and no retry (the same spec would fail the same way). */
-static void
-task_exec_cannot_start(struct task *t, int error)
-{
-	char	*cause = task_exec_start_error(t, error);
-
-	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
-	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
-	    strlen(cause), server_now_us());
-	free(t->reason);
-	t->reason = cause;
-}
-
 /* Reap the process if it has exited; returns 1 once it is reaped. */
 static int
 task_exec_reap(struct task_exec *te)
@@ -265,9 +250,10 @@ task_exec_reap(struct task_exec *te)
 		task_exited(t, status);
 	te->reaped = 1;
 	/* A child sharing runneld's memory reports only now that its program
-	 * could not be executed (spawn.c). */
+	 * could not be executed (spawn.c): the task ends as task_start() ends
+	 * it when spawn_run() fails. */
 	if ((error = spawn_reaped(t->pid)) != 0)
-		task_exec_cannot_start(t, error);
+		task_cannot_start(t, task_exec_start_error(t, error));
 	task_exec_close(&te->pidfd, &te->pid_ev);
 	return 1;
 }

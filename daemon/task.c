@@ -488,6 +488,19 @@ task_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	task_stop(t, SIGTERM, t->grace_ms);
 }
 
+/* The task's program could not be started (cause is taken): said in the
+ * log, in the task's output and as the reason of its end, which keeps it
+ * from being retried (the same spec would fail the same way). */
+void
+task_cannot_start(struct task *t, char *cause)
+{
+	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
+	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
+	    strlen(cause), server_now_us());
+	free(t->reason);
+	t->reason = cause;
+}
+
 /* Start the task's next attempt (the scheduler decided it may). */
 void
 task_start(struct task *t)
@@ -510,12 +523,8 @@ task_start(struct task *t)
 	t->reason = NULL;
 
 	if (t->kind->start(t, &cause) != 0) {
-		log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
-		output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM,
-		    cause, strlen(cause), server_now_us());
-		t->reason = cause;
+		task_cannot_start(t, cause);
 		t->exit_code = 127;
-		/* Not retried: the same spec would fail the same way. */
 		t->cancel_signal = 0;
 		task_attempt_ended(t);
 		return;
