@@ -284,6 +284,17 @@ extern struct server server;
 extern int server_nosync;
 extern int server_verbose;
 
+/* wire.c */
+#define WIRE_PATH_MAX		256
+/* Called by wire_walk() for one value of a field of message md: value
+ * points at it (a char * for strings, a ProtobufCBinaryData for bytes, the
+ * number itself for numbers); path names it ("submit.spec.labels[2].key").
+ * A non-zero return stops the walk. */
+typedef int (*wire_field_cb)(const ProtobufCMessageDescriptor *md,
+	    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+	    void *arg);
+int	 wire_walk(ProtobufCMessage *, wire_field_cb, void *);
+
 /* xmalloc.c */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

@@ -57,6 +57,13 @@ char	*tls_peer_cn(SSL *);
 /* Drain the OpenSSL error queue into one allocated string. */
 char	*tls_errors(void);
 
+/* utf8.c */
+/* Are these bytes valid UTF-8 (RFC 3629)? */
+int	 utf8_valid(const void *, size_t);
+/* An allocated, NUL-terminated copy with each byte that is not valid UTF-8
+ * (and each NUL) written as \xHH; NULL if out of memory. */
+char	*utf8_escape(const void *, size_t);
+
 /* util.c */
 /* "250ms", "5s", "2m", "1h", plain number = seconds; 0 ok, -1 bad. */
 int	 parse_duration(const char *, uint64_t *ms);

@@ -1,6 +1,7 @@
 /*
  * check_util.c - unit tests of the small parsers shared by the daemon, the
- * library and the CLI: durations, signals, addresses and str_printf.  The
+ * library and the CLI: durations, signals, addresses, str_printf, UTF-8
+ * and the walk over a message's fields.  The
  * PKI and TLS tests are in check_pki.c.
  */
 
@@ -13,6 +14,7 @@
 
 #include "common.h"
 #include "runnel.h"
+#include "runneld.h"
 
 /* --- parsers ---------------------------------------------------------- */
 
@@ -216,6 +218,109 @@ START_TEST(test_str_printf)
 }
 END_TEST
 
+/* UTF-8 by RFC 3629: what is refused and what passes. */
+START_TEST(test_utf8_valid)
+{
+	static const struct {
+		const char	*s;
+		int		 ok;
+	} cases[] = {
+		{ "", 1 }, { "plain", 1 }, { "caf\xc3\xa9", 1 },
+		{ "\xe2\x82\xac", 1 }, { "\xf0\x9f\x98\x80", 1 },
+		{ "\xf4\x8f\xbf\xbf", 1 },		/* U+10FFFF */
+		{ "\xff", 0 }, { "\x80", 0 }, { "\xc3", 0 },
+		{ "\xc0\xaf", 0 }, { "\xc1\xbf", 0 },	/* overlong */
+		{ "\xe0\x80\xaf", 0 }, { "\xf0\x80\x80\xaf", 0 },
+		{ "\xed\xa0\x80", 0 }, { "\xed\xbf\xbf", 0 }, /* surrogates */
+		{ "\xf4\x90\x80\x80", 0 },		/* past U+10FFFF */
+		{ "\xf5\x80\x80\x80", 0 }, { "\xe2\x82", 0 },
+		{ "ok\xe2\x28\xa1", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof cases / sizeof *cases; i++)
+		ck_assert_msg(utf8_valid(cases[i].s, strlen(cases[i].s)) ==
+		    cases[i].ok, "case %zu", i);
+}
+END_TEST
+
+/* Escaping keeps valid text and writes each bad byte (and NUL) as \xHH. */
+START_TEST(test_utf8_escape)
+{
+	char	*s;
+
+	s = utf8_escape("rel\xff", 4);
+	ck_assert_str_eq(s, "rel\\xff");
+	free(s);
+	s = utf8_escape("caf\xc3\xa9\xc3", 6);
+	ck_assert_str_eq(s, "caf\xc3\xa9\\xc3");
+	free(s);
+	s = utf8_escape("a\0b", 3);
+	ck_assert_str_eq(s, "a\\x00b");
+	free(s);
+	s = utf8_escape("", 0);
+	ck_assert_str_eq(s, "");
+	ck_assert(utf8_valid(s, strlen(s)));
+	free(s);
+}
+END_TEST
+
+/* Collect the paths of the strings wire_walk visits. */
+static int
+walk_strings_cb(const ProtobufCMessageDescriptor *md,
+    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+    void *arg)
+{
+	char	*out = arg;
+
+	(void)md;
+	if (f->type == PROTOBUF_C_TYPE_STRING) {
+		strcat(out, path);
+		strcat(out, "=");
+		strcat(out, *(char **)value);
+		strcat(out, ";");
+	}
+	return strcmp(path, "submit.spec.key") == 0 &&
+	    strcmp(*(char **)value, "k") == 0 ? 7 : 0;
+}
+
+/* The walk goes into sub-messages and repeated fields, names each value's
+ * path, skips the members of a oneof that are not set, and stops on a
+ * callback's non-zero. */
+START_TEST(test_wire_walk)
+{
+	Runnel__V1__ClientMessage	 msg = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__SubmitRequest	 sub = RUNNEL__V1__SUBMIT_REQUEST__INIT;
+	Runnel__V1__TaskSpec		 spec = RUNNEL__V1__TASK_SPEC__INIT;
+	Runnel__V1__Label		 l1 = RUNNEL__V1__LABEL__INIT;
+	Runnel__V1__Label		 l2 = RUNNEL__V1__LABEL__INIT;
+	Runnel__V1__Label		*labels[] = { &l1, &l2 };
+	char				 out[1024] = "";
+
+	l1.key = "a";
+	l1.value = "1";
+	l2.key = "b";
+	l2.value = "2";
+	spec.name = "n";
+	spec.labels = labels;
+	spec.n_labels = 2;
+	spec.key = "k";
+	sub.spec = &spec;
+	msg.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT;
+	msg.submit = &sub;
+	ck_assert_int_eq(wire_walk(&msg.base, walk_strings_cb, out), 7);
+	ck_assert_str_eq(out, "submit.spec.name=n;submit.spec.queue=;"
+	    "submit.spec.key=k;");
+	out[0] = '\0';
+	spec.key = "";
+	ck_assert_int_eq(wire_walk(&msg.base, walk_strings_cb, out), 0);
+	ck_assert_str_eq(out, "submit.spec.name=n;submit.spec.queue=;"
+	    "submit.spec.key=;submit.spec.labels[0].key=a;"
+	    "submit.spec.labels[0].value=1;submit.spec.labels[1].key=b;"
+	    "submit.spec.labels[1].value=2;");
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 check_util_suite(void)
@@ -233,6 +338,9 @@ check_util_suite(void)
 	tcase_add_test(tc, test_hostport);
 	tcase_add_test(tc, test_hostport_bad);
 	tcase_add_test(tc, test_str_printf);
+	tcase_add_test(tc, test_utf8_valid);
+	tcase_add_test(tc, test_utf8_escape);
+	tcase_add_test(tc, test_wire_walk);
 	suite_add_tcase(s, tc);
 	return (s);
 }
