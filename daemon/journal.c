@@ -557,6 +557,7 @@ journal_replay(int fd, char **cause)
 			bad = "undecodable record";
 			break;
 		}
+		task_restore_utf8(r, off);
 		if (journal_apply(r, cause) != 0) {
 			runnel__journal__v1__record__free_unpacked(r, NULL);
 			free(buf);

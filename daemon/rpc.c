@@ -3,6 +3,8 @@
  * by the request's oneof case, each with the least role it needs.  Role and
  * ownership are checked before anything is validated or executed.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,45 @@ rpc_holds(const Runnel__V1__ClientMessage *msg)
 	default:
 		return 0;
 	}
+}
+
+/* A wire_walk callback: stop at a `string` value that is not UTF-8, its
+ * path copied to arg. */
+static int
+rpc_utf8_cb(const ProtobufCMessageDescriptor *md,
+    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+    void *arg)
+{
+	const char	*str = *(char **)value;
+
+	(void)md;
+	if (f->type != PROTOBUF_C_TYPE_STRING || str == NULL ||
+	    utf8_valid(str, strlen(str)))
+		return 0;
+	snprintf(arg, WIRE_PATH_MAX, "%s", path);
+	return 1;
+}
+
+/* Is every `string` field of the request UTF-8, as proto3 requires?  If
+ * not, refuse it naming the field (a bad Hello closes the session, as
+ * every refused Hello does) and return -1. */
+static int
+rpc_check_utf8(struct session *s, const Runnel__V1__ClientMessage *msg)
+{
+	char	path[WIRE_PATH_MAX];
+
+	if (wire_walk((ProtobufCMessage *)(uintptr_t)&msg->base, rpc_utf8_cb,
+	    path) == 0)
+		return 0;
+	if (msg->request_case == RUNNEL__V1__CLIENT_MESSAGE__REQUEST_HELLO)
+		session_close_with_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "%s: not valid UTF-8", path);
+	else
+		session_send_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
+		    "%s: not valid UTF-8", path);
+	return -1;
 }
 
 /* Hand a request to its handler after the protocol and role checks. */
@@ -76,6 +117,8 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 		    config_role_name(s->role));
 		return;
 	}
+	if (rpc_check_utf8(s, msg) != 0)
+		return;
 	if (rpc_holds(msg) && session_inflight(s) >=
 	    (int)server.conf->max_inflight) {
 		session_send_error(s, msg->id,

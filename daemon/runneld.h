@@ -444,6 +444,7 @@ void	 retention_request(void);
 int	 task_restore(const Runnel__Journal__V1__TaskRecord *, char **cause);
 int	 task_restore_done(char **cause);
 void	 task_restore_next_id(uint64_t);
+void	 task_restore_utf8(Runnel__Journal__V1__Record *, uint64_t off);
 uint64_t task_pid_start(pid_t);
 
 /* journal.c */

@@ -340,16 +340,76 @@ session_schedule_pump(struct session *s)
 		event_active(session_pump_ev, EV_TIMEOUT, 0);
 }
 
-/* Pack a message straight into the session's output buffer as one frame. */
+/* The strings session_send escaped for one packing, to put back. */
+struct session_fix {
+	struct {
+		char	**slot;
+		char	 *orig;
+	}		*v;
+	size_t		 n;
+	size_t		 size;
+};
+
+/* A wire_walk callback: give a `string` value that is not UTF-8 an
+ * escaped copy, keeping the original to put back, and name the first in
+ * the log (a text built from user bytes that missed its escape). */
+static int
+session_fix_cb(const ProtobufCMessageDescriptor *md,
+    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+    void *arg)
+{
+	struct session_fix	*fx = arg;
+	char			**slot = value;
+
+	(void)md;
+	if (f->type != PROTOBUF_C_TYPE_STRING || *slot == NULL ||
+	    utf8_valid(*slot, strlen(*slot)))
+		return 0;
+	if (fx->n == 0)
+		log_warnx("reply field %s is not UTF-8: sent escaped", path);
+	if (fx->n == fx->size) {
+		fx->size = fx->size == 0 ? 4 : fx->size * 2;
+		fx->v = xreallocarray(fx->v, fx->size, sizeof *fx->v);
+	}
+	fx->v[fx->n].slot = slot;
+	fx->v[fx->n].orig = *slot;
+	fx->n++;
+	if ((*slot = utf8_escape(fx->v[fx->n - 1].orig,
+	    strlen(fx->v[fx->n - 1].orig))) == NULL)
+		fatal("utf8_escape");
+	return 0;
+}
+
+/* Put back what session_fix_cb replaced (many replies borrow their
+ * strings from tasks), newest first. */
+static void
+session_fix_undo(struct session_fix *fx)
+{
+	while (fx->n > 0) {
+		fx->n--;
+		free(*fx->v[fx->n].slot);
+		*fx->v[fx->n].slot = fx->v[fx->n].orig;
+	}
+	free(fx->v);
+}
+
+/* Pack a message straight into the session's output buffer as one frame.
+ * Every `string` field goes out UTF-8: the texts runneld builds from
+ * user bytes are escaped where they are made, and any that is not is
+ * escaped here for this packing (an OutputChunk has no strings). */
 void
 session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 {
 	struct evbuffer		*out;
 	struct evbuffer_iovec	 v;
 	size_t			 len;
+	struct session_fix	 fx = { NULL, 0, 0 };
 
 	if (s->dead)
 		return;
+	if (msg->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT)
+		wire_walk((ProtobufCMessage *)(uintptr_t)&msg->base,
+		    session_fix_cb, &fx);
 	out = bufferevent_get_output(s->bev);
 	len = runnel__v1__server_message__get_packed_size(msg);
 	if (evbuffer_reserve_space(out, FRAME_HEADER + len, &v, 1) != 1)
@@ -359,6 +419,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	    FRAME_HEADER);
 	v.iov_len = FRAME_HEADER + len;
 	evbuffer_commit_space(out, &v, 1);
+	session_fix_undo(&fx);
 }
 
 /* Room for a frame of len bytes at the end of the session's output, for a
@@ -390,10 +451,18 @@ session_verror(struct session *s, uint64_t req_id, Runnel__V1__ErrorCode code,
 {
 	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	Runnel__V1__Error		 err;
-	char				*text;
+	char				*text, *esc;
 
 	if (vasprintf(&text, fmt, ap) == -1)
 		fatal("vasprintf");
+	/* The text may quote user bytes (argv, cwd, env). */
+	if (!utf8_valid(text, strlen(text))) {
+		esc = utf8_escape(text, strlen(text));
+		if (esc == NULL)
+			fatal("utf8_escape");
+		free(text);
+		text = esc;
+	}
 	runnel__v1__error__init(&err);
 	err.code = code;
 	err.message = text;

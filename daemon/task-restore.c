@@ -51,6 +51,51 @@ task_restore_next_id(uint64_t next)
 		server.last_id = next - 1;
 }
 
+/* What task_restore_utf8 found in one record. */
+struct task_restore_fix {
+	size_t	n;
+	char	first[WIRE_PATH_MAX];
+};
+
+/* A wire_walk callback: replace a `string` value that is not UTF-8 with
+ * its escaped copy (both with the allocator free_unpacked frees with). */
+static int
+task_restore_utf8_cb(const ProtobufCMessageDescriptor *md,
+    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+    void *arg)
+{
+	struct task_restore_fix	*fx = arg;
+	char			**slot = value, *esc;
+
+	(void)md;
+	if (f->type != PROTOBUF_C_TYPE_STRING || *slot == NULL ||
+	    utf8_valid(*slot, strlen(*slot)))
+		return 0;
+	if ((esc = utf8_escape(*slot, strlen(*slot))) == NULL)
+		fatal("utf8_escape");
+	free(*slot);
+	*slot = esc;
+	if (fx->n++ == 0)
+		snprintf(fx->first, sizeof fx->first, "%s", path);
+	return 0;
+}
+
+/* A journal written before `string` fields were checked at the boundary
+ * may hold texts that are not UTF-8: replay them escaped (\xHH), as the
+ * daemon shows such bytes everywhere else, so that every reply about the
+ * task decodes. */
+void
+task_restore_utf8(Runnel__Journal__V1__Record *r, uint64_t off)
+{
+	struct task_restore_fix	fx = { 0, "" };
+
+	wire_walk(&r->base, task_restore_utf8_cb, &fx);
+	if (fx.n > 0)
+		log_warnx("journal: record at offset %llu: %zu text%s not "
+		    "UTF-8 (%s%s), escaped", (unsigned long long)off, fx.n,
+		    fx.n == 1 ? "" : "s", fx.first, fx.n == 1 ? "" : ", ...");
+}
+
 /* Apply one journal record: create the task from its first record, then
  * take the newest state of each later one. */
 int

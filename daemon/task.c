@@ -490,10 +490,19 @@ task_timeout_cb(evutil_socket_t fd, short events, void *arg)
 
 /* The task's program could not be started (cause is taken): said in the
  * log, in the task's output and as the reason of its end, which keeps it
- * from being retried (the same spec would fail the same way). */
+ * from being retried (the same spec would fail the same way).  The cause
+ * may quote argv or cwd, whose bytes need not be UTF-8: escaped. */
 void
 task_cannot_start(struct task *t, char *cause)
 {
+	char	*esc;
+
+	if (!utf8_valid(cause, strlen(cause))) {
+		if ((esc = utf8_escape(cause, strlen(cause))) == NULL)
+			fatal("utf8_escape");
+		free(cause);
+		cause = esc;
+	}
 	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
 	    strlen(cause), server_now_us());
