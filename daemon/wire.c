@@ -4,7 +4,6 @@
  * `string` fields, ranges of numbers) are written once here, not once per
  * request, and a field added to runnel.proto is covered without more code.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -43,6 +42,38 @@ wire_type_size(ProtobufCType type)
 	return 0;
 }
 
+/* Append "name" or "name[j]", after a dot unless it comes first, to the
+ * path of len bytes (cut to fit size); the bytes appended.  By hand, not
+ * by snprintf: a walk names every value it visits, and session_send()
+ * walks every reply. */
+static size_t
+wire_path_put(char *path, size_t size, size_t len, const char *name,
+    int repeated, size_t j)
+{
+	char	*p = path + len, *end = path + size - 1, num[24];
+	size_t	 n, k = 0;
+
+	if (len > 0 && p < end)
+		*p++ = '.';
+	n = strlen(name);
+	if (n > (size_t)(end - p))
+		n = (size_t)(end - p);
+	memcpy(p, name, n);
+	p += n;
+	if (repeated) {
+		num[k++] = ']';
+		do {
+			num[k++] = (char)('0' + j % 10);
+			j /= 10;
+		} while (j > 0);
+		num[k++] = '[';
+		while (k > 0 && p < end)
+			*p++ = num[--k];
+	}
+	*p = '\0';
+	return (size_t)(p - (path + len));
+}
+
 /* Walk m with its path so far in path[0, len). */
 static int
 wire_walk_at(ProtobufCMessage *m, char *path, size_t size, size_t len,
@@ -68,15 +99,8 @@ wire_walk_at(ProtobufCMessage *m, char *path, size_t size, size_t len,
 		}
 		esz = wire_type_size(f->type);
 		for (j = 0; j < n; j++, v += esz) {
-			if (f->label == PROTOBUF_C_LABEL_REPEATED)
-				plen = (size_t)snprintf(path + len, size - len,
-				    "%s%s[%zu]", len > 0 ? "." : "", f->name,
-				    j);
-			else
-				plen = (size_t)snprintf(path + len, size - len,
-				    "%s%s", len > 0 ? "." : "", f->name);
-			if (plen >= size - len)
-				plen = size - len - 1;
+			plen = wire_path_put(path, size, len, f->name,
+			    f->label == PROTOBUF_C_LABEL_REPEATED, j);
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 				if (*(ProtobufCMessage **)v == NULL)
 					continue;

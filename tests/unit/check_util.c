@@ -321,6 +321,47 @@ START_TEST(test_wire_walk)
 }
 END_TEST
 
+/* Remember the path of the value "x". */
+static int
+walk_find_cb(const ProtobufCMessageDescriptor *md,
+    const ProtobufCFieldDescriptor *f, void *value, const char *path,
+    void *arg)
+{
+	(void)md;
+	if (f->type == PROTOBUF_C_TYPE_STRING &&
+	    strcmp(*(char **)value, "x") == 0) {
+		strcpy(arg, path);
+		return 1;
+	}
+	return 0;
+}
+
+/* Indexes of more than one digit are named whole. */
+START_TEST(test_wire_walk_index)
+{
+	Runnel__V1__ClientMessage	 msg = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__SubmitRequest	 sub = RUNNEL__V1__SUBMIT_REQUEST__INIT;
+	Runnel__V1__TaskSpec		 spec = RUNNEL__V1__TASK_SPEC__INIT;
+	Runnel__V1__Label		 l[120], *labels[120];
+	char				 out[WIRE_PATH_MAX] = "";
+	size_t				 i;
+
+	for (i = 0; i < 120; i++) {
+		runnel__v1__label__init(&l[i]);
+		l[i].key = (char *)(uintptr_t)"k";
+		labels[i] = &l[i];
+	}
+	l[107].value = (char *)(uintptr_t)"x";
+	spec.labels = labels;
+	spec.n_labels = 120;
+	sub.spec = &spec;
+	msg.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT;
+	msg.submit = &sub;
+	ck_assert_int_eq(wire_walk(&msg.base, walk_find_cb, out), 1);
+	ck_assert_str_eq(out, "submit.spec.labels[107].value");
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 check_util_suite(void)
@@ -341,6 +382,7 @@ check_util_suite(void)
 	tcase_add_test(tc, test_utf8_valid);
 	tcase_add_test(tc, test_utf8_escape);
 	tcase_add_test(tc, test_wire_walk);
+	tcase_add_test(tc, test_wire_walk_index);
 	suite_add_tcase(s, tc);
 	return (s);
 }
