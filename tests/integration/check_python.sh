@@ -263,6 +263,17 @@ check_capture() {
 ok "capture.py relays a real exchange and decodes every frame" \
     check_capture
 
+# --- a strict decoder: bytes fields that are not UTF-8 ---------------------
+check_strict_utf8() {
+	env PYTHONPATH="$RUNNEL_PB2_DIR" PYTHONDONTWRITEBYTECODE=1 timeout 60 \
+	    "$RUNNEL_PYTHON" "$(dirname "$0")/strict_utf8.py" \
+	    "$dir/runneld.sock" > "$dir/out" 2> "$dir/err" ||
+	    { cat "$dir/err" >&2; return 1; }
+	! grep -F "sent escaped" "$dir/log" >&2
+}
+ok "argv, env and cwd not UTF-8: every reply decodes strictly, escaped" \
+    check_strict_utf8
+
 # --- the daemon shuts down cleanly ----------------------------------------
 check_shutdown() {
 	kill -TERM "$daemon" && wait "$daemon"
