@@ -340,6 +340,9 @@ session_schedule_pump(struct session *s)
 		event_active(session_pump_ev, EV_TIMEOUT, 0);
 }
 
+/* Replies that needed session_fix_cb. */
+static unsigned long long	session_fix_count;
+
 /* The strings session_send escaped for one packing, to put back. */
 struct session_fix {
 	struct {
@@ -351,22 +354,29 @@ struct session_fix {
 };
 
 /* A wire_walk callback: give a `string` value that is not UTF-8 an
- * escaped copy, keeping the original to put back, and name the first in
- * the log (a text built from user bytes that missed its escape). */
+ * escaped copy, keeping the original to put back, and say so in the log
+ * (a text built from user bytes that missed its escape). */
 static int
 session_fix_cb(const ProtobufCMessageDescriptor *md,
     const ProtobufCFieldDescriptor *f, void *value, const char *path,
     void *arg)
 {
 	struct session_fix	*fx = arg;
-	char			**slot = value;
+	char			**slot = value, *esc;
 
 	(void)md;
 	if (f->type != PROTOBUF_C_TYPE_STRING || *slot == NULL ||
 	    utf8_valid(*slot, strlen(*slot)))
 		return 0;
+	if ((esc = utf8_escape(*slot, strlen(*slot))) == NULL)
+		fatal("utf8_escape");
+	/* A missed escape repeats with every reply that carries the text:
+	 * the 1st, 2nd, 4th, 8th ... such replies are logged. */
 	if (fx->n == 0)
-		log_warnx("reply field %s is not UTF-8: sent escaped", path);
+		session_fix_count++;
+	if (fx->n == 0 && (session_fix_count & (session_fix_count - 1)) == 0)
+		log_warnx("reply field %s is not UTF-8: sent escaped "
+		    "(replies escaped so far: %llu)", path, session_fix_count);
 	if (fx->n == fx->size) {
 		fx->size = fx->size == 0 ? 4 : fx->size * 2;
 		fx->v = xreallocarray(fx->v, fx->size, sizeof *fx->v);
@@ -374,9 +384,7 @@ session_fix_cb(const ProtobufCMessageDescriptor *md,
 	fx->v[fx->n].slot = slot;
 	fx->v[fx->n].orig = *slot;
 	fx->n++;
-	if ((*slot = utf8_escape(fx->v[fx->n - 1].orig,
-	    strlen(fx->v[fx->n - 1].orig))) == NULL)
-		fatal("utf8_escape");
+	*slot = esc;
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <check.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 #include "common.h"
 #include "runnel.h"
@@ -362,6 +364,50 @@ START_TEST(test_wire_walk_index)
 }
 END_TEST
 
+/* session_send() sends a string that is not UTF-8 escaped, and leaves
+ * the message it was given (whose strings a task may own) as it was. */
+START_TEST(test_session_send_escapes)
+{
+	struct event_base		*base = event_base_new();
+	struct session			 s;
+	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	*got;
+	Runnel__V1__HelloReply		 hello = RUNNEL__V1__HELLO_REPLY__INIT;
+	struct evbuffer			*out;
+	char				 id[] = "unix:b\xe9" "b", ver[] = "1.0";
+	uint8_t				*p;
+	size_t				 len;
+
+	ck_assert_ptr_nonnull(base);
+	memset(&s, 0, sizeof s);
+	s.bev = bufferevent_socket_new(base, -1, 0);
+	ck_assert_ptr_nonnull(s.bev);
+	hello.protocol_version = 1;
+	hello.server_version = ver;
+	hello.identity = id;
+	msg.id = 1;
+	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_HELLO;
+	msg.hello = &hello;
+	session_send(&s, &msg);
+	ck_assert_ptr_eq(hello.identity, id);
+	ck_assert_str_eq(id, "unix:b\xe9" "b");
+	ck_assert_ptr_eq(hello.server_version, ver);
+
+	out = bufferevent_get_output(s.bev);
+	len = evbuffer_get_length(out);
+	ck_assert_uint_gt(len, FRAME_HEADER);
+	p = evbuffer_pullup(out, -1);
+	got = runnel__v1__server_message__unpack(NULL, len - FRAME_HEADER,
+	    p + FRAME_HEADER);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got->hello->identity, "unix:b\\xe9b");
+	ck_assert_str_eq(got->hello->server_version, "1.0");
+	runnel__v1__server_message__free_unpacked(got, NULL);
+	bufferevent_free(s.bev);
+	event_base_free(base);
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 check_util_suite(void)
@@ -383,6 +429,7 @@ check_util_suite(void)
 	tcase_add_test(tc, test_utf8_escape);
 	tcase_add_test(tc, test_wire_walk);
 	tcase_add_test(tc, test_wire_walk_index);
+	tcase_add_test(tc, test_session_send_escapes);
 	suite_add_tcase(s, tc);
 	return (s);
 }
