@@ -299,14 +299,14 @@ START_TEST(test_wire_walk)
 	Runnel__V1__Label		*labels[] = { &l1, &l2 };
 	char				 out[1024] = "";
 
-	l1.key = "a";
-	l1.value = "1";
-	l2.key = "b";
-	l2.value = "2";
-	spec.name = "n";
+	l1.key = (char *)(uintptr_t)"a";
+	l1.value = (char *)(uintptr_t)"1";
+	l2.key = (char *)(uintptr_t)"b";
+	l2.value = (char *)(uintptr_t)"2";
+	spec.name = (char *)(uintptr_t)"n";
 	spec.labels = labels;
 	spec.n_labels = 2;
-	spec.key = "k";
+	spec.key = (char *)(uintptr_t)"k";
 	sub.spec = &spec;
 	msg.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT;
 	msg.submit = &sub;
@@ -314,7 +314,7 @@ START_TEST(test_wire_walk)
 	ck_assert_str_eq(out, "submit.spec.name=n;submit.spec.queue=;"
 	    "submit.spec.key=k;");
 	out[0] = '\0';
-	spec.key = "";
+	spec.key = (char *)(uintptr_t)"";
 	ck_assert_int_eq(wire_walk(&msg.base, walk_strings_cb, out), 0);
 	ck_assert_str_eq(out, "submit.spec.name=n;submit.spec.queue=;"
 	    "submit.spec.key=;submit.spec.labels[0].key=a;"
