@@ -48,11 +48,13 @@ rpc_utf8_cb(const ProtobufCMessageDescriptor *md,
     const ProtobufCFieldDescriptor *f, void *value, const char *path,
     void *arg)
 {
-	const char	*str = *(char **)value;
+	const char	*str;
 
 	(void)md;
-	if (f->type != PROTOBUF_C_TYPE_STRING || str == NULL ||
-	    utf8_valid(str, strlen(str)))
+	if (f->type != PROTOBUF_C_TYPE_STRING)
+		return 0;
+	str = *(char **)value;
+	if (str == NULL || utf8_valid(str, strlen(str)))
 		return 0;
 	snprintf(arg, WIRE_PATH_MAX, "%s", path);
 	return 1;

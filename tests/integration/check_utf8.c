@@ -192,13 +192,15 @@ utf8_valid_cb(const ProtobufCMessageDescriptor *md,
     const ProtobufCFieldDescriptor *f, void *value, const char *path,
     void *arg)
 {
-	const char	*s = *(char **)value;
+	const char	*s;
 
 	(void)md;
 	(void)arg;
-	if (f->type == PROTOBUF_C_TYPE_STRING)
-		ck_assert_msg(utf8_valid(s, strlen(s)),
-		    "reply field %s is not UTF-8", path);
+	if (f->type != PROTOBUF_C_TYPE_STRING)
+		return 0;
+	s = *(char **)value;
+	ck_assert_msg(utf8_valid(s, strlen(s)), "reply field %s is not UTF-8",
+	    path);
 	return 0;
 }
 
