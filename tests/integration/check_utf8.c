@@ -377,10 +377,14 @@ START_TEST(test_bytes_in_errors)
 }
 END_TEST
 
-/* Look for a string in a reason. */
+/* Look for a string in a reason.  Under valgrind, runneld's vfork child
+ * runs as a plain fork: an exec or chdir error never reaches the daemon,
+ * only the 127, and there is no reason to look in. */
 static void
 utf8_assert_reason(const Runnel__V1__TaskInfo *t, const char *want)
 {
+	if (harness_wrapped())
+		return;
 	ck_assert_msg(strstr(t->reason, want) != NULL, "task %llu: reason "
 	    "'%s' lacks '%s'", (unsigned long long)t->id, t->reason, want);
 }
