@@ -5,7 +5,8 @@ Python's protobuf refuses a whole message whose `string` field is not UTF-8.
 Over runneld's unix socket, submit tasks whose bytes fields (argv, env, cwd)
 hold bytes that are not UTF-8, and decode every reply - Error, Submit, Wait,
 Show, List, Watch - with it: each must decode and show the bytes escaped
-(\\xff).  Exits 0, or 1 saying what failed.
+(\\xff); and a label key that is not UTF-8, sent as raw bytes, is refused
+naming the field.  Exits 0, or 1 saying what failed.
 """
 import socket, struct, sys
 import runnel_pb2 as pb
@@ -22,6 +23,12 @@ class Conn:
         self.sock.sendall(struct.pack(">I", len(body)) + body)
         self.next_id += 1
         return self.next_id - 1
+
+    def send_raw(self, body):
+        """Send serialized bytes as they are (Python cannot put bytes that
+        are not UTF-8 in a string field)."""
+        self.sock.sendall(struct.pack(">I", len(body)) + body)
+        self.next_id += 1
 
     def _take(self, n):
         while len(self.buf) < n:
@@ -58,6 +65,14 @@ def main():
                      (dict(argv=[b"true"], env=[b"\xff"]), "environment entry '\\xff' is not NAME=VALUE")):
         e = c.call("error", submit=spec(**kw))
         check(e.code == pb.ERROR_INVALID_ARGUMENT and e.message == text, "error %s" % e)
+
+    # A string field that is not UTF-8 is refused, naming the field.
+    body = pb.ClientMessage(id=c.next_id, submit=spec(
+        argv=[b"true"], labels=[pb.Label(key="\x01PLACE", value="v")])).SerializeToString()
+    c.send_raw(body.replace(b"\x01PLACE", b"bad\xff\xfe\xfd"))
+    msg = c.read()
+    check(msg.WhichOneof("reply") == "error" and msg.error.code == pb.ERROR_INVALID_ARGUMENT and
+          msg.error.message == "submit.spec.labels[0].key: not valid UTF-8", "bad label: %s" % msg)
 
     # Tasks that cannot start: their reasons quote argv and cwd.
     ids = [c.call("submit", submit=spec(argv=[b"\xff"])).task_id,
