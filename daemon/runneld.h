@@ -300,7 +300,7 @@ int	 wire_walk(ProtobufCMessage *, wire_field_cb, void *);
  * wraps through a signed type or a timeval. */
 #define RANGE_MS_MAX		DURATION_MAX_MS
 /* start_at_ms: unix ms up to 9999-12-31 23:59:59.999 UTC. */
-#define RANGE_UNIX_MS_MAX	253402300799999LL
+#define RANGE_UNIX_MS_MAX	START_AT_MAX_MS
 #define RANGE_RETRIES_MAX	1000
 #define RANGE_BACKOFF_MAX	100.0
 enum range_kind {

@@ -749,6 +749,46 @@ START_TEST(test_tail_lines_max)
 }
 END_TEST
 
+/* The CLI refuses what the daemon would, saying the range, before it
+ * connects (no daemon runs here: a connection would fail otherwise). */
+START_TEST(test_cli_refuses)
+{
+	static const char *const cases[][3] = {
+		{ "--timeout", "999999999999h", "runnel: submit: --timeout "
+		  "999999999999h is out of range: at most 3650d (10 years)\n" },
+		{ "--retry-delay", "3651d", "runnel: submit: --retry-delay "
+		  "3651d is out of range: at most 3650d (10 years)\n" },
+		{ "--delay", "18446744073709551615ms", "runnel: submit: "
+		  "--delay 18446744073709551615ms is out of range: at most "
+		  "3650d (10 years)\n" },
+		{ "--retries", "4294967296", "runnel: submit: --retries "
+		  "4294967296 is out of range 0..1000\n" },
+		{ "--retry-backoff", "100.5", "runnel: submit: "
+		  "--retry-backoff 100.5 is out of range 0..100\n" },
+	};
+	char	 submit[] = "submit", sock[] = "--host=unix:/nonexistent",
+		 dash[] = "--", tru[] = "true", opt[32], val[64];
+	char	*argv[] = { getenv("RUNNEL"), sock, submit, opt, val, dash, tru,
+		    NULL };
+	char	*out = NULL, *err = NULL, *nl;
+	size_t	 i, len;
+
+	ck_assert_ptr_nonnull(argv[0]);
+	for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+		snprintf(opt, sizeof opt, "%s", cases[i][0]);
+		snprintf(val, sizeof val, "%s", cases[i][1]);
+		ck_assert_int_eq(harness_run(argv, &out, &len, &err), 2);
+		/* The first line; the usage follows. */
+		ck_assert_ptr_nonnull(err);
+		if ((nl = strchr(err, '\n')) != NULL)
+			nl[1] = '\0';
+		ck_assert_str_eq(err, cases[i][2]);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 check_ranges_suite(void)
@@ -765,6 +805,9 @@ check_ranges_suite(void)
 	tcase_add_test(tc, test_backoff_and_delay_refused);
 	tcase_add_test(tc, test_longest_retry_delay_waits);
 	tcase_add_test(tc, test_tail_lines_max);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_add_test(tc, test_cli_refuses);
 	suite_add_tcase(s, tc);
 	return (s);
 }
