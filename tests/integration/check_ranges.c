@@ -245,7 +245,7 @@ sweep(Runnel__V1__ClientMessage *m, int rcase)
 	const struct slot		*s;
 	uint8_t				 saved[8];
 	char				 text[64], rtext[256], want[512];
-	size_t				 i, j, nv, tried = 0;
+	size_t				 i, j, nv, size, tried = 0;
 	int				 inside, code;
 
 	m->request_case = rcase;
@@ -266,7 +266,11 @@ sweep(Runnel__V1__ClientMessage *m, int rcase)
 			continue;
 		row = range_find(s->md->name, s->f->name);
 		ck_assert_msg(row != NULL, "%s: no range", s->path);
-		memcpy(saved, s->value, sizeof saved);
+		/* 4 bytes for 32-bit types and enums, else 8. */
+		size = s->f->type == PROTOBUF_C_TYPE_UINT32 ||
+		    s->f->type == PROTOBUF_C_TYPE_INT32 ||
+		    s->f->type == PROTOBUF_C_TYPE_ENUM ? 4 : 8;
+		memcpy(saved, s->value, size);
 		nv = values_for(s->f, v);
 		for (j = 0; j < nv; j++) {
 			inside = poke(row, s->f, s->value, &v[j], text,
@@ -315,7 +319,7 @@ sweep(Runnel__V1__ClientMessage *m, int rcase)
 			assert_serves();
 			tried++;
 		}
-		memcpy(s->value, saved, sizeof saved);
+		memcpy(s->value, saved, size);
 	}
 	return tried;
 }
