@@ -237,6 +237,38 @@ START_TEST(test_enums_and_nested)
 }
 END_TEST
 
+/* Without the table, the spec check alone refuses a backoff that is not
+ * a number in 0..100 (NaN passed its "< 0 || > 100"). */
+START_TEST(test_spec_check_backoff)
+{
+	static const double	 bad[] = { NAN, -NAN, INFINITY, -INFINITY,
+				    -0.5, 100.5 };
+	Runnel__V1__TaskSpec	 spec = RUNNEL__V1__TASK_SPEC__INIT;
+	ProtobufCBinaryData	 argv[] = { { .len = 4,
+				    .data = (uint8_t *)(uintptr_t)"true" } };
+	struct queue		*q;
+	char			*cause = NULL, empty[] = "";
+	size_t			 i;
+
+	TAILQ_INIT(&server.queues);
+	queue_add("default", 0, 0);
+	spec.argv = argv;
+	spec.n_argv = 1;
+	spec.name = spec.queue = spec.key = empty;
+	spec.retry_backoff = 100;
+	ck_assert_int_eq(task_spec_check(&spec, "alice", &q, &cause), 0);
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		spec.retry_backoff = bad[i];
+		ck_assert_int_eq(task_spec_check(&spec, "alice", &q, &cause),
+		    -1);
+		ck_assert_str_eq(cause, "retry backoff must be between 0 and "
+		    "100");
+		free(cause);
+		cause = NULL;
+	}
+}
+END_TEST
+
 /* Timers never get more than ten years, whatever they are given. */
 START_TEST(test_timeval_clamps)
 {
@@ -301,6 +333,7 @@ check_range_suite(void)
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_backoff);
 	tcase_add_test(tc, test_enums_and_nested);
+	tcase_add_test(tc, test_spec_check_backoff);
 	tcase_add_test(tc, test_timeval_clamps);
 	tcase_add_test(tc, test_retry_delay);
 	tcase_add_test(tc, test_tail_lines_max);
