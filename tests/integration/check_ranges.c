@@ -774,6 +774,9 @@ START_TEST(test_cli_refuses)
 		 dash[] = "--", tru[] = "true", opt[32], val[64];
 	char	*argv[] = { getenv("RUNNEL"), sock, submit, opt, val, dash, tru,
 		    NULL };
+	char	 cancel[] = "cancel", grace[] = "--grace", days[] = "50d",
+		 one[] = "1";
+	char	*cargv[] = { argv[0], sock, cancel, grace, days, one, NULL };
 	char	*out = NULL, *err = NULL, *nl;
 	size_t	 i, len;
 
@@ -790,6 +793,13 @@ START_TEST(test_cli_refuses)
 		free(out);
 		free(err);
 	}
+	ck_assert_int_eq(harness_run(cargv, &out, &len, &err), 2);
+	if ((nl = strchr(err, '\n')) != NULL)
+		nl[1] = '\0';
+	ck_assert_str_eq(err, "runnel: cancel: --grace 50d is out of range: "
+	    "at most 4294967295ms (49.7 days)\n");
+	free(out);
+	free(err);
 }
 END_TEST
 
