@@ -114,6 +114,14 @@ range_find(const char *message, const char *field)
 	return NULL;
 }
 
+/* The table's rows and their number. */
+const struct range *
+range_rows(size_t *n)
+{
+	*n = sizeof range_table / sizeof *range_table;
+	return range_table;
+}
+
 /* Write the range of a row as users read it ("0..315360000000"). */
 void
 range_text(const struct range *r, const ProtobufCFieldDescriptor *f,

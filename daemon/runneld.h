@@ -319,6 +319,7 @@ struct range {
 	double		 dmin, dmax;
 };
 const struct range *range_find(const char *message, const char *field);
+const struct range *range_rows(size_t *);
 void	 range_text(const struct range *, const ProtobufCFieldDescriptor *,
 	    char *, size_t);
 int	 range_check(const ProtobufCMessage *, char **cause);

@@ -23,6 +23,54 @@
 
 #define OK		(-1)		/* any reply that is not an Error */
 #define MAX_VALUES	64
+#define MAX_FIELDS	128
+
+/* The fields the sweeps tried, as "runnel.v1.TaskSpec.retries". */
+static char		tried_fields[MAX_FIELDS][128];
+static size_t		ntried_fields;
+
+/* Note that a field was tried. */
+static void
+tried_add(const char *message, const char *field)
+{
+	char	name[128];
+	size_t	i;
+
+	snprintf(name, sizeof name, "%s.%s", message, field);
+	for (i = 0; i < ntried_fields; i++)
+		if (strcmp(tried_fields[i], name) == 0)
+			return;
+	ck_assert_uint_lt(ntried_fields, MAX_FIELDS);
+	snprintf(tried_fields[ntried_fields++], sizeof *tried_fields, "%s",
+	    name);
+}
+
+/* Was every numeric field of md and of the messages below it tried? */
+static void
+tried_all(const ProtobufCMessageDescriptor *md)
+{
+	const ProtobufCFieldDescriptor	*f;
+	char				 name[128];
+	size_t				 i, j;
+
+	for (i = 0; i < md->n_fields; i++) {
+		f = &md->fields[i];
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			tried_all(f->descriptor);
+			continue;
+		}
+		if (f->type == PROTOBUF_C_TYPE_BOOL ||
+		    f->type == PROTOBUF_C_TYPE_STRING ||
+		    f->type == PROTOBUF_C_TYPE_BYTES)
+			continue;
+		snprintf(name, sizeof name, "%s.%s", md->name, f->name);
+		for (j = 0; j < ntried_fields; j++)
+			if (strcmp(tried_fields[j], name) == 0)
+				break;
+		ck_assert_msg(j < ntried_fields, "%s was not tried: fill it "
+		    "in the request the sweep starts from", name);
+	}
+}
 
 static struct harness	h;
 static struct rawc	rc;
@@ -320,6 +368,7 @@ sweep(Runnel__V1__ClientMessage *m, int rcase)
 			tried++;
 		}
 		memcpy(s->value, saved, size);
+		tried_add(s->md->name, s->f->name);
 	}
 	return tried;
 }
@@ -416,6 +465,7 @@ sweep_hello(void)
 		rawc_close(&c);
 		assert_serves();
 	}
+	tried_add(runnel__v1__hello__descriptor.name, "protocol_version");
 	return i;
 }
 
@@ -538,6 +588,7 @@ START_TEST(test_every_number_of_every_request)
 	tried += sweep_hello();
 
 	/* Each field of the descriptors was tried, 4 to 6 values each. */
+	tried_all(&runnel__v1__client_message__descriptor);
 	fields = count_numbers(&runnel__v1__client_message__descriptor);
 	ck_assert_uint_ge(tried, 4 * fields);
 }

@@ -83,11 +83,13 @@ walk_descriptors(const ProtobufCMessageDescriptor *md, const char **seen,
 	}
 }
 
-/* Every numeric field reachable from ClientMessage has a row of its kind. */
+/* Every numeric field reachable from ClientMessage has a row of its kind,
+ * and every row is such a field (none left of a field that went). */
 START_TEST(test_every_field_has_a_range)
 {
-	const char	*seen[64];
-	size_t		 nseen = 0, nfields = 0;
+	const char		*seen[64];
+	const struct range	*rows;
+	size_t			 nseen = 0, nfields = 0, nrows, i;
 
 	walk_descriptors(&runnel__v1__client_message__descriptor, seen,
 	    &nseen, &nfields);
@@ -96,6 +98,12 @@ START_TEST(test_every_field_has_a_range)
 	 * Restart 1, Stdin 1, Clean 1. */
 	ck_assert_uint_eq(nfields, 32);
 	ck_assert_ptr_null(range_find("runnel.v1.TaskSpec", "nonesuch"));
+	/* As many rows as fields, each found by its own name: one a field. */
+	rows = range_rows(&nrows);
+	ck_assert_uint_eq(nrows, nfields);
+	for (i = 0; i < nrows; i++)
+		ck_assert_ptr_eq(range_find(rows[i].message, rows[i].field),
+		    &rows[i]);
 }
 END_TEST
 
