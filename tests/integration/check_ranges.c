@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "jrec.h"
 #include "rawc.h"
 #include "runneld.h"
 
@@ -854,6 +855,101 @@ START_TEST(test_cli_refuses)
 }
 END_TEST
 
+/* Append a queued task of `false` to a journal, as an older build could
+ * have written it with no range checked. */
+static void
+journal_queued(const char *path, uint64_t id, int64_t not_before_ms,
+    uint64_t timeout_ms, uint64_t retry_delay_ms, double backoff)
+{
+	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
+	Runnel__Journal__V1__TaskRecord	 tr =
+	    RUNNEL__JOURNAL__V1__TASK_RECORD__INIT;
+	Runnel__V1__TaskSpec		 spec = RUNNEL__V1__TASK_SPEC__INIT;
+	ProtobufCBinaryData		 argv[1];
+	char				 owner[] = "admin", queue[] = "default";
+
+	argv[0].data = (uint8_t *)(uintptr_t)"false";
+	argv[0].len = 5;
+	spec.argv = argv;
+	spec.n_argv = 1;
+	spec.retries = UINT32_MAX;
+	spec.retry_delay_ms = retry_delay_ms;
+	spec.retry_backoff = backoff;
+	spec.timeout_ms = timeout_ms;
+	spec.start_at_ms = not_before_ms;
+	tr.id = id;
+	tr.spec = &spec;
+	tr.owner = owner;
+	tr.queue = queue;
+	tr.state = RUNNEL__V1__TASK_STATE__TASK_QUEUED;
+	tr.created_ms = 1;
+	tr.not_before_ms = not_before_ms;
+	tr.timeout_ms = timeout_ms;
+	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK;
+	r.task = &tr;
+	jrec_append(path, &r);
+}
+
+/* A journal of an older build may hold any number: replayed, a start
+ * time near INT64_MAX waits (and says when), and the longest timeout,
+ * retry delay and a NaN backoff wrap nowhere (the retry waits ten years,
+ * not none). */
+START_TEST(test_replayed_extremes)
+{
+	static const char		 want[] = "runnel: attempt 1 failed "
+					    "(exit 1); retrying in "
+					    "315360000000 ms\n";
+	Runnel__V1__ClientMessage	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__WatchRequest	 w = RUNNEL__V1__WATCH_REQUEST__INIT;
+	Runnel__V1__ServerMessage	*r;
+	char				 journal[160], got[256] = "";
+	uint64_t			 id = 3;
+	size_t				 len = 0;
+
+	rawc_close(&rc);
+	harness_shutdown(&h);
+	snprintf(journal, sizeof journal, "%s/state/journal", h.dir);
+	ck_assert_int_eq(unlink(journal), 0);
+	journal_queued(journal, 2, INT64_MAX - 1, UINT64_MAX, UINT64_MAX,
+	    NAN);
+	journal_queued(journal, 3, 0, UINT64_MAX, UINT64_MAX, NAN);
+	harness_spawn(&h, NULL);
+	rawc_open(&rc, &h);
+
+	r = rawc_show(&rc, 2);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_QUEUED);
+	/* Local time, in the year 292278994 whatever the zone. */
+	ck_assert_msg(strncmp(r->task->task->waiting_for,
+	    "start at 292278994-", 19) == 0, "%s",
+	    r->task->task->waiting_for);
+	rawc_free(r);
+
+	w.task_ids = &id;
+	w.n_task_ids = 1;
+	m.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH;
+	m.watch = &w;
+	rawc_send(&rc, &m);
+	while (len < sizeof want - 1) {
+		r = rawc_recv(&rc);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(r->reply_case,
+		    RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT);
+		ck_assert_uint_lt(len + r->output->data.len, sizeof got);
+		memcpy(got + len, r->output->data.data, r->output->data.len);
+		len += r->output->data.len;
+		rawc_free(r);
+	}
+	ck_assert_str_eq(got, want);
+	r = rawc_show(&rc, 3);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_QUEUED);
+	ck_assert_uint_eq(r->task->task->n_attempts, 1);
+	rawc_free(r);
+	assert_serves();
+}
+END_TEST
+
 /* Build the suite. */
 static Suite *
 check_ranges_suite(void)
@@ -870,6 +966,7 @@ check_ranges_suite(void)
 	tcase_add_test(tc, test_backoff_and_delay_refused);
 	tcase_add_test(tc, test_longest_retry_delay_waits);
 	tcase_add_test(tc, test_tail_lines_max);
+	tcase_add_test(tc, test_replayed_extremes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_add_test(tc, test_cli_refuses);
