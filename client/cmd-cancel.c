@@ -55,10 +55,15 @@ cmd_cancel_exec(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'g':
-			if (parse_duration(optarg, &grace) != 0 ||
-			    grace > UINT_MAX) {
+			if (parse_duration(optarg, &grace) != 0) {
 				cli_warnx("cancel: invalid duration: %s",
 				    optarg);
+				rv = cli_usage(cli, 0);
+				goto out;
+			}
+			if (grace > UINT32_MAX) {
+				cli_warnx("cancel: --grace %s is out of range: "
+				    "at most 4294967295ms (49.7 days)", optarg);
 				rv = cli_usage(cli, 0);
 				goto out;
 			}

@@ -112,11 +112,9 @@ cmd_queue_parse(struct cli *cli, int argc, char **argv,
 			set->max_running = (unsigned)v;
 			break;
 		case 't':
-			if (parse_duration(optarg, &set->timeout_ms) != 0) {
-				cli_warnx("queue: invalid duration: %s",
-				    optarg);
+			if (cli_parse_duration("queue", "timeout", optarg,
+			    &set->timeout_ms) != 0)
 				return (cli_usage(cli, 0));
-			}
 			set->set_timeout = 1;
 			break;
 		default:

@@ -131,8 +131,12 @@ cmd_wait_exec(struct cli *cli, int argc, char **argv)
 			cancel_rest = 1;
 			break;
 		case CMD_WAIT_OPT_TIMEOUT:
-			if (parse_duration(optarg, &timeout) != 0 ||
-			    timeout == 0) {
+			if (cli_parse_duration("wait", "timeout", optarg,
+			    &timeout) != 0) {
+				rv = cli_usage(cli, 0);
+				goto out;
+			}
+			if (timeout == 0) {
 				cli_warnx("wait: invalid duration: %s", optarg);
 				rv = cli_usage(cli, 0);
 				goto out;

@@ -200,6 +200,8 @@ int	 cli_usage(const struct cli *, int);
 void	*cli_calloc(size_t, size_t);
 void	*cli_reallocarray(void *, size_t, size_t);
 int	 cli_parse_u64(const char *, uint64_t *);
+int	 cli_parse_duration(const char *, const char *, const char *,
+	    uint64_t *);
 uint64_t *cli_parse_ids(int, char **);
 
 /* config.c */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "runnel-cli.h"
 
 #ifndef PACKAGE_VERSION
@@ -189,6 +190,24 @@ cli_parse_u64(const char *s, uint64_t *v)
 	errno = 0;
 	*v = strtoull(s, &end, 10);
 	return (errno != 0 || *end != '\0' ? -1 : 0);
+}
+
+/* Parse the duration of option opt of verb, at most DURATION_MAX_MS (the
+ * daemon's range); 0, or -1 after saying what is wrong. */
+int
+cli_parse_duration(const char *verb, const char *opt, const char *arg,
+    uint64_t *ms)
+{
+	if (parse_duration(arg, ms) != 0) {
+		cli_warnx("%s: invalid duration: %s", verb, arg);
+		return (-1);
+	}
+	if (*ms > DURATION_MAX_MS) {
+		cli_warnx("%s: --%s %s is out of range: at most 3650d (10 "
+		    "years)", verb, opt, arg);
+		return (-1);
+	}
+	return (0);
 }
 
 /* Parse task ids into an allocated array, or say which one is bad. */

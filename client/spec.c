@@ -23,6 +23,10 @@
 #include "common.h"
 #include "runnel-cli.h"
 
+/* The daemon's ranges of these (docs/PROTOCOL.md, Ranges). */
+#define SPEC_RETRIES_MAX	1000
+#define SPEC_BACKOFF_MAX	100
+
 enum {
 	SPEC_OPT_NAME = 256,
 	SPEC_OPT_ENV,
@@ -280,7 +284,7 @@ spec_parse_at(const char *s, int64_t now_ms, int64_t *ms)
 
 	if (*s == '@') {
 		if (cli_parse_u64(s + 1, &secs) != 0 ||
-		    secs > INT64_MAX / 1000)
+		    secs > START_AT_MAX_MS / 1000)
 			return (-1);
 		*ms = (int64_t)secs * 1000;
 		return (0);
@@ -427,24 +431,36 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		sp->after_any = cs->after_any;
 		break;
 	case SPEC_OPT_TIMEOUT:
-		if (parse_duration(arg, &sp->timeout_ms) != 0)
-			return (spec_bad(cli, "duration", arg));
+		if (cli_parse_duration(cli->entry->name, "timeout", arg,
+		    &sp->timeout_ms) != 0)
+			return (cli_usage(cli, 0));
 		break;
 	case SPEC_OPT_RETRIES:
-		if (cli_parse_u64(arg, &v) != 0 || v > UINT_MAX)
+		if (cli_parse_u64(arg, &v) != 0)
 			return (spec_bad(cli, "number of retries", arg));
+		if (v > SPEC_RETRIES_MAX) {
+			cli_warnx("%s: --retries %s is out of range 0..%d",
+			    cli->entry->name, arg, SPEC_RETRIES_MAX);
+			return (cli_usage(cli, 0));
+		}
 		sp->retries = (unsigned)v;
 		break;
 	case SPEC_OPT_RETRY_DELAY:
-		if (parse_duration(arg, &sp->retry_delay_ms) != 0)
-			return (spec_bad(cli, "duration", arg));
+		if (cli_parse_duration(cli->entry->name, "retry-delay", arg,
+		    &sp->retry_delay_ms) != 0)
+			return (cli_usage(cli, 0));
 		break;
 	case SPEC_OPT_RETRY_BACKOFF:
 		errno = 0;
 		d = strtod(arg, &end);
 		if (*arg == '\0' || *end != '\0' || errno != 0 ||
-		    !isfinite(d) || d < 0)
+		    !isfinite(d))
 			return (spec_bad(cli, "backoff factor", arg));
+		if (!(d >= 0 && d <= SPEC_BACKOFF_MAX)) {
+			cli_warnx("%s: --retry-backoff %s is out of range "
+			    "0..%d", cli->entry->name, arg, SPEC_BACKOFF_MAX);
+			return (cli_usage(cli, 0));
+		}
 		sp->retry_backoff = d;
 		break;
 	case SPEC_OPT_KEY:
@@ -460,9 +476,9 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 	case SPEC_OPT_DELAY:
 		if (*timed)
 			return (spec_twice(cli));
-		if (parse_duration(arg, delay) != 0 ||
-		    *delay > INT64_MAX / 2)
-			return (spec_bad(cli, "duration", arg));
+		if (cli_parse_duration(cli->entry->name, "delay", arg,
+		    delay) != 0)
+			return (cli_usage(cli, 0));
 		*timed = 2;
 		break;
 	case SPEC_OPT_STDIN:

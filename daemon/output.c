@@ -618,7 +618,7 @@ output_tail_lines(struct output *o, uint32_t lines)
 	ssize_t			 n;
 	int			 stream;
 	int64_t			 t;
-	uint32_t		 need;
+	uint64_t		 need;	/* lines + 1 must not wrap */
 	uint8_t			 last;
 
 	if (o->size == 0 || lines == 0)
@@ -628,7 +628,7 @@ output_tail_lines(struct output *o, uint32_t lines)
 	if (output_seek(o, &c, o->size - 1) == -1 ||
 	    output_read(o, &c, &last, 1, &stream, &off, &t) != 1)
 		return 0;
-	need = lines + (last == '\n' ? 1 : 0);
+	need = (uint64_t)lines + (last == '\n' ? 1 : 0);
 	buf = xmalloc(READ_BUDGET);
 	for (k = o->nindex; k > 0; k--) {
 		seg_start = o->index[k - 1].offset;

@@ -70,8 +70,9 @@ rpc_clean(struct session *s, uint64_t req_id,
 		return;
 	done = xcalloc(n, sizeof *done);
 	for (i = 0; i < n; i++) {
-		if (!task_is_final(tasks[i]) ||
-		    now - tasks[i]->ended_ms < (int64_t)cr->older_than_ms)
+		/* Unsigned: an age beyond INT64_MAX is no negative one. */
+		if (!task_is_final(tasks[i]) || tasks[i]->ended_ms > now ||
+		    (uint64_t)(now - tasks[i]->ended_ms) < cr->older_than_ms)
 			continue;
 		id = tasks[i]->id;
 		if (rpc_clean_task(tasks[i]) == 0)

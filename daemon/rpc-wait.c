@@ -159,8 +159,7 @@ rpc_wait(struct session *s, uint64_t req_id,
 	}
 	if (wr->timeout_ms != 0) {
 		w->timer = evtimer_new(server.base, rpc_wait_timeout_cb, w);
-		tv.tv_sec = wr->timeout_ms / 1000;
-		tv.tv_usec = (wr->timeout_ms % 1000) * 1000;
+		range_timeval(wr->timeout_ms, &tv);
 		evtimer_add(w->timer, &tv);
 	}
 }

@@ -88,6 +88,7 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 {
 	const struct rpc_entry	*e = NULL;
 	size_t			 n = sizeof rpc_table / sizeof *rpc_table;
+	char			*cause;
 
 	if ((size_t)msg->request_case < n)
 		e = rpc_table[msg->request_case];
@@ -121,6 +122,14 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 	}
 	if (rpc_check_utf8(s, msg) != 0)
 		return;
+	/* Every number within its documented range (range.c). */
+	if (range_check(&msg->base, &cause) != 0) {
+		session_send_error(s, msg->id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT, "%s",
+		    cause);
+		free(cause);
+		return;
+	}
 	if (rpc_holds(msg) && session_inflight(s) >=
 	    (int)server.conf->max_inflight) {
 		session_send_error(s, msg->id,

@@ -295,6 +295,38 @@ typedef int (*wire_field_cb)(const ProtobufCMessageDescriptor *md,
 	    void *arg);
 int	 wire_walk(ProtobufCMessage *, wire_field_cb, void *);
 
+/* range.c */
+/* Durations (ms) from the wire: at most ten years of 365 days, so none
+ * wraps through a signed type or a timeval. */
+#define RANGE_MS_MAX		DURATION_MAX_MS
+/* start_at_ms: unix ms up to 9999-12-31 23:59:59.999 UTC. */
+#define RANGE_UNIX_MS_MAX	START_AT_MAX_MS
+#define RANGE_RETRIES_MAX	1000
+#define RANGE_BACKOFF_MAX	100.0
+enum range_kind {
+	RANGE_SIGNED,			/* min..max */
+	RANGE_UNSIGNED,			/* umin..umax */
+	RANGE_DOUBLE,			/* a number (not NaN) in dmin..dmax */
+	RANGE_ENUM,			/* a value runnel.proto names */
+};
+/* The documented range of one numeric field of a request. */
+struct range {
+	const char	*message;	/* full name: "runnel.v1.TaskSpec" */
+	const char	*field;
+	enum range_kind	 kind;
+	int64_t		 min, max;
+	uint64_t	 umin, umax;
+	double		 dmin, dmax;
+};
+const struct range *range_find(const char *message, const char *field);
+const struct range *range_rows(size_t *);
+void	 range_text(const struct range *, const ProtobufCFieldDescriptor *,
+	    char *, size_t);
+int	 range_check(const ProtobufCMessage *, char **cause);
+uint64_t range_ms(uint64_t);
+void	 range_timeval(uint64_t, struct timeval *);
+uint64_t range_retry_ms(uint64_t delay_ms, double backoff, size_t attempt);
+
 /* xmalloc.c */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

@@ -59,8 +59,12 @@ sched_check(const struct task *t, int64_t now, char **why)
 	if (t->not_before_ms > now) {
 		if (why != NULL) {
 			when = t->not_before_ms / 1000;
-			localtime_r(&when, &tm);
-			strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+			/* Beyond what struct tm holds: the number itself. */
+			if (localtime_r(&when, &tm) == NULL ||
+			    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S",
+			    &tm) == 0)
+				snprintf(buf, sizeof buf, "%lld ms",
+				    (long long)t->not_before_ms);
 			*why = xasprintf("%s %s", t->nattempts > 0 ? "retry at" :
 			    "start at", buf);
 		}

@@ -90,7 +90,8 @@ task_spec_check(const Runnel__V1__TaskSpec *spec, const char *owner,
 		*cause = xasprintf("at most %d retries", TASK_MAX_RETRIES);
 		return -1;
 	}
-	if (spec->retry_backoff < 0 || spec->retry_backoff > 100) {
+	/* Written so that NaN fails too. */
+	if (!(spec->retry_backoff >= 0 && spec->retry_backoff <= 100)) {
 		*cause = xstrdup("retry backoff must be between 0 and 100");
 		return -1;
 	}

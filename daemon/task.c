@@ -446,8 +446,7 @@ task_stop(struct task *t, int sig, uint64_t grace_ms)
 		return;
 	if (t->kill_timer == NULL)
 		t->kill_timer = evtimer_new(server.base, task_kill_cb, t);
-	tv.tv_sec = grace_ms / 1000;
-	tv.tv_usec = (grace_ms % 1000) * 1000;
+	range_timeval(grace_ms, &tv);
 	evtimer_add(t->kill_timer, &tv);
 }
 
@@ -550,8 +549,7 @@ task_start(struct task *t)
 		if (t->timeout_timer == NULL)
 			t->timeout_timer = evtimer_new(server.base,
 			    task_timeout_cb, t);
-		tv.tv_sec = t->timeout_ms / 1000;
-		tv.tv_usec = (t->timeout_ms % 1000) * 1000;
+		range_timeval(t->timeout_ms, &tv);
 		evtimer_add(t->timeout_timer, &tv);
 	}
 }
@@ -595,7 +593,6 @@ task_attempt_ended(struct task *t)
 	struct attempt	*a = &t->attempts[t->nattempts - 1];
 	enum task_state	 state;
 	uint64_t	 delay;
-	double		 factor;
 
 	if (t->timeout_timer != NULL)
 		evtimer_del(t->timeout_timer);
@@ -621,8 +618,8 @@ task_attempt_ended(struct task *t)
 	if ((state == TASK_FAILED || state == TASK_TIMED_OUT) &&
 	    t->reason == NULL && t->nattempts <= t->spec->retries &&
 	    !server.shutting_down) {
-		factor = t->spec->retry_backoff > 0 ? t->spec->retry_backoff : 1;
-		delay = t->spec->retry_delay_ms * pow(factor, t->nattempts - 1);
+		delay = range_retry_ms(t->spec->retry_delay_ms,
+		    t->spec->retry_backoff, t->nattempts);
 		t->not_before_ms = server_now_ms() + delay;
 		log_info("task %llu: attempt %zu %s, retrying in %llu ms",
 		    (unsigned long long)t->id, t->nattempts,

@@ -65,6 +65,10 @@ int	 utf8_valid(const void *, size_t);
 char	*utf8_escape(const void *, size_t);
 
 /* util.c */
+/* The longest duration a request carries: ten years of 365 days (3650d). */
+#define DURATION_MAX_MS		315360000000ULL
+/* The latest start time: 9999-12-31 23:59:59.999 UTC, in unix ms. */
+#define START_AT_MAX_MS		253402300799999LL
 /* "250ms", "5s", "2m", "1h", plain number = seconds; 0 ok, -1 bad. */
 int	 parse_duration(const char *, uint64_t *ms);
 /* "TERM", "SIGTERM", "15"; returns the number or -1. */
