@@ -100,7 +100,8 @@ privdrop_check(const char *owner, const struct config_user **user,
 		given = 1;
 	} else if ((want = config_unix_user(conf, owner)) == NULL)
 		want = &conf->self_user;
-	if (want->uid == 0 && !given && !conf->run_as_root) {
+	if (want->uid == 0 && !given && !conf->run_as_root &&
+	    server.euid == 0) {
 		*cause = xasprintf("runneld runs as root and %s has no run_as "
 		    "user in [access] (run_as_root = no)", owner);
 		return -1;
