@@ -289,6 +289,20 @@ START_TEST(test_tls_default_directory)
 }
 END_TEST
 
+/* A certificate cannot claim a local user's identity: "unix:nobody"
+ * would run its tasks as nobody. */
+START_TEST(test_tls_cannot_claim_local_user)
+{
+	struct runnel_client	*c = NULL;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(runnel_pki_issue(h.pki, "unix:nobody", &cause), 0);
+	ck_assert_int_lt(harness_connect(&h, "unix:nobody", &c), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "client certificate CN starts "
+	    "with 'unix:', which names local users"), 0);
+}
+END_TEST
+
 /* ---- a daemon that is not root cannot change user ---------------------- */
 
 /* Give a file to nobody (nftw callback). */
@@ -511,6 +525,7 @@ cli_users_suite(void)
 	tcase_add_test(tc, test_local_user_runs_as_itself);
 	tcase_add_test(tc, test_run_as_overrides_and_root_refused);
 	tcase_add_test(tc, test_tls_default_directory);
+	tcase_add_test(tc, test_tls_cannot_claim_local_user);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unprivileged");
