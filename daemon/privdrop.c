@@ -90,6 +90,7 @@ privdrop_check(const char *owner, const struct config_user **user,
 	const struct config		*conf = server.conf;
 	const struct config_access	*entry;
 	const struct config_user	*want;
+	const char			*as, *me;
 	char				 b1[32], b2[32];
 	int				 given = 0;
 
@@ -98,8 +99,16 @@ privdrop_check(const char *owner, const struct config_user **user,
 	if (entry != NULL && entry->run_as != NULL) {
 		want = &entry->run_user;
 		given = 1;
-	} else if ((want = config_unix_user(conf, owner)) == NULL)
+	} else if ((want = config_unix_user(conf, owner)) == NULL) {
+		/* A local user no longer known (a reload dropped it) is
+		 * not anyone else. */
+		if (strncmp(owner, "unix:", 5) == 0) {
+			*cause = xasprintf("%s is not a known local user",
+			    owner);
+			return -1;
+		}
 		want = &conf->self_user;
+	}
 	if (want->uid == 0 && !given && !conf->run_as_root &&
 	    server.euid == 0) {
 		*cause = xasprintf("runneld runs as root and %s has no run_as "
@@ -108,10 +117,8 @@ privdrop_check(const char *owner, const struct config_user **user,
 	}
 	if (want->uid != server.euid) {
 		if (server.euid != 0) {
-			const char	*as = privdrop_name(want, b1, sizeof b1);
-			const char	*me = privdrop_name(&conf->self_user, b2,
-					    sizeof b2);
-
+			as = privdrop_name(want, b1, sizeof b1);
+			me = privdrop_name(&conf->self_user, b2, sizeof b2);
 			*cause = xasprintf("%s's tasks run as %s, but runneld "
 			    "runs as %s, not root, and cannot change user "
 			    "(run_as=%s in [access] would run them as %s)",

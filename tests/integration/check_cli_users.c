@@ -16,6 +16,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -289,6 +290,54 @@ START_TEST(test_tls_default_directory)
 }
 END_TEST
 
+/* Remove the first line of the file at path that is exactly line. */
+static void
+drop_line(const char *path, const char *line)
+{
+	char	 buf[8192], *p;
+	FILE	*f;
+	size_t	 n, len = strlen(line);
+
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(p = strstr(buf, line));
+	memmove(p, p + len, n - (size_t)(p - buf) - len + 1);
+	harness_write_file(path, buf);
+}
+
+/* A queued task of a local user that a reload no longer knows does not
+ * start as anyone else. */
+START_TEST(test_forgotten_local_user)
+{
+	struct passwd	*pw;
+	char		*out, *err;
+
+	if (need_root("test_forgotten_local_user"))
+		return;
+	pw = user("nobody");
+	ck_assert_ptr_nonnull(pw);
+	cli_ok(0, "queue", "add", "held", NULL);
+	cli_ok(0, "queue", "pause", "held", NULL);
+	ck_assert_int_eq(cli_as(pw, &out, &err, "submit", "--queue", "held",
+	    "--cwd", "/", "--", "id", "-u", NULL), 0);
+	ck_assert_str_eq(out, "1\n");
+	free(out);
+	free(err);
+	drop_line(h.conf, "unix:nobody = user\n");
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "reloaded"), 0);
+	cli_ok(0, "queue", "resume", "held", NULL);
+	cli_expect(1, "1 failed exit 127\n", "wait", "1", NULL);
+	ck_assert_int_eq(cli(&out, &err, "show", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "\nreason: cannot start: unix:nobody is not "
+	    "a known local user\n") != NULL, "show: %s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* A certificate cannot claim a local user's identity: "unix:nobody"
  * would run its tasks as nobody. */
 START_TEST(test_tls_cannot_claim_local_user)
@@ -526,6 +575,7 @@ cli_users_suite(void)
 	tcase_add_test(tc, test_run_as_overrides_and_root_refused);
 	tcase_add_test(tc, test_tls_default_directory);
 	tcase_add_test(tc, test_tls_cannot_claim_local_user);
+	tcase_add_test(tc, test_forgotten_local_user);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unprivileged");
