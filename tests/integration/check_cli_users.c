@@ -495,6 +495,55 @@ START_TEST(test_restart_keeps_queued)
 }
 END_TEST
 
+/* Hand a line to the reader of the FIFO at path (waiting for one). */
+static void
+feed_fifo(const char *path)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("go\n", f);
+	fclose(f);
+}
+
+static void
+setup_wait(void)
+{
+	harness_start(&h, "[server]\non_shutdown = wait\n");
+	unix_env();
+}
+
+/* With on_shutdown = wait, an attempt that fails while runneld stops,
+ * with retries left, is retried after the next start, not ended. */
+START_TEST(test_stop_keeps_retry)
+{
+	char	 fifo[200], script[300], *out, *err;
+
+	snprintf(fifo, sizeof fifo, "%s/fifo", h.dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(script, sizeof script, "read x < %s; exit 3", fifo);
+	cli_expect(0, "1\n", "submit", "--retries", "1", "--", "sh", "-c",
+	    script, NULL);
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: started"), 0);
+	ck_assert_int_eq(kill(h.pid, SIGTERM), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "shutdown: waiting for 1 "
+	    "running tasks, 0 queued stay queued"), 0);
+	feed_fifo(fifo);
+	ck_assert_int_eq(harness_wait_log(&h, "task 1: attempt 1 failed, "
+	    "retrying"), 0);
+	harness_shutdown(&h);
+	harness_spawn(&h, NULL);
+	ck_assert_int_eq(harness_wait_log(&h, "restored 1 tasks: 1 queued"),
+	    0);
+	feed_fifo(fifo);
+	cli_expect(1, "1 failed exit 3\n", "wait", "1", NULL);
+	ck_assert_int_eq(cli(&out, &err, "show", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "\nattempts: 2\n") != NULL, "show: %s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* ---- why a run ended, once ---------------------------------------------- */
 
 /* Run the CLI expecting status want, exactly stdout expect_out and stderr
@@ -588,6 +637,12 @@ cli_users_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_restart_keeps_queued);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("restart_wait");
+	tcase_add_checked_fixture(tc, setup_wait, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_stop_keeps_retry);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("messages");
