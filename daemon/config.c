@@ -1230,6 +1230,33 @@ config_own_users(struct config_parse *cp)
 	return (0);
 }
 
+/* Not root, runneld cannot change user: warn now about the [access]
+ * lines whose tasks it will refuse (privdrop.c has the rule). */
+static void
+config_warn_users(struct config_parse *cp)
+{
+	const struct config		*conf = cp->conf;
+	const struct config_access	*ca;
+	const struct config_user	*u;
+	size_t				 i;
+
+	if (conf->self_user.uid == 0)
+		return;
+	for (i = 0; i < conf->naccess; i++) {
+		ca = &conf->access[i];
+		if (ca->role < ROLE_USER)
+			continue;
+		u = ca->run_as != NULL ? &ca->run_user : ca->unix_known ?
+		    &ca->unix_user : NULL;
+		if (u == NULL || u->uid == conf->self_user.uid)
+			continue;
+		log_warnx("%s: %s's tasks run as %s, but runneld runs as %s, "
+		    "not root: they will be refused (run_as=%s would run them "
+		    "as %s)", cp->file, ca->name, u->name, conf->self_name,
+		    conf->self_name, conf->self_name);
+	}
+}
+
 /* Read and check the configuration file PATH. */
 struct config *
 config_load(const char *path, char **cause)
@@ -1288,6 +1315,7 @@ config_load(const char *path, char **cause)
 		goto fail;
 	if (config_own_users(&cp) != 0)
 		goto fail;
+	config_warn_users(&cp);
 
 	free(buf);
 	fclose(f);

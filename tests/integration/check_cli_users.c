@@ -424,7 +424,11 @@ START_TEST(test_unprivileged_daemon)
 	free(out);
 	free(err);
 
-	/* daemon's and root's tasks would need a change of user. */
+	/* daemon's and root's tasks would need a change of user: said when
+	 * the file is read, and at submit. */
+	ck_assert_int_eq(harness_wait_log(&h, "runneld.conf: unix:daemon's "
+	    "tasks run as daemon, but runneld runs as nobody, not root: they "
+	    "will be refused (run_as=nobody would run them as nobody)"), 0);
 	pw = user("daemon");
 	ck_assert_int_eq(cli_as(pw, &out, &err, "run", "--", "id", "-u",
 	    NULL), 4);
