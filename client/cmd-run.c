@@ -3,8 +3,9 @@
  * stdout and stderr as it comes (and, with --stdin, a file or our stdin to
  * its stdin), then exit with the task's exit status.  The first SIGINT,
  * SIGTERM or SIGHUP cancels the task and the next one kills it; either way
- * the output is streamed to its end and the exit status follows the task.
- * With --detach-on-interrupt, SIGINT leaves the task running instead.
+ * the output is streamed to its end and the exit status follows the task
+ * (124 if it timed out, as timeout(1) exits).  With --detach-on-interrupt,
+ * SIGINT leaves the task running instead.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -43,7 +44,8 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[TASK OPTIONS] [--detach-on-interrupt] [--] COMMAND "
 	    "[ARGS...]\n"
 	    "Runs COMMAND on the daemon with its output here; exits with its "
-	    "status.\nCtrl-C cancels the task, a second one kills it.\n"
+	    "status\n(124 if it timed out).  Ctrl-C cancels the task, a second "
+	    "one kills it.\n"
 	    "  --detach-on-interrupt  Ctrl-C leaves the task running instead: "
 	    "prints\n"
 	    "                         \"runnel: task N left running\" and exits "
@@ -144,14 +146,39 @@ cmd_run_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 	return (cmd_run_interrupt_cb(rs));
 }
 
-/* Remember how the task ended. */
+/* Remember how the task ended, and say why when its exit status alone
+ * does not: a timeout (exit 124, as timeout(1) does), a skip, a loss, or
+ * a cancel that was not ours.  After its output, so the line is last. */
 static int
 cmd_run_end_cb(void *arg, const struct runnel_task *t)
 {
 	struct cmd_run_state	*rs = arg;
+	const char		*me = runnel_identity(rs->cli->client);
+	char			 d[64];
 
 	rs->ended = 1;
 	rs->status = print_task_status(t);
+	switch (t->state) {
+	case RUNNEL_TIMED_OUT:
+		print_duration(d, sizeof d, t->timeout_ms);
+		cli_warnx("task %" PRIu64 " timed out after %s", t->id, d);
+		rs->status = CLI_EXIT_TIMEOUT;
+		break;
+	case RUNNEL_SKIPPED:
+	case RUNNEL_LOST:
+		cli_warnx("task %" PRIu64 " %s: %s", t->id,
+		    runnel_state_name(t->state),
+		    t->reason != NULL ? t->reason : "no reason given");
+		break;
+	case RUNNEL_CANCELLED:
+		if (rs->interrupts == 0 && t->cancelled_by != NULL &&
+		    (me == NULL || strcmp(t->cancelled_by, me) != 0))
+			cli_warnx("task %" PRIu64 " cancelled by %s", t->id,
+			    t->cancelled_by);
+		break;
+	default:
+		break;
+	}
 	return (0);
 }
 

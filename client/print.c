@@ -163,7 +163,9 @@ print_buf_add(struct print_buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-/* Write a daemon message to stderr, each line as "[label] runnel: ...". */
+/* Write a daemon message to stderr, each line as "[label] runnel: ...";
+ * a line that already starts with "runnel: " (runneld's retry and
+ * retention notes do) gets no second one. */
 static int
 print_system(const char *label, const char *data, size_t len)
 {
@@ -176,7 +178,8 @@ print_system(const char *label, const char *data, size_t len)
 			nl = end;
 		if (label != NULL)
 			print_buf_add(&out, label, strlen(label));
-		print_buf_add(&out, "runnel: ", 8);
+		if ((size_t)(nl - data) < 8 || memcmp(data, "runnel: ", 8) != 0)
+			print_buf_add(&out, "runnel: ", 8);
 		print_buf_add(&out, data, (size_t)(nl - data));
 		print_buf_add(&out, "\n", 1);
 		data = nl + 1;

@@ -66,7 +66,11 @@ struct cmd_entry {
 	"  --clear-env            start from an empty environment instead of " \
 	"the\n" \
 	"                         daemon's\n" \
-	"  --cwd DIR              working directory (an absolute path)\n" \
+	"  --cwd DIR              working directory (an absolute path; " \
+	"default: this\n" \
+	"                         directory over the unix socket, else the " \
+	"home of\n" \
+	"                         the user the task runs as)\n" \
 	"  --queue Q              queue to run in (default: default)\n" \
 	"  --priority N           higher starts first (default 0, may be " \
 	"negative)\n" \
@@ -104,10 +108,11 @@ struct cmd_entry {
 	"This\n" \
 	"client's own environment is never copied: the task gets the daemon's " \
 	"base\n" \
-	"environment (or nothing with --clear-env) plus the --env and " \
-	"--env-file\n" \
-	"entries, in order, a later one replacing an earlier one of the same " \
-	"NAME.\n"
+	"environment (or nothing with --clear-env), then HOME, USER, LOGNAME " \
+	"and SHELL\n" \
+	"of the user it runs as, then the --env and --env-file entries, in " \
+	"order, a\n" \
+	"later one replacing an earlier one of the same NAME.\n"
 
 /* Task selection, for list, wait, cancel and watch. */
 #define CLI_SELECT_HELP \

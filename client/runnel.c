@@ -86,9 +86,12 @@ cli_connect(struct cli *cli)
 	return (0);
 }
 
-/* Print "runnel: CONTEXT: ERROR" for a library code (once, if the error
- * text already starts with the context); return the matching exit status.
- * With no connection the library's connect error is used. */
+/* Print "runnel: CONTEXT: ERROR" for a library code; return the matching
+ * exit status.  The daemon's texts often name their object already ("task
+ * 9: not found", "task 9 is still running"): when the text starts with the
+ * context's first part (up to its first ':'), as a whole word, it is
+ * printed alone, so no message says "task 9: task 9 ...".  With no
+ * connection the library's connect error is used. */
 int
 cli_error(struct cli *cli, int code, const char *fmt, ...)
 {
@@ -100,11 +103,12 @@ cli_error(struct cli *cli, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ctx, sizeof ctx, fmt, ap);
 	va_end(ap);
-	len = strlen(ctx);
+	len = strcspn(ctx, ":");
 	text = runnel_last_error(cli->client);
 	if (text == NULL || *text == '\0')
 		text = runnel_strerror(code);
-	if (strncmp(text, ctx, len) == 0 && text[len] == ':')
+	if (strncmp(text, ctx, len) == 0 &&
+	    (text[len] == ':' || text[len] == ' '))
 		cli_warnx("%s", text);
 	else
 		cli_warnx("%s: %s", ctx, text);
@@ -264,15 +268,16 @@ runnel_usage(FILE *f)
 	    "\ntask selection (list, wait, cancel, watch, clean):\n" CLI_SELECT_HELP
 	    "\nexit status: run: the task's exit code, 128+N if signal N "
 	    "killed it,\n"
-	    "1 if it ended otherwise, 130 if --detach-on-interrupt left it "
-	    "running;\n"
-	    "watch, wait: 0 if all tasks succeeded, else 1; wait: 124 if its "
-	    "--timeout\n"
-	    "ended the wait; errors: 2 usage or bad config file, 3 cannot "
-	    "connect, TLS\n"
-	    "failure or connection lost, 4 permission denied or "
-	    "unauthenticated, 5 task\n"
-	    "or queue not found, 6 invalid argument or other daemon error.\n"
+	    "124 if it timed out, 1 if it ended otherwise, 130 if "
+	    "--detach-on-interrupt\n"
+	    "left it running; watch, wait: 0 if all tasks succeeded, else 1; "
+	    "wait: 124\n"
+	    "if its --timeout ended the wait; errors: 2 usage or bad config "
+	    "file, 3 cannot\n"
+	    "connect, TLS failure or connection lost, 4 permission denied or "
+	    "unauthenticated,\n"
+	    "5 task or queue not found, 6 invalid argument or other daemon "
+	    "error.\n"
 	    "See runnel(1).\n", f);
 }
 

@@ -511,6 +511,30 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 	return (CLI_CONTINUE);
 }
 
+/* A task without --cwd sent over the unix socket runs in our own current
+ * directory, as a local command would: send it (runnel show shows it).
+ * Over TLS the daemon picks (the home of the user the task runs as). */
+static int
+spec_local_cwd(struct cli *cli, struct cli_spec *cs)
+{
+	const char	*host = cli->opts.host;
+	char		*cwd;
+
+	if (cs->spec.cwd != NULL ||
+	    (host != NULL && strncmp(host, "unix:", 5) != 0))
+		return (CLI_CONTINUE);
+	if ((cwd = getcwd(NULL, 0)) == NULL) {
+		cli_warnx("%s: current directory: %s (give --cwd DIR)",
+		    cli->entry->name, strerror(errno));
+		return (CLI_EXIT_USAGE);
+	}
+	cs->owned = cli_reallocarray(cs->owned, cs->nowned + 1,
+	    sizeof *cs->owned);
+	cs->owned[cs->nowned++] = cwd;
+	cs->spec.cwd = cwd;
+	return (CLI_CONTINUE);
+}
+
 /* Parse [OPTIONS] [--] CMD ARGS... for run (run set) and submit;
  * CLI_CONTINUE or an exit status.  Free with spec_free(), either way. */
 int
@@ -545,7 +569,7 @@ spec_parse(struct cli *cli, int argc, char **argv, struct cli_spec *cs,
 			return (CLI_EXIT_USAGE);
 		}
 	}
-	return (CLI_CONTINUE);
+	return (spec_local_cwd(cli, cs));
 }
 
 /* Free what spec_parse() allocated and close what it opened. */

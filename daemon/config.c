@@ -554,16 +554,66 @@ config_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
 	return (0);
 }
 
-/* Resolve run_as=USER into an access entry's uid, gid and groups, now:
- * NSS lookups can block, which the loop must never do. */
+/* Fill u from pw: name, uid, gid, home, shell and, with groups, the
+ * supplementary groups as initgroups(3) would set them.  0, ENOMEM, or
+ * E2BIG for too many groups. */
+static int
+config_user_fill(struct config_user *u, const struct passwd *pw, int groups)
+{
+	gid_t	*list = NULL, *tmp;
+	int	 n = 16;
+
+	memset(u, 0, sizeof *u);
+	while (groups) {
+		if ((tmp = realloc(list, (size_t)n * sizeof *list)) == NULL)
+			goto oom;
+		list = tmp;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, list, &n) != -1)
+			break;
+		if (n > 65536) {
+			free(list);
+			return (E2BIG);
+		}
+	}
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->groups = list;
+	u->ngroups = list != NULL ? (size_t)n : 0;
+	if ((u->name = strdup(pw->pw_name)) == NULL ||
+	    (pw->pw_dir != NULL && *pw->pw_dir != '\0' &&
+	    (u->home = strdup(pw->pw_dir)) == NULL) ||
+	    (u->shell = strdup(pw->pw_shell != NULL && *pw->pw_shell != '\0' ?
+	    pw->pw_shell : "/bin/sh")) == NULL)
+		goto oom;
+	return (0);
+
+oom:
+	free(list);
+	free(u->name);
+	free(u->home);
+	memset(u, 0, sizeof *u);
+	return (ENOMEM);
+}
+
+/* Free what config_user_fill made. */
+static void
+config_user_free(struct config_user *u)
+{
+	free(u->name);
+	free(u->groups);
+	free(u->home);
+	free(u->shell);
+}
+
+/* Resolve run_as=USER into an access entry's user (uid, gid, groups, home,
+ * shell), now: NSS lookups can block, which the loop must never do. */
 static int
 config_run_as(struct config_parse *cp, struct config_access *ca,
     const char *user)
 {
 	struct passwd	 pw;
 	char		*buf = NULL;
-	gid_t		*groups = NULL, *tmp;
-	int		 n = 16, error;
+	int		 error;
 
 	if (*user == '\0')
 		return (config_error(cp, "empty user in run_as"));
@@ -575,43 +625,23 @@ config_run_as(struct config_parse *cp, struct config_access *ca,
 	if (error != 0)
 		return (config_error(cp, "run_as user '%s': %s", user,
 		    strerror(error)));
-	for (;;) {
-		if ((tmp = realloc(groups, (size_t)n * sizeof *groups)) ==
-		    NULL) {
-			free(groups);
-			free(buf);
-			return (config_oom(cp));
-		}
-		groups = tmp;
-		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) != -1)
-			break;
-		if (n > 65536) {
-			free(groups);
-			free(buf);
-			return (config_error(cp, "run_as user '%s': too many "
-			    "groups", user));
-		}
-	}
-	if ((ca->run_as = strdup(pw.pw_name)) == NULL) {
-		free(groups);
-		free(buf);
-		return (config_oom(cp));
-	}
-	ca->run_uid = pw.pw_uid;
-	ca->run_gid = pw.pw_gid;
-	ca->run_groups = groups;
-	ca->run_ngroups = (size_t)n;
+	error = config_user_fill(&ca->run_user, &pw, 1);
 	free(buf);
+	if (error == E2BIG)
+		return (config_error(cp, "run_as user '%s': too many groups",
+		    user));
+	if (error != 0 || (ca->run_as = strdup(ca->run_user.name)) == NULL)
+		return (config_oom(cp));
 	return (0);
 }
 
-/* Resolve an `unix:USER` entry's user to its uid, now: a unix-socket peer
- * is then known by its uid through this table, without asking NSS on the
- * loop.  A user that does not exist (or that NSS cannot find now) is
- * warned about and the entry matches no one, as a name in sshd's
- * AllowUsers or doas.conf does; a reload looks again. */
+/* Resolve an `unix:USER` entry's user to its uid (and all a task run as
+ * it needs), now: a unix-socket peer is then known by its uid through this
+ * table, without asking NSS on the loop.  A user that does not exist (or
+ * that NSS cannot find now) is warned about and the entry matches no one,
+ * as a name in sshd's AllowUsers or doas.conf does; a reload looks again. */
 static int
-config_unix_user(struct config_parse *cp, struct config_access *ca)
+config_unix_resolve(struct config_parse *cp, struct config_access *ca)
 {
 	const struct config	*conf = cp->conf;
 	const char		*user = ca->name + 5;
@@ -629,10 +659,8 @@ config_unix_user(struct config_parse *cp, struct config_access *ca)
 		    cp->line, user, error == ENOENT ? "does not exist" :
 		    strerror(error));
 		return (0);
-	} else {
-		ca->unix_uid = pw.pw_uid;
-		free(buf);
 	}
+	ca->unix_uid = pw.pw_uid;
 	for (i = 0; i < conf->naccess; i++) {
 		if (conf->access[i].unix_known &&
 		    conf->access[i].unix_uid == ca->unix_uid) {
@@ -640,8 +668,18 @@ config_unix_user(struct config_parse *cp, struct config_access *ca)
 			    "above: entry ignored", cp->file, cp->line, user,
 			    (unsigned long)ca->unix_uid,
 			    conf->access[i].name + 5);
+			free(buf);
 			return (0);
 		}
+	}
+	error = config_user_fill(&ca->unix_user, &pw, 1);
+	free(buf);
+	if (error == ENOMEM)
+		return (config_oom(cp));
+	if (error != 0) {
+		log_warnx("%s:%lu: unix user '%s': too many groups: entry "
+		    "ignored", cp->file, cp->line, user);
+		return (0);
 	}
 	ca->unix_known = 1;
 	return (0);
@@ -687,12 +725,12 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 			    "'%.*s'", (int)(7 + strcspn(opt + 7, " \t")),
 			    opt));
 		if (config_run_as(cp, &entry, opt + 7) != 0)
-			return (-1);
+			goto fail;
 	}
 	if ((entry.name = strdup(key)) == NULL)
 		goto oom;
 	if (strncmp(key, "unix:", 5) == 0 &&
-	    config_unix_user(cp, &entry) != 0)
+	    config_unix_resolve(cp, &entry) != 0)
 		goto fail;
 	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
 	if (entries == NULL)
@@ -707,7 +745,8 @@ oom:
 fail:
 	free(entry.name);
 	free(entry.run_as);
-	free(entry.run_groups);
+	config_user_free(&entry.run_user);
+	config_user_free(&entry.unix_user);
 	return (-1);
 }
 
@@ -1153,7 +1192,30 @@ config_uid_name(uid_t uid)
 	return (name);
 }
 
-/* Name root and our own user now, for unix-socket peers. */
+/* A uid's user as config_user_fill makes it, without groups (no task
+ * changes to it); a uid with no user gets only its uid and gid. */
+static int
+config_uid_user(uid_t uid, gid_t gid, struct config_user *u)
+{
+	struct passwd	 pw;
+	char		*buf;
+	int		 error;
+
+	if ((error = config_getpw(NULL, uid, &pw, &buf)) == ENOMEM)
+		return (-1);
+	if (error != 0) {
+		memset(u, 0, sizeof *u);
+		u->uid = uid;
+		u->gid = gid;
+		return (0);
+	}
+	error = config_user_fill(u, &pw, 0);
+	free(buf);
+	return (error != 0 ? -1 : 0);
+}
+
+/* Name root and our own user now, for unix-socket peers, and learn what
+ * a task that runs as either gets (home, shell). */
 static int
 config_own_users(struct config_parse *cp)
 {
@@ -1161,9 +1223,38 @@ config_own_users(struct config_parse *cp)
 
 	conf->self_uid = getuid();
 	if ((conf->root_name = config_uid_name(0)) == NULL ||
-	    (conf->self_name = config_uid_name(conf->self_uid)) == NULL)
+	    (conf->self_name = config_uid_name(conf->self_uid)) == NULL ||
+	    config_uid_user(geteuid(), getegid(), &conf->self_user) != 0 ||
+	    config_uid_user(0, 0, &conf->root_user) != 0)
 		return (config_oom(cp));
 	return (0);
+}
+
+/* Not root, runneld cannot change user: warn now about the [access]
+ * lines whose tasks it will refuse (privdrop.c has the rule). */
+static void
+config_warn_users(struct config_parse *cp)
+{
+	const struct config		*conf = cp->conf;
+	const struct config_access	*ca;
+	const struct config_user	*u;
+	size_t				 i;
+
+	if (conf->self_user.uid == 0)
+		return;
+	for (i = 0; i < conf->naccess; i++) {
+		ca = &conf->access[i];
+		if (ca->role < ROLE_USER)
+			continue;
+		u = ca->run_as != NULL ? &ca->run_user : ca->unix_known ?
+		    &ca->unix_user : NULL;
+		if (u == NULL || u->uid == conf->self_user.uid)
+			continue;
+		log_warnx("%s: %s's tasks run as %s, but runneld runs as %s, "
+		    "not root: they will be refused (run_as=%s would run them "
+		    "as %s)", cp->file, ca->name, u->name, conf->self_name,
+		    conf->self_name, conf->self_name);
+	}
 }
 
 /* Read and check the configuration file PATH. */
@@ -1224,6 +1315,7 @@ config_load(const char *path, char **cause)
 		goto fail;
 	if (config_own_users(&cp) != 0)
 		goto fail;
+	config_warn_users(&cp);
 
 	free(buf);
 	fclose(f);
@@ -1259,7 +1351,8 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->naccess; i++) {
 		free(conf->access[i].name);
 		free(conf->access[i].run_as);
-		free(conf->access[i].run_groups);
+		config_user_free(&conf->access[i].run_user);
+		config_user_free(&conf->access[i].unix_user);
 	}
 	free(conf->access);
 	for (i = 0; i < conf->nqueues; i++)
@@ -1275,6 +1368,8 @@ config_free(struct config *conf)
 	free(conf->pid_file);
 	free(conf->root_name);
 	free(conf->self_name);
+	config_user_free(&conf->self_user);
+	config_user_free(&conf->root_user);
 	free(conf);
 }
 
@@ -1309,6 +1404,28 @@ config_unix_name(const struct config *conf, uid_t uid)
 		    conf->access[i].unix_uid == uid)
 			return (conf->access[i].name + 5);
 	}
+	return (NULL);
+}
+
+/* The local user of a unix-socket IDENTITY, from the table made when the
+ * file was read; NULL if it names none. */
+const struct config_user *
+config_unix_user(const struct config *conf, const char *identity)
+{
+	const struct config_access	*ca;
+	const char			*name;
+
+	if (conf == NULL || identity == NULL ||
+	    strncmp(identity, "unix:", 5) != 0)
+		return (NULL);
+	name = identity + 5;
+	if (conf->root_name != NULL && strcmp(name, conf->root_name) == 0)
+		return (&conf->root_user);
+	if (conf->self_name != NULL && strcmp(name, conf->self_name) == 0)
+		return (conf->self_uid == conf->self_user.uid ?
+		    &conf->self_user : NULL);
+	if ((ca = config_access(conf, identity)) != NULL && ca->unix_known)
+		return (&ca->unix_user);
 	return (NULL);
 }
 

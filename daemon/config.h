@@ -40,18 +40,28 @@ enum role {
 	ROLE_ADMIN = 3
 };
 
+/* A local user a task may run as, resolved when the file is read (NSS
+ * may block; the loop must not). */
+struct config_user {
+	char		*name;
+	uid_t		 uid;
+	gid_t		 gid;
+	gid_t		*groups;	/* supplementary, with gid */
+	size_t		 ngroups;
+	char		*home;		/* NULL: unknown */
+	char		*shell;		/* NULL: unknown */
+};
+
 struct config_access {
 	char		*name;		/* certificate CN, or "unix:USER" */
 	enum role	 role;
 	/* run_as=USER, resolved when the file is read (NSS may block). */
 	char		*run_as;	/* NULL: none */
-	uid_t		 run_uid;
-	gid_t		 run_gid;
-	gid_t		*run_groups;	/* supplementary, with run_gid */
-	size_t		 run_ngroups;
+	struct config_user run_user;
 	/* "unix:USER": USER's uid, resolved when the file is read. */
 	int		 unix_known;	/* 0: no such user (or not unix:) */
 	uid_t		 unix_uid;
+	struct config_user unix_user;	/* all of USER, when unix_known */
 };
 
 /* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
@@ -115,6 +125,10 @@ struct config {
 	char		 *root_name;
 	uid_t		  self_uid;
 	char		 *self_name;
+	/* runneld's own user (its effective uid), and root: whom a task
+	 * runs as when it runs as runneld or as root. */
+	struct config_user self_user;
+	struct config_user root_user;
 };
 
 /* config.c */
@@ -130,6 +144,10 @@ const struct config_access *config_access(const struct config *,
 /* The name of a unix-socket peer's uid: root, runneld's own user, or a
  * resolved `unix:USER` entry; NULL for any other uid.  Never asks NSS. */
 const char	*config_unix_name(const struct config *, uid_t);
+/* The local user of a unix-socket identity ("unix:USER"): root, runneld's
+ * own user or a resolved `unix:USER` entry; NULL for any other identity. */
+const struct config_user *config_unix_user(const struct config *,
+		    const char *identity);
 enum role	 config_role_parse(const char *);
 const char	*config_role_name(enum role);
 const char	*config_on_shutdown_name(enum config_on_shutdown);

@@ -1,12 +1,25 @@
 /*
- * privdrop.c - which user a task runs as.  Running as root, runneld runs a
- * task as the local user its owner's [access] entry names (run_as=USER),
- * through the runneld-exec helper: runneld's child (spawn.c) shares its
- * memory and makes only raw system calls, and changing users takes
- * libc's setgroups/setgid/setuid, which act on every thread of the process
- * libc believes it is in (the helper also sets a task's own limits);
- * an owner without run_as is refused unless run_as_root = yes says root may
- * run tasks as root.  Running unprivileged, tasks run as the daemon's user.
+ * privdrop.c - which user a task runs as.  The rule, in order:
+ *
+ *  1. an owner whose [access] entry says run_as=USER: as USER;
+ *  2. a local user on the unix socket ("unix:USER"): as that user, as
+ *     sudo -u or systemd-run --uid would run it (its uid, gid and groups);
+ *  3. anyone else (a certificate identity without run_as): as runneld's
+ *     own user.
+ *
+ * Never as root by accident: running as root, runneld runs a task as root
+ * by 2 or 3 (root's own tasks, a certificate without run_as) only with
+ * run_as_root = yes; an explicit run_as=root is allowed.  Not running as
+ * root, runneld cannot change users: a task whose user by 1 or 2 is not
+ * runneld's own is refused, so a local user's tasks never run as the
+ * daemon's user unless its [access] line says run_as=THAT_USER.
+ *
+ * Another user's task runs through the runneld-exec helper: runneld's
+ * child (spawn.c) shares its memory and makes only raw system calls, and
+ * changing users takes libc's setgroups/setgid/setuid, which act on every
+ * thread of the process libc believes it is in (the helper also sets a
+ * task's own limits, and enters its directory only once it is the user,
+ * so that a directory the user may not enter stays closed to it).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -57,44 +70,91 @@ privdrop_helper(void)
 	return path;
 }
 
-/* May OWNER's tasks run, and as whom?  *ca is the entry with run_as, or
- * NULL to run as the daemon's own user. */
+/* A user's name for a message: its name, or "uid N". */
+static const char *
+privdrop_name(const struct config_user *u, char *buf, size_t len)
+{
+	if (u->name != NULL)
+		return u->name;
+	snprintf(buf, len, "uid %lu", (unsigned long)u->uid);
+	return buf;
+}
+
+/* May OWNER's tasks run, and as whom?  *user is the user runneld must
+ * become (by the rule above), or NULL to run them as runneld's own user
+ * without a change. */
 int
-privdrop_check(const char *owner, const struct config_access **ca,
+privdrop_check(const char *owner, const struct config_user **user,
     char **cause)
 {
+	const struct config		*conf = server.conf;
 	const struct config_access	*entry;
+	const struct config_user	*want;
+	const char			*as, *me;
+	char				 b1[32], b2[32];
+	int				 given = 0;
 
-	*ca = NULL;
-	if (server.euid != 0)
-		return 0;
-	entry = config_access(server.conf, owner);
+	*user = NULL;
+	entry = config_access(conf, owner);
 	if (entry != NULL && entry->run_as != NULL) {
-		*ca = entry;
-		return 0;
+		want = &entry->run_user;
+		given = 1;
+	} else if ((want = config_unix_user(conf, owner)) == NULL) {
+		/* A local user no longer known (a reload dropped it) is
+		 * not anyone else. */
+		if (strncmp(owner, "unix:", 5) == 0) {
+			*cause = xasprintf("%s is not a known local user",
+			    owner);
+			return -1;
+		}
+		want = &conf->self_user;
 	}
-	if (server.conf->run_as_root)
-		return 0;
-	*cause = xasprintf("runneld runs as root and %s has no run_as user "
-	    "in [access] (run_as_root = no)", owner);
-	return -1;
+	if (want->uid == 0 && !given && !conf->run_as_root &&
+	    server.euid == 0) {
+		*cause = xasprintf("runneld runs as root and %s has no run_as "
+		    "user in [access] (run_as_root = no)", owner);
+		return -1;
+	}
+	if (want->uid != server.euid) {
+		if (server.euid != 0) {
+			as = privdrop_name(want, b1, sizeof b1);
+			me = privdrop_name(&conf->self_user, b2, sizeof b2);
+			*cause = xasprintf("%s's tasks run as %s, but runneld "
+			    "runs as %s, not root, and cannot change user "
+			    "(run_as=%s in [access] would run them as %s)",
+			    owner, as, me, me, me);
+			return -1;
+		}
+		*user = want;
+	} else if (given && server.euid == 0)
+		*user = want;	/* run_as=root: its groups, no new privileges */
+	return 0;
+}
+
+/* The user a task that privdrop_check gave USER runs as: USER, or
+ * runneld's own. */
+const struct config_user *
+privdrop_user(const struct config_user *user)
+{
+	return user != NULL ? user : &server.conf->self_user;
 }
 
 /* The argv that runs a task's argv through the helper, with its limits
- * set and as CA's user (CA may be NULL: the daemon's user); NULL when
- * neither is needed.  Free with privdrop_argv_free. */
+ * set and as USER (NULL: runneld's own user, no change), in the task's
+ * directory or USER's home; NULL when neither is needed.  Free with
+ * privdrop_argv_free. */
 char **
-privdrop_argv(const struct config_access *ca, const struct task *t)
+privdrop_argv(const struct config_user *user, const struct task *t)
 {
 	const Runnel__V1__Rlimit	*r;
 	char				**hv, *groups, *tmp;
 	size_t				  n = 0, i, k = 0;
 
-	if (ca == NULL && t->spec->n_rlimits == 0)
+	if (user == NULL && t->spec->n_rlimits == 0)
 		return NULL;
 	while (t->argv[n] != NULL)
 		n++;
-	hv = xcalloc(n + t->spec->n_rlimits + 5, sizeof *hv);
+	hv = xcalloc(n + t->spec->n_rlimits + 6, sizeof *hv);
 	hv[k++] = xstrdup(privdrop_helper());
 	for (i = 0; i < t->spec->n_rlimits; i++) {
 		r = t->spec->rlimits[i];
@@ -103,19 +163,24 @@ privdrop_argv(const struct config_access *ca, const struct task *t)
 		    (unsigned long long)r->soft,
 		    (unsigned long long)(r->hard != 0 ? r->hard : r->soft));
 	}
-	if (ca != NULL) {
-		groups = xasprintf("%lu", (unsigned long)ca->run_gid);
-		for (i = 0; i < ca->run_ngroups; i++) {
-			if (ca->run_groups[i] == ca->run_gid)
+	if (user != NULL) {
+		groups = xasprintf("%lu", (unsigned long)user->gid);
+		for (i = 0; i < user->ngroups; i++) {
+			if (user->groups[i] == user->gid)
 				continue;
 			tmp = xasprintf("%s,%lu", groups,
-			    (unsigned long)ca->run_groups[i]);
+			    (unsigned long)user->groups[i]);
 			free(groups);
 			groups = tmp;
 		}
-		hv[k++] = xasprintf("-u%lu:%lu:%s", (unsigned long)ca->run_uid,
-		    (unsigned long)ca->run_gid, groups);
+		hv[k++] = xasprintf("-u%lu:%lu:%s", (unsigned long)user->uid,
+		    (unsigned long)user->gid, groups);
 		free(groups);
+		if (t->cwd != NULL)
+			hv[k++] = xasprintf("-c%s", t->cwd);
+		else
+			hv[k++] = xasprintf("-h%s", user->home != NULL ?
+			    user->home : "/");
 	}
 	hv[k++] = xstrdup("--");
 	for (i = 0; i < n; i++)

@@ -47,7 +47,7 @@ rpc_submit(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	const Runnel__V1__TaskSpec	*spec = msg->submit->spec;
-	const struct config_access	*run_as;
+	const struct config_user	*run_as;
 	struct task			*t = NULL;
 	char				*cause = NULL;
 	Runnel__V1__ErrorCode		 code;

@@ -3,12 +3,14 @@
  * raw system calls: no change of user, no limit but the descriptor
  * one) for a task that runs as another user or has limits of its own: it
  * sets the limits, drops to the user's uid, gid and groups, forbids gaining
- * privileges again, checks the drop took, and executes the task, so that
- * the task's first instruction already runs under all of them.  It is
- * given numbers only, resolved by runneld, so nothing here looks up names.
+ * privileges again, checks the drop took, enters the task's directory as
+ * that user (-c DIR; -h HOME: the user's home, or / if it cannot be
+ * entered, as login(1) does), and executes the task, so that the task's
+ * first instruction already runs under all of them.  It is given numbers
+ * only, resolved by runneld, so nothing here looks up names.
  *
- *	runneld-exec [-l RESOURCE:SOFT:HARD]... [-u UID:GID:GROUP,...] --
- *	    PROGRAM [ARG...]
+ *	runneld-exec [-l RESOURCE:SOFT:HARD]... [-u UID:GID:GROUP,...]
+ *	    [-c DIR | -h HOME] -- PROGRAM [ARG...]
  *
  * Any failure is reported on stderr (the task's) with exit status 127.
  */
@@ -126,13 +128,18 @@ exec_user(const char *arg)
 int
 main(int argc, char **argv)
 {
-	const char	*user = NULL;
-	int		 ch;
+	const char	*user = NULL, *dir = NULL;
+	int		 ch, home = 0;
 
 	/* Limits first: raising one may need the privileges the user drop
 	 * gives away. */
-	while ((ch = getopt(argc, argv, "+l:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:h:l:u:")) != -1) {
 		switch (ch) {
+		case 'c':
+		case 'h':
+			dir = optarg;
+			home = ch == 'h';
+			break;
 		case 'l':
 			exec_limit(optarg);
 			break;
@@ -141,13 +148,18 @@ main(int argc, char **argv)
 			break;
 		default:
 			exec_fail("usage: runneld-exec [-l RESOURCE:SOFT:HARD]"
-			    "... [-u UID:GID:GROUPS] -- PROGRAM [ARG...]");
+			    "... [-u UID:GID:GROUPS] [-c DIR | -h HOME] -- "
+			    "PROGRAM [ARG...]");
 		}
 	}
 	if (optind >= argc)
 		exec_fail("no program");
 	if (user != NULL)
 		exec_user(user);
+	/* As the user: a directory it may not enter stays closed. */
+	if (dir != NULL && chdir(dir) == -1 && (!home || chdir("/") == -1))
+		exec_fail("cannot start '%s' in %s: %s", argv[optind], dir,
+		    strerror(errno));
 	execvp(argv[optind], argv + optind);
 	exec_fail("cannot start '%s': %s", argv[optind], strerror(errno));
 }

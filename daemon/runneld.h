@@ -520,9 +520,10 @@ void	 queue_set_state(struct queue *, int state);
 void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
 
 /* privdrop.c */
-int	 privdrop_check(const char *owner, const struct config_access **,
-	    char **cause);
-char	**privdrop_argv(const struct config_access *, const struct task *);
+int	 privdrop_check(const char *owner, const struct config_user **,
+	    char **);
+const struct config_user *privdrop_user(const struct config_user *);
+char	**privdrop_argv(const struct config_user *, const struct task *);
 void	 privdrop_argv_free(char **);
 void	 privdrop_free(void);
 
@@ -532,6 +533,8 @@ struct spawn {
 	char *const		*argv;
 	char *const		*envp;
 	const char		*cwd;	/* or NULL */
+	int			 cwd_home; /* cwd is a default: / if it
+					    cannot be entered */
 	const char		*path;	/* PATH to search; NULL: runneld's */
 	int			 fd[3];	/* the child's stdin, stdout, stderr */
 	rlim_t			 nofile; /* its soft RLIMIT_NOFILE; 0: ours */

@@ -265,8 +265,10 @@ server_shutdown_timer_cb(evutil_socket_t fd, short events, void *arg)
 	event_base_loopexit(server.base, NULL);
 }
 
-/* Cancel every task with the grace period; exit when all have ended or
- * a little after the grace period. */
+/* Cancel every running task with the grace period; exit when all have
+ * ended or a little after the grace period.  Queued tasks (and those
+ * waiting for a retry or their start time) stay queued in the journal for
+ * the next start: an orderly stop or restart never empties the queue. */
 void
 server_cancel_all(void)
 {
@@ -276,7 +278,7 @@ server_cancel_all(void)
 
 	server.cancelling = 1;
 	TASK_FOREACH(t, i) {
-		if (!task_is_final(t))
+		if (t->state == TASK_RUNNING)
 			task_cancel(t, SIGTERM, server.conf->grace_ms,
 			    "shutdown");
 	}
@@ -289,9 +291,9 @@ server_cancel_all(void)
 	server_maybe_exit();
 }
 
-/* Stop accepting; then per on_shutdown, cancel every task (cancel) or let
- * the running ones finish, the queued ones staying queued in the journal
- * (wait).  Exit when none runs. */
+/* Stop accepting; then per on_shutdown, cancel the running tasks (cancel)
+ * or let them finish (wait); either way the queued ones stay queued in the
+ * journal.  Exit when none runs. */
 void
 server_shutdown(void)
 {
@@ -311,6 +313,8 @@ server_shutdown(void)
 		server_maybe_exit();
 		return;
 	}
+	log_info("shutdown: cancelling %u running tasks, %u queued stay "
+	    "queued", server.nrunning, server.nqueued);
 	server_cancel_all();
 }
 

@@ -623,6 +623,13 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			session_lost(s, "client certificate has no CN");
 			return;
 		}
+		/* "unix:USER" names a local user, whose tasks run as USER:
+		 * only the unix socket's peer credentials say who that is. */
+		if (strncmp(s->identity, "unix:", 5) == 0) {
+			session_lost(s, "client certificate CN starts with "
+			    "'unix:', which names local users");
+			return;
+		}
 		s->role = config_role(server.conf, s->identity);
 		log_debug("conn %llu: tls identity %s",
 		    (unsigned long long)s->id, s->identity);

@@ -201,8 +201,12 @@ spawn_child(struct spawn *sp, const struct rlimit *nofile)
 		if (error < 0)
 			goto fail;
 	}
+	/* A default directory (a home) that cannot be entered is /, as
+	 * login(1) does. */
 	if (sp->cwd != NULL &&
-	    (error = spawn_sys(SYS_chdir, (long)sp->cwd, 0, 0, 0)) < 0)
+	    (error = spawn_sys(SYS_chdir, (long)sp->cwd, 0, 0, 0)) < 0 &&
+	    (!sp->cwd_home ||
+	    (error = spawn_sys(SYS_chdir, (long)"/", 0, 0, 0)) < 0))
 		goto fail;
 	if (nofile != NULL && (error = spawn_sys(SYS_prlimit64, 0,
 	    RLIMIT_NOFILE, (long)nofile, 0)) < 0)

@@ -346,29 +346,50 @@ task_exec_check_done(struct task_exec *te)
 	task_attempt_ended(te->task);
 }
 
+/* Set one NAME=VALUE entry of envp (n entries), replacing one of the same
+ * NAME. */
+static void
+task_exec_setenv(char **envp, size_t *n, char *entry)
+{
+	size_t	i, klen = strcspn(entry, "=") + 1;
+
+	for (i = 0; i < *n; i++) {
+		if (strncmp(envp[i], entry, klen) == 0)
+			break;
+	}
+	envp[i] = entry;
+	if (i == *n)
+		(*n)++;
+}
+
 /* Build the child's environment: the daemon's (unless the spec clears
- * it), overridden by the task's. */
+ * it), then HOME, USER, LOGNAME and SHELL of USER, whom the task runs as
+ * (allocated into uenv, NULL-terminated), then the task's own entries,
+ * each replacing an earlier one of the same name. */
 static char **
-task_exec_envp(struct task *t)
+task_exec_envp(struct task *t, const struct config_user *user, char **uenv)
 {
 	char	**envp;
-	size_t	  n = 0, i, j, klen;
+	size_t	  n = 0, i, j, k = 0;
 
+	if (user->home != NULL)
+		uenv[k++] = xasprintf("HOME=%s", user->home);
+	if (user->name != NULL) {
+		uenv[k++] = xasprintf("USER=%s", user->name);
+		uenv[k++] = xasprintf("LOGNAME=%s", user->name);
+	}
+	if (user->shell != NULL)
+		uenv[k++] = xasprintf("SHELL=%s", user->shell);
+	uenv[k] = NULL;
 	while (!t->spec->clear_env && environ[n] != NULL)
 		n++;
-	envp = xcalloc(n + t->nenv + 1, sizeof *envp);
+	envp = xcalloc(n + k + t->nenv + 1, sizeof *envp);
 	for (i = 0; i < n; i++)
 		envp[i] = environ[i];
-	for (j = 0; j < t->nenv; j++) {
-		klen = strcspn(t->env[j], "=") + 1;
-		for (i = 0; i < n; i++) {
-			if (strncmp(envp[i], t->env[j], klen) == 0)
-				break;
-		}
-		envp[i] = t->env[j];
-		if (i == n)
-			n++;
-	}
+	for (i = 0; i < k; i++)
+		task_exec_setenv(envp, &n, uenv[i]);
+	for (j = 0; j < t->nenv; j++)
+		task_exec_setenv(envp, &n, t->env[j]);
 	envp[n] = NULL;
 	return envp;
 }
@@ -412,8 +433,9 @@ task_exec_start(struct task *t, char **cause)
 	static int			 null = -1;
 	char				**envp = NULL;
 	int				 has_stdin;
-	const struct config_access	*run_as = NULL;
-	char				**helper_argv = NULL;
+	const struct config_user	*run_as = NULL, *user;
+	char				**helper_argv = NULL, *uenv[5];
+	size_t				  i;
 
 	te = xcalloc(1, sizeof *te);
 	te->task = t;
@@ -451,12 +473,21 @@ task_exec_start(struct task *t, char **cause)
 		goto fail;
 	}
 
-	envp = task_exec_envp(t);
+	/* Another user's environment and home; its directory is entered
+	 * by the helper, as that user. */
+	user = privdrop_user(run_as);
+	envp = task_exec_envp(t, user, uenv);
 	memset(&sp, 0, sizeof sp);
 	sp.file = helper_argv != NULL ? helper_argv[0] : t->argv[0];
 	sp.argv = helper_argv != NULL ? helper_argv : t->argv;
 	sp.envp = envp;
-	sp.cwd = t->cwd;
+	if (run_as == NULL) {
+		sp.cwd = t->cwd;
+		if (sp.cwd == NULL) {
+			sp.cwd = user->home != NULL ? user->home : "/";
+			sp.cwd_home = 1;
+		}
+	}
 	sp.fd[0] = has_stdin ? in[0] : null;
 	sp.fd[1] = out[1];
 	sp.fd[2] = err[1];
@@ -466,6 +497,8 @@ task_exec_start(struct task *t, char **cause)
 	privdrop_argv_free(helper_argv);
 	helper_argv = NULL;
 	free(envp);
+	for (i = 0; uenv[i] != NULL; i++)
+		free(uenv[i]);
 	if (sp.error != 0) {
 		*cause = task_exec_start_error(t, sp.error);
 		goto fail;

@@ -615,9 +615,9 @@ task_attempt_ended(struct task *t)
 	a->ended_ms = server_now_ms();
 	a->output_end = output_size(t->output);
 
+	/* Shutting down, the retry stays queued for the next start. */
 	if ((state == TASK_FAILED || state == TASK_TIMED_OUT) &&
-	    t->reason == NULL && t->nattempts <= t->spec->retries &&
-	    !server.shutting_down) {
+	    t->reason == NULL && t->nattempts <= t->spec->retries) {
 		delay = range_retry_ms(t->spec->retry_delay_ms,
 		    t->spec->retry_backoff, t->nattempts);
 		t->not_before_ms = server_now_ms() + delay;
@@ -631,6 +631,7 @@ task_attempt_ended(struct task *t)
 		task_set_state(t, TASK_QUEUED);
 		journal_task(t, 0);
 		sched_request();
+		server_maybe_exit();
 		return;
 	}
 	task_end(t, state, NULL);

@@ -131,7 +131,10 @@ struct runnel_spec {
 	const char *const *env;		/* "K=V" entries, or NULL; added to the
 					   daemon's own environment, never the
 					   caller's */
-	const char *cwd;		/* or NULL */
+	const char *cwd;		/* absolute, or NULL: the home of the
+					   user the task runs as (the runnel
+					   CLI sends its own over the unix
+					   socket; the library never does) */
 	const char *name;		/* or NULL */
 	const void *stdin_data;		/* bytes for stdin, or NULL */
 	size_t stdin_len;

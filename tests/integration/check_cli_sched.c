@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -378,14 +379,23 @@ END_TEST
 
 START_TEST(test_env_file_and_clear_env)
 {
-	char	 path[300], exp[400], *out, *err;
+	char		 path[300], exp[400], *out, *err;
+	struct passwd	*pw;
 
 	snprintf(path, sizeof path, "%s/task.env", h.dir);
 	harness_write_file(path, "# settings\n\nFOO=bar baz\n  # indented "
 	    "comment\nEMPTY=\nQUOTED=\"kept\"\r\n");
 	ck_assert_int_eq(cli(&out, &err, "run", "--clear-env", "--env-file",
 	    path, "--env", "X=1", "--", "env", NULL), 0);
-	ck_assert_str_eq(out, "FOO=bar baz\nEMPTY=\nQUOTED=\"kept\"\nX=1\n");
+	/* Even with --clear-env, the task's user's HOME, USER, LOGNAME and
+	 * SHELL come first (the daemon's user, the test's). */
+	pw = getpwuid(geteuid());
+	ck_assert_ptr_nonnull(pw);
+	snprintf(exp, sizeof exp, "HOME=%s\nUSER=%s\nLOGNAME=%s\nSHELL=%s\n"
+	    "FOO=bar baz\nEMPTY=\nQUOTED=\"kept\"\nX=1\n", pw->pw_dir,
+	    pw->pw_name, pw->pw_name, *pw->pw_shell != '\0' ? pw->pw_shell :
+	    "/bin/sh");
+	ck_assert_str_eq(out, exp);
 	free(out);
 	free(err);
 

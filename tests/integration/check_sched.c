@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,8 @@ START_TEST(test_clear_env_and_rlimit)
 	Runnel__V1__WatchRequest	 wr = RUNNEL__V1__WATCH_REQUEST__INIT;
 	Runnel__V1__ServerMessage	*r;
 	uint64_t			 id;
+	struct passwd			*pw;
+	char				 want[512];
 
 	spec = rawc_spec(envp);
 	spec->clear_env = 1;
@@ -522,8 +525,14 @@ START_TEST(test_clear_env_and_rlimit)
 	m.watch = &wr;
 	r = rawc_call(&rc, &m);
 	ck_assert_int_eq(r->reply_case, RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT);
-	ck_assert_uint_eq(r->output->data.len, 6);
-	ck_assert(memcmp(r->output->data.data, "FOO=1\n", 6) == 0);
+	/* The task's user's HOME, USER, LOGNAME and SHELL, then its own. */
+	pw = getpwuid(geteuid());
+	ck_assert_ptr_nonnull(pw);
+	snprintf(want, sizeof want, "HOME=%s\nUSER=%s\nLOGNAME=%s\nSHELL=%s\n"
+	    "FOO=1\n", pw->pw_dir, pw->pw_name, pw->pw_name,
+	    *pw->pw_shell != '\0' ? pw->pw_shell : "/bin/sh");
+	ck_assert_uint_eq(r->output->data.len, strlen(want));
+	ck_assert(memcmp(r->output->data.data, want, strlen(want)) == 0);
 	rawc_free(r);
 
 	spec = rawc_spec(ul);

@@ -747,9 +747,9 @@ START_TEST(test_config_keys)
 	ck_assert_ptr_nonnull(ca);
 	ck_assert_int_eq(ca->role, ROLE_USER);
 	ck_assert_str_eq(ca->run_as, "root");
-	ck_assert_uint_eq(ca->run_uid, 0);
-	ck_assert_uint_eq(ca->run_gid, 0);
-	ck_assert_uint_ge(ca->run_ngroups, 1);
+	ck_assert_uint_eq(ca->run_user.uid, 0);
+	ck_assert_uint_eq(ca->run_user.gid, 0);
+	ck_assert_uint_ge(ca->run_user.ngroups, 1);
 	ck_assert_ptr_null(config_access(conf, "y")->run_as);
 	config_free(conf);
 
