@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,31 +89,79 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	server_shutdown();
 }
 
-/* A private key others can read is a key others may have: refuse it. */
+/* A private key others can read is a key others may have: refuse it.
+ * As PostgreSQL does, a key owned by root may be readable by its group
+ * (0640, `runnel pki init --group`): the daemon's group reads it, no one
+ * else does. */
 static int
 server_check_key(const char *path, char **cause)
 {
 	struct stat	st;
+	mode_t		bad = S_IRWXG | S_IRWXO;
 
 	if (stat(path, &st) == -1)
 		return 0;	/* tls_server_ctx says what is wrong */
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (st.st_uid == 0)
+		bad = S_IWGRP | S_IXGRP | S_IRWXO;
+	if (st.st_mode & bad) {
 		*cause = xasprintf("private key %s is readable by group or "
-		    "others (mode %04o): chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
+		    "others (mode %04o): chmod 600 it (or 640 owned by root)",
+		    path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
 }
 
+/* The first of the TLS files that does not exist, or NULL. */
+static const char *
+server_tls_missing(const struct config *conf)
+{
+	const char	*files[] = { conf->tls_cert, conf->tls_key,
+			    conf->tls_ca };
+	struct stat	 st;
+	size_t		 i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if (files[i] != NULL && stat(files[i], &st) == -1 &&
+		    errno == ENOENT)
+			return files[i];
+	}
+	return NULL;
+}
+
+/* How to make the PKI whose file path is missing: one line. */
+static char *
+server_tls_hint(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	struct group	*gr;
+	int		 dirlen;
+
+	dirlen = slash != NULL && slash != path ? (int)(slash - path) : 1;
+	gr = geteuid() != 0 ? getgrgid(getegid()) : NULL;
+	return xasprintf("tls: %s is missing: TLS listener off; to turn it "
+	    "on, run 'runnel pki init %.*s --name HOST%s%s' as root, then "
+	    "reload runneld", path, dirlen, slash != NULL ? path : ".",
+	    gr != NULL ? " --group " : "", gr != NULL ? gr->gr_name : "");
+}
+
 /* The server's TLS context for a configuration, CRL included; *ctx is
- * NULL when the configuration has no TLS. */
+ * NULL when the configuration has no TLS.  1 (with *ctx NULL and *cause
+ * saying how to make them) when the configured TLS files do not exist
+ * yet, as on a fresh install: the TLS listeners refuse connections until
+ * a reload finds them. */
 int
 server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 {
+	const char	*missing;
+
 	*ctx = NULL;
 	if (conf->nlisten == 0 && conf->tls_cert == NULL)
 		return 0;
+	if ((missing = server_tls_missing(conf)) != NULL) {
+		*cause = server_tls_hint(missing);
+		return 1;
+	}
 	if (server_check_key(conf->tls_key, cause) != 0)
 		return -1;
 	*ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert, conf->tls_key,
@@ -177,7 +226,7 @@ int
 server_init(struct config *conf, int check_only, char **cause)
 {
 	size_t		 i;
-	int		 passed;
+	int		 passed, rc;
 
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
@@ -188,10 +237,16 @@ server_init(struct config *conf, int check_only, char **cause)
 	server.euid = geteuid();
 	server.start_ms = server_now_ms();
 
-	if (server_tls_ctx(conf, &server.ssl_ctx, cause) != 0)
+	if ((rc = server_tls_ctx(conf, &server.ssl_ctx, cause)) == -1 ||
+	    (rc == 1 && check_only))
 		return -1;
 	if (check_only)
 		return 0;
+	if (rc == 1) {
+		log_warnx("%s", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
 
 	if (server_mkdir(conf->state_dir, cause) == -1)
 		return -1;
