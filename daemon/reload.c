@@ -277,7 +277,7 @@ reload_apply(struct config *conf, SSL_CTX *ctx, char *cause)
 		goto fail;
 	}
 	if (cause != NULL) {
-		log_warnx("reload: %s", cause);
+		log_warnx("reload: %s (TLS listener still off)", cause);
 		free(cause);
 	}
 

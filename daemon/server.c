@@ -139,10 +139,10 @@ server_tls_hint(const char *path)
 
 	dirlen = slash != NULL && slash != path ? (int)(slash - path) : 1;
 	gr = geteuid() != 0 ? getgrgid(getegid()) : NULL;
-	return xasprintf("tls: %s is missing: TLS listener off; to turn it "
-	    "on, run 'runnel pki init %.*s --name HOST%s%s' as root, then "
-	    "reload runneld", path, dirlen, slash != NULL ? path : ".",
-	    gr != NULL ? " --group " : "", gr != NULL ? gr->gr_name : "");
+	return xasprintf("tls: %s is missing; make it with 'runnel pki init "
+	    "%.*s --name HOST%s%s' as root, then reload runneld", path,
+	    dirlen, slash != NULL ? path : ".", gr != NULL ? " --group " : "",
+	    gr != NULL ? gr->gr_name : "");
 }
 
 /* The server's TLS context for a configuration, CRL included; *ctx is
@@ -243,7 +243,7 @@ server_init(struct config *conf, int check_only, char **cause)
 	if (check_only)
 		return 0;
 	if (rc == 1) {
-		log_warnx("%s", *cause);
+		log_warnx("%s (TLS listener off until then)", *cause);
 		free(*cause);
 		*cause = NULL;
 	}

@@ -269,8 +269,13 @@ START_TEST(test_reload_bad_config)
 	/* A good file naming a certificate that is not there. */
 	svc_edit_file(h.conf, "bob = user\nbogus\n", "");
 	svc_edit_file(h.conf, "cert = pki/server.crt", "cert = missing.crt");
-	reload_and_wait("cannot read certificate");
+	reload_and_wait("missing.crt is missing; make it with 'runnel pki "
+	    "init ");
 	ck_assert_int_eq(svc_log_count(&h, "reload failed"), 2);
+	/* One that is there but is not a certificate. */
+	svc_edit_file(h.conf, "cert = missing.crt", "cert = runneld.conf");
+	reload_and_wait("cannot load certificate");
+	ck_assert_int_eq(svc_log_count(&h, "reload failed"), 3);
 	ck_assert_int_eq(svc_log_count(&h, "reloaded"), 0);
 	ck_assert_int_eq(runnel_status(bob, &st), 0);
 	c = harness_client(&h, "bob");

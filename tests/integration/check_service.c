@@ -481,7 +481,8 @@ START_TEST(test_daemonize_pid_file)
 	svc_edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
 	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "start-up failed") != NULL, "%s", err);
-	ck_assert_msg(strstr(err, "runneld: /nonexistent/dir/") != NULL &&
+	ck_assert_msg(strstr(err, "runneld: cannot create the unix socket's "
+	    "directory /nonexistent/dir/") != NULL &&
 	    strstr(err, "No such file or directory") != NULL, "%s", err);
 	ck_assert_int_eq(stat(pidf, &st), -1);
 	free(out);
