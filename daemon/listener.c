@@ -251,6 +251,37 @@ listener_mkdir(const char *path, char **cause)
 	return rc;
 }
 
+/* For --check-config: can the unix socket's directory be there at start
+ * (it is, or its parent is, for runneld to create it)?  0, or -1 with
+ * *cause. */
+int
+listener_check_unix(const char *path, char **cause)
+{
+	const char	*slash = strrchr(path, '/');
+	struct stat	 st;
+	char		*dir, *up;
+	int		 rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) == 0 || errno != ENOENT) {
+		free(dir);
+		return 0;
+	}
+	slash = strrchr(dir, '/');
+	up = xstrndup(dir, slash == NULL ? 1 : slash == dir ? 1 :
+	    (size_t)(slash - dir));
+	if (slash == NULL || stat(up, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("[server] socket %s: its directory %s is "
+		    "missing, and so is %s", path, dir, up);
+		rc = -1;
+	}
+	free(up);
+	free(dir);
+	return rc;
+}
+
 /* Listen on a unix socket; a stale socket file is replaced, a live one is
  * an error.  A missing directory is created. */
 struct listener *

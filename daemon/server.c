@@ -241,7 +241,8 @@ server_init(struct config *conf, int check_only, char **cause)
 	    (rc == 1 && check_only))
 		return -1;
 	if (check_only)
-		return 0;
+		return conf->socket != NULL ?
+		    listener_check_unix(conf->socket, cause) : 0;
 	if (rc == 1) {
 		log_warnx("%s (TLS listener off until then)", *cause);
 		free(*cause);
