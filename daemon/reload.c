@@ -288,6 +288,8 @@ reload_apply(struct config *conf, SSL_CTX *ctx, char *cause)
 		 * with; new ones get the new one. */
 		if (server.ssl_ctx != NULL)
 			SSL_CTX_free(server.ssl_ctx);
+		else
+			log_notice("reload: TLS files found: TLS listener on");
 		server.ssl_ctx = ctx;
 	}
 	reload_log(conf);
