@@ -45,6 +45,9 @@ struct cmd_pki_args {
 	const char		*group;		/* init: server.key's group */
 	const char		*out;		/* issue: copy to this dir */
 	const char		*owner;		/* issue: chown the copies */
+	gid_t			 gid;		/* of group */
+	uid_t			 uid;		/* of owner */
+	gid_t			 owner_gid;
 };
 
 static int	cmd_pki_exec(struct cli *, int, char **);
@@ -166,7 +169,9 @@ cmd_pki_free(struct cmd_pki_files *files)
 static int
 cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 {
-	int	ch;
+	struct passwd	*pw;
+	struct group	*gr;
+	int		 ch;
 
 	pa->init = strcmp(argv[0], "init") == 0;
 	pa->names = cli_calloc((size_t)argc, sizeof *pa->names);
@@ -187,6 +192,22 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 		cli_warnx("pki issue: --owner needs --out");
 		return (cli_usage(cli, 0));
 	}
+	/* Names are looked up before anything is made. */
+	if (pa->group != NULL) {
+		if ((gr = getgrnam(pa->group)) == NULL) {
+			cli_warnx("pki init: no group %s", pa->group);
+			return (CLI_EXIT_ERROR);
+		}
+		pa->gid = gr->gr_gid;
+	}
+	if (pa->owner != NULL) {
+		if ((pw = getpwnam(pa->owner)) == NULL) {
+			cli_warnx("pki issue: no user %s", pa->owner);
+			return (CLI_EXIT_ERROR);
+		}
+		pa->uid = pw->pw_uid;
+		pa->owner_gid = pw->pw_gid;
+	}
 	if (argc - optind != (pa->init ? 1 : 2))
 		return (cli_usage(cli, 0));
 	if (pa->init && pa->n == 0) {
@@ -202,21 +223,16 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
  * certificates too: a daemon of that group reads them, no one else the
  * key.  0, or -1 with *cause. */
 static int
-cmd_pki_group(const char *dir, const char *group, char **cause)
+cmd_pki_group(const char *dir, gid_t gid, char **cause)
 {
 	const char	*names[] = { "", "server.key", "server.crt", "ca.crt" };
 	const mode_t	 modes[] = { 0750, 0640, 0644, 0644 };
-	struct group	*gr;
 	char		*path;
 	size_t		 i;
 
-	if ((gr = getgrnam(group)) == NULL) {
-		*cause = str_printf("no group %s", group);
-		return (-1);
-	}
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		path = str_printf("%s/%s", dir, names[i]);
-		if (path == NULL || chown(path, (uid_t)-1, gr->gr_gid) != 0 ||
+		if (path == NULL || chown(path, (uid_t)-1, gid) != 0 ||
 		    chmod(path, modes[i]) != 0) {
 			*cause = str_printf("%s: %s", path != NULL ? path :
 			    dir, strerror(errno));
@@ -229,9 +245,9 @@ cmd_pki_group(const char *dir, const char *group, char **cause)
 }
 
 /* Create dir (0700) and its missing parents (0755), as mkdir -p; those
- * it creates belong to pw if given.  0, or -1 with *cause. */
+ * it creates belong to --owner if given.  0, or -1 with *cause. */
 static int
-cmd_pki_mkdirs(const char *dir, const struct passwd *pw, char **cause)
+cmd_pki_mkdirs(const char *dir, const struct cmd_pki_args *pa, char **cause)
 {
 	char	*p, *slash;
 
@@ -243,7 +259,8 @@ cmd_pki_mkdirs(const char *dir, const struct passwd *pw, char **cause)
 		if (slash != NULL)
 			*slash = '\0';
 		if (mkdir(p, slash != NULL ? 0755 : 0700) == 0) {
-			if (pw != NULL && chown(p, pw->pw_uid, pw->pw_gid) != 0)
+			if (pa->owner != NULL &&
+			    chown(p, pa->uid, pa->owner_gid) != 0)
 				goto fail;
 		} else if (errno != EEXIST)
 			goto fail;
@@ -264,7 +281,7 @@ fail:
  * different one refused.  1 when written, 0 when kept, -1 with *cause. */
 static int
 cmd_pki_copy(const char *src, const char *dst, const char *name, mode_t mode,
-    const struct passwd *pw, char **cause)
+    const struct cmd_pki_args *pa, char **cause)
 {
 	char	 buf[16384], old[16384], *from, *to;
 	ssize_t	 n, m = -1;
@@ -294,7 +311,7 @@ cmd_pki_copy(const char *src, const char *dst, const char *name, mode_t mode,
 	}
 	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (out == -1 || fchmod(out, mode) != 0 ||
-	    (pw != NULL && fchown(out, pw->pw_uid, pw->pw_gid) != 0) ||
+	    (pa->owner != NULL && fchown(out, pa->uid, pa->owner_gid) != 0) ||
 	    write(out, buf, (size_t)n) != n || fsync(out) != 0) {
 		*cause = str_printf("cannot write %s: %s", to,
 		    strerror(errno));
@@ -322,15 +339,10 @@ out:
 static int
 cmd_pki_export(const struct cmd_pki_args *pa, char **cause)
 {
-	struct passwd	*pw = NULL;
 	char		*key = NULL, *crt = NULL;
 	int		 rc = -1;
 
-	if (pa->owner != NULL && (pw = getpwnam(pa->owner)) == NULL) {
-		*cause = str_printf("no user %s", pa->owner);
-		return (-1);
-	}
-	if (cmd_pki_mkdirs(pa->out, pw, cause) != 0)
+	if (cmd_pki_mkdirs(pa->out, pa, cause) != 0)
 		return (-1);
 	key = str_printf("%s.key", pa->name);
 	crt = str_printf("%s.crt", pa->name);
@@ -338,9 +350,9 @@ cmd_pki_export(const struct cmd_pki_args *pa, char **cause)
 		*cause = str_printf("%s", strerror(ENOMEM));
 		goto out;
 	}
-	if (cmd_pki_copy(pa->dir, pa->out, "ca.crt", 0644, pw, cause) < 0 ||
-	    cmd_pki_copy(pa->dir, pa->out, crt, 0644, pw, cause) < 0 ||
-	    cmd_pki_copy(pa->dir, pa->out, key, 0600, pw, cause) < 0)
+	if (cmd_pki_copy(pa->dir, pa->out, "ca.crt", 0644, pa, cause) < 0 ||
+	    cmd_pki_copy(pa->dir, pa->out, crt, 0644, pa, cause) < 0 ||
+	    cmd_pki_copy(pa->dir, pa->out, key, 0600, pa, cause) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -382,7 +394,7 @@ cmd_pki_exec(struct cli *cli, int argc, char **argv)
 		rv = print_error_status(rc);
 		goto out;
 	}
-	if (pa.group != NULL && cmd_pki_group(pa.dir, pa.group, &cause) != 0)
+	if (pa.group != NULL && cmd_pki_group(pa.dir, pa.gid, &cause) != 0)
 		goto fail;
 	cmd_pki_scan(&after, pa.dir, 1);
 	qsort(after.v, after.n, sizeof *after.v, cmd_pki_cmp);
