@@ -299,6 +299,11 @@ cmd_pki_copy(const char *src, const char *dst, const char *name, mode_t mode,
 		    strerror(errno));
 		goto out;
 	}
+	/* A key or a certificate is a few hundred bytes. */
+	if ((size_t)n == sizeof buf) {
+		*cause = str_printf("%s: too large", from);
+		goto out;
+	}
 	if ((out = open(to, O_RDONLY | O_CLOEXEC)) != -1) {
 		m = read(out, old, sizeof old);
 		if (m != n || memcmp(buf, old, (size_t)n) != 0) {

@@ -240,7 +240,9 @@ listener_mkdir(const char *path, char **cause)
 	if (slash == NULL || slash == path)
 		return 0;
 	dir = xstrndup(path, (size_t)(slash - path));
-	if (mkdir(dir, 0755) == 0)
+	/* chmod: the umask (the unit's is 0027) must not keep local users
+	 * from the socket. */
+	if (mkdir(dir, 0755) == 0 && chmod(dir, 0755) == 0)
 		log_info("created %s for the unix socket", dir);
 	else if (errno != EEXIST) {
 		*cause = xasprintf("cannot create the unix socket's "

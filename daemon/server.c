@@ -112,26 +112,29 @@ server_check_key(const char *path, char **cause)
 	return 0;
 }
 
-/* The first of the TLS files that does not exist, or NULL. */
+/* The first of the TLS files that does not exist or that runneld may not
+ * read (*err says which), or NULL. */
 static const char *
-server_tls_missing(const struct config *conf)
+server_tls_missing(const struct config *conf, int *err)
 {
 	const char	*files[] = { conf->tls_cert, conf->tls_key,
 			    conf->tls_ca };
-	struct stat	 st;
 	size_t		 i;
 
 	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-		if (files[i] != NULL && stat(files[i], &st) == -1 &&
-		    errno == ENOENT)
+		if (files[i] != NULL && access(files[i], R_OK) == -1 &&
+		    (errno == ENOENT || errno == EACCES)) {
+			*err = errno;
 			return files[i];
+		}
 	}
 	return NULL;
 }
 
-/* How to make the PKI whose file path is missing: one line. */
+/* How to make the PKI whose file path is missing (err ENOENT), or how to
+ * let runneld read it (EACCES): one line. */
 static char *
-server_tls_hint(const char *path)
+server_tls_hint(const char *path, int err)
 {
 	const char	*slash = strrchr(path, '/');
 	struct group	*gr;
@@ -139,6 +142,11 @@ server_tls_hint(const char *path)
 
 	dirlen = slash != NULL && slash != path ? (int)(slash - path) : 1;
 	gr = geteuid() != 0 ? getgrgid(getegid()) : NULL;
+	if (err == EACCES)
+		return xasprintf("tls: cannot read %s: %s; as root, give its "
+		    "directory (mode 0750) and key (0640) to runneld's group "
+		    "%s with chgrp, then reload runneld", path, strerror(err),
+		    gr != NULL ? gr->gr_name : "");
 	return xasprintf("tls: %s is missing; make it with 'runnel pki init "
 	    "%.*s --name HOST%s%s' as root, then reload runneld", path,
 	    dirlen, slash != NULL ? path : ".", gr != NULL ? " --group " : "",
@@ -148,18 +156,19 @@ server_tls_hint(const char *path)
 /* The server's TLS context for a configuration, CRL included; *ctx is
  * NULL when the configuration has no TLS.  1 (with *ctx NULL and *cause
  * saying how to make them) when the configured TLS files do not exist
- * yet, as on a fresh install: the TLS listeners refuse connections until
- * a reload finds them. */
+ * yet, as on a fresh install, or runneld may not read them: the TLS
+ * listeners refuse connections until a reload finds them. */
 int
 server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 {
 	const char	*missing;
+	int		 err;
 
 	*ctx = NULL;
 	if (conf->nlisten == 0 && conf->tls_cert == NULL)
 		return 0;
-	if ((missing = server_tls_missing(conf)) != NULL) {
-		*cause = server_tls_hint(missing);
+	if ((missing = server_tls_missing(conf, &err)) != NULL) {
+		*cause = server_tls_hint(missing, err);
 		return 1;
 	}
 	if (server_check_key(conf->tls_key, cause) != 0)
