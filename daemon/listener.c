@@ -253,6 +253,13 @@ listener_mkdir(const char *path, char **cause)
 	return rc;
 }
 
+/* Is this the local unix socket (else a TLS port)? */
+int
+listener_is_unix(const struct listener *l)
+{
+	return l->is_unix;
+}
+
 /* For --check-config: can the unix socket's directory be there at start
  * (it is, or its parent is, for runneld to create it)?  0, or -1 with
  * *cause. */

@@ -210,19 +210,19 @@ server_add_listener(struct listener *l)
 	server.listeners[server.nlisteners++] = l;
 }
 
-/* Bind the configured listen addresses and unix socket. */
+/* Bind the configured listen addresses (tcp) and unix socket (unixsock). */
 static int
-server_bind(struct config *conf, char **cause)
+server_bind(struct config *conf, int tcp, int unixsock, char **cause)
 {
 	struct listener	*l;
 	size_t		 i;
 
-	for (i = 0; i < conf->nlisten; i++) {
+	for (i = 0; tcp && i < conf->nlisten; i++) {
 		if ((l = listener_create_tcp(conf->listen[i], cause)) == NULL)
 			return -1;
 		server_add_listener(l);
 	}
-	if (conf->socket != NULL) {
+	if (unixsock && conf->socket != NULL) {
 		if ((l = listener_create_unix(conf->socket, cause)) == NULL)
 			return -1;
 		server_add_listener(l);
@@ -235,7 +235,7 @@ int
 server_init(struct config *conf, int check_only, char **cause)
 {
 	size_t		 i;
-	int		 passed, rc;
+	int		 passed, rc, have_unix = 0, have_tls = 0;
 
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
@@ -285,13 +285,23 @@ server_init(struct config *conf, int check_only, char **cause)
 	evsignal_add(server_sig_int, NULL);
 	evsignal_add(server_sig_hup, NULL);
 
+	/* Passed sockets replace their kind only: with runneld.socket alone
+	 * (the unix socket), [server] listen is still bound. */
 	if ((passed = activation_listen(cause)) == -1)
 		return -1;
+	for (i = 0; i < server.nlisteners; i++) {
+		if (listener_is_unix(server.listeners[i]))
+			have_unix = 1;
+		else
+			have_tls = 1;
+	}
 	if (passed > 0) {
 		server.activated = 1;
-		log_info("socket activation: %d sockets passed, [server] "
-		    "listen and socket are not bound", passed);
-	} else if (server_bind(conf, cause) != 0)
+		log_info("socket activation: %d sockets passed, in place of "
+		    "[server] %s", passed, have_tls && have_unix ?
+		    "listen and socket" : have_tls ? "listen" : "socket");
+	}
+	if (server_bind(conf, !have_tls, !have_unix, cause) != 0)
 		return -1;
 	for (i = 0; i < server.nlisteners; i++)
 		log_notice("listening on %s", listener_name(server.listeners[i]));

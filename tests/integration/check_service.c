@@ -356,6 +356,47 @@ START_TEST(test_activation_pki_later)
 }
 END_TEST
 
+/* runneld.socket alone, as the README enables it: the passed unix socket
+ * replaces [server] socket, and [server] listen is still bound. */
+START_TEST(test_activation_unix_only)
+{
+	struct runnel_client	*c;
+	struct runnel_status	 st;
+	const char		*wrapper[6];
+	char			 ufd[32], path[100], conf_sock[200];
+	struct stat		 sb;
+	int			 u;
+
+	harness_start(&h, NULL);
+	harness_shutdown(&h);
+	snprintf(conf_sock, sizeof conf_sock, "%s", h.sock);
+	unlink(conf_sock);
+	snprintf(path, sizeof path, "%s/passed.sock", h.dir);
+	u = unix_listener(path);
+	snprintf(ufd, sizeof ufd, "%d:unix", u);
+	wrapper[0] = self;
+	wrapper[1] = "--wrap";
+	wrapper[2] = "-l";
+	wrapper[3] = ufd;
+	wrapper[4] = "--";
+	wrapper[5] = NULL;
+	harness_spawn(&h, wrapper);
+	close(u);
+	ck_assert_int_eq(harness_wait_log(&h, "socket activation: 1 sockets "
+	    "passed, in place of [server] socket\n"), 0);
+	ck_assert_int_eq(stat(conf_sock, &sb), -1);
+	/* TLS on the configured address (harness_spawn read its port). */
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	runnel_close(c);
+	snprintf(h.sock, sizeof h.sock, "%s", path);
+	c = harness_client(&h, NULL);
+	ck_assert_str_eq(runnel_role(c), "admin");
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
 /* A passed socket with a name runneld does not know is refused. */
 START_TEST(test_activation_bad_name)
 {
@@ -620,6 +661,7 @@ service_suite(void)
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_activation_bad_name);
 	tcase_add_test(tc, test_activation_pki_later);
+	tcase_add_test(tc, test_activation_unix_only);
 	suite_add_tcase(s, tc);
 #endif
 
