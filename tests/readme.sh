@@ -106,12 +106,13 @@ trap 'rm -rf "$tmp"' EXIT
 } >"$tmp/walk.sh"
 
 # systemctl for the walk, as root (through sudo): runneld.service from
-# the installed unit, started as its own user; runneld.socket is left to
-# runneld, which binds the socket its config names.
+# the installed unit, started as its own user, given runneld.socket's
+# socket as systemd would.
 cat >"$tmp/systemctl" <<'EOF'
 #!/bin/bash
 set -euo pipefail
 unit=/usr/lib/systemd/system/runneld.service
+sock=/usr/lib/systemd/system/runneld.socket
 log=/run/readme-walk/runneld.log
 pidf=/run/readme-walk/runneld.pid
 key() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
@@ -136,14 +137,54 @@ start() {
 		"/run/$(key RuntimeDirectory)"
 	mkdir -p /run/readme-walk
 	: >"$log"
-	(cd / && exec setpriv --reuid="$user" --regid="$group" --init-groups \
-		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin \
-		LANG=C.UTF-8 sh -c "umask $(key UMask); exec $(key ExecStart)" \
-		</dev/null >>"$log" 2>&1) &
-	echo $! >"$pidf"
+	# runneld.socket: its socket, passed as systemd passes it (fd 3,
+	# LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID of the exec'd runneld).
+	(cd / && exec /usr/bin/python3 - "$sock" "$user" "$group" \
+		"$(key UMask)" "$(key ExecStart)" >>"$log" 2>&1 <<'PY'
+import grp, os, pwd, socket, sys
+unit = open(sys.argv[1]).read().splitlines()
+k = dict(l.split("=", 1) for l in unit if "=" in l and not l.startswith("#"))
+path, user, group, umask, cmd = k["ListenStream"], *sys.argv[2:6]
+os.makedirs(os.path.dirname(path), mode=int(k["DirectoryMode"], 8),
+	    exist_ok=True)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+if os.path.exists(path):
+	os.unlink(path)
+s.bind(path)
+os.chown(path, pwd.getpwnam(k["SocketUser"]).pw_uid,
+	 grp.getgrnam(k["SocketGroup"]).gr_gid)
+os.chmod(path, int(k["SocketMode"], 8))
+s.listen(128)
+if os.fork() != 0:
+	os._exit(0)
+if s.fileno() != 3:
+	os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+env = ["env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+       "LANG=C.UTF-8", "LISTEN_FDS=1", "LISTEN_PID=%d" % os.getpid(),
+       "LISTEN_FDNAMES=" + k["FileDescriptorName"]]
+os.execvp("setpriv", ["setpriv", "--reuid=" + user, "--regid=" + group,
+	  "--init-groups"] + env + ["sh", "-c", "umask %s; exec %s" % (umask, cmd)])
+PY
+	)
+	pid=$(wait_pid)
+	echo "$pid" >"$pidf"
 	wait_log 'ready, pid' 0
+	grep -q 'socket activation: 1 sockets passed, in place of \[server\] socket' "$log" ||
+		{ cat "$log" >&2; exit 1; }
 	echo "systemctl (readme.sh): started runneld.service as $user:" \
-		"$(key ExecStart)"
+		"$(key ExecStart), with runneld.socket's socket"
+}
+# runneld's pid, once it logs it.
+wait_pid() {
+	local i
+	for i in $(seq 600); do
+		sed -n 's/.*ready, pid \([0-9]*\).*/\1/p' "$log" | grep . && return
+		sleep 0.05
+	done
+	cat "$log" >&2
+	exit 1
 }
 reload() {
 	local n
@@ -158,8 +199,6 @@ reload() {
 }
 case "$*" in
 "enable --now runneld.socket runneld.service")
-	echo "systemctl (readme.sh): runneld.socket: not emulated, runneld" \
-		"binds /run/runnel/runneld.sock itself"
 	start;;
 "reload runneld" | "reload runneld.service")
 	reload;;
@@ -222,7 +261,10 @@ grep -q "tls: /var/lib/runnel/pki/server.crt is missing; make it with 'runnel pk
 	{ echo "FAIL: no PKI hint in runneld's log:" >&2; cat "$log" >&2; exit 1; }
 grep -q 'reloaded /etc/runnel/runneld.conf' "$log" ||
 	{ echo "FAIL: no reload in runneld's log" >&2; exit 1; }
-echo "ok: runneld ran as $(stat -c %U /var/lib/runnel), hinted at the PKI, took it on reload"
+runs_as=$(ps -o user= -p "$(cat /run/readme-walk/runneld.pid)")
+[ "$runs_as" = runnel ] ||
+	{ echo "FAIL: runneld runs as '$runs_as', not as the unit's runnel" >&2; exit 1; }
+echo "ok: runneld ran as $runs_as, hinted at the PKI, took it on reload"
 EOF
 
 unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES || :
