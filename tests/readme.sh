@@ -16,7 +16,8 @@
 # What cannot run here is listed below with the reason (readme_skip), and
 # printed; systemctl, without systemd as PID 1, is replaced by a stand-in
 # that starts and reloads runneld.service as the installed unit says (its
-# User=, Group=, UMask=, ExecStart=, StateDirectory=, RuntimeDirectory=).
+# User=, Group=, UMask=, ExecStart=, StateDirectory=, RuntimeDirectory=),
+# passing it the socket of the installed runneld.socket.
 # A command that fails fails the test, naming its README line.
 #
 # READMEWALK_USERS="root user" (the default) chooses the walks.
