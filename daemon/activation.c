@@ -64,7 +64,10 @@ activation_listen(char **cause)
 		fd = SD_LISTEN_FDS_START + i;
 		if ((kind = activation_kind(fd, names[i], cause)) == -1)
 			goto out;
-		if (kind == 0 && server.ssl_ctx == NULL) {
+		/* With [tls] set but its files missing yet, the socket is
+		 * taken and refuses connections until a reload. */
+		if (kind == 0 && server.ssl_ctx == NULL &&
+		    server.conf->tls_cert == NULL) {
 			*cause = xasprintf("passed socket '%s' (fd %d) is for "
 			    "TLS, but [tls] ca, cert and key are not set",
 			    names[i], fd);

@@ -112,6 +112,16 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		session_create(fd, NULL, "unix");
 		return;
 	}
+	if (server.ssl_ctx == NULL) {
+		/* [tls] files missing at start: refused until a reload. */
+		if (server_now_ms() - l->last_warn_ms >= 1000) {
+			log_warnx("%s: TLS files missing, refusing "
+			    "connections until a reload finds them", l->name);
+			l->last_warn_ms = server_now_ms();
+		}
+		close(fd);
+		return;
+	}
 	if (listener_early_drop()) {
 		if (l->drops++ == 0 || server_now_ms() - l->last_drop_ms >=
 		    1000) {
@@ -217,8 +227,72 @@ out:
 	return l;
 }
 
+/* Create the unix socket's directory if it is missing (0755, owned by the
+ * daemon's user), as sshd and tmux create their runtime directories; its
+ * own parent must exist.  0, or -1 with *cause. */
+static int
+listener_mkdir(const char *path, char **cause)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+	int		 rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	/* chmod: the umask (the unit's is 0027) must not keep local users
+	 * from the socket. */
+	if (mkdir(dir, 0755) == 0 && chmod(dir, 0755) == 0)
+		log_info("created %s for the unix socket", dir);
+	else if (errno != EEXIST) {
+		*cause = xasprintf("cannot create the unix socket's "
+		    "directory %s: %s", dir, strerror(errno));
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+/* Is this the local unix socket (else a TLS port)? */
+int
+listener_is_unix(const struct listener *l)
+{
+	return l->is_unix;
+}
+
+/* For --check-config: can the unix socket's directory be there at start
+ * (it is, or its parent is, for runneld to create it)?  0, or -1 with
+ * *cause. */
+int
+listener_check_unix(const char *path, char **cause)
+{
+	const char	*slash = strrchr(path, '/');
+	struct stat	 st;
+	char		*dir, *up;
+	int		 rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) == 0 || errno != ENOENT) {
+		free(dir);
+		return 0;
+	}
+	slash = strrchr(dir, '/');
+	up = xstrndup(dir, slash == NULL ? 1 : slash == dir ? 1 :
+	    (size_t)(slash - dir));
+	if (slash == NULL || stat(up, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("[server] socket %s: its directory %s is "
+		    "missing, and so is %s", path, dir, up);
+		rc = -1;
+	}
+	free(up);
+	free(dir);
+	return rc;
+}
+
 /* Listen on a unix socket; a stale socket file is replaced, a live one is
- * an error. */
+ * an error.  A missing directory is created. */
 struct listener *
 listener_create_unix(const char *path, char **cause)
 {
@@ -234,6 +308,8 @@ listener_create_unix(const char *path, char **cause)
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
+	if (listener_mkdir(path, cause) != 0)
+		return NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		*cause = xasprintf("%s: socket: %s", path, strerror(errno));

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paths.h"
 #include "runneld.h"
 
 #ifndef PKGLIBEXECDIR

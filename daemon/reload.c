@@ -244,9 +244,11 @@ reload_main(void *arg)
 
 	(void)arg;
 	reload_job.conf = config_load(reload_job.path, &reload_job.cause);
+	/* TLS files still missing (1): the configuration applies, TLS
+	 * stays off, and the cause says how to make them. */
 	if (reload_job.conf != NULL &&
 	    server_tls_ctx(reload_job.conf, &reload_job.ctx,
-	    &reload_job.cause) != 0) {
+	    &reload_job.cause) == -1) {
 		config_free(reload_job.conf);
 		reload_job.conf = NULL;
 	}
@@ -265,12 +267,18 @@ reload_apply(struct config *conf, SSL_CTX *ctx, char *cause)
 	if (conf == NULL)
 		goto fail;
 	if (server.shutting_down) {
+		free(cause);
 		cause = xstrdup("shutting down");
 		goto fail;
 	}
 	if (ctx == NULL && server.ssl_ctx != NULL) {
-		cause = xstrdup("[tls] is needed by the TLS listeners");
+		if (cause == NULL)
+			cause = xstrdup("[tls] is needed by the TLS listeners");
 		goto fail;
+	}
+	if (cause != NULL) {
+		log_warnx("reload: %s (TLS listener still off)", cause);
+		free(cause);
 	}
 
 	reload_keep_fixed(old, conf);
@@ -280,6 +288,8 @@ reload_apply(struct config *conf, SSL_CTX *ctx, char *cause)
 		 * with; new ones get the new one. */
 		if (server.ssl_ctx != NULL)
 			SSL_CTX_free(server.ssl_ctx);
+		else
+			log_notice("reload: TLS files found: TLS listener on");
 		server.ssl_ctx = ctx;
 	}
 	reload_log(conf);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paths.h"
 #include "runneld.h"
 
 /* Print usage and exit. */

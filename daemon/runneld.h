@@ -369,6 +369,11 @@ struct listener *listener_create_fd(int fd, int is_unix, char **cause);
 void	 listener_free(struct listener *);
 const char *listener_name(const struct listener *);
 
+/* listener.c: --check-config of the unix socket's directory, and which
+ * kind a passed socket is */
+int	 listener_check_unix(const char *path, char **cause);
+int	 listener_is_unix(const struct listener *);
+
 /* session.c */
 void	 session_create(int fd, SSL *ssl, const char *peer);
 void	 session_lost(struct session *, const char *why);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,31 +89,88 @@ server_signal_cb(evutil_socket_t sig, short events, void *arg)
 	server_shutdown();
 }
 
-/* A private key others can read is a key others may have: refuse it. */
+/* A private key others can read is a key others may have: refuse it.
+ * As PostgreSQL does, a key owned by root may be readable by its group
+ * (0640, `runnel pki init --group`): the daemon's group reads it, no one
+ * else does. */
 static int
 server_check_key(const char *path, char **cause)
 {
 	struct stat	st;
+	mode_t		bad = S_IRWXG | S_IRWXO;
 
 	if (stat(path, &st) == -1)
 		return 0;	/* tls_server_ctx says what is wrong */
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	if (st.st_uid == 0)
+		bad = S_IWGRP | S_IXGRP | S_IRWXO;
+	if (st.st_mode & bad) {
 		*cause = xasprintf("private key %s is readable by group or "
-		    "others (mode %04o): chmod 600 it", path,
-		    (unsigned)(st.st_mode & 07777));
+		    "others (mode %04o): chmod 600 it (or 640 owned by root)",
+		    path, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	return 0;
 }
 
+/* The first of the TLS files that does not exist or that runneld may not
+ * read (*err says which), or NULL. */
+static const char *
+server_tls_missing(const struct config *conf, int *err)
+{
+	const char	*files[] = { conf->tls_cert, conf->tls_key,
+			    conf->tls_ca };
+	size_t		 i;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if (files[i] != NULL && access(files[i], R_OK) == -1 &&
+		    (errno == ENOENT || errno == EACCES)) {
+			*err = errno;
+			return files[i];
+		}
+	}
+	return NULL;
+}
+
+/* How to make the PKI whose file path is missing (err ENOENT), or how to
+ * let runneld read it (EACCES): one line. */
+static char *
+server_tls_hint(const char *path, int err)
+{
+	const char	*slash = strrchr(path, '/');
+	struct group	*gr;
+	int		 dirlen;
+
+	dirlen = slash != NULL && slash != path ? (int)(slash - path) : 1;
+	gr = geteuid() != 0 ? getgrgid(getegid()) : NULL;
+	if (err == EACCES)
+		return xasprintf("tls: cannot read %s: %s; as root, give its "
+		    "directory (mode 0750) and key (0640) to runneld's group "
+		    "%s with chgrp, then reload runneld", path, strerror(err),
+		    gr != NULL ? gr->gr_name : "");
+	return xasprintf("tls: %s is missing; make it with 'runnel pki init "
+	    "%.*s --name HOST%s%s' as root, then reload runneld", path,
+	    dirlen, slash != NULL ? path : ".", gr != NULL ? " --group " : "",
+	    gr != NULL ? gr->gr_name : "");
+}
+
 /* The server's TLS context for a configuration, CRL included; *ctx is
- * NULL when the configuration has no TLS. */
+ * NULL when the configuration has no TLS.  1 (with *ctx NULL and *cause
+ * saying how to make them) when the configured TLS files do not exist
+ * yet, as on a fresh install, or runneld may not read them: the TLS
+ * listeners refuse connections until a reload finds them. */
 int
 server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 {
+	const char	*missing;
+	int		 err;
+
 	*ctx = NULL;
 	if (conf->nlisten == 0 && conf->tls_cert == NULL)
 		return 0;
+	if ((missing = server_tls_missing(conf, &err)) != NULL) {
+		*cause = server_tls_hint(missing, err);
+		return 1;
+	}
 	if (server_check_key(conf->tls_key, cause) != 0)
 		return -1;
 	*ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert, conf->tls_key,
@@ -152,19 +210,19 @@ server_add_listener(struct listener *l)
 	server.listeners[server.nlisteners++] = l;
 }
 
-/* Bind the configured listen addresses and unix socket. */
+/* Bind the configured listen addresses (tcp) and unix socket (unixsock). */
 static int
-server_bind(struct config *conf, char **cause)
+server_bind(struct config *conf, int tcp, int unixsock, char **cause)
 {
 	struct listener	*l;
 	size_t		 i;
 
-	for (i = 0; i < conf->nlisten; i++) {
+	for (i = 0; tcp && i < conf->nlisten; i++) {
 		if ((l = listener_create_tcp(conf->listen[i], cause)) == NULL)
 			return -1;
 		server_add_listener(l);
 	}
-	if (conf->socket != NULL) {
+	if (unixsock && conf->socket != NULL) {
 		if ((l = listener_create_unix(conf->socket, cause)) == NULL)
 			return -1;
 		server_add_listener(l);
@@ -177,7 +235,7 @@ int
 server_init(struct config *conf, int check_only, char **cause)
 {
 	size_t		 i;
-	int		 passed;
+	int		 passed, rc, have_unix = 0, have_tls = 0;
 
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
@@ -188,10 +246,17 @@ server_init(struct config *conf, int check_only, char **cause)
 	server.euid = geteuid();
 	server.start_ms = server_now_ms();
 
-	if (server_tls_ctx(conf, &server.ssl_ctx, cause) != 0)
+	if ((rc = server_tls_ctx(conf, &server.ssl_ctx, cause)) == -1 ||
+	    (rc == 1 && check_only))
 		return -1;
 	if (check_only)
-		return 0;
+		return conf->socket != NULL ?
+		    listener_check_unix(conf->socket, cause) : 0;
+	if (rc == 1) {
+		log_warnx("%s (TLS listener off until then)", *cause);
+		free(*cause);
+		*cause = NULL;
+	}
 
 	if (server_mkdir(conf->state_dir, cause) == -1)
 		return -1;
@@ -220,13 +285,23 @@ server_init(struct config *conf, int check_only, char **cause)
 	evsignal_add(server_sig_int, NULL);
 	evsignal_add(server_sig_hup, NULL);
 
+	/* Passed sockets replace their kind only: with runneld.socket alone
+	 * (the unix socket), [server] listen is still bound. */
 	if ((passed = activation_listen(cause)) == -1)
 		return -1;
+	for (i = 0; i < server.nlisteners; i++) {
+		if (listener_is_unix(server.listeners[i]))
+			have_unix = 1;
+		else
+			have_tls = 1;
+	}
 	if (passed > 0) {
 		server.activated = 1;
-		log_info("socket activation: %d sockets passed, [server] "
-		    "listen and socket are not bound", passed);
-	} else if (server_bind(conf, cause) != 0)
+		log_info("socket activation: %d sockets passed, in place of "
+		    "[server] %s", passed, have_tls && have_unix ?
+		    "listen and socket" : have_tls ? "listen" : "socket");
+	}
+	if (server_bind(conf, !have_tls, !have_unix, cause) != 0)
 		return -1;
 	for (i = 0; i < server.nlisteners; i++)
 		log_notice("listening on %s", listener_name(server.listeners[i]));

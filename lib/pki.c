@@ -201,12 +201,30 @@ pki_check_absent(const char *path, char **why)
 	return (0);
 }
 
-/* Create the directory if it is missing; its parent must exist. */
+/* Create the directory if it is missing (mode 0700), and its missing
+ * parents (0755, as mkdir -p); *made says the directory itself was new. */
 static int
 pki_mkdir(const char *dir, int *made, char **why)
 {
-	struct stat	sb;
+	struct stat	 sb;
+	char		*p, *slash;
 
+	if ((p = strdup(dir)) == NULL) {
+		*why = str_printf("%s", strerror(ENOMEM));
+		return (-1);
+	}
+	for (slash = strchr(p + 1, '/'); slash != NULL && slash[1] != '\0';
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			*why = str_printf("cannot create directory %s: %s", p,
+			    strerror(errno));
+			free(p);
+			return (-1);
+		}
+		*slash = '/';
+	}
+	free(p);
 	if (mkdir(dir, 0700) == 0) {
 		*made = 1;
 		return (0);

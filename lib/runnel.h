@@ -537,7 +537,8 @@ int	 runnel_cancel_async(struct runnel_client *, const uint64_t *ids,
 /* PKI: ECDSA P-256 keys for the CA and the server, Ed25519 keys for
  * clients, written mode 0600.  On failure *cause (if given) is set to an
  * allocated message the caller frees.  runnel_pki_init() makes a CA and a
- * server certificate for the names in dir; runnel_pki_issue() a client
+ * server certificate for the names in dir, creating dir (0700) and its
+ * missing parents (0755); runnel_pki_issue() a client
  * certificate name.crt and key name.key signed by that CA.  Neither needs
  * a client or a daemon. */
 int	 runnel_pki_init(const char *dir, const char *const *names, size_t n,

@@ -40,4 +40,38 @@ case $out in
 *bad.conf:3:*) ;;
 *) echo "FAIL: no FILE:LINE in: $out"; exit 1 ;;
 esac
-echo "ok: $n configs"
+
+# Relative TLS paths are taken from the config's directory, whatever the
+# current one is.
+mkdir "$tmp/etc"
+printf '[server]\nlisten = 127.0.0.1:0\nsocket = none\nstate_dir = ../state\n[tls]\nca = ../state/pki/ca.crt\ncert = ../state/pki/server.crt\nkey = ../state/pki/server.key\n' \
+	>"$tmp/etc/rel.conf"
+out=$(cd / && "$RUNNELD" -c "$tmp/etc/rel.conf" --check-config 2>&1) ||
+	{ echo "FAIL: relative paths from /: $out"; exit 1; }
+
+# A missing PKI is named, with how to make it, at its resolved path.
+sed 's|state/pki/|nopki/|' "$tmp/etc/rel.conf" >"$tmp/etc/nopki.conf"
+if out=$(cd / && "$RUNNELD" -c "$tmp/etc/nopki.conf" --check-config 2>&1); then
+	echo "FAIL: a missing certificate passed --check-config"
+	exit 1
+fi
+want="runneld: tls: $tmp/etc/../nopki/server.crt is missing; make it with 'runnel pki init $tmp/etc/../nopki --name HOST"
+case $out in
+"$want"*"' as root, then reload runneld") ;;
+*) echo "FAIL: missing PKI: $out"; exit 1 ;;
+esac
+
+# A socket whose directory runneld can create passes; one whose parent is
+# missing too is named.
+printf '[server]\nsocket = %s/run/new/runneld.sock\nstate_dir = %s/state\n' \
+	"$tmp" "$tmp" >"$tmp/sock.conf"
+out=$("$RUNNELD" -c "$tmp/sock.conf" --check-config 2>&1) ||
+	{ echo "FAIL: a socket directory to create: $out"; exit 1; }
+sed 's|/run/new/|/gone/new/|' "$tmp/sock.conf" >"$tmp/sock2.conf"
+if out=$("$RUNNELD" -c "$tmp/sock2.conf" --check-config 2>&1); then
+	echo "FAIL: a socket under a missing directory passed --check-config"
+	exit 1
+fi
+[ "$out" = "runneld: [server] socket $tmp/gone/new/runneld.sock: its directory $tmp/gone/new is missing, and so is $tmp/gone" ] ||
+	{ echo "FAIL: missing socket directory: $out"; exit 1; }
+echo "ok: $n configs, relative paths, missing PKI and socket directory"

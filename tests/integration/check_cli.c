@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -230,6 +231,117 @@ START_TEST(test_pki_commands)
 }
 END_TEST
 
+/* init makes missing parents and, with --group, a server key that group
+ * reads; issue --out copies a certificate, its key and the CA to a new
+ * directory, --owner gives them away; names are checked before anything
+ * is made. */
+START_TEST(test_pki_group_out)
+{
+	char		*out, *err, dir[160], home[160], cfg[200], path[260];
+	char		 want[2048];
+	struct group	*gr;
+	struct stat	 st;
+
+	ck_assert_ptr_nonnull(gr = getgrgid(getegid()));
+	snprintf(dir, sizeof dir, "%s/a/b/pki", h.dir);
+	ck_assert_int_eq(cli(&out, &err, "pki", "init", dir, "--name",
+	    "localhost", "--group", gr->gr_name, NULL), 0);
+	snprintf(want, sizeof want, "wrote %s/ca.crt\nwrote %s/ca.key\n"
+	    "wrote %s/server.crt\nwrote %s/server.key\n", dir, dir, dir, dir);
+	ck_assert_str_eq(out, want);
+	free(out);
+	free(err);
+	snprintf(path, sizeof path, "%s/a/b", h.dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0755);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0750);
+	ck_assert_int_eq(st.st_gid, gr->gr_gid);
+	snprintf(path, sizeof path, "%s/server.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(st.st_gid, gr->gr_gid);
+	snprintf(path, sizeof path, "%s/ca.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+
+	/* An unknown group: nothing made. */
+	snprintf(path, sizeof path, "%s/other", h.dir);
+	ck_assert_int_eq(cli(&out, &err, "pki", "init", path, "--name",
+	    "localhost", "--group", "no-such-group-here", NULL), 6);
+	ck_assert_str_eq(err, "runnel: pki init: no group no-such-group-here\n");
+	ck_assert_int_eq(stat(path, &st), -1);
+	free(out);
+	free(err);
+
+	snprintf(home, sizeof home, "%s/home", h.dir);
+	snprintf(cfg, sizeof cfg, "%s/.config/runnel", home);
+	ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "carol", "--out",
+	    cfg, NULL), 0);
+	snprintf(want, sizeof want, "wrote %s/carol.crt\nwrote %s/carol.key\n"
+	    "wrote %s/ca.crt\nwrote %s/carol.crt\nwrote %s/carol.key\n", dir,
+	    dir, cfg, cfg, cfg);
+	ck_assert_str_eq(out, want);
+	free(out);
+	free(err);
+	ck_assert_int_eq(stat(home, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0755);
+	ck_assert_int_eq(stat(cfg, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof path, "%s/carol.key", cfg);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	/* The same CA again is kept; a second client joins it. */
+	ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "dave", "--out",
+	    cfg, NULL), 0);
+	snprintf(want, sizeof want, "wrote %s/dave.crt\nwrote %s/dave.key\n"
+	    "wrote %s/dave.crt\nwrote %s/dave.key\n", dir, dir, cfg, cfg);
+	ck_assert_str_eq(out, want);
+	free(out);
+	free(err);
+	/* A different ca.crt there is not overwritten. */
+	snprintf(path, sizeof path, "%s/ca.crt", cfg);
+	harness_write_file(path, "another CA\n");
+	ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "erin", "--out",
+	    cfg, NULL), 6);
+	snprintf(want, sizeof want, "runnel: pki issue: %s exists and differs "
+	    "from %s/ca.crt: refusing to overwrite it\n", path, dir);
+	ck_assert_str_eq(err, want);
+	free(out);
+	free(err);
+
+	/* --owner needs --out; an unknown user makes nothing. */
+	ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "frank",
+	    "--owner", "root", NULL), 2);
+	free(out);
+	free(err);
+	ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "frank", "--out",
+	    cfg, "--owner", "no-such-user-here", NULL), 6);
+	ck_assert_str_eq(err, "runnel: pki issue: no user no-such-user-here\n");
+	free(out);
+	free(err);
+	snprintf(path, sizeof path, "%s/frank.key", dir);
+	ck_assert_int_eq(stat(path, &st), -1);
+
+	if (geteuid() == 0) {
+		/* As root, the copies and the directories made for them
+		 * go to the owner. */
+		snprintf(cfg, sizeof cfg, "%s/home2/.config/runnel", h.dir);
+		ck_assert_int_eq(cli(&out, &err, "pki", "issue", dir, "gina",
+		    "--out", cfg, "--owner", "nobody", NULL), 0);
+		free(out);
+		free(err);
+		snprintf(path, sizeof path, "%s/home2", h.dir);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_uid, 65534);
+		snprintf(path, sizeof path, "%s/gina.key", cfg);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_uid, 65534);
+		ck_assert_int_eq(st.st_mode & 07777, 0600);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -246,6 +358,7 @@ main(void)
 	tcase_add_test(tc, test_ctrl_c_cancels);
 	tcase_add_test(tc, test_unix_default_and_errors);
 	tcase_add_test(tc, test_pki_commands);
+	tcase_add_test(tc, test_pki_group_out);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

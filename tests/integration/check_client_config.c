@@ -104,6 +104,28 @@ START_TEST(test_config_file_alone)
 }
 END_TEST
 
+/* The README's file, as `runnel pki issue --out ~/.config/runnel` fills
+ * it: "~/" is $HOME, whatever the current directory. */
+START_TEST(test_config_tilde)
+{
+	char	 home[200], link[240], *saved;
+
+	snprintf(home, sizeof home, "%s/home", h.dir);
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	snprintf(link, sizeof link, "%s/creds", home);
+	ck_assert_int_eq(symlink(h.pki, link), 0);
+	saved = getenv("HOME") != NULL ? strdup(getenv("HOME")) : NULL;
+	setenv("HOME", home, 1);
+	write_conf(conffile, "host = %s\nca = ~/creds/ca.crt\n"
+	    "cert = ~/creds/bob.crt\nkey = ~/creds/bob.key\n", h.host);
+	ck_assert_int_eq(chdir("/"), 0);
+	assert_identity("bob", NULL, NULL, NULL, NULL);
+	if (saved != NULL)
+		setenv("HOME", saved, 1);
+	free(saved);
+}
+END_TEST
+
 /* Each setting on its own: flag > environment > file, and a setting the
  * stronger places leave out comes from the weaker. */
 START_TEST(test_precedence)
@@ -234,6 +256,7 @@ main(void)
 	tcase_add_test(tc, test_host_precedence);
 	tcase_add_test(tc, test_config_option_and_variable);
 	tcase_add_test(tc, test_config_errors);
+	tcase_add_test(tc, test_config_tilde);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -407,11 +407,23 @@ START_TEST(test_key_mode_refused)
 
 	harness_shutdown(&h);
 	snprintf(path, sizeof path, "%s/server.key", h.pki);
+	/* Others may read it: refused whoever owns it. */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	ck_assert_int_ne(run_second(&err), 0);
+	ck_assert_msg(strstr(err, "is readable by group or others (mode 0644)")
+	    != NULL, "%s", err);
+	free(err);
+	/* Its group may read it: refused unless root owns it (runnel pki
+	 * init --group). */
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(path, 65534, (gid_t)-1), 0);
 	ck_assert_int_eq(chmod(path, 0640), 0);
 	ck_assert_int_ne(run_second(&err), 0);
 	ck_assert_msg(strstr(err, "is readable by group or others (mode 0640)")
 	    != NULL, "%s", err);
 	free(err);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(path, 0, (gid_t)-1), 0);
 	ck_assert_int_eq(chmod(path, 0600), 0);
 	harness_spawn(&h, NULL);
 }

@@ -3,7 +3,9 @@
  * while a task runs and a watcher stays connected, bad configurations and
  * TLS files refused with the running ones kept, a CRL closing a revoked
  * client's live connection and refusing its handshakes, limits, queues and
- * log_level changed live, what needs a restart reported.
+ * log_level changed live, what needs a restart reported; a daemon started
+ * before its TLS files exist that serves the unix socket and turns TLS on
+ * at the reload after they appear.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -269,8 +271,13 @@ START_TEST(test_reload_bad_config)
 	/* A good file naming a certificate that is not there. */
 	svc_edit_file(h.conf, "bob = user\nbogus\n", "");
 	svc_edit_file(h.conf, "cert = pki/server.crt", "cert = missing.crt");
-	reload_and_wait("cannot read certificate");
+	reload_and_wait("missing.crt is missing; make it with 'runnel pki "
+	    "init ");
 	ck_assert_int_eq(svc_log_count(&h, "reload failed"), 2);
+	/* One that is there but is not a certificate. */
+	svc_edit_file(h.conf, "cert = missing.crt", "cert = runneld.conf");
+	reload_and_wait("cannot load certificate");
+	ck_assert_int_eq(svc_log_count(&h, "reload failed"), 3);
 	ck_assert_int_eq(svc_log_count(&h, "reloaded"), 0);
 	ck_assert_int_eq(runnel_status(bob, &st), 0);
 	c = harness_client(&h, "bob");
@@ -281,6 +288,71 @@ START_TEST(test_reload_bad_config)
 	X509_free(before);
 	X509_free(after);
 	runnel_close(bob);
+	harness_stop(&h);
+}
+END_TEST
+
+/* A fresh install: runneld starts before its server certificate exists,
+ * serves the unix socket, refuses TLS and says how to make the PKI; the
+ * reload after it appears turns TLS on.  A key owned by root may be 0640
+ * (runnel pki init --group), one owned by another user may not. */
+START_TEST(test_reload_pki_later)
+{
+	struct runnel_client	*c;
+	struct runnel_status	 st;
+	struct stat		 sb;
+	char			 crt[200], saved[220], want[600];
+
+	harness_start(&h, NULL);
+	harness_shutdown(&h);
+	snprintf(crt, sizeof crt, "%s/server.crt", h.pki);
+	snprintf(saved, sizeof saved, "%s.saved", crt);
+	ck_assert_int_eq(rename(crt, saved), 0);
+	harness_spawn(&h, NULL);
+	snprintf(want, sizeof want, "runneld: tls: %s is missing; make it "
+	    "with 'runnel pki init %s --name HOST", crt, h.pki);
+	ck_assert_msg(strstr(h.log, want) != NULL, "%s", h.log);
+	ck_assert_msg(strstr(h.log, "as root, then reload runneld (TLS "
+	    "listener off until then)\n") != NULL, "%s", h.log);
+	ck_assert_int_eq(svc_log_count(&h, "is missing; make it with"), 1);
+	/* The unix socket serves; TLS is refused. */
+	c = harness_client(&h, NULL);
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	runnel_close(c);
+	c = NULL;
+	ck_assert_int_ne(harness_connect(&h, "alice", &c), 0);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(harness_wait_log(&h, "TLS files missing, refusing "
+	    "connections until a reload finds them"), 0);
+
+	/* Still missing: the reload applies the rest and says so again. */
+	reload_and_wait("reloaded ");
+	ck_assert_int_eq(svc_log_count(&h, "(TLS listener still off)"), 1);
+
+	ck_assert_int_eq(rename(saved, crt), 0);
+	if (geteuid() == 0) {
+		/* Group-readable, owned by root: taken. */
+		snprintf(saved, sizeof saved, "%s/server.key", h.pki);
+		ck_assert_int_eq(chmod(saved, 0640), 0);
+		ck_assert_int_eq(stat(saved, &sb), 0);
+		ck_assert_int_eq(sb.st_uid, 0);
+	}
+	reload_and_wait("reload: TLS files found: TLS listener on");
+	ck_assert_int_eq(svc_log_count(&h, "reload failed"), 0);
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	runnel_close(c);
+
+	if (geteuid() == 0) {
+		/* Group-readable, owned by someone else: refused. */
+		ck_assert_int_eq(chown(saved, 65534, (gid_t)-1), 0);
+		reload_and_wait("reload failed");
+		snprintf(want, sizeof want, "private key %s is readable by "
+		    "group or others (mode 0640)", saved);
+		ck_assert_msg(strstr(h.log, want) != NULL, "%s", h.log);
+		ck_assert_int_eq(chown(saved, 0, (gid_t)-1), 0);
+		ck_assert_int_eq(chmod(saved, 0600), 0);
+	}
 	harness_stop(&h);
 }
 END_TEST
@@ -695,6 +767,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_log_level);
 	tcase_add_test(tc, test_reload_unix_user);
 	tcase_add_test(tc, test_reload_off_the_loop);
+	tcase_add_test(tc, test_reload_pki_later);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -311,6 +311,92 @@ START_TEST(test_activation)
 }
 END_TEST
 
+/* A fresh install with runneld-tls.socket enabled: the TLS socket is
+ * passed before the PKI exists.  runneld starts, refuses TLS and says how
+ * to make the PKI; the reload after it appears serves TLS on that
+ * socket. */
+START_TEST(test_activation_pki_later)
+{
+	struct runnel_client	*c = NULL;
+	struct runnel_status	 st;
+	const char		*wrapper[6];
+	char			 tfd[32], crt[200], saved[220], want[64];
+	int			 t, port;
+
+	harness_start(&h, NULL);
+	harness_shutdown(&h);
+	snprintf(crt, sizeof crt, "%s/server.crt", h.pki);
+	snprintf(saved, sizeof saved, "%s.saved", crt);
+	ck_assert_int_eq(rename(crt, saved), 0);
+	t = tcp_listener(&port);
+	snprintf(tfd, sizeof tfd, "%d:tls", t);
+	wrapper[0] = self;
+	wrapper[1] = "--wrap";
+	wrapper[2] = "-l";
+	wrapper[3] = tfd;
+	wrapper[4] = "--";
+	wrapper[5] = NULL;
+	harness_spawn(&h, wrapper);
+	close(t);
+	snprintf(want, sizeof want, "127.0.0.1:%d", port);
+	ck_assert_str_eq(h.host, want);
+	ck_assert_msg(strstr(h.log, "server.crt is missing; make it with "
+	    "'runnel pki init ") != NULL, "%s", h.log);
+	ck_assert_int_ne(harness_connect(&h, "alice", &c), 0);
+	ck_assert_ptr_null(c);
+
+	ck_assert_int_eq(rename(saved, crt), 0);
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h,
+	    "reload: TLS files found: TLS listener on"), 0);
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
+/* runneld.socket alone, as the README enables it: the passed unix socket
+ * replaces [server] socket, and [server] listen is still bound. */
+START_TEST(test_activation_unix_only)
+{
+	struct runnel_client	*c;
+	struct runnel_status	 st;
+	const char		*wrapper[6];
+	char			 ufd[32], path[100], conf_sock[200];
+	struct stat		 sb;
+	int			 u;
+
+	harness_start(&h, NULL);
+	harness_shutdown(&h);
+	snprintf(conf_sock, sizeof conf_sock, "%s", h.sock);
+	unlink(conf_sock);
+	snprintf(path, sizeof path, "%s/passed.sock", h.dir);
+	u = unix_listener(path);
+	snprintf(ufd, sizeof ufd, "%d:unix", u);
+	wrapper[0] = self;
+	wrapper[1] = "--wrap";
+	wrapper[2] = "-l";
+	wrapper[3] = ufd;
+	wrapper[4] = "--";
+	wrapper[5] = NULL;
+	harness_spawn(&h, wrapper);
+	close(u);
+	ck_assert_int_eq(harness_wait_log(&h, "socket activation: 1 sockets "
+	    "passed, in place of [server] socket\n"), 0);
+	ck_assert_int_eq(stat(conf_sock, &sb), -1);
+	/* TLS on the configured address (harness_spawn read its port). */
+	c = harness_client(&h, "alice");
+	ck_assert_int_eq(runnel_status(c, &st), 0);
+	runnel_close(c);
+	snprintf(h.sock, sizeof h.sock, "%s", path);
+	c = harness_client(&h, NULL);
+	ck_assert_str_eq(runnel_role(c), "admin");
+	runnel_close(c);
+	harness_stop(&h);
+}
+END_TEST
+
 /* A passed socket with a name runneld does not know is refused. */
 START_TEST(test_activation_bad_name)
 {
@@ -481,7 +567,8 @@ START_TEST(test_daemonize_pid_file)
 	svc_edit_file(h.conf, "socket = ", "socket = /nonexistent/dir/");
 	ck_assert_int_eq(harness_run(run, &out, NULL, &err), 1);
 	ck_assert_msg(strstr(err, "start-up failed") != NULL, "%s", err);
-	ck_assert_msg(strstr(err, "runneld: /nonexistent/dir/") != NULL &&
+	ck_assert_msg(strstr(err, "runneld: cannot create the unix socket's "
+	    "directory /nonexistent/dir/") != NULL &&
 	    strstr(err, "No such file or directory") != NULL, "%s", err);
 	ck_assert_int_eq(stat(pidf, &st), -1);
 	free(out);
@@ -573,6 +660,8 @@ service_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_activation_bad_name);
+	tcase_add_test(tc, test_activation_pki_later);
+	tcase_add_test(tc, test_activation_unix_only);
 	suite_add_tcase(s, tc);
 #endif
 

@@ -515,18 +515,36 @@ START_TEST(test_pki_no_parent)
 {
 	static const char *const names[] = { "localhost" };
 	struct stat	 sb;
-	char		*cause = NULL, *path, *want;
+	char		*cause = NULL, *path, *parent, *want;
+	FILE		*f;
 
-	path = str_printf("%s/missing/pki", check_dir);
+	/* Missing parents are made 0755, the directory itself 0700. */
+	parent = str_printf("%s/missing/deeper", check_dir);
+	path = str_printf("%s/pki", parent);
+	ck_assert_msg(runnel_pki_init(path, names, 1, &cause) == 0, "%s",
+	    cause);
+	ck_assert_int_eq(stat(parent, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0755);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+	free(path);
+	free(parent);
+
+	/* A parent that is a file: said, nothing made. */
+	parent = str_printf("%s/file", check_dir);
+	ck_assert_ptr_nonnull(f = fopen(parent, "w"));
+	fclose(f);
+	path = str_printf("%s/sub/pki", parent);
 	ck_assert_int_eq(runnel_pki_init(path, names, 1, &cause),
 	    RUNNEL_EPKI);
-	want = str_printf("cannot create directory %s: %s", path,
-	    strerror(ENOENT));
+	want = str_printf("cannot create directory %s/sub: %s", parent,
+	    strerror(ENOTDIR));
 	ck_assert_str_eq(cause, want);
 	ck_assert_int_eq(stat(path, &sb), -1);
 	free(want);
 	free(cause);
 	free(path);
+	free(parent);
 }
 END_TEST
 
