@@ -437,7 +437,8 @@ cmd_watch_once(struct cli *cli, struct cmd_watch_state *ws, int *none_left)
 	ids = cli_calloc(ws->n + 1, sizeof *ids);
 	resume = cli_calloc(ws->n + 1, sizeof *resume);
 	for (i = 0; i < ws->n; i++) {
-		if (ws->tasks[i].got) {
+		/* A task named in resume is watched: only those not over. */
+		if (ws->tasks[i].got && !ws->tasks[i].ended) {
 			resume[nresume].task_id = ws->tasks[i].id;
 			resume[nresume++].offset = ws->tasks[i].next;
 		}

@@ -163,6 +163,7 @@ struct task {
 	struct evbuffer		*stdin_buf;	/* streamed stdin, not yet written */
 	struct session		*stdin_session;	/* owes a StdinReply */
 	uint64_t		 stdin_req;
+	struct session		*stdin_owner;	/* submitted it: may send stdin */
 
 	char			*owner;		/* shared: task_owner_get */
 	char			*cancelled_by;
@@ -526,6 +527,7 @@ struct output *output_open(const char *path, size_t tail,
 uint64_t output_dropped(const struct output *);
 void	 output_drop_range(const struct output *, uint64_t[4], int *);
 int	 output_trim(struct output *, uint64_t, int (*)(void *), void *);
+void	 output_recorded(struct output *);
 void	 output_remove(struct output *);
 uint64_t output_disk_bytes(const struct output *);
 void	 output_set_dropped(struct output *, const uint64_t[4], int, uint64_t);
