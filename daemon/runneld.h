@@ -400,6 +400,10 @@ int	 rpc_clean_task(struct task *);
 void	 rpc_stdin_drained(struct task *);
 void	 rpc_stdin_lost(struct session *);
 
+/* rpc-submit.c (also for Restart) */
+int	 rpc_submit_refused(struct session *, uint64_t, const char *);
+int	 rpc_submit_queue_full(struct session *, uint64_t);
+
 /* task.c */
 /* Ids run from 1; the highest leaves room for the next id (the journal
  * records it) to be a uint64 too. */

@@ -14,6 +14,8 @@
 #include "harness.h"
 #include "rawc.h"
 
+#define UNCONST(s)	((char *)(uintptr_t)(s))
+
 static struct harness	h;
 static struct rawc	rc;
 
@@ -429,6 +431,172 @@ START_TEST(test_max_output_is_a_bound)
 }
 END_TEST
 
+START_TEST(test_refused_certificate)
+{
+	const char			*names[] = { "127.0.0.1" };
+	struct runnel_connect_opts	 opts;
+	struct runnel_client		*c = NULL;
+	char				 dir[160], ca[200], cert[200], key[200];
+	char				*cause = NULL, *out = NULL, *err = NULL;
+	char				 want[200];
+	char				*argv[] = { getenv("RUNNEL"), UNCONST("-H"),
+	    h.host, UNCONST("--ca"), ca, UNCONST("--cert"), cert,
+	    UNCONST("--key"), key, UNCONST("status"), NULL };
+
+	/* alice, but from another CA. */
+	snprintf(dir, sizeof dir, "%s/other-pki", h.dir);
+	ck_assert_int_eq(runnel_pki_init(dir, names, 1, &cause), 0);
+	ck_assert_int_eq(runnel_pki_issue(dir, "alice", &cause), 0);
+	snprintf(ca, sizeof ca, "%s/ca.crt", h.pki);
+	snprintf(cert, sizeof cert, "%s/alice.crt", dir);
+	snprintf(key, sizeof key, "%s/alice.key", dir);
+	memset(&opts, 0, sizeof opts);
+	opts.host = h.host;
+	opts.ca = ca;
+	opts.cert = cert;
+	opts.key = key;
+	ck_assert_int_eq(runnel_connect(&c, &opts), RUNNEL_ETLS);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(runnel_last_error(NULL),
+	    "alert unknown ca"));
+	/* The daemon's log says why, in OpenSSL's words and no others. */
+	ck_assert_int_eq(harness_wait_log(&h, "tls handshake failed: "
+	    "error:0A000086:SSL routines::certificate verify failed "
+	    "(client certificate: unable to get local issuer certificate)"), 0);
+	pthread_mutex_lock(&h.log_mtx);
+	ck_assert_ptr_null(strstr(h.log, "lib(0)"));
+	pthread_mutex_unlock(&h.log_mtx);
+	/* runnel: cannot connect (3), and the alert. */
+	snprintf(want, sizeof want, "runnel: connect to %s: read from daemon: ",
+	    h.host);
+	ck_assert_int_eq(harness_run(argv, &out, NULL, &err), 3);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_str_eq(out, "");
+	ck_assert(strncmp(err, want, strlen(want)) == 0);
+	ck_assert_ptr_nonnull(strstr(err, "alert unknown ca"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_task_id_zero)
+{
+	Runnel__V1__ClientMessage	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__ShowRequest		 show = RUNNEL__V1__SHOW_REQUEST__INIT;
+	Runnel__V1__CancelRequest	 cancel = RUNNEL__V1__CANCEL_REQUEST__INIT;
+	Runnel__V1__WaitRequest		 wait = RUNNEL__V1__WAIT_REQUEST__INIT;
+	Runnel__V1__WatchRequest	 watch = RUNNEL__V1__WATCH_REQUEST__INIT;
+	Runnel__V1__RestartRequest	 restart =
+	    RUNNEL__V1__RESTART_REQUEST__INIT;
+	Runnel__V1__StdinRequest	 in = RUNNEL__V1__STDIN_REQUEST__INIT;
+	Runnel__V1__CleanRequest	 clean = RUNNEL__V1__CLEAN_REQUEST__INIT;
+	Runnel__V1__Selector		 sel = RUNNEL__V1__SELECTOR__INIT;
+	uint64_t			 zero = 0;
+	size_t				 i;
+
+	cancel.task_ids = &zero;
+	cancel.n_task_ids = 1;
+	wait.task_ids = &zero;
+	wait.n_task_ids = 1;
+	watch.task_ids = &zero;
+	watch.n_task_ids = 1;
+	sel.ids = &zero;
+	sel.n_ids = 1;
+	clean.select = &sel;
+	for (i = 0; i < 7; i++) {
+		switch (i) {
+		case 0:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW;
+			m.show = &show;
+			break;
+		case 1:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL;
+			m.cancel = &cancel;
+			break;
+		case 2:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT;
+			m.wait = &wait;
+			break;
+		case 3:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WATCH;
+			m.watch = &watch;
+			break;
+		case 4:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART;
+			m.restart = &restart;
+			break;
+		case 5:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN;
+			m.stdin = &in;
+			break;
+		case 6:
+			m.request_case =
+			    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CLEAN;
+			m.clean = &clean;
+			break;
+		}
+		/* Ids start at 1: 0 names no task. */
+		assert_error(rawc_call(&rc, &m),
+		    RUNNEL__V1__ERROR_CODE__ERROR_NOT_FOUND,
+		    "task 0: not found");
+	}
+}
+END_TEST
+
+START_TEST(test_restart_owner)
+{
+	const char			*argv[] = { "true", NULL };
+	struct runnel_spec		 spec = { .argv = argv };
+	struct runnel_client		*alice = harness_client(&h, "alice");
+	struct runnel_client		*bob = harness_client(&h, "bob");
+	Runnel__V1__ClientMessage	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__RestartRequest	 rr = RUNNEL__V1__RESTART_REQUEST__INIT;
+	Runnel__V1__ServerMessage	*r;
+	uint64_t			 id, mine, admins;
+	char				 admin[64];
+
+	ck_assert_int_eq(runnel_submit(alice, &spec, &id), 0);
+	ck_assert_int_eq(wait_one(&rc, id),
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	/* bob may not see it; alice restarts her own, and owns the copy. */
+	ck_assert_int_eq(runnel_restart(bob, id, &mine), RUNNEL_ENOTFOUND);
+	ck_assert_int_eq(runnel_restart(alice, id, &mine), 0);
+	r = rawc_show(&rc, mine);
+	ck_assert_str_eq(r->task->task->owner, "alice");
+	rawc_free(r);
+	/* An admin restarts it: the admin owns that copy. */
+	rr.task_id = id;
+	m.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART;
+	m.restart = &rr;
+	r = rawc_call(&rc, &m);
+	ck_assert_int_eq(r->reply_case, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT);
+	admins = r->submit->task_id;
+	rawc_free(r);
+	r = rawc_show(&rc, id);
+	ck_assert_str_eq(r->task->task->owner, "alice");
+	rawc_free(r);
+	r = rawc_show(&rc, admins);
+	snprintf(admin, sizeof admin, "%s", r->task->task->owner);
+	rawc_free(r);
+	ck_assert(strncmp(admin, "unix:", 5) == 0);
+	/* So alice cannot see it. */
+	ck_assert_int_eq(runnel_restart(alice, admins, NULL),
+	    RUNNEL_ENOTFOUND);
+	ck_assert_int_eq(wait_one(&rc, mine),
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	ck_assert_int_eq(wait_one(&rc, admins),
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	runnel_close(bob);
+	runnel_close(alice);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -443,6 +611,9 @@ main(void)
 	tcase_add_test(tc, test_watch_resume_only);
 	tcase_add_test(tc, test_stdin_belongs_to_its_connection);
 	tcase_add_test(tc, test_stdin_of_a_user_task);
+	tcase_add_test(tc, test_refused_certificate);
+	tcase_add_test(tc, test_task_id_zero);
+	tcase_add_test(tc, test_restart_owner);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tr, setup_retention, teardown);
 	tcase_set_timeout(tr, 60);
