@@ -38,7 +38,9 @@ rpc_watch(struct session *s, uint64_t req_id,
 		free(tasks);
 		return;
 	}
-	if (wr->follow && wr->select == NULL) {
+	/* (A selector of ids alone would match every task to come.) */
+	if (wr->follow && (wr->select == NULL || (!wr->select->all &&
+	    wr->select->n_labels == 0 && wr->select->queue[0] == '\0'))) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		    "follow needs a selector (all, labels or a queue)");

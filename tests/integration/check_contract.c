@@ -256,6 +256,36 @@ START_TEST(test_watch_resume_only)
 }
 END_TEST
 
+START_TEST(test_follow_needs_a_match)
+{
+	const char			*argv[] = { "true", NULL };
+	Runnel__V1__WatchRequest	 wr = RUNNEL__V1__WATCH_REQUEST__INIT;
+	Runnel__V1__Selector		 sel = RUNNEL__V1__SELECTOR__INIT;
+	struct got			 g;
+	uint64_t			 a;
+
+	a = submit_on(&rc, argv, 0);
+	ck_assert_int_eq(wait_one(&rc, a),
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	/* Ids alone would match every task to come: refused. */
+	sel.ids = &a;
+	sel.n_ids = 1;
+	wr.select = &sel;
+	wr.follow = 1;
+	watch_collect(&rc, &wr, &g);
+	ck_assert_int_eq(g.error,
+	    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT);
+	ck_assert_str_eq(g.message,
+	    "follow needs a selector (all, labels or a queue)");
+	got_free(&g);
+	wr.select = NULL;
+	watch_collect(&rc, &wr, &g);
+	ck_assert_int_eq(g.error,
+	    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT);
+	got_free(&g);
+}
+END_TEST
+
 /* Send a Stdin request on c; the reply (Error or StdinReply). */
 static Runnel__V1__ServerMessage *
 send_stdin(struct rawc *c, uint64_t id, const char *data, int eof)
@@ -609,6 +639,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_watch_resume_only);
+	tcase_add_test(tc, test_follow_needs_a_match);
 	tcase_add_test(tc, test_stdin_belongs_to_its_connection);
 	tcase_add_test(tc, test_stdin_of_a_user_task);
 	tcase_add_test(tc, test_refused_certificate);
