@@ -437,7 +437,8 @@ cmd_watch_once(struct cli *cli, struct cmd_watch_state *ws, int *none_left)
 	ids = cli_calloc(ws->n + 1, sizeof *ids);
 	resume = cli_calloc(ws->n + 1, sizeof *resume);
 	for (i = 0; i < ws->n; i++) {
-		if (ws->tasks[i].got) {
+		/* A task named in resume is watched: only those not over. */
+		if (ws->tasks[i].got && !ws->tasks[i].ended) {
 			resume[nresume].task_id = ws->tasks[i].id;
 			resume[nresume++].offset = ws->tasks[i].next;
 		}
@@ -473,13 +474,39 @@ out:
 	return (rc);
 }
 
+/* A watch made again after a lost connection named a task that is gone
+ * (it ended and was cleaned meanwhile): count those as ended without
+ * success, saying so; 1 if one was, so the watch can be made again. */
+static int
+cmd_watch_forget_gone(struct cli *cli, struct cmd_watch_state *ws)
+{
+	struct runnel_task	t;
+	size_t			i;
+	int			gone = 0;
+
+	for (i = 0; i < ws->n; i++) {
+		if (ws->tasks[i].ended)
+			continue;
+		memset(&t, 0, sizeof t);
+		if (runnel_show(cli->client, ws->tasks[i].id, &t) ==
+		    RUNNEL_ENOTFOUND) {
+			cli_warnx("task %" PRIu64 " was removed while the "
+			    "connection was lost", ws->tasks[i].id);
+			ws->tasks[i].ended = 1;
+			gone = 1;
+		}
+		runnel_task_clear(&t);
+	}
+	return (gone);
+}
+
 /* Stream the tasks of a selection as args say; the exit status. */
 int
 cmd_watch_run(struct cli *cli, const struct watch_args *args)
 {
 	struct cmd_watch_state	ws;
 	size_t			i;
-	int			rc, rv, none_left;
+	int			rc, rv, none_left, again;
 
 	memset(&ws, 0, sizeof ws);
 	ws.cli = cli;
@@ -488,8 +515,11 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 	if ((rv = cli_connect(cli)) != 0 ||
 	    (rv = cmd_watch_prepare(cli, &ws)) != 0)
 		goto out;
-	for (;;) {
+	for (again = 0;; again = 1) {
 		rc = cmd_watch_once(cli, &ws, &none_left);
+		if (rc == RUNNEL_ENOTFOUND && again &&
+		    cmd_watch_forget_gone(cli, &ws))
+			continue;
 		if ((rc != RUNNEL_EIO && rc != RUNNEL_ETLS) || !args->reconnect)
 			break;
 		if ((rc = cmd_watch_reconnect(cli, &ws)) != 0)

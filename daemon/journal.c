@@ -397,6 +397,10 @@ journal_task(const struct task *t, int with_spec)
 	r.task = &tr;
 	rc = journal_write_record(&r);
 	task_info_clear(&info);
+	/* (With the spec: a submission, or a compaction's new file, which
+	 * is not the journal until it is renamed.) */
+	if (rc == 0 && !with_spec)
+		output_recorded(t->output);
 	if (rc != 0 && !with_spec)
 		log_warn("journal: task %llu: cannot record %s",
 		    (unsigned long long)t->id, task_state_name(t->state));

@@ -50,6 +50,16 @@ output_index_add(struct output *o, uint64_t offset, uint64_t pos)
 	o->nindex++;
 }
 
+/* Has retention removed a range from the middle of the log?  Offsets
+ * [drop_off, drop_end_off) are gone; drop_pos is the first record wholly
+ * in them, drop_end_pos the record drop_end_off is in (both ends may fall
+ * inside a record). */
+static int
+output_has_hole(const struct output *o)
+{
+	return o->drop_end_off > o->drop_off;
+}
+
 /* The spool's fd, opened on first use: a queued task, or a finished one
  * nobody reads, holds no descriptor (100,000 queued tasks would otherwise
  * need as many).  A new log's file is made (or an old one of the same
@@ -98,7 +108,7 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	struct output_record	 r;
 	struct stat		 st;
 	uint64_t		 pos = 0;
-	int			 fd;
+	int			 fd, hole, stepped = 0;
 
 	if (removed) {
 		if ((o = output_create(path, tail, cause)) != NULL)
@@ -121,12 +131,20 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	o->fd = fd;
 	strcpy(o->path, path);
 	o->cap = tail < sizeof r * 4 ? sizeof r * 4 : tail;
+	hole = drop != NULL && drop[1] > drop[0];
 	while (pos + sizeof r <= (uint64_t)st.st_size) {
-		if (drop != NULL && drop[3] > drop[2] && pos == drop[2]) {
-			/* Step over the hole retention made. */
+		if (hole && !stepped && drop[3] > drop[2] && pos == drop[2]) {
+			/* Step over the hole retention made, to the record
+			 * its end is in (a hole that ends at the end of the
+			 * log has none yet). */
+			stepped = 1;
 			output_index_add(o, o->size, pos);
-			o->size = drop[1];
 			pos = drop[3];
+			if (pread(fd, &r, sizeof r, pos) == sizeof r &&
+			    r.offset <= drop[1] && drop[1] < r.offset + r.len)
+				o->size = r.offset;
+			else
+				o->size = drop[1];
 			output_index_add(o, o->size, pos);
 			output_set_dropped(o, drop, 0, 0);
 			continue;
@@ -143,6 +161,9 @@ output_open(const char *path, size_t tail, const uint64_t *drop, int removed,
 	}
 	if (pos < (uint64_t)st.st_size && ftruncate(fd, pos) == -1)
 		log_warn("%s: cannot cut torn record", path);
+	/* A hole with no whole record in it leaves the spool as it was. */
+	if (hole && !stepped && drop[3] <= drop[2] && o->size >= drop[1])
+		output_set_dropped(o, drop, 0, 0);
 	/* No ring: all of it is on disk, and a task from an earlier run
 	 * writes no more (a retry starts a new ring). */
 	o->fsize = o->written = o->published = pos;
@@ -499,42 +520,71 @@ output_header(struct output *o, uint64_t pos, struct output_record *r)
 	return output_get(o, pos, r, sizeof *r);
 }
 
-/* Move a cursor to a data offset (or the end if beyond it). */
+/* Find the record that holds data offset off (below the log's size, and
+ * not in the hole): its spool position and header.  The walk starts at the
+ * index entry at or before off, which is never inside the hole. */
+static int
+output_find(struct output *o, uint64_t off, uint64_t *pos,
+    struct output_record *r)
+{
+	size_t	lo = 0, hi = o->nindex, mid;
+
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if (o->index[mid].offset <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*pos = o->nindex > 0 ? o->index[lo].pos : 0;
+	for (;;) {
+		if (output_header(o, *pos, r) == -1)
+			return -1;
+		if (r->offset + r->len > off)
+			return 0;
+		*pos += sizeof *r + r->len;
+	}
+}
+
+/* Move a cursor to a data offset (or the end if beyond it); one inside
+ * the hole retention made moves to the hole's end. */
 int
 output_seek(struct output *o, struct output_cursor *c, uint64_t offset)
 {
 	struct output_record	r;
-	size_t			lo, hi, mid;
 	uint64_t		pos;
 
+	if (output_has_hole(o) && offset >= o->drop_off &&
+	    offset < o->drop_end_off)
+		offset = o->drop_end_off;
 	if (offset >= o->size || o->removed) {
 		c->offset = offset < o->size ? offset : o->size;
 		c->pos = offset < o->size ? 0 : o->fsize;
 		return 0;
 	}
-	if (o->drop_end_pos != 0 && offset >= o->drop_off &&
-	    offset < o->drop_end_off)
-		offset = o->drop_end_off;
-	lo = 0;
-	hi = o->nindex;
-	while (hi - lo > 1) {
-		mid = (lo + hi) / 2;
-		if (o->index[mid].offset <= offset)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	pos = o->nindex > 0 ? o->index[lo].pos : 0;
-	for (;;) {
-		if (output_header(o, pos, &r) == -1)
-			return -1;
-		if (r.offset + r.len > offset)
-			break;
-		pos += sizeof r + r.len;
-	}
+	if (output_find(o, offset, &pos, &r) == -1)
+		return -1;
 	c->pos = pos;
 	c->offset = offset;
 	return 0;
+}
+
+/* Is the cursor at bytes retention removed? */
+static int
+output_in_hole(const struct output *o, const struct output_cursor *c)
+{
+	return output_has_hole(o) && c->offset >= o->drop_off &&
+	    c->offset < o->drop_end_off;
+}
+
+/* Stop a read of n bytes at the cursor where the hole starts. */
+static size_t
+output_clip(const struct output *o, const struct output_cursor *c, size_t n)
+{
+	if (output_has_hole(o) && c->offset < o->drop_off &&
+	    o->drop_off - c->offset < n)
+		return o->drop_off - c->offset;
+	return n;
 }
 
 /* What output_read would return (OUTPUT_DROPPED without the offset), but
@@ -551,8 +601,7 @@ output_peek(struct output *o, const struct output_cursor *c, size_t max,
 		return OUTPUT_DROPPED;
 	if (c->pos >= o->fsize)
 		return 0;
-	if (o->drop_end_pos != 0 && c->pos >= o->drop_pos &&
-	    c->pos < o->drop_end_pos)
+	if (output_in_hole(o, c))
 		return OUTPUT_DROPPED;
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
@@ -562,7 +611,7 @@ output_peek(struct output *o, const struct output_cursor *c, size_t max,
 	*stream = r.stream;
 	*offset = c->offset;
 	*time_us = r.time_us;
-	return r.len - skip < max ? r.len - skip : max;
+	return output_clip(o, c, r.len - skip < max ? r.len - skip : max);
 }
 
 /* Read up to max bytes of the record at the cursor and advance it; 0 at the
@@ -582,8 +631,7 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	}
 	if (c->pos >= o->fsize)
 		return 0;
-	if (o->drop_end_pos != 0 && c->pos >= o->drop_pos &&
-	    c->pos < o->drop_end_pos) {
+	if (output_in_hole(o, c)) {
 		*offset = c->offset;
 		c->offset = o->drop_end_off;
 		c->pos = o->drop_end_pos;
@@ -594,7 +642,7 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	if (c->offset < r.offset || c->offset >= r.offset + r.len)
 		return -1;
 	skip = c->offset - r.offset;
-	n = r.len - skip < max ? r.len - skip : max;
+	n = output_clip(o, c, r.len - skip < max ? r.len - skip : max);
 	if (output_get(o, c->pos + sizeof r + skip, buf, n) == -1)
 		return -1;
 	*stream = r.stream;
@@ -685,79 +733,107 @@ output_drop_range(const struct output *o, uint64_t r[4], int *removed)
 	*removed = o->removed;
 }
 
-/* Keep at most max bytes of output: the first half and the newest half.
- * Whole index segments in between become a hole in the spool; the range
- * moves only in steps of an eighth of max, and record(arg) makes it
- * durable before the bytes go.  Returns 1 if something was dropped. */
-int
-output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
+/* Make the hole end at the record at pos (whose header is r): the index
+ * forgets the entries inside the hole and gets one at its end, so that no
+ * walk from an index entry ever reads the punched part. */
+static void
+output_hole_index(struct output *o, uint64_t pos,
+    const struct output_record *r)
 {
-	uint64_t	written, keep_tail, start_off, start_pos, end_off, end_pos;
-	uint64_t	step = max / 8;
-	size_t		i, k, first = 0, last = 0;
-	int		found = 0;
+	size_t	i, k;
 
-	if (max == 0 || o->removed || o->failed ||
-	    o->size - output_dropped(o) <= max || o->nindex < 3)
-		return 0;
-	/* (OUTPUT_TAIL, not the ring's cap: a flood's bigger ring does not
-	 * change what retention keeps; bytes not yet written are kept by
-	 * the bound below.) */
-	keep_tail = max / 2 > OUTPUT_TAIL * 2 ? max / 2 : OUTPUT_TAIL * 2;
-	if (o->size < keep_tail)
-		return 0;
-	pthread_mutex_lock(&output_writer.mtx);
-	written = output_writer.started ? o->written : o->fsize;
-	pthread_mutex_unlock(&output_writer.mtx);
-	/* The hole starts at the first segment past the head... */
-	if (o->drop_end_pos != 0) {
-		start_off = o->drop_off;
-		start_pos = o->drop_pos;
-	} else {
-		for (i = 0; i < o->nindex && o->index[i].offset < max / 2; i++)
-			;
-		if (i == o->nindex)
-			return 0;
-		first = i;
-		start_off = o->index[i].offset;
-		start_pos = o->index[i].pos;
-	}
-	/* ...and ends at the last segment start before the tail that the
-	 * writer has already written. */
-	for (i = o->nindex; i > 0; i--) {
-		if (o->index[i - 1].offset <= o->size - keep_tail &&
-		    o->index[i - 1].pos <= written) {
-			found = 1;
-			break;
-		}
-	}
-	if (!found)
-		return 0;
-	last = i - 1;
-	end_off = o->index[last].offset;
-	end_pos = o->index[last].pos;
-	if (end_off <= start_off || end_off - (o->drop_end_pos != 0 ?
-	    o->drop_end_off : start_off) < step)
-		return 0;
-	o->drop_off = start_off;
-	o->drop_pos = start_pos;
-	o->drop_end_off = end_off;
-	o->drop_end_pos = end_pos;
-	if (record(arg) != 0)
-		return 0;	/* not durable: keep the bytes (a hole only ever
-				 * follows its record) */
-	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
-	    FALLOC_FL_KEEP_SIZE, start_pos, end_pos - start_pos) == -1)
-		log_warn("%s: punch hole", o->path);
-	/* Forget the index entries inside the hole. */
 	for (i = 0, k = 0; i < o->nindex; i++) {
-		if (o->index[i].pos > start_pos && o->index[i].pos < end_pos)
+		if (o->index[i].pos >= o->drop_pos && o->index[i].pos < pos)
 			continue;
 		o->index[k++] = o->index[i];
 	}
 	o->nindex = k;
-	(void)first;
+	for (i = 0; i < o->nindex && o->index[i].pos < pos; i++)
+		;
+	if (i < o->nindex && o->index[i].pos == pos)
+		return;
+	o->index = xreallocarray(o->index, o->nindex + 1, sizeof *o->index);
+	memmove(o->index + i + 1, o->index + i,
+	    (o->nindex - i) * sizeof *o->index);
+	o->index[i].offset = r->offset;
+	o->index[i].pos = pos;
+	o->nindex++;
+}
+
+/*
+ * Keep at most max bytes of output: the first max/2 and the newest bytes
+ * (max less what the head keeps), cut at those exact offsets, even inside
+ * a record.  What lies between is one hole that only grows at its end.
+ * Readers skip it at once; its bytes leave the spool later, in steps of
+ * max/8 (at least OUTPUT_INDEX_EVERY), once record(arg) has put the range
+ * in the journal (a hole in the spool only ever follows its record) and
+ * the writer has written them.  Returns 1 if the hole grew.
+ */
+int
+output_trim(struct output *o, uint64_t max, int (*record)(void *), void *arg)
+{
+	struct output_record	r;
+	uint64_t		head, keep, end, pos, step;
+
+	if (max == 0 || o->removed || o->failed ||
+	    o->size - output_dropped(o) <= max)
+		return 0;
+	if (!output_has_hole(o)) {
+		head = max / 2;
+		if (output_find(o, head, &pos, &r) == -1)
+			return 0;
+		o->drop_off = o->drop_end_off = o->durable_end_off = head;
+		o->drop_pos = head == r.offset ? pos : pos + sizeof r + r.len;
+		o->drop_end_pos = o->durable_end_pos = o->punch_pos =
+		    o->drop_pos;
+	}
+	/* (A head kept under a bigger max_output than today's keeps it.) */
+	keep = max > o->drop_off ? max - o->drop_off : max - max / 2;
+	end = o->size - keep;
+	if (end <= o->drop_end_off || output_find(o, end, &pos, &r) == -1)
+		return 0;
+	o->drop_end_off = end;
+	o->drop_end_pos = pos;
+	if (pos > o->drop_pos)
+		output_hole_index(o, pos, &r);
+	step = max / 8 > OUTPUT_INDEX_EVERY ? max / 8 : OUTPUT_INDEX_EVERY;
+	if (o->drop_end_off - o->durable_end_off >= step && record(arg) == 0)
+		output_recorded(o);
 	return 1;
+}
+
+/* The journal has the hole as it is now: its bytes may leave the spool. */
+void
+output_recorded(struct output *o)
+{
+	if (!output_has_hole(o))
+		return;
+	o->durable_end_off = o->drop_end_off;
+	o->durable_end_pos = o->drop_end_pos;
+	output_punch(o);
+}
+
+/* Punch the part of the hole that the journal has and the writer has
+ * written (bytes it writes later would fill a punched range again). */
+void
+output_punch(struct output *o)
+{
+	uint64_t	written, end;
+
+	if (!output_has_hole(o) || o->removed || o->failed)
+		return;
+	if (output_writer.started)
+		pthread_mutex_lock(&output_writer.mtx);
+	written = output_writer.started ? o->written : o->fsize;
+	if (output_writer.started)
+		pthread_mutex_unlock(&output_writer.mtx);
+	end = o->durable_end_pos < written ? o->durable_end_pos : written;
+	if (end <= o->punch_pos)
+		return;
+	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, o->punch_pos, end - o->punch_pos) == -1)
+		log_warn("%s: punch hole", o->path);
+	o->punch_pos = end;
 }
 
 /* Remove all of a finished task's output (retention by age or total
@@ -788,7 +864,8 @@ output_disk_bytes(const struct output *o)
 {
 	if (o->removed)
 		return 0;
-	return o->fsize - (o->drop_end_pos - o->drop_pos);
+	return o->fsize - (o->punch_pos > o->drop_pos ?
+	    o->punch_pos - o->drop_pos : 0);
 }
 
 /* Restore the retention state of a reopened log (before it is read). */
@@ -800,6 +877,10 @@ output_set_dropped(struct output *o, const uint64_t r[4], int removed,
 	o->drop_end_off = r[1];
 	o->drop_pos = r[2];
 	o->drop_end_pos = r[3];
+	/* What the journal said is durable, and taken as punched. */
+	o->durable_end_off = r[1];
+	o->durable_end_pos = r[3];
+	o->punch_pos = r[3] > r[2] ? r[3] : r[2];
 	if (removed) {
 		o->removed = 1;
 		o->size = size;

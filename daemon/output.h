@@ -45,6 +45,11 @@ struct output {
 	uint64_t		 drop_end_off;
 	uint64_t		 drop_pos;
 	uint64_t		 drop_end_pos;
+	/* Of the hole, what the journal has (only that may be punched) and
+	 * where the punched part of the spool ends. */
+	uint64_t		 durable_end_off;
+	uint64_t		 durable_end_pos;
+	uint64_t		 punch_pos;
 
 	/* With the writer thread, under output_writer.mtx: */
 	uint64_t		 written;	/* spool bytes on disk */
@@ -97,5 +102,9 @@ void	 output_mark_written(struct output *, uint64_t);
 void	 output_waiter_remove(struct output_waiter *);
 /* A log being freed leaves the list of rings to release. */
 void	 output_release_forget(struct output *);
+
+/* output.c, retention */
+/* Punch what of the hole the journal has and the writer has written. */
+void	 output_punch(struct output *);
 
 #endif

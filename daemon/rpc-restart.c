@@ -1,5 +1,7 @@
 /*
- * rpc-restart.c - Restart: submit a copy of a finished task's spec.
+ * rpc-restart.c - Restart: submit a copy of a finished task's spec.  The
+ * identity that asks owns the new task (its role lets it control the old
+ * one: a user restarts only its own), under the rules of a Submit.
  */
 #include <stdlib.h>
 
@@ -26,6 +28,9 @@ rpc_restart(struct session *s, uint64_t req_id,
 		    task_state_name(old->state));
 		return;
 	}
+	if (rpc_submit_refused(s, req_id, "restart") ||
+	    rpc_submit_queue_full(s, req_id))
+		return;
 	/* The same spec but for what made the old one unique in time. */
 	spec = *old->spec;
 	spec.key = rpc_restart_nokey;

@@ -1,6 +1,8 @@
 /*
- * rpc-stdin.c - Stdin: bytes for a task submitted with stdin_stream.  The
- * reply is the flow control: it is sent once the task's buffer is below
+ * rpc-stdin.c - Stdin: bytes for a task submitted with stdin_stream, from
+ * the connection that submitted it and no other (its stdin belongs to that
+ * connection, as a terminal's to its ssh session).  The reply is the flow
+ * control: it is sent once the task's buffer is below
  * STDIN_HIWAT, so a sender with one request in flight never makes the
  * daemon hold more than that per task.
  */
@@ -37,7 +39,9 @@ rpc_stdin_drained(struct task *t)
 	rpc_stdin_reply(s, t->stdin_req);
 }
 
-/* A session went away: it is owed nothing any more. */
+/* A session went away: it is owed nothing any more, and the stdin of the
+ * tasks it submitted with stdin_stream ends (the task reads EOF once it has
+ * read what was sent), as a terminal's does when its connection goes. */
 void
 rpc_stdin_lost(struct session *s)
 {
@@ -47,6 +51,14 @@ rpc_stdin_lost(struct session *s)
 	TASK_FOREACH(t, i) {
 		if (t->stdin_session == s)
 			t->stdin_session = NULL;
+		if (t->stdin_owner != s)
+			continue;
+		t->stdin_owner = NULL;
+		if (t->stdin_eof)
+			continue;
+		t->stdin_eof = 1;
+		if (t->state == TASK_RUNNING && t->kind->input != NULL)
+			t->kind->input(t);
 	}
 }
 
@@ -66,6 +78,13 @@ rpc_stdin(struct session *s, uint64_t req_id,
 		    "task %llu: %s", (unsigned long long)t->id,
 		    t->stdin_eof ? "stdin already closed" :
 		    "not submitted with streamed stdin");
+		return;
+	}
+	if (t->stdin_owner != s) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
+		    "task %llu: its stdin belongs to the connection that "
+		    "submitted it", (unsigned long long)t->id);
 		return;
 	}
 	if (t->stdin_session != NULL) {

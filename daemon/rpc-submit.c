@@ -26,8 +26,8 @@ rpc_submit_check_deps(struct session *s, uint64_t req_id,
 	return 0;
 }
 
-/* Has the identity as many queued tasks as it may have? */
-static int
+/* Has the identity as many queued tasks as it may have?  Answers so. */
+int
 rpc_submit_queue_full(struct session *s, uint64_t req_id)
 {
 	unsigned	max = server.conf->max_queued_per_identity;
@@ -41,36 +41,49 @@ rpc_submit_queue_full(struct session *s, uint64_t req_id)
 	return 1;
 }
 
+/* May the session make a task now (Submit, Restart)?  Answers if not:
+ * not while the daemon shuts down, nor for an identity whose tasks could
+ * not run as anyone. */
+int
+rpc_submit_refused(struct session *s, uint64_t req_id, const char *what)
+{
+	const struct config_user	*run_as;
+	char				*cause = NULL;
+
+	if (server.shutting_down) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_FAILED_PRECONDITION,
+		    "daemon is shutting down");
+		return 1;
+	}
+	if (privdrop_check(s->identity, &run_as, &cause) != 0) {
+		log_info("conn %llu: %s refused: %s",
+		    (unsigned long long)s->id, what, cause);
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED, "%s",
+		    cause);
+		free(cause);
+		return 1;
+	}
+	return 0;
+}
+
 /* Create a task from the spec and answer with its id. */
 static void
 rpc_submit(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	const Runnel__V1__TaskSpec	*spec = msg->submit->spec;
-	const struct config_user	*run_as;
 	struct task			*t = NULL;
 	char				*cause = NULL;
 	Runnel__V1__ErrorCode		 code;
 
-	if (server.shutting_down) {
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_FAILED_PRECONDITION,
-		    "daemon is shutting down");
+	if (rpc_submit_refused(s, req_id, "submit"))
 		return;
-	}
 	if (spec == NULL) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		    "no task spec");
-		return;
-	}
-	if (privdrop_check(s->identity, &run_as, &cause) != 0) {
-		log_info("conn %llu: submit refused: %s",
-		    (unsigned long long)s->id, cause);
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED, "%s",
-		    cause);
-		free(cause);
 		return;
 	}
 	if (rpc_submit_check_deps(s, req_id, spec) != 0)
@@ -86,7 +99,8 @@ rpc_submit(struct session *s, uint64_t req_id,
 		session_send_error(s, req_id, code, "%s", cause);
 		free(cause);
 		return;
-	}
+	} else if (spec->stdin_stream)
+		t->stdin_owner = s;	/* its stdin comes on this connection */
 	/* The answer (and the watch) once the task's record is durable. */
 	journal_ack(s, req_id, t->id, msg->submit->watch);
 }

@@ -8,17 +8,28 @@
 
 #define RPC_WATCH_MAX	4096
 
-/* Check every id, then start the watch. */
+/* Check every id, then start the watch.  The tasks are task_ids, those
+ * named in resume (each from its offset) and those select gives. */
 static void
 rpc_watch(struct session *s, uint64_t req_id,
     const Runnel__V1__ClientMessage *msg)
 {
 	const Runnel__V1__WatchRequest	 *wr = msg->watch;
 	struct task			**tasks;
-	size_t				  n;
+	uint64_t			 *ids;
+	size_t				  n, i;
+	int				  rc;
 
-	if (rpc_select(s, req_id, wr->task_ids, wr->n_task_ids, wr->select, 0,
-	    &tasks, &n) != 0)
+	ids = xreallocarray(NULL, wr->n_task_ids + wr->n_resume + 1,
+	    sizeof *ids);
+	for (i = 0; i < wr->n_task_ids; i++)
+		ids[i] = wr->task_ids[i];
+	for (i = 0; i < wr->n_resume; i++)
+		ids[wr->n_task_ids + i] = wr->resume[i]->task_id;
+	rc = rpc_select(s, req_id, ids, wr->n_task_ids + wr->n_resume,
+	    wr->select, 0, &tasks, &n);
+	free(ids);
+	if (rc != 0)
 		return;
 	if ((n == 0 && !wr->follow) || n > RPC_WATCH_MAX) {
 		session_send_error(s, req_id,
@@ -27,7 +38,9 @@ rpc_watch(struct session *s, uint64_t req_id,
 		free(tasks);
 		return;
 	}
-	if (wr->follow && wr->select == NULL) {
+	/* (A selector of ids alone would match every task to come.) */
+	if (wr->follow && (wr->select == NULL || (!wr->select->all &&
+	    wr->select->n_labels == 0 && wr->select->queue[0] == '\0'))) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		    "follow needs a selector (all, labels or a queue)");

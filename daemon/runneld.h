@@ -163,6 +163,7 @@ struct task {
 	struct evbuffer		*stdin_buf;	/* streamed stdin, not yet written */
 	struct session		*stdin_session;	/* owes a StdinReply */
 	uint64_t		 stdin_req;
+	struct session		*stdin_owner;	/* submitted it: may send stdin */
 
 	char			*owner;		/* shared: task_owner_get */
 	char			*cancelled_by;
@@ -436,6 +437,10 @@ int	 rpc_clean_task(struct task *);
 void	 rpc_stdin_drained(struct task *);
 void	 rpc_stdin_lost(struct session *);
 
+/* rpc-submit.c (also for Restart) */
+int	 rpc_submit_refused(struct session *, uint64_t, const char *);
+int	 rpc_submit_queue_full(struct session *, uint64_t);
+
 /* task.c */
 /* Ids run from 1; the highest leaves room for the next id (the journal
  * records it) to be a uint64 too. */
@@ -567,6 +572,7 @@ struct output *output_open(const char *path, size_t tail,
 uint64_t output_dropped(const struct output *);
 void	 output_drop_range(const struct output *, uint64_t[4], int *);
 int	 output_trim(struct output *, uint64_t, int (*)(void *), void *);
+void	 output_recorded(struct output *);
 void	 output_remove(struct output *);
 uint64_t output_disk_bytes(const struct output *);
 void	 output_set_dropped(struct output *, const uint64_t[4], int, uint64_t);

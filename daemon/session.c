@@ -599,6 +599,10 @@ session_tls_errors(struct bufferevent *bev)
 	char		 buf[256], *all = NULL, *tmp;
 
 	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		/* libevent queues SSL_get_error() codes among the errors:
+		 * they name no library and are no error string. */
+		if (ERR_GET_LIB(e) == 0)
+			continue;
 		ERR_error_string_n(e, buf, sizeof buf);
 		tmp = xasprintf("%s%s%s", all != NULL ? all : "",
 		    all != NULL ? "; " : "", buf);

@@ -167,6 +167,7 @@ output_release(struct output *o)
 	}
 	if (!idle)
 		return 0;
+	output_punch(o);	/* what the hole still has on disk */
 	free(o->ring);
 	o->ring = NULL;
 	o->alloc = o->ringlen = 0;
@@ -206,6 +207,7 @@ output_end(struct output *o)
 {
 	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
 
+	output_punch(o);
 	if (o->ring == NULL || o->failed || o->fd == -1 || output_release(o))
 		return;
 	output_writer.releasing = xreallocarray(output_writer.releasing,

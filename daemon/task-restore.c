@@ -138,6 +138,8 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 		}
 		t->owner = task_owner_get(tr->owner);
 		t->grace_ms = server.conf->grace_ms;
+		/* The connection its streamed stdin came on is gone. */
+		t->stdin_eof = t->spec->stdin_stream;
 		task_table_add(t);
 	}
 	if ((t->queue = queue_find(tr->queue)) == NULL)

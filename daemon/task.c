@@ -505,6 +505,7 @@ task_cannot_start(struct task *t, char *cause)
 	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
 	    strlen(cause), server_now_us());
+	retention_task_output(t);
 	free(t->reason);
 	t->reason = cause;
 }
@@ -581,6 +582,7 @@ task_notice(struct task *t, const char *fmt, ...)
 	va_end(ap);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, text,
 	    strlen(text), server_now_us());
+	retention_task_output(t);
 	free(text);
 	watch_notify(t);
 }

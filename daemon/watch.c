@@ -18,25 +18,62 @@
 /* One buffer for building chunks; the loop is single-threaded. */
 static uint8_t	watch_buf[SESSION_CHUNK];
 
+/* A request's resume entries, sorted by task id and then by their place
+ * in the request (the last entry for a task counts). */
+struct watch_resume {
+	uint64_t	task_id;
+	uint64_t	offset;
+	size_t		order;
+};
+
+/* Order resume entries, for qsort. */
+static int
+watch_resume_cmp(const void *a, const void *b)
+{
+	const struct watch_resume	*ra = a, *rb = b;
+
+	if (ra->task_id != rb->task_id)
+		return ra->task_id < rb->task_id ? -1 : 1;
+	return ra->order < rb->order ? -1 : ra->order > rb->order;
+}
+
+/* Has the request a resume offset for the task?  1 and *offset if so. */
+static int
+watch_resume_find(const struct watch_resume *r, size_t n, uint64_t id,
+    uint64_t *offset)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	/* The first entry past the task's last one. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (r[mid].task_id <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || r[lo - 1].task_id != id)
+		return 0;
+	*offset = r[lo - 1].offset;
+	return 1;
+}
+
 /* Add a task to a watch, starting where the request says. */
 static void
 watch_add_task(struct watch *w, struct task *t,
-    const Runnel__V1__WatchRequest *wr)
+    const Runnel__V1__WatchRequest *wr, const struct watch_resume *resume,
+    size_t nresume)
 {
 	struct cursor	*c;
 	uint64_t	 start = 0;
-	size_t		 i;
 
-	if (wr != NULL) {
+	if (wr != NULL && !watch_resume_find(resume, nresume, t->id, &start)) {
 		if (wr->tail_lines > 0)
 			start = output_tail_lines(t->output, wr->tail_lines);
 		else if (wr->tail)
 			start = output_tail_offset(t->output);
 		else
 			start = wr->from_offset;
-		for (i = 0; i < wr->n_resume; i++)
-			if (wr->resume[i]->task_id == t->id)
-				start = wr->resume[i]->offset;
 	}
 	c = xcalloc(1, sizeof *c);
 	c->watch = w;
@@ -58,9 +95,10 @@ struct watch *
 watch_create(struct session *s, uint64_t req_id, struct task **tasks,
     size_t n, const Runnel__V1__WatchRequest *wr)
 {
-	struct watch	*w;
-	size_t		 i, len;
-	uint8_t		*buf;
+	struct watch		*w;
+	struct watch_resume	*resume = NULL;
+	size_t			 i, len, nresume = 0;
+	uint8_t			*buf;
 
 	w = xcalloc(1, sizeof *w);
 	w->session = s;
@@ -75,8 +113,19 @@ watch_create(struct session *s, uint64_t req_id, struct task **tasks,
 		w->select = runnel__v1__selector__unpack(NULL, len, buf);
 		free(buf);
 	}
+	if (wr != NULL && wr->n_resume > 0) {
+		nresume = wr->n_resume;
+		resume = xreallocarray(NULL, nresume, sizeof *resume);
+		for (i = 0; i < nresume; i++) {
+			resume[i].task_id = wr->resume[i]->task_id;
+			resume[i].offset = wr->resume[i]->offset;
+			resume[i].order = i;
+		}
+		qsort(resume, nresume, sizeof *resume, watch_resume_cmp);
+	}
 	for (i = 0; i < n; i++)
-		watch_add_task(w, tasks[i], wr);
+		watch_add_task(w, tasks[i], wr, resume, nresume);
+	free(resume);
 	TAILQ_INSERT_TAIL(&s->watches, w, entry);
 	session_schedule_pump(s);
 	return w;
@@ -123,7 +172,7 @@ watch_task_created(struct task *t)
 			if (!w->follow || !rpc_may_see(s, t) ||
 			    !rpc_select_match(t, w->select))
 				continue;
-			watch_add_task(w, t, NULL);
+			watch_add_task(w, t, NULL, NULL, 0);
 			session_schedule_pump(s);
 		}
 	}

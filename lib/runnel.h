@@ -311,7 +311,7 @@ struct runnel_watch_opts {
 	/* Start these tasks at these offsets of their logs (to pick up a
 	 * watch again after a lost connection: the offset after the last byte
 	 * received); other tasks start as from_offset, tail or tail_lines
-	 * say. */
+	 * say.  A task named here is watched whether or not ids names it. */
 	const struct runnel_offset *resume;
 	size_t nresume;
 	/* Only these streams: RUNNEL_STREAM_BIT(RUNNEL_STDOUT) | ...;

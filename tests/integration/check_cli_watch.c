@@ -444,6 +444,51 @@ START_TEST(test_watch_reconnects)
 }
 END_TEST
 
+/* A daemon that keeps one finished task. */
+static void
+setup_keep_one(void)
+{
+	harness_start(&h, "[retention]\nmax_finished = 1\n");
+	snprintf(unixhost, sizeof unixhost, "unix:%s", h.sock);
+	cli_env(&h, "alice");
+	unsetenv("NO_COLOR");
+}
+
+START_TEST(test_watch_reconnects_task_removed)
+{
+	char	 a[32], b[32], want[128], *buf = NULL, *ebuf = NULL;
+	size_t	 len = 0, elen = 0;
+	int	 ofd, efd, status;
+	pid_t	 pid;
+
+	submit(a, sizeof a, "--", "sh", "-c", "echo one; exec sleep 600",
+	    NULL);
+	submit(b, sizeof b, "--", "sh", "-c", "echo two; exec sleep 600",
+	    NULL);
+	pid = cli_bg(&ofd, &efd, "-H", unixhost, "watch", a, b, NULL);
+	ck_assert(read_until(ofd, &buf, &len, "one\n"));
+	ck_assert(read_until(ofd, &buf, &len, "two\n"));
+	/* Killed: both end lost at the restart, and max_finished removes
+	 * the first before anyone can connect. */
+	harness_crash(&h);
+	harness_spawn(&h, NULL);
+	set_env();
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	read_until(efd, &ebuf, &elen, NULL);
+	snprintf(want, sizeof want, "runnel: task %s was removed while the "
+	    "connection was lost\n", a);
+	ck_assert_msg(ebuf != NULL && strstr(ebuf, want) != NULL,
+	    "stderr: %s", ebuf == NULL ? "" : ebuf);
+	/* The other was followed to its end: lost, so 1. */
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %d: %s", status, ebuf);
+	close(ofd);
+	close(efd);
+	free(buf);
+	free(ebuf);
+}
+END_TEST
+
 static Suite *
 cli_watch_suite(void)
 {
@@ -459,6 +504,11 @@ cli_watch_suite(void)
 	tcase_add_test(tc, test_clean);
 	tcase_add_test(tc, test_watch_follows_label);
 	tcase_add_test(tc, test_watch_reconnects);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli_watch_removed");
+	tcase_add_checked_fixture(tc, setup_keep_one, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_watch_reconnects_task_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }

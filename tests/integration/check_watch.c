@@ -385,10 +385,9 @@ START_TEST(test_retention_head_and_tail)
 		ck_assert_uint_eq(r->task->task->output_bytes, 8388608);
 		dropped = r->task->task->output_dropped;
 		rawc_free(r);
-		/* Kept: the first half of 1 MiB and at least the newest
-		 * half, to a 256 KiB segment. */
-		ck_assert_uint_ge(dropped, 8388608 - 1048576 - 262144 * 2);
-		ck_assert_uint_le(dropped, 8388608 - 1048576);
+		/* Kept: the first half of 1 MiB and the newest half,
+		 * exactly. */
+		ck_assert_uint_eq(dropped, 8388608 - 1048576);
 		watch_all(id, &got, notice, sizeof notice);
 		ck_assert_uint_eq(got, 8388608 - dropped);
 		ck_assert_ptr_nonnull(strstr(notice, "removed by retention"));

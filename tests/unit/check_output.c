@@ -419,6 +419,111 @@ START_TEST(test_create_fails_cleanly)
 }
 END_TEST
 
+static int	records;
+
+/* The trim's journal record: always written. */
+static int
+record_cb(void *arg)
+{
+	(void)arg;
+	records++;
+	return 0;
+}
+
+/* Read the whole log from offset 0: what is kept must be want's first
+ * head bytes, one drop at offset head that ends at len - tail, and want's
+ * last tail bytes. */
+static void
+assert_trimmed(struct output *o, const uint8_t *want, size_t len,
+    size_t head, size_t tail)
+{
+	struct output_cursor	 c;
+	static uint8_t		 got[1024 * 1024];
+	size_t			 total = 0, drops = 0;
+	ssize_t			 n;
+	int			 stream;
+	uint64_t		 offset, expect = 0;
+	int64_t			 t;
+
+	ck_assert_uint_eq(output_size(o), len);
+	ck_assert_uint_eq(output_dropped(o), len - head - tail);
+	ck_assert_int_eq(output_seek(o, &c, 0), 0);
+	for (;;) {
+		n = output_read(o, &c, got + total, 4093, &stream, &offset,
+		    &t);
+		if (n == 0)
+			break;
+		if (n == OUTPUT_DROPPED) {
+			ck_assert_uint_eq(offset, head);
+			ck_assert_uint_eq(c.offset, len - tail);
+			expect = c.offset;
+			drops++;
+			continue;
+		}
+		ck_assert_int_gt(n, 0);
+		ck_assert_uint_eq(offset, expect);
+		expect += n;
+		total += n;
+	}
+	ck_assert_uint_eq(drops, head + tail < len ? 1 : 0);
+	ck_assert_uint_eq(total, head + tail);
+	ck_assert(memcmp(got, want, head) == 0);
+	ck_assert(memcmp(got + head, want + len - tail, tail) == 0);
+	/* Into the hole: at its end. */
+	if (head + tail < len) {
+		ck_assert_int_eq(output_seek(o, &c, head + 1), 0);
+		ck_assert_uint_eq(c.offset, len - tail);
+	}
+}
+
+START_TEST(test_trim_is_a_bound)
+{
+	struct output	*o;
+	char		*cause = NULL;
+	static uint8_t	 want[1024 * 1024];
+	uint64_t	 drop[4];
+	size_t		 len = 0, i, n;
+	int		 removed;
+
+	for (i = 0; i < sizeof want; i++)
+		want[i] = (uint8_t)(i % 251);
+	o = output_create(path, 256 * 1024, &cause);
+	ck_assert_ptr_nonnull(o);
+	/* One write of 1000 bytes under max 400: both cuts inside it. */
+	ck_assert_int_eq(output_append(o, 0, want, 1000, 0), 0);
+	len = 1000;
+	records = 0;
+	ck_assert_int_eq(output_trim(o, 400, record_cb, NULL), 1);
+	assert_trimmed(o, want, len, 200, 200);
+	ck_assert_int_eq(output_trim(o, 400, record_cb, NULL), 0);
+	/* Reopened with the range the journal has: the same. */
+	output_drop_range(o, drop, &removed);
+	output_free(o);
+	o = output_open(path, 256 * 1024, drop, removed, 0, &cause);
+	ck_assert_ptr_nonnull(o);
+	assert_trimmed(o, want, len, 200, 200);
+	/* More writes of every size: the hole grows at its end, the kept
+	 * bytes stay exactly 400. */
+	srandom(5);
+	while (len < 600 * 1024) {
+		n = (size_t)(random() % 20000 + 1);
+		ck_assert_int_eq(output_append(o, 1, want + len, n, 0), 0);
+		len += n;
+		output_trim(o, 400, record_cb, NULL);
+		assert_trimmed(o, want, len, 200, 200);
+	}
+	/* The journal was asked for the range in steps, not every time. */
+	ck_assert_int_ge(records, 1);
+	ck_assert_int_le(records, 600 * 1024 / (256 * 1024) + 1);
+	output_drop_range(o, drop, &removed);
+	output_free(o);
+	o = output_open(path, 256 * 1024, drop, removed, 0, &cause);
+	ck_assert_ptr_nonnull(o);
+	assert_trimmed(o, want, len, 200, 200);
+	output_free(o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -435,6 +540,7 @@ main(void)
 	tcase_add_test(tc, test_pipe_into_ring_with_writer);
 	tcase_add_test(tc, test_create_fails_cleanly);
 	tcase_add_test(tc, test_flood_then_release);
+	tcase_add_test(tc, test_trim_is_a_bound);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
