@@ -268,12 +268,11 @@ expect_in_range(int rcase, const struct slot *sl, const struct value *v)
 	if (rcase == RUNNEL__V1__CLIENT_MESSAGE__REQUEST_QUEUE &&
 	    strcmp(name, "op") == 0 && v->s == RUNNEL__V1__QUEUE_OP__QUEUE_ADD)
 		return RUNNEL__V1__ERROR_CODE__ERROR_FAILED_PRECONDITION;
-	/* Task ids: a known one gets the usual answer, any other NOT_FOUND
-	 * (0 is never a task).  Resume offsets name no task to find. */
-	if (strcmp(sl->md->name, "runnel.v1.TaskOffset") != 0 &&
-	    (strcmp(name, "task_ids") == 0 || strcmp(name, "ids") == 0 ||
+	/* Task ids (resume's too: a resumed task is watched): a known one
+	 * gets the usual answer, any other NOT_FOUND (0 is never a task). */
+	if (strcmp(name, "task_ids") == 0 || strcmp(name, "ids") == 0 ||
 	    strcmp(name, "task_id") == 0 || strcmp(name, "after") == 0 ||
-	    strcmp(name, "after_any") == 0)) {
+	    strcmp(name, "after_any") == 0) {
 		if (id != done_id)
 			return RUNNEL__V1__ERROR_CODE__ERROR_NOT_FOUND;
 		if (rcase == RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN)
