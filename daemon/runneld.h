@@ -295,6 +295,8 @@ typedef int (*wire_field_cb)(const ProtobufCMessageDescriptor *md,
 	    const ProtobufCFieldDescriptor *f, void *value, const char *path,
 	    void *arg);
 int	 wire_walk(ProtobufCMessage *, wire_field_cb, void *);
+/* An escaped copy of a `string` value that is not UTF-8, else NULL. */
+char	*wire_string_escape(const ProtobufCFieldDescriptor *, const void *);
 
 /* range.c */
 /* Durations (ms) from the wire: at most ten years of 365 days, so none

@@ -365,11 +365,8 @@ session_fix_cb(const ProtobufCMessageDescriptor *md,
 	char			**slot = value, *esc;
 
 	(void)md;
-	if (f->type != PROTOBUF_C_TYPE_STRING || *slot == NULL ||
-	    utf8_valid(*slot, strlen(*slot)))
+	if ((esc = wire_string_escape(f, value)) == NULL)
 		return 0;
-	if ((esc = utf8_escape(*slot, strlen(*slot))) == NULL)
-		fatal("utf8_escape");
 	/* A missed escape repeats with every reply that carries the text:
 	 * the 1st, 2nd, 4th, 8th ... such replies are logged. */
 	if (fx->n == 0)

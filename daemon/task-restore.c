@@ -68,11 +68,8 @@ task_restore_utf8_cb(const ProtobufCMessageDescriptor *md,
 	char			**slot = value, *esc;
 
 	(void)md;
-	if (f->type != PROTOBUF_C_TYPE_STRING || *slot == NULL ||
-	    utf8_valid(*slot, strlen(*slot)))
+	if ((esc = wire_string_escape(f, value)) == NULL)
 		return 0;
-	if ((esc = utf8_escape(*slot, strlen(*slot))) == NULL)
-		fatal("utf8_escape");
 	free(*slot);
 	*slot = esc;
 	if (fx->n++ == 0)

@@ -8,6 +8,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "log.h"
 #include "runneld.h"
 
 /* The size of one element of a field's type in a decoded message. */
@@ -127,4 +128,21 @@ wire_walk(ProtobufCMessage *m, wire_field_cb cb, void *arg)
 
 	path[0] = '\0';
 	return wire_walk_at(m, path, sizeof path, 0, cb, arg);
+}
+
+/* For a wire_walk callback: an escaped copy (\xHH) of a `string` value
+ * that is not UTF-8, or NULL if the field is no string or the text is
+ * valid. */
+char *
+wire_string_escape(const ProtobufCFieldDescriptor *f, const void *value)
+{
+	const char	*s = *(char *const *)value;
+	char		*esc;
+
+	if (f->type != PROTOBUF_C_TYPE_STRING || s == NULL ||
+	    utf8_valid(s, strlen(s)))
+		return NULL;
+	if ((esc = utf8_escape(s, strlen(s))) == NULL)
+		fatal("utf8_escape");
+	return esc;
 }
