@@ -65,6 +65,9 @@ if [ "$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null &&
 	uid=$(awk -F: '$1 == "runnel" { print $3 ":" $4 }' \
 		"$tmp/root/etc/passwd")
 	[ -n "$uid" ] || { echo "FAIL: sysusers made no runnel user"; exit 1; }
+	# Its tasks start in its home: not the state directory.
+	home=$(awk -F: '$1 == "runnel" { print $6 }' "$tmp/root/etc/passwd")
+	[ "$home" = / ] || { echo "FAIL: runnel's home is $home, not /"; exit 1; }
 	systemd-tmpfiles --root="$tmp/root" --create \
 		"$abs_top_srcdir/systemd/runnel.tmpfiles"
 	got=$(stat -c '%a %u:%g' "$tmp/root/var/lib/runnel" \
