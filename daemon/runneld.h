@@ -458,6 +458,12 @@ void	 journal_session_lost(struct session *);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
 
+/* task.c: retries */
+/* The longest wait before a retry, whatever the delay and backoff: 100
+ * years, in effect never, far from the ends of the ms clocks. */
+#define TASK_RETRY_DELAY_MAX	(100ULL * 365 * 24 * 3600 * 1000)
+uint64_t task_retry_delay(uint64_t delay_ms, double backoff, size_t n);
+
 /* task-spec.c */
 int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
 	    struct queue **, char **cause);

@@ -578,6 +578,22 @@ task_notice(struct task *t, const char *fmt, ...)
 	watch_notify(t);
 }
 
+/* The wait before the retry that follows attempt n (from 1): delay_ms
+ * times backoff (0: 1) to the power n - 1, at most TASK_RETRY_DELAY_MAX
+ * (a product past it, or not a number, waits that long). */
+uint64_t
+task_retry_delay(uint64_t delay_ms, double backoff, size_t n)
+{
+	double	d;
+
+	if (delay_ms == 0)
+		return 0;
+	d = (double)delay_ms * pow(backoff > 0 ? backoff : 1, (double)n - 1);
+	if (!(d < (double)TASK_RETRY_DELAY_MAX))
+		return TASK_RETRY_DELAY_MAX;
+	return (uint64_t)d;
+}
+
 /* The attempt's process is reaped and its pipes are at EOF: end the task,
  * or queue it again if it has retries left. */
 void
@@ -586,7 +602,6 @@ task_attempt_ended(struct task *t)
 	struct attempt	*a = &t->attempts[t->nattempts - 1];
 	enum task_state	 state;
 	uint64_t	 delay;
-	double		 factor;
 
 	if (t->timeout_timer != NULL)
 		evtimer_del(t->timeout_timer);
@@ -612,9 +627,9 @@ task_attempt_ended(struct task *t)
 	if ((state == TASK_FAILED || state == TASK_TIMED_OUT) &&
 	    t->reason == NULL && t->nattempts <= t->spec->retries &&
 	    !server.shutting_down) {
-		factor = t->spec->retry_backoff > 0 ? t->spec->retry_backoff : 1;
-		delay = t->spec->retry_delay_ms * pow(factor, t->nattempts - 1);
-		t->not_before_ms = server_now_ms() + delay;
+		delay = task_retry_delay(t->spec->retry_delay_ms,
+		    t->spec->retry_backoff, t->nattempts);
+		t->not_before_ms = server_now_ms() + (int64_t)delay;
 		log_info("task %llu: attempt %zu %s, retrying in %llu ms",
 		    (unsigned long long)t->id, t->nattempts,
 		    task_state_name(state), (unsigned long long)delay);
