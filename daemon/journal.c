@@ -260,6 +260,13 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 		log_warn("journal: eventfd");
 }
 
+/* Do submissions wait for their records to be durable (tests, fuzzing)? */
+int
+journal_acks_pending(void)
+{
+	return !TAILQ_EMPTY(&journal.acks);
+}
+
 /* A session went away: it is owed no acknowledgements. */
 void
 journal_session_lost(struct session *s)

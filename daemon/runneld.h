@@ -458,6 +458,9 @@ void	 journal_session_lost(struct session *);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
 
+/* journal.c: for tests and fuzzing */
+int	 journal_acks_pending(void);
+
 /* task.c: retries */
 /* The longest wait before a retry, whatever the delay and backoff: 100
  * years, in effect never, far from the ends of the ms clocks. */
