@@ -721,6 +721,8 @@ journal_open(const char *dir, int nosync, char **cause)
 	pthread_cond_init(&journal.cond, &ca);
 	pthread_condattr_destroy(&ca);
 	journal.nosync = nosync;
+	/* Opened again after journal_close (tests): a new flush thread. */
+	journal.stop = journal.hold = 0;
 	journal.dir = xstrdup(dir);
 	journal.path = xasprintf("%s/journal", dir);
 	if (journal_lock(dir, cause) != 0)
