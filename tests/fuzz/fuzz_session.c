@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -65,6 +66,7 @@ enum fuzz_session_op {
 	FUZZ_SESSION_CLOSE,	/* the peer closes or shuts down writing */
 	FUZZ_SESSION_LOOP,	/* a turn of the loop, a few ms of timers */
 	FUZZ_SESSION_RUN,	/* the default queue runs its tasks */
+	FUZZ_SESSION_RESTART,	/* runneld stops and starts again */
 	FUZZ_SESSION_NOPS
 };
 
@@ -102,6 +104,7 @@ static struct {
 	size_t			 nids;
 	struct event		*tick;	/* ends a blocking turn of the loop */
 	int			 utf8;	/* check the replies' strings */
+	int			 nfds_grew; /* inputs after which more were open */
 } fz;
 
 /* Nothing: the tick only makes a blocking turn of the loop return. */
@@ -111,64 +114,6 @@ fuzz_session_tick_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-}
-
-/* A daemon with a paused default queue and an open journal, once. */
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	char		 path[128], *cause = NULL;
-	const char	*env;
-	struct config	*conf;
-	FILE		*f;
-	size_t		 i;
-
-	(void)argc;
-	(void)argv;
-	snprintf(fz.dir, sizeof fz.dir, "%s/fuzz_session.XXXXXX",
-	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(fz.dir) == NULL)
-		abort();
-	snprintf(path, sizeof path, "%s/runneld.conf", fz.dir);
-	if ((f = fopen(path, "w")) == NULL)
-		abort();
-	fprintf(f, "[server]\nstate_dir = %s\nsocket = none\nrun_as_root = yes\n"
-	    "[limits]\nmax_frame = 64k\nmax_queued_per_identity = 50\n"
-	    "max_running = 4\ngrace = 2ms\nmax_inflight = 8\n"
-	    "max_identity_connections = 3\n"
-	    "[access]\nfuzz = user\nother = user\nadmin = admin\n"
-	    "view = viewer\n", fz.dir);
-	fclose(f);
-	if ((conf = config_load(path, &cause)) == NULL) {
-		fprintf(stderr, "fuzz_session: %s\n", cause);
-		abort();
-	}
-	log_init(1, 0);
-	signal(SIGPIPE, SIG_IGN);
-	memset(&server, 0, sizeof server);
-	server.conf = conf;
-	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
-	queue_init();
-	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
-	server.uid = getuid();
-	server.euid = geteuid();
-	server.start_ms = server_now_ms();
-	server.spool_dir = xasprintf("%s/tasks", fz.dir);
-	mkdir(server.spool_dir, 0700);
-	if ((server.base = event_base_new()) == NULL)
-		abort();
-	event_base_priority_init(server.base, PRI_COUNT);
-	sched_init();
-	output_writer_start();
-	if (journal_open(fz.dir, 1, &cause) != 0)
-		abort();
-	fz.tick = evtimer_new(server.base, fuzz_session_tick_cb, NULL);
-	for (i = 0; i < FUZZ_SESSION_CONNS; i++)
-		fz.conns[i].fd = -1;
-	env = getenv("FUZZ_SESSION_UTF8");
-	fz.utf8 = env == NULL || strcmp(env, "0") != 0;
-	return 0;
 }
 
 /* Milliseconds of a monotonic clock. */
@@ -554,9 +499,11 @@ fuzz_session_reap(void)
 	}
 }
 
-/* Forget every session, process, task and queue of the input. */
+/* Stop as runneld stops: every session closed, every process killed and
+ * reaped, every task and queue freed (with remove, their output too), the
+ * journal closed. */
 static void
-fuzz_session_reset(void)
+fuzz_session_stop(int remove)
 {
 	struct task	*t;
 	size_t		 i;
@@ -564,18 +511,56 @@ fuzz_session_reset(void)
 	for (i = 0; i < FUZZ_SESSION_CONNS; i++)
 		fuzz_session_close(&fz.conns[i]);
 	fuzz_session_reap();
-	TASK_FOREACH(t, i)
-		output_remove(t->output);
+	TASK_FOREACH(t, i) {
+		if (remove)
+			output_remove(t->output);
+	}
 	task_free_all();
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
 	server.nrunning = 0;
 	queue_free_all();
-	queue_init();
-	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
 	/* The sessions' memory is freed from the loop. */
 	event_base_loop(server.base, EVLOOP_NONBLOCK);
+	journal_close();
 	fz.nids = 0;
 	fz.cur = NULL;
+}
+
+/* Start as runneld starts, from the journal (emptied first with fresh)
+ * and the spool; then pause the default queue and tame what came back.
+ * A journal this daemon wrote and cannot replay is a bug. */
+static void
+fuzz_session_start(int fresh)
+{
+	char	path[128], *cause = NULL;
+
+	if (fresh) {
+		snprintf(path, sizeof path, "%s/journal", fz.dir);
+		unlink(path);
+	}
+	queue_init();
+	if (journal_open(fz.dir, 1, &cause) != 0) {
+		fprintf(stderr, "fuzz_session: restart: %s\n", cause);
+		abort();
+	}
+	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
+	fuzz_session_tame();
+}
+
+/* How many descriptors the process has open. */
+static int
+fuzz_session_nfds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* Carry out one step. */
@@ -633,13 +618,74 @@ fuzz_session_step(uint8_t op, const uint8_t *p, size_t n)
 	case FUZZ_SESSION_RUN:
 		fuzz_session_run();
 		break;
+	case FUZZ_SESSION_RESTART:
+		fuzz_session_stop(0);
+		fuzz_session_start(0);
+		fuzz_session_settle();
+		break;
 	}
+}
+
+/* A daemon with a paused default queue and an open journal, once. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char		 path[128], *cause = NULL;
+	const char	*env;
+	struct config	*conf;
+	FILE		*f;
+	size_t		 i;
+
+	(void)argc;
+	(void)argv;
+	snprintf(fz.dir, sizeof fz.dir, "%s/fuzz_session.XXXXXX",
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (mkdtemp(fz.dir) == NULL)
+		abort();
+	snprintf(path, sizeof path, "%s/runneld.conf", fz.dir);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fprintf(f, "[server]\nstate_dir = %s\nsocket = none\nrun_as_root = yes\n"
+	    "[limits]\nmax_frame = 64k\nmax_queued_per_identity = 50\n"
+	    "max_running = 4\ngrace = 2ms\nmax_inflight = 8\n"
+	    "max_identity_connections = 3\n"
+	    "[access]\nfuzz = user\nother = user\nadmin = admin\n"
+	    "view = viewer\n", fz.dir);
+	fclose(f);
+	if ((conf = config_load(path, &cause)) == NULL) {
+		fprintf(stderr, "fuzz_session: %s\n", cause);
+		abort();
+	}
+	log_init(1, 0);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&server, 0, sizeof server);
+	server.conf = conf;
+	TAILQ_INIT(&server.sessions);
+	TAILQ_INIT(&server.waiters);
+	server.uid = getuid();
+	server.euid = geteuid();
+	server.start_ms = server_now_ms();
+	server.spool_dir = xasprintf("%s/tasks", fz.dir);
+	mkdir(server.spool_dir, 0700);
+	if ((server.base = event_base_new()) == NULL)
+		abort();
+	event_base_priority_init(server.base, PRI_COUNT);
+	sched_init();
+	output_writer_start();
+	fuzz_session_start(1);
+	fz.tick = evtimer_new(server.base, fuzz_session_tick_cb, NULL);
+	for (i = 0; i < FUZZ_SESSION_CONNS; i++)
+		fz.conns[i].fd = -1;
+	env = getenv("FUZZ_SESSION_UTF8");
+	fz.utf8 = env == NULL || strcmp(env, "0") != 0;
+	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t	len, steps = 0;
+	int	nfds = fuzz_session_nfds();
 	uint8_t	op;
 
 	while (size >= 3 && steps++ < FUZZ_SESSION_STEPS) {
@@ -654,6 +700,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 	fuzz_session_settle();
-	fuzz_session_reset();
+	fuzz_session_stop(1);
+	fuzz_session_start(1);
+	/* The daemon opens /dev/null once, for every task without stdin. */
+	if (fuzz_session_nfds() > nfds && ++fz.nfds_grew > 1) {
+		fprintf(stderr, "fuzz_session: %d descriptors open after the "
+		    "input, %d before\n", fuzz_session_nfds(), nfds);
+		abort();
+	}
 	return 0;
 }

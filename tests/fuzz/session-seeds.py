@@ -7,7 +7,7 @@
 import os
 import sys
 
-MESSAGE, RAW, FRAME, SWITCH, CLOSE, LOOP, RUN = range(7)
+MESSAGE, RAW, FRAME, SWITCH, CLOSE, LOOP, RUN, STOP_START = range(8)
 (HELLO, SUBMIT, WATCH, CANCEL, LIST, SHOW, WAIT, STATUS, QUEUE, RESTART,
  STDIN, CLEAN) = range(12)
 # Words of fuzz_session_msg_bytes and fuzz_session_msg_str.
@@ -94,6 +94,15 @@ seeds = {
         submit(CAT, watch=1, b=2), msg(WAIT, 1, task(1), 0, 0, 0),
         step(CLOSE, b"\0"), step(SWITCH, b"\0\0"),
         msg(SHOW, task(1)), step(CLOSE, b"\1"), step(LOOP, b"\1"),
+    ],
+    "restart-daemon": [
+        # A running task that asks to be queued again, a queued one, and
+        # a queue of admin's, across a stop and start of runneld.
+        submit(CAT, b=2 | 4), step(RUN), submit(TRUE),
+        step(SWITCH, b"\1\2"), msg(QUEUE, 1, S_Q1, 0, 0),
+        submit(FALSE, k=16, extra=(S_Q1,)), step(LOOP, b"\1"),
+        step(STOP_START), step(SWITCH, b"\0\0"), msg(LIST, 0),
+        step(RUN), msg(CLEAN, 0, 0),
     ],
 }
 
