@@ -15,17 +15,18 @@
  * not said it; Submit, Watch, Stdin, Cancel, Wait, Clean, Restart, Queue,
  * List, Show, Status with task ids the daemon gave), the bytes as a raw
  * stream or as one frame, another connection or identity, the peer
- * closing, a turn of the loop, or the default queue let run.
+ * closing, a turn of the loop, the default queue let run, or runneld
+ * stopped and started again from its journal.
  *
  * No task runs what the fuzzer asks.  Frames are put into the session's
  * input and its read callback is triggered from here, never from the
  * loop, so that after each step, before the loop can start anything, every
  * new task's argv becomes true, false, echo (with its arguments) or cat
  * (for a task with stdin), after the name it asked for, and its
- * environment is dropped.  The default
- * queue is paused but during a "run" step.  At the end of each input
- * every session is closed, every process killed and reaped, and every
- * task and queue freed.
+ * environment is dropped.  The default queue is paused but during a "run"
+ * step.  At the end of each input every session is closed, every process
+ * killed and reaped, every task and queue freed and the journal emptied;
+ * no descriptor may stay open.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,7 +34,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>

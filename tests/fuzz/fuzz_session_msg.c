@@ -111,7 +111,8 @@ fuzz_session_msg_copy(const void *p, size_t *n)
 	return s;
 }
 
-/* Bytes: a word a client would send, or the next bytes of the input. */
+/* Bytes: a word a client would send, a bulk of lines, or the next bytes
+ * of the input. */
 static ProtobufCBinaryData
 fuzz_session_msg_bytes(struct fuzz_session_msg_in *in)
 {
@@ -120,13 +121,27 @@ fuzz_session_msg_bytes(struct fuzz_session_msg_in *in)
 		"rel", "\xff\xfe", "/nonexistent", "caf\xc3\xa9", "K=",
 		"=v", "-n", "",
 	};
+	static uint8_t		 lines[256], text[60000];
+	const size_t		 nword = sizeof word / sizeof *word;
 	ProtobufCBinaryData	 b;
 	const char		*w;
 	uint8_t			 k = fuzz_session_msg_u8(in);
-	size_t			 len;
+	size_t			 len, i;
 
+	if (k < 0x20 && k % (nword + 2) >= nword) {
+		/* Bulk: a ring's worth of newlines, or lines of text just
+		 * under the frame limit, for output, watches and tails. */
+		if (lines[0] == 0) {
+			memset(lines, '\n', sizeof lines);
+			for (i = 0; i < sizeof text; i++)
+				text[i] = i % 64 == 63 ? '\n' : 'a' + i % 26;
+		}
+		b.data = k % (nword + 2) == nword ? lines : text;
+		b.len = b.data == lines ? sizeof lines : sizeof text;
+		return b;
+	}
 	if (k < 0x20) {
-		w = word[k % (sizeof word / sizeof *word)];
+		w = word[k % (nword + 2)];
 		b.len = strlen(w);
 		b.data = (uint8_t *)fuzz_session_msg_copy(w, &b.len);
 		return b;

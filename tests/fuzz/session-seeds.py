@@ -12,7 +12,10 @@ MESSAGE, RAW, FRAME, SWITCH, CLOSE, LOOP, RUN, STOP_START = range(8)
  STDIN, CLEAN) = range(12)
 # Words of fuzz_session_msg_bytes and fuzz_session_msg_str.
 TRUE, ECHO, FALSE, CAT = 0, 1, 2, 3
+LINES, TEXT = 16, 17                    # 256 newlines; 60,000 bytes of lines
 S_DEFAULT, S_Q1, S_K, S_V = 1, 2, 4, 5
+# Numbers of fuzz_session_msg_uint: 0-15 below 0x80, edges from 0x80.
+U32_MAX = 0x80 + 14                     # edge[7]: 2^32 - 1
 
 
 def step(op, payload=b""):
@@ -94,6 +97,14 @@ seeds = {
         submit(CAT, watch=1, b=2), msg(WAIT, 1, task(1), 0, 0, 0),
         step(CLOSE, b"\0"), step(SWITCH, b"\0\0"),
         msg(SHOW, task(1)), step(CLOSE, b"\1"), step(LOOP, b"\1"),
+    ],
+    "watch-tail-lines-max": [
+        # tail_lines = 2^32 - 1 on a log of exactly 256 lines: the count
+        # of lines wrapped and the search read past its array.
+        submit(CAT, k=8, extra=(LINES,)), step(RUN),
+        msg(WATCH, 8, 1, task(1), 0, U32_MAX),
+        submit(CAT, k=8, extra=(TEXT,)), step(RUN),
+        msg(WATCH, 2, 1, task(2), 0), step(LOOP, b"\1"),
     ],
     "restart-daemon": [
         # A running task that asks to be queued again, a queued one, and
