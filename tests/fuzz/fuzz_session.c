@@ -15,7 +15,7 @@
  * not said it; Submit, Watch, Stdin, Cancel, Wait, Clean, Restart, Queue,
  * List, Show, Status with task ids the daemon gave), the bytes as a raw
  * stream or as one frame, another connection or identity, the peer
- * closing, a turn of the loop, the default queue let run, or runneld
+ * closing or no longer reading (back-pressure), a turn of the loop, the default queue let run, or runneld
  * stopped and started again from its journal.
  *
  * No task runs what the fuzzer asks.  Frames are put into the session's
@@ -63,7 +63,7 @@ enum fuzz_session_op {
 	FUZZ_SESSION_RAW,	/* the bytes, as a part of the stream */
 	FUZZ_SESSION_FRAME,	/* the bytes as one frame's payload */
 	FUZZ_SESSION_SWITCH,	/* to another connection, opened if need be */
-	FUZZ_SESSION_CLOSE,	/* the peer closes or shuts down writing */
+	FUZZ_SESSION_PEER,	/* the peer closes, shuts down, stalls */
 	FUZZ_SESSION_LOOP,	/* a turn of the loop, a few ms of timers */
 	FUZZ_SESSION_RUN,	/* the default queue runs its tasks */
 	FUZZ_SESSION_RESTART,	/* runneld stops and starts again */
@@ -76,6 +76,7 @@ struct fuzz_session_conn {
 	int		 fd;	/* ours; -1: none */
 	struct evbuffer	*in;	/* replies read, the last one maybe partial */
 	uint64_t	 next_req;
+	int		 stalled;	/* we read nothing: back-pressure */
 };
 
 /* Who a connection may be. */
@@ -199,7 +200,7 @@ fuzz_session_read(struct fuzz_session_conn *c)
 	uint32_t			 len;
 	enum frame_result		 r;
 
-	if (c->fd == -1)
+	if (c->fd == -1 || c->stalled)
 		return;
 	/* What is left when the daemon drops a connection may be a cut
 	 * frame (a peer that closed, a session that timed out). */
@@ -423,6 +424,7 @@ fuzz_session_open(struct fuzz_session_conn *c, size_t who)
 	c->fd = sv[1];
 	c->in = evbuffer_new();
 	c->next_req = 0;
+	c->stalled = 0;
 }
 
 /* Send the request the bytes describe, after a Hello if the session has
@@ -596,11 +598,15 @@ fuzz_session_step(uint8_t op, const uint8_t *p, size_t n)
 		if (fz.cur->fd == -1)
 			fuzz_session_open(fz.cur, n > 1 ? p[1] : 0);
 		break;
-	case FUZZ_SESSION_CLOSE:
+	case FUZZ_SESSION_PEER:
 		if (c->fd == -1)
 			break;
-		if (n > 0 && (p[0] & 1)) {
-			shutdown(c->fd, SHUT_WR);
+		if (n > 0 && (p[0] & 3) != 0) {
+			/* Shut down writing, or stop or go on reading. */
+			if ((p[0] & 3) == 1)
+				shutdown(c->fd, SHUT_WR);
+			else
+				c->stalled = (p[0] & 3) == 2;
 			fuzz_session_settle();
 			break;
 		}

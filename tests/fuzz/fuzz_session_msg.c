@@ -3,8 +3,8 @@
  * any type built from a step's bytes, field by field, each drawn from the
  * values that matter (task ids the daemon gave, queue and limit names,
  * the edges of every number, NaN, bytes that are not UTF-8) or taken raw
- * from the input.  Bytes read past the end are zeros, which make the
- * plainest request of each type: a Submit of `true`.
+ * from the input.  Bytes read past the end are zeros, and zeros make the
+ * plainest request of each type (a Submit of `true`, a List of all).
  */
 #include <math.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
 import os
 import sys
 
-MESSAGE, RAW, FRAME, SWITCH, CLOSE, LOOP, RUN, STOP_START = range(8)
+MESSAGE, RAW, FRAME, SWITCH, PEER, LOOP, RUN, STOP_START = range(8)
 (HELLO, SUBMIT, WATCH, CANCEL, LIST, SHOW, WAIT, STATUS, QUEUE, RESTART,
  STDIN, CLEAN) = range(12)
 # Words of fuzz_session_msg_bytes and fuzz_session_msg_str.
@@ -95,8 +95,8 @@ seeds = {
     ],
     "close-and-reopen": [
         submit(CAT, watch=1, b=2), msg(WAIT, 1, task(1), 0, 0, 0),
-        step(CLOSE, b"\0"), step(SWITCH, b"\0\0"),
-        msg(SHOW, task(1)), step(CLOSE, b"\1"), step(LOOP, b"\1"),
+        step(PEER, b"\0"), step(SWITCH, b"\0\0"),
+        msg(SHOW, task(1)), step(PEER, b"\1"), step(LOOP, b"\1"),
     ],
     "watch-tail-lines-max": [
         # tail_lines = 2^32 - 1 on a log of exactly 256 lines: the count
@@ -105,6 +105,14 @@ seeds = {
         msg(WATCH, 8, 1, task(1), 0, U32_MAX),
         submit(CAT, k=8, extra=(TEXT,)), step(RUN),
         msg(WATCH, 2, 1, task(2), 0), step(LOOP, b"\1"),
+    ],
+    "stalled-watcher": [
+        # Watches of big logs to a peer that stops reading, then reads.
+        submit(CAT, watch=1, k=8, extra=(TEXT,)),
+        submit(CAT, watch=1, k=8, extra=(TEXT,)),
+        submit(CAT, watch=1, k=8, extra=(TEXT,)),
+        step(PEER, b"\2"), step(RUN), step(RUN), step(LOOP, b"\1"),
+        step(PEER, b"\3"), step(LOOP, b"\1"), step(LOOP, b"\1"),
     ],
     "restart-daemon": [
         # A running task that asks to be queued again, a queued one, and
