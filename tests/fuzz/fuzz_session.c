@@ -632,6 +632,24 @@ fuzz_session_step(uint8_t op, const uint8_t *p, size_t n)
 	}
 }
 
+/* At exit: remove the state directory (a crash leaves it to look at). */
+static void
+fuzz_session_cleanup(void)
+{
+	static const char	*file[] = {
+		"runneld.conf", "journal", "journal.tmp", "lock",
+	};
+	char			 path[128];
+	size_t			 i;
+
+	for (i = 0; i < sizeof file / sizeof *file; i++) {
+		snprintf(path, sizeof path, "%s/%s", fz.dir, file[i]);
+		unlink(path);
+	}
+	rmdir(server.spool_dir);
+	rmdir(fz.dir);
+}
+
 /* A daemon with a paused default queue and an open journal, once. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -684,6 +702,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fz.conns[i].fd = -1;
 	env = getenv("FUZZ_SESSION_UTF8");
 	fz.utf8 = env == NULL || strcmp(env, "0") != 0;
+	atexit(fuzz_session_cleanup);
 	return 0;
 }
 
