@@ -260,6 +260,13 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 		log_warn("journal: eventfd");
 }
 
+/* Do submissions wait for their records to be durable (tests, fuzzing)? */
+int
+journal_acks_pending(void)
+{
+	return !TAILQ_EMPTY(&journal.acks);
+}
+
 /* A session went away: it is owed no acknowledgements. */
 void
 journal_session_lost(struct session *s)
@@ -719,6 +726,8 @@ journal_open(const char *dir, int nosync, char **cause)
 	pthread_cond_init(&journal.cond, &ca);
 	pthread_condattr_destroy(&ca);
 	journal.nosync = nosync;
+	/* Opened again after journal_close (tests): a new flush thread. */
+	journal.stop = journal.hold = 0;
 	journal.dir = xstrdup(dir);
 	journal.path = xasprintf("%s/journal", dir);
 	if (journal_lock(dir, cause) != 0)

@@ -503,6 +503,9 @@ void	 journal_session_lost(struct session *);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
 
+/* journal.c: for tests and fuzzing */
+int	 journal_acks_pending(void);
+
 /* task-spec.c */
 int	 task_spec_check(const Runnel__V1__TaskSpec *, const char *owner,
 	    struct queue **, char **cause);

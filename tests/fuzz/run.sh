@@ -9,7 +9,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/runnel-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 status=0
-for t in frame config journal request; do
+for t in frame config journal request session; do
 	bin=tests/fuzz/fuzz_$t
 	[ -x "$bin" ] || { echo "fuzz: $bin not built (make fuzz)"; exit 1; }
 	mkdir -p "$work/$t"
