@@ -274,6 +274,15 @@ check_strict_utf8() {
 ok "argv, env and cwd not UTF-8: every reply decodes strictly, escaped" \
     check_strict_utf8
 
+# --- every RPC and field, by a client made from the .proto and the docs ----
+check_protocol_audit() {
+	env PYTHONPATH="$RUNNEL_PB2_DIR" PYTHONDONTWRITEBYTECODE=1 timeout 120 \
+	    "$RUNNEL_PYTHON" "$(dirname "$0")/protocol_audit.py" \
+	    > "$dir/pout" 2>&1 || { cat "$dir/pout" >&2; return 1; }
+}
+ok "protocol_audit.py: every request and reply as PROTOCOL.md says" \
+    check_protocol_audit
+
 # --- the daemon shuts down cleanly ----------------------------------------
 check_shutdown() {
 	kill -TERM "$daemon" && wait "$daemon"
