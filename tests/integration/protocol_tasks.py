@@ -53,6 +53,7 @@ def show_list_status():
     assert all(x.owner == "bob" for x in lb) and lb, lb
     lv = v.call(list=pb.ListRequest()).list.tasks
     assert {x.owner for x in lv} >= {"alice", "bob"}
+    assert [x.id for x in lv] == sorted(x.id for x in lv), "list not in id order"
     m = c.call(list=pb.ListRequest(select=pb.Selector(ids=[0])))
     err(m, E.ERROR_NOT_FOUND, "task 0: not found")
     s = v.call(status=pb.StatusRequest()); assert kind(s) == "status"
@@ -77,6 +78,7 @@ def wait_all():
     err(v.call(wait=pb.WaitRequest(task_ids=[slow], cancel_rest=True, timeout_ms=1)), E.ERROR_PERMISSION_DENIED, "cancel needs role user; victor is viewer")
     w = v.call(wait=pb.WaitRequest(task_ids=[slow], timeout_ms=1)); assert w.wait.timed_out
     w = wait(c, [slow, fast], timeout_ms=100, cancel_rest=True)
+    assert [x.id for x in w.tasks] == [fast, slow], "wait reply not in id order"
     assert w.timed_out, w
     w = wait(c, [slow]); assert w.tasks[0].state == E.TASK_CANCELLED and w.tasks[0].cancelled_by == "alice", w
 
