@@ -443,3 +443,58 @@ def range_edges_accepted():
     err(c.call(wait=pb.WaitRequest(task_ids=[t], mode=-1)), E.ERROR_INVALID_ARGUMENT, "wait.mode: -1 is not a known WaitMode (one of 0, 1, 2)")
     err(c.call(watch=pb.WatchRequest(task_ids=[t], streams=[-1])), E.ERROR_INVALID_ARGUMENT, "watch.streams[0]: -1 is not a known Stream (one of 0, 1, 2)")
     m = c.call(clean=pb.CleanRequest(older_than_ms=2**63)); assert kind(m) == "clean" and not m.clean.task_ids, m
+
+
+@check
+def follow_all_visibility():
+    c = tls("alice"); b = tls("bob")
+    rid = c.request(watch=pb.WatchRequest(follow=True, select=pb.Selector(all=True), from_offset=2**64 - 1))
+    tb = submit(b, "echo", "bob")
+    ta = submit(c, "echo", "alice")
+    seen = set()
+    while ta not in seen:
+        m = c.get(rid)
+        assert kind(m) in ("output", "task"), m
+        if kind(m) == "task": seen.add(m.task.task.id)
+        if kind(m) == "output": assert m.output.task_id != tb, m
+    assert tb not in seen
+
+
+@check
+def cancel_in_retry_delay():
+    c = tls("alice")
+    rid = c.request(submit=pb.SubmitRequest(watch=True, spec=spec("false", retries=3, retry_delay_ms=3600000)))
+    t = c.get(rid).submit.task_id
+    m = c.get(rid); assert kind(m) == "output" and m.output.stream == E.STREAM_SYSTEM, m
+    s = show(c, t)
+    assert s.state == E.TASK_QUEUED and len(s.attempts) == 1 and s.waiting_for.startswith("retry at "), s
+    m = c.call(cancel=pb.CancelRequest(task_ids=[t])); assert list(m.cancel.task_ids) == [t], m
+    s = c.watch_all(rid)[-2].task.task
+    assert s.state == E.TASK_CANCELLED and len(s.attempts) == 1, s
+
+
+@check
+def wait_clean_by_labels():
+    c = tls("alice")
+    sel = pb.Selector(labels=[pb.Label(key="ws", value="1")])
+    t1 = submit(c, "true", labels=sel.labels); t2 = submit(c, "false", labels=sel.labels)
+    m = c.call(wait=pb.WaitRequest(select=sel))
+    assert [x.id for x in m.wait.tasks] == [t1, t2] and not m.wait.timed_out, m
+    m = c.call(clean=pb.CleanRequest(select=sel))
+    assert list(m.clean.task_ids) == [t1, t2], m
+
+
+@check
+def submit_watch_counts_in_flight():
+    c = tls("alice")
+    t = submit(c, "sleep", "100")
+    for i in range(63):
+        c.send(pb.ClientMessage(id=20000 + i, watch=pb.WatchRequest(task_ids=[t])))
+    m = c.call(submit=pb.SubmitRequest(watch=True, spec=spec("sleep", "100")))
+    assert kind(m) == "submit", m
+    n = len(c.call(list=pb.ListRequest()).list.tasks)
+    m = c.call(submit=pb.SubmitRequest(watch=True, spec=spec("sleep", "100")))
+    err(m, E.ERROR_RESOURCE_EXHAUSTED, "64 requests in flight on this connection (max_inflight)")
+    assert len(c.call(list=pb.ListRequest()).list.tasks) == n, "refused submit made a task"
+    assert kind(c.call(submit=pb.SubmitRequest(spec=spec("true")))) == "submit"
+    c.call(cancel=pb.CancelRequest(select=pb.Selector(all=True)))
