@@ -69,7 +69,7 @@ def pki(*args):
 
 
 pki("init", D + "/pki", "--name", "localhost", "--name", "127.0.0.1")
-for who in ("alice", "bob", "victor", "adam", "mallory"):
+for who in ("alice", "bob", "victor", "adam", "mallory", "unix:" + ME.pw_name):
     pki("issue", D + "/pki", who)
 pki("init", D + "/other", "--name", "localhost")
 pki("issue", D + "/other", "alice")

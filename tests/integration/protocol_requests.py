@@ -98,6 +98,16 @@ def hello_no_role():
     m = c.hello(); err(m, E.ERROR_UNAUTHENTICATED, "identity mallory has no role", 1); closed(c)
 
 @check
+def unix_cn_refused():
+    import ssl
+    try:
+        c = tls("unix:" + ME.pw_name)
+    except (ssl.SSLError, Closed, ConnectionError):
+        return
+    raise AssertionError("a certificate named unix:USER was accepted: %s" % c.hello_reply)
+
+
+@check
 def alpn_required():
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
