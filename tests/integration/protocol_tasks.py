@@ -498,3 +498,44 @@ def submit_watch_counts_in_flight():
     assert len(c.call(list=pb.ListRequest()).list.tasks) == n, "refused submit made a task"
     assert kind(c.call(submit=pb.SubmitRequest(spec=spec("true")))) == "submit"
     c.call(cancel=pb.CancelRequest(select=pb.Selector(all=True)))
+
+
+@check
+def resume_with_follow():
+    c = tls("alice")
+    lab = [pb.Label(key="rf", value="1")]
+    t1 = submit(c, "echo", "abcdef", labels=lab); t2 = submit(c, "echo", "uvwxyz", labels=lab)
+    wait(c, [t1, t2])
+    # the selector's tasks from from_offset, unless resume names them
+    rid = c.request(watch=pb.WatchRequest(follow=True, select=pb.Selector(labels=lab), from_offset=4,
+                                          resume=[pb.TaskOffset(task_id=t1, offset=2)]))
+    got = {}; ends = 0
+    while ends < 2:
+        m = c.get(rid)
+        assert kind(m) in ("output", "task"), m
+        if kind(m) == "output": got[m.output.task_id] = got.get(m.output.task_id, b"") + m.output.data
+        else: ends += 1
+    assert got == {t1: b"cdef\n", t2: b"yz\n"}, got
+
+
+@check
+def stdin_of_a_queued_task():
+    c = Conn(UNIX)
+    # its connection closes: the task reads what was sent, then EOF
+    b1 = submit(c, "sleep", "100")
+    t1 = submit(c, "cat", stdin_stream=True, after_any=[b1])
+    assert kind(c.call(stdin=pb.StdinRequest(task_id=t1, data=b"kept"))) == "stdin"
+    c.close()
+    c = Conn(UNIX)
+    c.call(cancel=pb.CancelRequest(task_ids=[b1]))
+    w = wait(c, [t1]).tasks[0]
+    assert w.state == E.TASK_SUCCEEDED and w.output_bytes == 4, w
+    # restored after a restart: EOF at once, unread bytes lost
+    b2 = submit(c, "sleep", "100")
+    t2 = submit(c, "cat", stdin_stream=True, after_any=[b2])
+    assert kind(c.call(stdin=pb.StdinRequest(task_id=t2, data=b"lost"))) == "stdin"
+    proc.send_signal(signal.SIGTERM); assert proc.wait() == 0
+    start_daemon()
+    c = Conn(UNIX)
+    w = wait(c, [t2]).tasks[0]
+    assert w.state == E.TASK_SUCCEEDED and w.output_bytes == 0, w
