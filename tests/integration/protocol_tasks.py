@@ -539,3 +539,17 @@ def stdin_of_a_queued_task():
     c = Conn(UNIX)
     w = wait(c, [t2]).tasks[0]
     assert w.state == E.TASK_SUCCEEDED and w.output_bytes == 0, w
+
+
+@check
+def clean_keeps_a_watched_task():
+    c = tls("alice"); c2 = tls("alice")
+    t = submit(c, "head", "-c", "3000000", "/dev/zero"); wait(c, [t])
+    rid = c.request(watch=pb.WatchRequest(task_ids=[t]))
+    m = c.get(rid); assert kind(m) == "output", m
+    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t])))
+    assert list(m.clean.task_ids) == [], m
+    ms = c.watch_all(rid); assert [kind(x) for x in ms][-2:] == ["task", "watch_end"], ms[-1]
+    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t])))
+    assert list(m.clean.task_ids) == [t], m
+    err(c.call(show=pb.ShowRequest(task_id=t)), E.ERROR_NOT_FOUND, "task %d: not found" % t)
