@@ -542,14 +542,15 @@ def stdin_of_a_queued_task():
 
 
 @check
-def clean_keeps_a_watched_task():
+def clean_keeps_a_waited_task():
     c = tls("alice"); c2 = tls("alice")
-    t = submit(c, "head", "-c", "3000000", "/dev/zero"); wait(c, [t])
-    rid = c.request(watch=pb.WatchRequest(task_ids=[t]))
-    m = c.get(rid); assert kind(m) == "output", m
-    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t])))
+    t = submit(c, "true"); wait(c, [t])
+    r = submit(c, "sleep", "100")
+    rid = c.request(wait=pb.WaitRequest(task_ids=[t, r]))
+    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t, r])))
     assert list(m.clean.task_ids) == [], m
-    ms = c.watch_all(rid); assert [kind(x) for x in ms][-2:] == ["task", "watch_end"], ms[-1]
-    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t])))
-    assert list(m.clean.task_ids) == [t], m
+    c2.call(cancel=pb.CancelRequest(task_ids=[r]))
+    m = c.get(rid); assert kind(m) == "wait" and [x.id for x in m.wait.tasks] == [t, r], m
+    m = c2.call(clean=pb.CleanRequest(select=pb.Selector(ids=[t, r])))
+    assert list(m.clean.task_ids) == [t, r], m
     err(c.call(show=pb.ShowRequest(task_id=t)), E.ERROR_NOT_FOUND, "task %d: not found" % t)
