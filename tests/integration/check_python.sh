@@ -2,6 +2,8 @@
 # check_python.sh - examples/client.py, the Python client made from
 # proto/runnel.proto alone, against a real runneld: its own CA made with
 # `runnel pki`, TLS on 127.0.0.1 port 0 and a unix socket in a temp dir.
+# Then protocol_audit.py, which starts a runneld of its own, tries every
+# request and field of runnel.proto as docs/PROTOCOL.md describes them.
 # Skipped (77) when configure found no protoc or no python3 that can import
 # google.protobuf.  Ends with a "Checks: N, Failures: N, Errors: 0" line.
 set -u
