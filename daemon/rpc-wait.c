@@ -124,6 +124,14 @@ rpc_wait(struct session *s, uint64_t req_id,
 	struct timeval			  tv;
 	size_t				  i, n;
 
+	/* The role first: selecting with cancel_rest checks each task. */
+	if (wr->cancel_rest && s->role < ROLE_USER) {
+		session_send_error(s, req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
+		    "cancel needs role user; %s is %s", s->identity,
+		    config_role_name(s->role));
+		return;
+	}
 	if (rpc_select(s, req_id, wr->task_ids, wr->n_task_ids, wr->select,
 	    wr->cancel_rest, &tasks, &n) != 0)
 		return;
@@ -131,14 +139,6 @@ rpc_wait(struct session *s, uint64_t req_id,
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT,
 		    "wait: no tasks selected");
-		free(tasks);
-		return;
-	}
-	if (wr->cancel_rest && s->role < ROLE_USER) {
-		session_send_error(s, req_id,
-		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
-		    "cancel needs role user; %s is %s", s->identity,
-		    config_role_name(s->role));
 		free(tasks);
 		return;
 	}

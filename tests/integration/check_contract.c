@@ -627,6 +627,40 @@ START_TEST(test_restart_owner)
 }
 END_TEST
 
+START_TEST(test_wait_cancel_rest_needs_user)
+{
+	const char			*argv[] = { "sleep", "100", NULL };
+	struct runnel_client		*victor = harness_client(&h, "victor");
+	struct runnel_selector		 byid = { 0 }, all = { .all = 1 };
+	struct runnel_task		*tasks = NULL;
+	size_t				 n = 0;
+	uint64_t			 id;
+	const char			*want = "cancel needs role user; "
+					    "victor is viewer";
+
+	id = submit_on(&rc, argv, 0);
+	byid.ids = &id;
+	byid.nids = 1;
+	/* A viewer's wait with cancel_rest is refused for its role, by id
+	 * or by selector, before any task is looked at. */
+	ck_assert_int_eq(runnel_wait_select(victor, &byid, RUNNEL_WAIT_ALL, 1,
+	    0, &tasks, &n, NULL), RUNNEL_EPERM);
+	ck_assert_str_eq(runnel_last_error(victor), want);
+	ck_assert_int_eq(runnel_wait_select(victor, &all, RUNNEL_WAIT_ALL, 1,
+	    0, &tasks, &n, NULL), RUNNEL_EPERM);
+	ck_assert_str_eq(runnel_last_error(victor), want);
+	/* Without cancel_rest it may wait. */
+	ck_assert_int_eq(runnel_wait_select(victor, &byid, RUNNEL_WAIT_ALL, 0,
+	    1, &tasks, &n, NULL), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(tasks[0].state, RUNNEL_RUNNING);
+	runnel_tasks_free(tasks, n);
+	ck_assert_int_eq(runnel_cancel(victor, &id, 1, 0, 0), RUNNEL_EPERM);
+	runnel_close(victor);
+	/* The fixture's SIGTERM ends the sleep. */
+}
+END_TEST
+
 int
 main(void)
 {
@@ -645,6 +679,7 @@ main(void)
 	tcase_add_test(tc, test_refused_certificate);
 	tcase_add_test(tc, test_task_id_zero);
 	tcase_add_test(tc, test_restart_owner);
+	tcase_add_test(tc, test_wait_cancel_rest_needs_user);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tr, setup_retention, teardown);
 	tcase_set_timeout(tr, 60);

@@ -2,6 +2,8 @@
 # check_python.sh - examples/client.py, the Python client made from
 # proto/runnel.proto alone, against a real runneld: its own CA made with
 # `runnel pki`, TLS on 127.0.0.1 port 0 and a unix socket in a temp dir.
+# Then protocol_audit.py, which starts a runneld of its own, tries every
+# request and field of runnel.proto as docs/PROTOCOL.md describes them.
 # Skipped (77) when configure found no protoc or no python3 that can import
 # google.protobuf.  Ends with a "Checks: N, Failures: N, Errors: 0" line.
 set -u
@@ -273,6 +275,15 @@ check_strict_utf8() {
 }
 ok "argv, env and cwd not UTF-8: every reply decodes strictly, escaped" \
     check_strict_utf8
+
+# --- every RPC and field, by a client made from the .proto and the docs ----
+check_protocol_audit() {
+	env PYTHONPATH="$RUNNEL_PB2_DIR" PYTHONDONTWRITEBYTECODE=1 timeout 120 \
+	    "$RUNNEL_PYTHON" "$(dirname "$0")/protocol_audit.py" \
+	    > "$dir/pout" 2>&1 || { cat "$dir/pout" >&2; return 1; }
+}
+ok "protocol_audit.py: every request and reply as PROTOCOL.md says" \
+    check_protocol_audit
 
 # --- the daemon shuts down cleanly ----------------------------------------
 check_shutdown() {
