@@ -356,7 +356,7 @@ main(int argc, char **argv)
 	struct runnel_connect_opts	 flags;
 	struct sigaction		 sa;
 	const char			*config = NULL;
-	char				 verb[64];
+	char				 verb[64], progname[] = "runnel";
 	int				 ch, status;
 
 	/* A closed stdout or daemon socket must be an error we can report
@@ -370,6 +370,8 @@ main(int argc, char **argv)
 	memset(&flags, 0, sizeof flags);
 	cli.opts.client_name = "runnel/" PACKAGE_VERSION;
 
+	/* getopt's messages start with argv[0]: "runnel", not its path. */
+	argv[0] = progname;
 	while ((ch = getopt_long(argc, argv, "+H:hV", runnel_options,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -415,8 +417,9 @@ main(int argc, char **argv)
 		return (status);
 	}
 
-	/* getopt names the program in its messages: make it the verb. */
-	snprintf(verb, sizeof verb, "runnel %s", cli.entry->name);
+	/* getopt names the program in its messages: make it "runnel: verb",
+	 * so they read as every other one ("runnel: show: invalid option"). */
+	snprintf(verb, sizeof verb, "runnel: %s", cli.entry->name);
 	argv[0] = verb;
 	optind = 0;
 	status = cli.entry->exec(&cli, argc, argv);

@@ -1,0 +1,124 @@
+/*
+ * check_cli_msgs.c - every message the runnel CLI prints for a bad
+ * command line or a refused request has one "runnel:" prefix, names its
+ * verb, says what is wrong (not a bare usage) and names its object once,
+ * with the documented exit status: the options' own parser (getopt) as
+ * much as runnel's checks and the daemon's refusals.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "cli.h"
+#include "harness.h"
+
+static struct harness	h;
+
+/* A daemon per test, and the client's TLS settings in the environment. */
+static void
+setup(void)
+{
+	harness_start(&h, NULL);
+	cli_env(&h, "admin");
+}
+
+static void
+teardown(void)
+{
+	harness_stop(&h);
+}
+
+/* Run the CLI with stdin closed, expecting exit status want and exactly
+ * the first line first on stderr. */
+static void
+msgs_expect(int want, const char *first, const char *a0, ...)
+{
+	va_list	 ap;
+	char	*out, *err;
+	size_t	 len = strlen(first);
+	int	 rc;
+
+	va_start(ap, a0);
+	rc = cli_v(&out, NULL, &err, a0, ap);
+	va_end(ap);
+	ck_assert_msg(rc == want, "%s: exit %d, not %d; stderr: %s", a0, rc,
+	    want, err);
+	ck_assert_msg(strncmp(err, first, len) == 0 &&
+	    (err[len] == '\n' || err[len] == '\0'),
+	    "%s: stderr starts '%s', not '%s'", a0, err, first);
+	free(out);
+	free(err);
+}
+
+START_TEST(test_getopt_messages_have_one_prefix)
+{
+	/* Whatever path the binary was started by, and whatever the verb. */
+	msgs_expect(2, "runnel: option requires an argument -- 'H'", "-H",
+	    NULL);
+	msgs_expect(2, "runnel: unrecognized option '--frobnicate'",
+	    "--frobnicate", NULL);
+	msgs_expect(2, "runnel: show: invalid option -- '1'", "show", "-1",
+	    NULL);
+	msgs_expect(2, "runnel: submit: unrecognized option '--frobnicate'",
+	    "submit", "--frobnicate", "--", "true", NULL);
+	msgs_expect(2, "runnel: cancel: option '--grace' requires an argument",
+	    "cancel", "1", "--grace", NULL);
+}
+END_TEST
+
+START_TEST(test_usage_errors_say_why)
+{
+	msgs_expect(2, "runnel: submit: --detach-on-interrupt is for run only",
+	    "submit", "--detach-on-interrupt", "--", "true", NULL);
+	msgs_expect(2, "runnel: submit: the command is empty", "submit", "--",
+	    "", NULL);
+	msgs_expect(2, "runnel: run: the command is empty", "run", "", NULL);
+	msgs_expect(2, "runnel: watch: give --from or --tail, not both",
+	    "watch", "--from", "1", "--tail", "2", "1", NULL);
+	msgs_expect(2, "runnel: submit: --stdin /nonexistent/in: No such file "
+	    "or directory", "submit", "--stdin", "/nonexistent/in", "--",
+	    "cat", NULL);
+}
+END_TEST
+
+START_TEST(test_queue_named_once)
+{
+	cli_ok(0, "queue", "add", "q1", NULL);
+	msgs_expect(6, "runnel: queue 'q1' already exists", "queue", "add",
+	    "q1", NULL);
+	msgs_expect(5, "runnel: queue 'nope' does not exist", "queue", "pause",
+	    "nope", NULL);
+	msgs_expect(5, "runnel: queue 'nope' does not exist", "queue", "set",
+	    "nope", "--max-running", "1", NULL);
+	msgs_expect(6, "runnel: queue: bad queue name 'a b' (1-64 of A-Z a-z "
+	    "0-9 . _ -)", "queue", "add", "a b", NULL);
+	/* A refusal that does not name the queue still gets it in front. */
+	cli_env(&h, "alice");
+	msgs_expect(4, "runnel: queue q1: changing queues needs role admin; "
+	    "alice is user", "queue", "drain", "q1", NULL);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cli_msgs");
+	TCase	*tc = tcase_create("cli_msgs");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_getopt_messages_have_one_prefix);
+	tcase_add_test(tc, test_usage_errors_say_why);
+	tcase_add_test(tc, test_queue_named_once);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
