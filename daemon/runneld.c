@@ -20,12 +20,16 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: runneld [-fv] [-c FILE] [--check-config] [--version]\n"
+	    "usage: runneld [-fv] [-c FILE] [--check-config]\n"
+	    "       runneld --version | --help\n"
 	    "  -c, --config FILE   configuration (default %s/runnel/runneld.conf)\n"
 	    "  -f, --foreground    stay in the foreground, log to stderr\n"
 	    "  -v, --verbose       log debug lines too\n"
 	    "      --check-config  check the configuration and TLS files, then exit\n"
-	    "      --version       print the version and exit\n", SYSCONFDIR);
+	    "      --version       print the version and exit\n"
+	    "  -h, --help          print this and exit\n"
+	    "      --unsafe-no-fsync  never fdatasync the journal (benchmarks "
+	    "only)\n", SYSCONFDIR);
 	exit(status);
 }
 
@@ -147,7 +151,10 @@ main(int argc, char **argv)
 	char		*cause = NULL, *real = NULL;
 	int		 ch, foreground = 0, verbose = 0, check = 0;
 	int		 ready_fd = -1;
+	char		 progname[] = "runneld";
 
+	/* getopt's messages start with argv[0]: "runneld", not its path. */
+	argv[0] = progname;
 	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -175,8 +182,11 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "runneld: unexpected argument '%s'\n",
+		    argv[optind]);
 		usage(2);
+	}
 	if (path == NULL)
 		path = SYSCONFDIR "/runnel/runneld.conf";
 
