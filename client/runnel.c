@@ -115,18 +115,35 @@ cli_error(struct cli *cli, int code, const char *fmt, ...)
 	return (print_error_status(code));
 }
 
-/* Print "runnel: MESSAGE" to stderr. */
+/* Print "runnel: MESSAGE" to stderr, on one line.  A message may quote
+ * what a user or a task chose (a label, a command, a daemon's error about
+ * them): its control characters show as \xHH, so none reaches the
+ * terminal as an escape sequence or breaks the line. */
 void
 cli_warnx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list		 ap;
+	char		*msg;
+	const char	*p;
+	int		 n;
 
 	fflush(stdout);
-	fputs("runnel: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("runnel: ", stderr);
+	if (n == -1) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	for (p = msg; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)*p);
+		else
+			fputc(*p, stderr);
+	}
 	fputc('\n', stderr);
+	free(msg);
 }
 
 /* The length of a usage's synopsis: its first line and the lines after

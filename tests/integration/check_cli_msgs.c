@@ -102,6 +102,19 @@ START_TEST(test_queue_named_once)
 }
 END_TEST
 
+START_TEST(test_control_characters_escaped)
+{
+	/* The daemon quotes the label back; the terminal gets no escape. */
+	msgs_expect(6, "runnel: submit true: bad label 'k=a\\x1b[31mb'",
+	    "submit", "--label", "k=a\033[31mb", "--", "true", NULL);
+	msgs_expect(6, "runnel: submit true: queue 'q\\x0az' does not exist",
+	    "submit", "--queue", "q\nz", "--", "true", NULL);
+	/* And runnel's own context, the command, is one line too. */
+	msgs_expect(6, "runnel: submit a\\x0ab: queue 'nope' does not exist",
+	    "submit", "--queue", "nope", "--", "a\nb", NULL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -115,6 +128,7 @@ main(void)
 	tcase_add_test(tc, test_getopt_messages_have_one_prefix);
 	tcase_add_test(tc, test_usage_errors_say_why);
 	tcase_add_test(tc, test_queue_named_once);
+	tcase_add_test(tc, test_control_characters_escaped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
