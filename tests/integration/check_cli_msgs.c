@@ -109,6 +109,9 @@ START_TEST(test_control_characters_escaped)
 	    "submit", "--label", "k=a\033[31mb", "--", "true", NULL);
 	msgs_expect(6, "runnel: submit true: queue 'q\\x0az' does not exist",
 	    "submit", "--queue", "q\nz", "--", "true", NULL);
+	msgs_expect(6, "runnel: submit true: name must be at most 256 bytes, "
+	    "without control characters", "submit", "--name", "a\tb", "--",
+	    "true", NULL);
 	/* And runnel's own context, the command, is one line too. */
 	msgs_expect(6, "runnel: submit a\\x0ab: queue 'nope' does not exist",
 	    "submit", "--queue", "nope", "--", "a\nb", NULL);
