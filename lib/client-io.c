@@ -685,14 +685,13 @@ client_io_connect(struct runnel_client *c,
 	const char	*host;
 	int		 r;
 
+	/* The default is named as if given, in errors as everywhere. */
 	host = opts == NULL ? NULL : opts->host;
 	if (host == NULL)
-		host = RUNNEL_DEFAULT_SOCKET;
+		host = "unix:" RUNNEL_DEFAULT_SOCKET;
 	if ((c->name = strdup(host)) == NULL)
 		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	if (opts == NULL || opts->host == NULL)
-		r = client_io_connect_unix(c, host, host);
-	else if (strncmp(host, "unix:", 5) == 0)
+	if (strncmp(host, "unix:", 5) == 0)
 		r = client_io_connect_unix(c, host + 5, host);
 	else
 		return (client_io_connect_tls(c, host, opts));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -120,6 +121,18 @@ START_TEST(test_control_characters_escaped)
 }
 END_TEST
 
+START_TEST(test_default_socket_named_once)
+{
+	if (access("/run/runnel/runneld.sock", F_OK) == 0)
+		return;		/* a real daemon is there: nothing to refuse */
+	unsetenv("RUNNEL_HOST");
+	setenv("RUNNEL_CONFIG", "/dev/null", 1);
+	msgs_expect(3, "runnel: connect to unix:/run/runnel/runneld.sock: "
+	    "No such file or directory", "status", NULL);
+	unsetenv("RUNNEL_CONFIG");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -134,6 +147,7 @@ main(void)
 	tcase_add_test(tc, test_usage_errors_say_why);
 	tcase_add_test(tc, test_queue_named_once);
 	tcase_add_test(tc, test_control_characters_escaped);
+	tcase_add_test(tc, test_default_socket_named_once);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
