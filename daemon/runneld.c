@@ -2,6 +2,8 @@
  * runneld.c - the daemon's entry point: options, configuration, and the
  * loop.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -50,6 +52,32 @@ runneld_write_pid(const char *path, char **cause)
 	} else
 		rc = 0;
 	free(tmp);
+	return rc;
+}
+
+/* For --check-config: is the pid file's directory there to write it in?
+ * 0, or -1 with *cause. */
+static int
+runneld_check_pid_dir(const char *path, char **cause)
+{
+	const char	*slash = strrchr(path, '/');
+	struct stat	 st;
+	char		*dir;
+	int		 rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) == -1) {
+		*cause = xasprintf("[server] pid_file %s: its directory %s: %s",
+		    path, dir, strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("[server] pid_file %s: %s is not a "
+		    "directory", path, dir);
+		rc = -1;
+	}
+	free(dir);
 	return rc;
 }
 
@@ -198,7 +226,9 @@ main(int argc, char **argv)
 	if ((conf = config_load(path, &cause)) == NULL)
 		fatalx("%s", cause);
 	if (check) {
-		if (server_init(conf, 1, &cause) != 0)
+		if (server_init(conf, 1, &cause) != 0 ||
+		    (conf->pid_file != NULL &&
+		    runneld_check_pid_dir(conf->pid_file, &cause) != 0))
 			fatalx("%s", cause);
 		printf("%s: configuration OK\n", path);
 		server_free();

@@ -138,4 +138,11 @@ printf '[server]\nstate_dir = %s/state\nsocket = none\n[queue a]\n[queue a]\n' \
 out=$("$RUNNELD" -c "$tmp/dup.conf" --check-config 2>&1) && exit 1
 [ "$out" = "runneld: $tmp/dup.conf:5: duplicate section [queue a]" ] ||
 	{ echo "FAIL: repeated queue: $out"; exit 1; }
+# A pid file is written in a directory that must exist (runneld does not
+# make it): --check-config says so rather than the start.
+printf '[server]\nstate_dir = %s/state\nsocket = none\npid_file = %s/nodir/runneld.pid\n' \
+	"$tmp" "$tmp" >"$tmp/pid.conf"
+out=$("$RUNNELD" -c "$tmp/pid.conf" --check-config 2>&1) && exit 1
+[ "$out" = "runneld: [server] pid_file $tmp/nodir/runneld.pid: its directory $tmp/nodir: No such file or directory" ] ||
+	{ echo "FAIL: pid_file directory: $out"; exit 1; }
 echo "ok: $n configs, relative paths, missing PKI and socket directory, ranges"
