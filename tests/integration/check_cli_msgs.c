@@ -133,6 +133,21 @@ START_TEST(test_default_socket_named_once)
 }
 END_TEST
 
+/* A retry notice names the signal that ended the attempt, as every other
+ * text does ("signal SIGTERM"), not its number. */
+START_TEST(test_retry_notice_names_signal)
+{
+	char	*out, *err;
+
+	ck_assert_int_eq(cli(&out, &err, "run", "--timeout", "100ms",
+	    "--retries", "1", "--", "sleep", "100", NULL), 124);
+	ck_assert_str_eq(err, "runnel: attempt 1 timed_out (signal SIGTERM); "
+	    "retrying in 0 ms\nrunnel: task 1 timed out after 100ms\n");
+	free(out);
+	free(err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -148,6 +163,7 @@ main(void)
 	tcase_add_test(tc, test_queue_named_once);
 	tcase_add_test(tc, test_control_characters_escaped);
 	tcase_add_test(tc, test_default_socket_named_once);
+	tcase_add_test(tc, test_retry_notice_names_signal);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
