@@ -406,6 +406,13 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		sp->restart_on_lost = 1;
 		break;
 	case SPEC_OPT_CWD:
+		/* Empty would mean "none given": the home directory, not
+		 * this one, for a --cwd "$DIR" whose DIR is unset. */
+		if (*arg == '\0') {
+			cli_warnx("%s: --cwd wants a directory, not an empty "
+			    "string", cli->entry->name);
+			return (cli_usage(cli, 0));
+		}
 		sp->cwd = arg;
 		break;
 	case SPEC_OPT_QUEUE:

@@ -79,6 +79,8 @@ START_TEST(test_usage_errors_say_why)
 	msgs_expect(2, "runnel: run: the command is empty", "run", "", NULL);
 	msgs_expect(2, "runnel: watch: give --from or --tail, not both",
 	    "watch", "--from", "1", "--tail", "2", "1", NULL);
+	msgs_expect(2, "runnel: run: --cwd wants a directory, not an empty "
+	    "string", "run", "--cwd", "", "--", "pwd", NULL);
 	msgs_expect(2, "runnel: pki: unknown operation: frob (init or issue)",
 	    "pki", "frob", NULL);
 	msgs_expect(2, "runnel: submit: --stdin /nonexistent/in: No such file "
