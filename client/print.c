@@ -403,23 +403,14 @@ print_field(FILE *f, const char *s, size_t width, int pad)
 		fputc(' ', f);
 }
 
-/* Print a JSON string: quotes, backslash and control characters escaped,
- * other bytes passed through. */
+/* Print a JSON string as print_json_bytes() does: an argv or cwd (bytes
+ * on the wire) that is not UTF-8 still makes valid JSON. */
 void
 print_json_string(FILE *f, const char *s)
 {
-	const unsigned char	*p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)(s == NULL ? "" : s); *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	if (s == NULL)
+		s = "";
+	print_json_bytes(f, s, strlen(s));
 }
 
 /* Print an array of ids as JSON. */

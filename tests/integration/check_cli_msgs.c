@@ -3,7 +3,8 @@
  * command line or a refused request has one "runnel:" prefix, names its
  * verb, says what is wrong (not a bare usage) and names its object once,
  * with the documented exit status: the options' own parser (getopt) as
- * much as runnel's checks and the daemon's refusals.
+ * much as runnel's checks and the daemon's refusals.  And its JSON is
+ * valid UTF-8 whatever bytes a task's argv holds.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,6 +151,28 @@ START_TEST(test_retry_notice_names_signal)
 }
 END_TEST
 
+/* argv and cwd are bytes: show --json and list --json give what is not
+ * UTF-8 as \u00XX, as watch --json does, never the raw byte. */
+START_TEST(test_json_bytes_escaped)
+{
+	char	*out, *err;
+
+	cli_expect(0, "1\n", "submit", "--cwd", "/tmp", "--", "printf",
+	    "a\xff\x7f\n", NULL);
+	cli_expect(0, "1 succeeded exit 0\n", "wait", "1", NULL);
+	ck_assert_int_eq(cli(&out, &err, "show", "--json", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "\"argv\":[\"printf\",\"a\\u00ff\\u007f\\n\"]")
+	    != NULL, "show --json: %s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(cli(&out, &err, "list", "--json", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "\"a\\u00ff\\u007f\\n\"") != NULL &&
+	    strchr(out, 0xff) == NULL, "list --json: %s", out);
+	free(out);
+	free(err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -166,6 +189,7 @@ main(void)
 	tcase_add_test(tc, test_control_characters_escaped);
 	tcase_add_test(tc, test_default_socket_named_once);
 	tcase_add_test(tc, test_retry_notice_names_signal);
+	tcase_add_test(tc, test_json_bytes_escaped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
