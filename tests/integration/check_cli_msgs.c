@@ -173,6 +173,22 @@ START_TEST(test_json_bytes_escaped)
 }
 END_TEST
 
+/* A limit the kernel refuses is named as --rlimit names it. */
+START_TEST(test_rlimit_refusal_named)
+{
+	char	*out, *err;
+
+	/* RLIMIT_NOFILE is at most fs.nr_open, for root too. */
+	ck_assert_int_eq(cli(&out, &err, "run", "--rlimit", "nofile=unlimited",
+	    "--", "true", NULL), 127);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "runneld-exec: rlimit nofile=unlimited:unlimited: "
+	    "Operation not permitted\n");
+	free(out);
+	free(err);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -190,6 +206,7 @@ main(void)
 	tcase_add_test(tc, test_default_socket_named_once);
 	tcase_add_test(tc, test_retry_notice_names_signal);
 	tcase_add_test(tc, test_json_bytes_escaped);
+	tcase_add_test(tc, test_rlimit_refusal_named);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
