@@ -216,6 +216,12 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 	}
 	pa->dir = argv[optind];
 	pa->name = pa->init ? NULL : argv[optind + 1];
+	/* runneld refuses such a CN: only a socket peer is a local user. */
+	if (!pa->init && strncmp(pa->name, "unix:", 5) == 0) {
+		cli_warnx("pki issue: client name '%s': runneld refuses a "
+		    "certificate whose CN starts with unix:", pa->name);
+		return (CLI_EXIT_USAGE);
+	}
 	return (CLI_CONTINUE);
 }
 
