@@ -80,7 +80,10 @@ cli_connect(struct cli *cli)
 		if (host == NULL)
 			host = "unix:" RUNNEL_DEFAULT_SOCKET;
 		status = cli_error(cli, rc, "connect to %s", host);
-		/* Only a refusal of who we are has a status of its own. */
+		/* A refusal of who we are has a status of its own, and so
+		 * has a bad address or a missing CA: a usage error. */
+		if (rc == RUNNEL_EINVAL)
+			return (CLI_EXIT_USAGE);
 		return (status == CLI_EXIT_DENIED ? status : CLI_EXIT_CONNECT);
 	}
 	return (0);
@@ -265,8 +268,9 @@ runnel_usage(FILE *f)
 		    *u == '\n' ? "" : " ", cli_synopsis_len(u), u);
 	}
 	fputs("\noptions:\n"
-	    "  -H, --host HOST  HOST:PORT (TLS) or unix:PATH (default unix:"
-	    RUNNEL_DEFAULT_SOCKET ")\n"
+	    "  -H, --host HOST  HOST[:PORT] (TLS, port 7433 by default) or "
+	    "unix:PATH\n"
+	    "                   (default unix:" RUNNEL_DEFAULT_SOCKET ")\n"
 	    "  --ca FILE        CA certificate that signed the daemon's (TLS)\n"
 	    "  --cert FILE      client certificate (TLS)\n"
 	    "  --key FILE       client private key (TLS)\n"

@@ -82,6 +82,9 @@ START_TEST(test_usage_errors_say_why)
 	    "watch", "--from", "1", "--tail", "2", "1", NULL);
 	msgs_expect(2, "runnel: run: --cwd wants a directory, not an empty "
 	    "string", "run", "--cwd", "", "--", "pwd", NULL);
+	msgs_expect(2, "runnel: pki issue: client name 'unix:bob': runneld "
+	    "refuses a certificate whose CN starts with unix:", "pki", "issue",
+	    "/nonexistent", "unix:bob", NULL);
 	msgs_expect(2, "runnel: pki: unknown operation: frob (init or issue)",
 	    "pki", "frob", NULL);
 	msgs_expect(2, "runnel: submit: --stdin /nonexistent/in: No such file "
@@ -189,6 +192,21 @@ START_TEST(test_rlimit_refusal_named)
 }
 END_TEST
 
+/* A daemon address runnel cannot use is a usage error, said once. */
+START_TEST(test_bad_address_is_usage)
+{
+	msgs_expect(2, "runnel: connect to localhost:abc: bad daemon address "
+	    "(HOST[:PORT], [IPV6][:PORT] or unix:PATH)", "-H", "localhost:abc",
+	    "status", NULL);
+	msgs_expect(2, "runnel: connect to [::1: bad daemon address "
+	    "(HOST[:PORT], [IPV6][:PORT] or unix:PATH)", "-H", "[::1",
+	    "status", NULL);
+	unsetenv("RUNNEL_CA");
+	msgs_expect(2, "runnel: connect to 127.0.0.1:1: a CA certificate is "
+	    "required for TLS", "-H", "127.0.0.1:1", "status", NULL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -207,6 +225,7 @@ main(void)
 	tcase_add_test(tc, test_retry_notice_names_signal);
 	tcase_add_test(tc, test_json_bytes_escaped);
 	tcase_add_test(tc, test_rlimit_refusal_named);
+	tcase_add_test(tc, test_bad_address_is_usage);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
