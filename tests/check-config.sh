@@ -145,4 +145,15 @@ printf '[server]\nstate_dir = %s/state\nsocket = none\npid_file = %s/nodir/runne
 out=$("$RUNNELD" -c "$tmp/pid.conf" --check-config 2>&1) && exit 1
 [ "$out" = "runneld: [server] pid_file $tmp/nodir/runneld.pid: its directory $tmp/nodir: No such file or directory" ] ||
 	{ echo "FAIL: pid_file directory: $out"; exit 1; }
+# A runneld that would listen on nothing (no socket, no listen, no systemd
+# socket) says so and exits, rather than serving no one.
+printf '[server]\nstate_dir = %s/state\nsocket = none\n' "$tmp" >"$tmp/deaf.conf"
+if out=$(timeout 20 "$RUNNELD" -c "$tmp/deaf.conf" -f 2>&1); then
+	echo "FAIL: a runneld listening on nothing started: $out"
+	exit 1
+fi
+case $out in
+*"runneld: nothing to listen on: [server] socket is none, listen is unset and systemd passed no socket"*) ;;
+*) echo "FAIL: listening on nothing: $out"; exit 1 ;;
+esac
 echo "ok: $n configs, relative paths, missing PKI and socket directory, ranges"
