@@ -155,7 +155,8 @@ START_TEST(test_retry_notice_names_signal)
 END_TEST
 
 /* argv and cwd are bytes: show --json and list --json give what is not
- * UTF-8 as \u00XX, as watch --json does, never the raw byte. */
+ * UTF-8 as \u00XX, as watch --json does, and the table and show as '?',
+ * never the raw byte. */
 START_TEST(test_json_bytes_escaped)
 {
 	char	*out, *err;
@@ -171,6 +172,17 @@ START_TEST(test_json_bytes_escaped)
 	ck_assert_int_eq(cli(&out, &err, "list", "--json", "1", NULL), 0);
 	ck_assert_msg(strstr(out, "\"a\\u00ff\\u007f\\n\"") != NULL &&
 	    strchr(out, 0xff) == NULL, "list --json: %s", out);
+	free(out);
+	free(err);
+	/* And on a terminal, as a control character is: '?'. */
+	ck_assert_int_eq(cli(&out, &err, "list", "1", NULL), 0);
+	ck_assert_msg(strstr(out, " printf 'a???'\n") != NULL &&
+	    strchr(out, 0xff) == NULL, "list: %s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(cli(&out, &err, "show", "1", NULL), 0);
+	ck_assert_msg(strstr(out, "\nargv: printf 'a???'\n") != NULL,
+	    "show: %s", out);
 	free(out);
 	free(err);
 }
