@@ -176,12 +176,12 @@ START_TEST(test_json_bytes_escaped)
 	free(err);
 	/* And on a terminal, as a control character is: '?'. */
 	ck_assert_int_eq(cli(&out, &err, "list", "1", NULL), 0);
-	ck_assert_msg(strstr(out, " printf 'a???'\n") != NULL &&
+	ck_assert_msg(strstr(out, " printf 'a?\?\?'\n") != NULL &&
 	    strchr(out, 0xff) == NULL, "list: %s", out);
 	free(out);
 	free(err);
 	ck_assert_int_eq(cli(&out, &err, "show", "1", NULL), 0);
-	ck_assert_msg(strstr(out, "\nargv: printf 'a???'\n") != NULL,
+	ck_assert_msg(strstr(out, "\nargv: printf 'a?\?\?'\n") != NULL,
 	    "show: %s", out);
 	free(out);
 	free(err);
