@@ -713,10 +713,13 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 		len = sizeof word - 1;	/* too long for any role */
 	memcpy(word, value, len);
 	word[len] = '\0';
-	if ((role = config_role_parse(word)) == ROLE_NONE ||
-	    (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0))
+	if ((role = config_role_parse(word)) == ROLE_NONE)
 		return (config_error(cp, "unknown role '%s' (admin, user or "
 		    "viewer)", value));
+	if (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0)
+		return (config_error(cp, "'%s' after role '%s': expected "
+		    "run_as=USER (a comment must be on a line of its own)", opt,
+		    word));
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, key) == 0)
 			return (config_error(cp, "duplicate access entry '%s'",
