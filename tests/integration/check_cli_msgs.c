@@ -85,6 +85,9 @@ START_TEST(test_usage_errors_say_why)
 	msgs_expect(2, "runnel: pki issue: client name 'unix:bob': runneld "
 	    "refuses a certificate whose CN starts with unix:", "pki", "issue",
 	    "/nonexistent", "unix:bob", NULL);
+	msgs_expect(2, "runnel: wait: --timeout 0ms: must be more than 0 "
+	    "(without it, wait has no limit)", "wait", "--timeout", "0ms",
+	    "1", NULL);
 	msgs_expect(2, "runnel: pki: unknown operation: frob (init or issue)",
 	    "pki", "frob", NULL);
 	msgs_expect(2, "runnel: submit: --stdin /nonexistent/in: No such file "
