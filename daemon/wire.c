@@ -136,11 +136,14 @@ wire_walk(ProtobufCMessage *m, wire_field_cb cb, void *arg)
 char *
 wire_string_escape(const ProtobufCFieldDescriptor *f, const void *value)
 {
-	const char	*s = *(char *const *)value;
+	const char	*s;
 	char		*esc;
 
-	if (f->type != PROTOBUF_C_TYPE_STRING || s == NULL ||
-	    utf8_valid(s, strlen(s)))
+	/* value is a char * only for a string: read it as one after. */
+	if (f->type != PROTOBUF_C_TYPE_STRING)
+		return NULL;
+	s = *(char *const *)value;
+	if (s == NULL || utf8_valid(s, strlen(s)))
 		return NULL;
 	if ((esc = utf8_escape(s, strlen(s))) == NULL)
 		fatal("utf8_escape");
