@@ -216,6 +216,12 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 	}
 	pa->dir = argv[optind];
 	pa->name = pa->init ? NULL : argv[optind + 1];
+	/* runneld refuses such a CN: only a socket peer is a local user. */
+	if (!pa->init && strncmp(pa->name, "unix:", 5) == 0) {
+		cli_warnx("pki issue: client name '%s': runneld refuses a "
+		    "certificate whose CN starts with unix:", pa->name);
+		return (CLI_EXIT_USAGE);
+	}
 	return (CLI_CONTINUE);
 }
 
@@ -379,11 +385,15 @@ cmd_pki_exec(struct cli *cli, int argc, char **argv)
 	memset(&before, 0, sizeof before);
 	memset(&after, 0, sizeof after);
 	memset(&pa, 0, sizeof pa);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return (cli_usage(cli, 1));
 	if (argc < 2 || (strcmp(argv[1], "init") != 0 &&
 	    strcmp(argv[1], "issue") != 0)) {
-		return (cli_usage(cli, argc >= 2 &&
-		    (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)));
+		if (argc >= 2)
+			cli_warnx("pki: unknown operation: %s (init or issue)",
+			    argv[1]);
+		return (cli_usage(cli, 0));
 	}
 	if ((rv = cmd_pki_parse(cli, argc - 1, argv + 1, &pa)) != CLI_CONTINUE)
 		goto out;

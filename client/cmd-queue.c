@@ -28,8 +28,9 @@ const struct cmd_entry cmd_queue_entry = {
 	    "The others\nneed the admin role and print nothing:\n"
 	    "  add NAME     create queue NAME (1-64 of A-Z a-z 0-9 . _ -)\n"
 	    "  set NAME     change the settings given\n"
-	    "  pause NAME   start no new task from it\n"
-	    "  resume NAME  start its tasks again\n"
+	    "  pause NAME   start no new task from it, stop its running ones "
+	    "(SIGSTOP)\n"
+	    "  resume NAME  start its tasks again, continue the stopped ones\n"
 	    "  drain NAME   start no new task; the running ones finish\n"
 	    "  --max-running N  most of its tasks running at once (0: no limit "
 	    "of its own)\n"
@@ -124,6 +125,18 @@ cmd_queue_parse(struct cli *cli, int argc, char **argv,
 	return (CLI_CONTINUE);
 }
 
+/* Whether the daemon's error text names queue name already ("queue 'q'
+ * already exists"), so the message does not say it twice. */
+static int
+cmd_queue_named(struct cli *cli, const char *name)
+{
+	const char	*text = runnel_last_error(cli->client);
+	char		 quoted[80];
+
+	snprintf(quoted, sizeof quoted, "'%s'", name);
+	return (text != NULL && strstr(text, quoted) != NULL);
+}
+
 /* Carry out one queue operation. */
 static int
 cmd_queue_exec(struct cli *cli, int argc, char **argv)
@@ -160,7 +173,7 @@ cmd_queue_exec(struct cli *cli, int argc, char **argv)
 	rc = runnel_queue(cli->client, cmd_queue_ops[i].op, name,
 	    cmd_queue_ops[i].settings ? &set : NULL, &queues, &n);
 	if (rc < 0) {
-		if (name != NULL)
+		if (name != NULL && !cmd_queue_named(cli, name))
 			return (cli_error(cli, rc, "queue %s", name));
 		return (cli_error(cli, rc, "queue"));
 	}

@@ -137,7 +137,9 @@ cmd_wait_exec(struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 			if (timeout == 0) {
-				cli_warnx("wait: invalid duration: %s", optarg);
+				cli_warnx("wait: --timeout %s: must be more "
+				    "than 0 (without it, wait has no limit)",
+				    optarg);
 				rv = cli_usage(cli, 0);
 				goto out;
 			}

@@ -624,6 +624,8 @@ cmd_watch_exec(struct cli *cli, int argc, char **argv)
 	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
 	if (rv != CLI_CONTINUE)
 		goto out;
+	if (a.tail_lines != 0 && from)
+		cli_warnx("watch: give --from or --tail, not both");
 	if (selector_empty(&sl) || (a.tail_lines != 0 && from)) {
 		rv = cli_usage(cli, 0);
 		goto out;

@@ -373,26 +373,50 @@ print_argv(char *const *argv)
 	return (b.data);
 }
 
-/* Print a field for a terminal: control characters as '?', at most width
- * columns (0: no limit; one per UTF-8 character) with "..." when cut,
- * padded with spaces to width if pad. */
+static size_t	print_utf8_len(const unsigned char *, size_t);
+
+/* The length of the character at p (len bytes left) as print_field()
+ * shows it: a control character or a byte that starts no valid UTF-8
+ * sequence is one byte shown as '?'. */
+static size_t
+print_char_len(const unsigned char *p, size_t len, int *bad)
+{
+	size_t	n;
+
+	*bad = *p < 0x20 || *p == 0x7f;
+	if (*p < 0x80)
+		return (1);
+	if ((n = print_utf8_len(p, len)) == 0) {
+		*bad = 1;
+		return (1);
+	}
+	return (n);
+}
+
+/* Print a field for a terminal: control characters, and bytes that are
+ * not UTF-8, as '?', at most width columns (0: no limit; one per
+ * character) with "..." when cut, padded with spaces to width if pad. */
 void
 print_field(FILE *f, const char *s, size_t width, int pad)
 {
-	const unsigned char	*p;
-	size_t			 cols = 0, limit, col = 0;
-	int			 cut;
+	const unsigned char	*p, *end;
+	size_t			 cols = 0, limit, col = 0, n;
+	int			 cut, bad;
 
 	if (s == NULL)
 		s = "";
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		cols += (*p & 0xc0) != 0x80;
+	end = (const unsigned char *)s + strlen(s);
+	for (p = (const unsigned char *)s; p < end; p += n, cols++)
+		n = print_char_len(p, (size_t)(end - p), &bad);
 	cut = width != 0 && cols > width;
 	limit = cut && width > 3 ? width - 3 : (cut ? width : cols);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p & 0xc0) != 0x80 && col++ == limit)
-			break;
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+	for (p = (const unsigned char *)s; p < end && col < limit; p += n,
+	    col++) {
+		n = print_char_len(p, (size_t)(end - p), &bad);
+		if (bad)
+			fputc('?', f);
+		else
+			fwrite(p, 1, n, f);
 	}
 	col = limit;
 	if (cut && width > 3) {
@@ -403,23 +427,14 @@ print_field(FILE *f, const char *s, size_t width, int pad)
 		fputc(' ', f);
 }
 
-/* Print a JSON string: quotes, backslash and control characters escaped,
- * other bytes passed through. */
+/* Print a JSON string as print_json_bytes() does: an argv or cwd (bytes
+ * on the wire) that is not UTF-8 still makes valid JSON. */
 void
 print_json_string(FILE *f, const char *s)
 {
-	const unsigned char	*p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)(s == NULL ? "" : s); *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	if (s == NULL)
+		s = "";
+	print_json_bytes(f, s, strlen(s));
 }
 
 /* Print an array of ids as JSON. */

@@ -80,7 +80,10 @@ cli_connect(struct cli *cli)
 		if (host == NULL)
 			host = "unix:" RUNNEL_DEFAULT_SOCKET;
 		status = cli_error(cli, rc, "connect to %s", host);
-		/* Only a refusal of who we are has a status of its own. */
+		/* A refusal of who we are has a status of its own, and so
+		 * has a bad address or a missing CA: a usage error. */
+		if (rc == RUNNEL_EINVAL)
+			return (CLI_EXIT_USAGE);
 		return (status == CLI_EXIT_DENIED ? status : CLI_EXIT_CONNECT);
 	}
 	return (0);
@@ -115,18 +118,35 @@ cli_error(struct cli *cli, int code, const char *fmt, ...)
 	return (print_error_status(code));
 }
 
-/* Print "runnel: MESSAGE" to stderr. */
+/* Print "runnel: MESSAGE" to stderr, on one line.  A message may quote
+ * what a user or a task chose (a label, a command, a daemon's error about
+ * them): its control characters show as \xHH, so none reaches the
+ * terminal as an escape sequence or breaks the line. */
 void
 cli_warnx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list		 ap;
+	char		*msg;
+	const char	*p;
+	int		 n;
 
 	fflush(stdout);
-	fputs("runnel: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("runnel: ", stderr);
+	if (n == -1) {
+		fputs("out of memory\n", stderr);
+		return;
+	}
+	for (p = msg; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)*p);
+		else
+			fputc(*p, stderr);
+	}
 	fputc('\n', stderr);
+	free(msg);
 }
 
 /* The length of a usage's synopsis: its first line and the lines after
@@ -248,8 +268,9 @@ runnel_usage(FILE *f)
 		    *u == '\n' ? "" : " ", cli_synopsis_len(u), u);
 	}
 	fputs("\noptions:\n"
-	    "  -H, --host HOST  HOST:PORT (TLS) or unix:PATH (default unix:"
-	    RUNNEL_DEFAULT_SOCKET ")\n"
+	    "  -H, --host HOST  HOST[:PORT] (TLS, port 7433 by default) or "
+	    "unix:PATH\n"
+	    "                   (default unix:" RUNNEL_DEFAULT_SOCKET ")\n"
 	    "  --ca FILE        CA certificate that signed the daemon's (TLS)\n"
 	    "  --cert FILE      client certificate (TLS)\n"
 	    "  --key FILE       client private key (TLS)\n"
@@ -356,7 +377,7 @@ main(int argc, char **argv)
 	struct runnel_connect_opts	 flags;
 	struct sigaction		 sa;
 	const char			*config = NULL;
-	char				 verb[64];
+	char				 verb[64], progname[] = "runnel";
 	int				 ch, status;
 
 	/* A closed stdout or daemon socket must be an error we can report
@@ -370,6 +391,8 @@ main(int argc, char **argv)
 	memset(&flags, 0, sizeof flags);
 	cli.opts.client_name = "runnel/" PACKAGE_VERSION;
 
+	/* getopt's messages start with argv[0]: "runnel", not its path. */
+	argv[0] = progname;
 	while ((ch = getopt_long(argc, argv, "+H:hV", runnel_options,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -415,8 +438,9 @@ main(int argc, char **argv)
 		return (status);
 	}
 
-	/* getopt names the program in its messages: make it the verb. */
-	snprintf(verb, sizeof verb, "runnel %s", cli.entry->name);
+	/* getopt names the program in its messages: make it "runnel: verb",
+	 * so they read as every other one ("runnel: show: invalid option"). */
+	snprintf(verb, sizeof verb, "runnel: %s", cli.entry->name);
 	argv[0] = verb;
 	optind = 0;
 	status = cli.entry->exec(&cli, argc, argv);

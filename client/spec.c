@@ -406,6 +406,13 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		sp->restart_on_lost = 1;
 		break;
 	case SPEC_OPT_CWD:
+		/* Empty would mean "none given": the home directory, not
+		 * this one, for a --cwd "$DIR" whose DIR is unset. */
+		if (*arg == '\0') {
+			cli_warnx("%s: --cwd wants a directory, not an empty "
+			    "string", cli->entry->name);
+			return (cli_usage(cli, 0));
+		}
 		sp->cwd = arg;
 		break;
 	case SPEC_OPT_QUEUE:
@@ -499,8 +506,11 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		sp->labels = cs->labels;
 		break;
 	case SPEC_OPT_DETACH:
-		if (!run)
+		if (!run) {
+			cli_warnx("%s: --detach-on-interrupt is for run only",
+			    cli->entry->name);
 			return (cli_usage(cli, 0));
+		}
 		cs->detach = 1;
 		break;
 	case 'h':
@@ -556,6 +566,10 @@ spec_parse(struct cli *cli, int argc, char **argv, struct cli_spec *cs,
 		cli_warnx("%s: a command is required", cli->entry->name);
 		return (cli_usage(cli, 0));
 	}
+	if (*argv[optind] == '\0') {
+		cli_warnx("%s: the command is empty", cli->entry->name);
+		return (cli_usage(cli, 0));
+	}
 	cs->spec.argv = (const char *const *)(argv + optind);
 	cs->spec.env = cs->env;
 	if (timed == 2)
@@ -565,7 +579,8 @@ spec_parse(struct cli *cli, int argc, char **argv, struct cli_spec *cs,
 			cs->stdin_fd = STDIN_FILENO;
 		else if ((cs->stdin_fd = open(cs->stdin_path,
 		    O_RDONLY | O_CLOEXEC)) == -1) {
-			cli_warnx("%s: %s", cs->stdin_path, strerror(errno));
+			cli_warnx("%s: --stdin %s: %s", cli->entry->name,
+			    cs->stdin_path, strerror(errno));
 			return (CLI_EXIT_USAGE);
 		}
 	}

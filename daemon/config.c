@@ -39,6 +39,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "daemon/config.h"
 
 #define CONFIG_DEFAULT_MAX_FRAME	(4U * 1024 * 1024)
@@ -468,11 +469,15 @@ config_set_count(struct config_parse *cp, const struct config_key *ck,
 	return (0);
 }
 
-/* Write a duration as whole seconds or as milliseconds. */
+/* Write a duration as whole days, whole seconds or milliseconds. */
 static const char *
 config_ms(char *buf, size_t len, uint64_t ms)
 {
-	if (ms != 0 && ms % 1000 == 0)
+	if (ms == 0)
+		snprintf(buf, len, "0");
+	else if (ms % 86400000 == 0)
+		snprintf(buf, len, "%llud", (unsigned long long)(ms / 86400000));
+	else if (ms % 1000 == 0)
 		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
 	else
 		snprintf(buf, len, "%llums", (unsigned long long)ms);
@@ -708,10 +713,13 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 		len = sizeof word - 1;	/* too long for any role */
 	memcpy(word, value, len);
 	word[len] = '\0';
-	if ((role = config_role_parse(word)) == ROLE_NONE ||
-	    (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0))
+	if ((role = config_role_parse(word)) == ROLE_NONE)
 		return (config_error(cp, "unknown role '%s' (admin, user or "
 		    "viewer)", value));
+	if (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0)
+		return (config_error(cp, "'%s' after role '%s': expected "
+		    "run_as=USER (a comment must be on a line of its own)", opt,
+		    word));
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, key) == 0)
 			return (config_error(cp, "duplicate access entry '%s'",
@@ -947,11 +955,14 @@ static const struct config_key config_keys[] = {
 	{ .section = "limits", .name = "max_running", .set = config_set_count,
 	  .field = offsetof(struct config, max_running),
 	  .min = 0, .max = CONFIG_MAX_COUNT },
+	/* As a CancelRequest's grace_ms, and the ten years of any other. */
 	{ .section = "limits", .name = "grace", .set = config_set_duration,
-	  .field = offsetof(struct config, grace_ms) },
+	  .field = offsetof(struct config, grace_ms),
+	  .min = 0, .max = UINT32_MAX },
 	{ .section = "limits", .name = "idle_timeout",
 	  .set = config_set_duration,
-	  .field = offsetof(struct config, idle_timeout_ms) },
+	  .field = offsetof(struct config, idle_timeout_ms),
+	  .min = 0, .max = DURATION_MAX_MS },
 	{ .section = "limits", .name = "max_identity_connections",
 	  .set = config_set_count,
 	  .field = offsetof(struct config, max_identity_connections),
@@ -983,7 +994,8 @@ static const struct config_key config_keys[] = {
 	  .field = offsetof(struct config_queue, max_running),
 	  .min = 0, .max = CONFIG_MAX_COUNT },
 	{ .section = "queue", .name = "timeout", .set = config_set_duration,
-	  .field = offsetof(struct config_queue, timeout_ms) },
+	  .field = offsetof(struct config_queue, timeout_ms),
+	  .min = 0, .max = DURATION_MAX_MS },
 	{ .section = "access", .name = NULL, .flags = CONFIG_REPEAT,
 	  .set = config_set_access },
 	{ .section = "retention", .name = "max_output", .flags = CONFIG_WIDE,
@@ -991,7 +1003,8 @@ static const struct config_key config_keys[] = {
 	  .min = 0, .max = 1ULL << 50 },
 	{ .section = "retention", .name = "max_age",
 	  .set = config_set_duration,
-	  .field = offsetof(struct config, max_age_ms) },
+	  .field = offsetof(struct config, max_age_ms),
+	  .min = 0, .max = DURATION_MAX_MS },
 	{ .section = "retention", .name = "max_total_output",
 	  .flags = CONFIG_WIDE, .set = config_set_size,
 	  .field = offsetof(struct config, max_total_output),

@@ -57,6 +57,24 @@ exec_id(const char *s, const char *what)
 	return n;
 }
 
+/* The names runnel gives the limits, as in --rlimit. */
+static const char *const exec_rlimits[] = {
+	[RLIMIT_AS] = "as", [RLIMIT_CORE] = "core", [RLIMIT_CPU] = "cpu",
+	[RLIMIT_DATA] = "data", [RLIMIT_FSIZE] = "fsize",
+	[RLIMIT_MEMLOCK] = "memlock", [RLIMIT_NOFILE] = "nofile",
+	[RLIMIT_NPROC] = "nproc", [RLIMIT_STACK] = "stack",
+};
+
+/* A limit's value as runnel takes it: a number or "unlimited". */
+static const char *
+exec_limit_value(char *buf, size_t len, rlim_t v)
+{
+	if (v == RLIM_INFINITY)
+		return "unlimited";
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
 /* -l RESOURCE:SOFT:HARD: set one limit. */
 static void
 exec_limit(const char *arg)
@@ -64,7 +82,7 @@ exec_limit(const char *arg)
 	struct rlimit		 rl;
 	unsigned long long	 v[3];
 	const char		*p = arg;
-	char			*end;
+	char			*end, soft[32], hard[32];
 	int			 i;
 
 	for (i = 0; i < 3; i++) {
@@ -77,7 +95,12 @@ exec_limit(const char *arg)
 	rl.rlim_cur = (rlim_t)v[1];
 	rl.rlim_max = (rlim_t)v[2];
 	if (setrlimit((int)v[0], &rl) == -1)
-		exec_fail("limit %s: %s", arg, strerror(errno));
+		exec_fail("rlimit %s=%s:%s: %s", v[0] < sizeof exec_rlimits /
+		    sizeof *exec_rlimits && exec_rlimits[v[0]] != NULL ?
+		    exec_rlimits[v[0]] : "?",
+		    exec_limit_value(soft, sizeof soft, rl.rlim_cur),
+		    exec_limit_value(hard, sizeof hard, rl.rlim_max),
+		    strerror(errno));
 }
 
 /* -u UID:GID:GROUP,...: become that user for good. */

@@ -2,6 +2,8 @@
  * runneld.c - the daemon's entry point: options, configuration, and the
  * loop.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,12 +22,16 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status == 0 ? stdout : stderr,
-	    "usage: runneld [-fv] [-c FILE] [--check-config] [--version]\n"
+	    "usage: runneld [-fv] [-c FILE] [--check-config]\n"
+	    "       runneld --version | --help\n"
 	    "  -c, --config FILE   configuration (default %s/runnel/runneld.conf)\n"
 	    "  -f, --foreground    stay in the foreground, log to stderr\n"
 	    "  -v, --verbose       log debug lines too\n"
 	    "      --check-config  check the configuration and TLS files, then exit\n"
-	    "      --version       print the version and exit\n", SYSCONFDIR);
+	    "      --version       print the version and exit\n"
+	    "  -h, --help          print this and exit\n"
+	    "      --unsafe-no-fsync  never fdatasync the journal (benchmarks "
+	    "only)\n", SYSCONFDIR);
 	exit(status);
 }
 
@@ -46,6 +52,32 @@ runneld_write_pid(const char *path, char **cause)
 	} else
 		rc = 0;
 	free(tmp);
+	return rc;
+}
+
+/* For --check-config: is the pid file's directory there to write it in?
+ * 0, or -1 with *cause. */
+static int
+runneld_check_pid_dir(const char *path, char **cause)
+{
+	const char	*slash = strrchr(path, '/');
+	struct stat	 st;
+	char		*dir;
+	int		 rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) == -1) {
+		*cause = xasprintf("[server] pid_file %s: its directory %s: %s",
+		    path, dir, strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("[server] pid_file %s: %s is not a "
+		    "directory", path, dir);
+		rc = -1;
+	}
+	free(dir);
 	return rc;
 }
 
@@ -147,7 +179,10 @@ main(int argc, char **argv)
 	char		*cause = NULL, *real = NULL;
 	int		 ch, foreground = 0, verbose = 0, check = 0;
 	int		 ready_fd = -1;
+	char		 progname[] = "runneld";
 
+	/* getopt's messages start with argv[0]: "runneld", not its path. */
+	argv[0] = progname;
 	while ((ch = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -175,8 +210,11 @@ main(int argc, char **argv)
 			usage(2);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "runneld: unexpected argument '%s'\n",
+		    argv[optind]);
 		usage(2);
+	}
 	if (path == NULL)
 		path = SYSCONFDIR "/runnel/runneld.conf";
 
@@ -188,7 +226,9 @@ main(int argc, char **argv)
 	if ((conf = config_load(path, &cause)) == NULL)
 		fatalx("%s", cause);
 	if (check) {
-		if (server_init(conf, 1, &cause) != 0)
+		if (server_init(conf, 1, &cause) != 0 ||
+		    (conf->pid_file != NULL &&
+		    runneld_check_pid_dir(conf->pid_file, &cause) != 0))
 			fatalx("%s", cause);
 		printf("%s: configuration OK\n", path);
 		server_free();

@@ -303,6 +303,11 @@ server_init(struct config *conf, int check_only, char **cause)
 	}
 	if (server_bind(conf, !have_tls, !have_unix, cause) != 0)
 		return -1;
+	if (server.nlisteners == 0) {
+		*cause = xstrdup("nothing to listen on: [server] socket is "
+		    "none, listen is unset and systemd passed no socket");
+		return -1;
+	}
 	for (i = 0; i < server.nlisteners; i++)
 		log_notice("listening on %s", listener_name(server.listeners[i]));
 	return 0;

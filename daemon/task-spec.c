@@ -73,8 +73,8 @@ task_spec_check(const Runnel__V1__TaskSpec *spec, const char *owner,
 		return -1;
 	}
 	if (strlen(spec->name) > TASK_MAX_NAME || task_has_control(spec->name)) {
-		*cause = xasprintf("name must be at most %d printable bytes",
-		    TASK_MAX_NAME);
+		*cause = xasprintf("name must be at most %d bytes, without "
+		    "control characters", TASK_MAX_NAME);
 		return -1;
 	}
 	*q = queue_find(spec->queue[0] != '\0' ? spec->queue : "default");

@@ -626,10 +626,16 @@ task_attempt_ended(struct task *t)
 		log_info("task %llu: attempt %zu %s, retrying in %llu ms",
 		    (unsigned long long)t->id, t->nattempts,
 		    task_state_name(state), (unsigned long long)delay);
-		task_notice(t, "runnel: attempt %zu %s (%s %d); retrying in "
-		    "%llu ms\n", t->nattempts, task_state_name(state),
-		    t->signal != 0 ? "signal" : "exit", t->signal != 0 ?
-		    t->signal : t->exit_code, (unsigned long long)delay);
+		if (t->signal != 0)
+			task_notice(t, "runnel: attempt %zu %s (signal %s); "
+			    "retrying in %llu ms\n", t->nattempts,
+			    task_state_name(state), signal_name(t->signal),
+			    (unsigned long long)delay);
+		else
+			task_notice(t, "runnel: attempt %zu %s (exit %d); "
+			    "retrying in %llu ms\n", t->nattempts,
+			    task_state_name(state), t->exit_code,
+			    (unsigned long long)delay);
 		task_set_state(t, TASK_QUEUED);
 		journal_task(t, 0);
 		sched_request();

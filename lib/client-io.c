@@ -474,7 +474,7 @@ client_io_connect_unix(struct runnel_client *c, const char *path,
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path)
 		return (client_fail(c, RUNNEL_EINVAL,
-		    "socket path too long: %s", path));
+		    "connect to %s: socket path too long", name));
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		goto fail;
@@ -647,8 +647,8 @@ client_io_connect_tls(struct runnel_client *c, const char *name,
 		    "connect to %s: a CA certificate is required for TLS",
 		    name));
 	if (parse_hostport(name, &c->host, &port, &is_unix) != 0 || is_unix) {
-		r = client_fail(c, RUNNEL_EINVAL, "bad daemon address: %s",
-		    name);
+		r = client_fail(c, RUNNEL_EINVAL, "connect to %s: bad daemon "
+		    "address (HOST[:PORT], [IPV6][:PORT] or unix:PATH)", name);
 		goto out;
 	}
 	/* Bad files fail before the network is touched. */
@@ -685,14 +685,13 @@ client_io_connect(struct runnel_client *c,
 	const char	*host;
 	int		 r;
 
+	/* The default is named as if given, in errors as everywhere. */
 	host = opts == NULL ? NULL : opts->host;
 	if (host == NULL)
-		host = RUNNEL_DEFAULT_SOCKET;
+		host = "unix:" RUNNEL_DEFAULT_SOCKET;
 	if ((c->name = strdup(host)) == NULL)
 		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	if (opts == NULL || opts->host == NULL)
-		r = client_io_connect_unix(c, host, host);
-	else if (strncmp(host, "unix:", 5) == 0)
+	if (strncmp(host, "unix:", 5) == 0)
 		r = client_io_connect_unix(c, host + 5, host);
 	else
 		return (client_io_connect_tls(c, host, opts));

@@ -161,14 +161,14 @@ pki_is_dns(const char *name)
 	return (1);
 }
 
-/* Is this usable as a client name: a file name and a CN? */
+/* Is this usable as a client name: a file name and a CN (UTF8String)? */
 static int
 pki_is_client_name(const char *name)
 {
 	const char	*p;
 
 	if (name == NULL || *name == '\0' || *name == '.' ||
-	    strlen(name) > PKI_CN_MAX)
+	    strlen(name) > PKI_CN_MAX || !utf8_valid(name, strlen(name)))
 		return (0);
 	for (p = name; *p != '\0'; p++) {
 		if (*p == '/' || iscntrl((unsigned char)*p))
@@ -629,8 +629,9 @@ runnel_pki_issue(const char *dir, const char *name, char **cause)
 		goto fail;
 	}
 	if (!pki_is_client_name(name)) {
-		why = str_printf("invalid client name: \"%s\"",
-		    name == NULL ? "" : name);
+		why = str_printf("invalid client name: \"%s\" (1 to %d bytes "
+		    "of UTF-8, no '/' or control characters, not starting "
+		    "with '.')", name == NULL ? "" : name, PKI_CN_MAX);
 		goto fail;
 	}
 	if (pki_read(dir, "ca.crt", &ca, NULL, &why) != 0 ||

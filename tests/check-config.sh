@@ -74,4 +74,86 @@ if out=$("$RUNNELD" -c "$tmp/sock2.conf" --check-config 2>&1); then
 fi
 [ "$out" = "runneld: [server] socket $tmp/gone/new/runneld.sock: its directory $tmp/gone/new is missing, and so is $tmp/gone" ] ||
 	{ echo "FAIL: missing socket directory: $out"; exit 1; }
-echo "ok: $n configs, relative paths, missing PKI and socket directory"
+# Every numeric key, at its extremes: each bad value is refused at its
+# line, with the key's name, and a value at the documented maximum passes.
+# bad SECTION KEY VALUE MESSAGE: "[SECTION] KEY = VALUE" fails with MESSAGE.
+bad() {
+	printf '[server]\nstate_dir = %s/state\nsocket = none\n[%s]\n%s = %s\n' \
+		"$tmp" "$1" "$2" "$3" >"$tmp/range.conf"
+	if out=$("$RUNNELD" -c "$tmp/range.conf" --check-config 2>&1); then
+		echo "FAIL: [$1] $2 = '$3' passed --check-config"
+		exit 1
+	fi
+	[ "$out" = "runneld: $tmp/range.conf:5: $4" ] ||
+		{ echo "FAIL: [$1] $2 = '$3': $out"; exit 1; }
+}
+good() {
+	printf '[server]\nstate_dir = %s/state\nsocket = none\n[%s]\n%s = %s\n' \
+		"$tmp" "$1" "$2" "$3" >"$tmp/range.conf"
+	out=$("$RUNNELD" -c "$tmp/range.conf" --check-config 2>&1) ||
+		{ echo "FAIL: [$1] $2 = '$3': $out"; exit 1; }
+}
+for kv in limits:grace limits:idle_timeout limits:hello_timeout \
+    limits:lag_warn retention:max_age "queue b:timeout"; do
+	s=${kv%%:*} k=${kv#*:}
+	for v in -1 abc 1.5s 5x 18446744073709551615ms 99999999999999999999; do
+		bad "$s" "$k" "$v" "bad duration '$v' for '$k' (such as 5s, 250ms, 2m, 1h or 7d)"
+	done
+	bad "$s" "$k" "" "empty value for '$k'"
+done
+# Durations a task or a request could not give are not configurable
+# either: ten years at most, a grace as CancelRequest.grace_ms.
+for kv in limits:idle_timeout retention:max_age "queue b:timeout"; do
+	s=${kv%%:*} k=${kv#*:}
+	good "$s" "$k" 3650d
+	bad "$s" "$k" 3651d "$k must be between 0 and 3650d"
+	bad "$s" "$k" 9223372036854775807ms "$k must be between 0 and 3650d"
+done
+good limits grace 4294967295ms
+bad limits grace 4294967296ms "grace must be between 0 and 4294967295ms"
+bad limits grace 3650d "grace must be between 0 and 4294967295ms"
+bad limits lag_warn 0 "lag_warn must be between 1ms and 60s"
+bad limits hello_timeout 3650d "hello_timeout must be between 100ms and 600s"
+for kv in limits:max_connections limits:max_running limits:max_inflight \
+    limits:max_identity_connections limits:max_queued_per_identity \
+    retention:max_finished "queue b:max_running"; do
+	s=${kv%%:*} k=${kv#*:}
+	for v in -1 abc 1k; do
+		bad "$s" "$k" "$v" "bad number '$v' for '$k'"
+	done
+	good "$s" "$k" 1000000
+done
+bad limits max_frame 65m "max_frame must be between 1024 and 67108864"
+bad limits max_argv 17m "max_argv must be between 4096 and 16777216"
+bad retention max_output 1t "bad size '1t' for 'max_output' (bytes, or with a k, m or g suffix)"
+bad retention max_total_output -1 "bad size '-1' for 'max_total_output' (bytes, or with a k, m or g suffix)"
+# A section may come back (its keys add up); a key may not, nor a queue.
+printf '[server]\nstate_dir = %s/state\nsocket = none\n[limits]\ngrace = 1s\n[server]\n[limits]\ngrace = 2s\n' \
+	"$tmp" >"$tmp/dup.conf"
+out=$("$RUNNELD" -c "$tmp/dup.conf" --check-config 2>&1) && exit 1
+[ "$out" = "runneld: $tmp/dup.conf:8: duplicate key 'grace' in [limits]" ] ||
+	{ echo "FAIL: repeated key: $out"; exit 1; }
+printf '[server]\nstate_dir = %s/state\nsocket = none\n[queue a]\n[queue a]\n' \
+	"$tmp" >"$tmp/dup.conf"
+out=$("$RUNNELD" -c "$tmp/dup.conf" --check-config 2>&1) && exit 1
+[ "$out" = "runneld: $tmp/dup.conf:5: duplicate section [queue a]" ] ||
+	{ echo "FAIL: repeated queue: $out"; exit 1; }
+# A pid file is written in a directory that must exist (runneld does not
+# make it): --check-config says so rather than the start.
+printf '[server]\nstate_dir = %s/state\nsocket = none\npid_file = %s/nodir/runneld.pid\n' \
+	"$tmp" "$tmp" >"$tmp/pid.conf"
+out=$("$RUNNELD" -c "$tmp/pid.conf" --check-config 2>&1) && exit 1
+[ "$out" = "runneld: [server] pid_file $tmp/nodir/runneld.pid: its directory $tmp/nodir: No such file or directory" ] ||
+	{ echo "FAIL: pid_file directory: $out"; exit 1; }
+# A runneld that would listen on nothing (no socket, no listen, no systemd
+# socket) says so and exits, rather than serving no one.
+printf '[server]\nstate_dir = %s/state\nsocket = none\n' "$tmp" >"$tmp/deaf.conf"
+if out=$(timeout 20 "$RUNNELD" -c "$tmp/deaf.conf" -f 2>&1); then
+	echo "FAIL: a runneld listening on nothing started: $out"
+	exit 1
+fi
+case $out in
+*"runneld: nothing to listen on: [server] socket is none, listen is unset and systemd passed no socket"*) ;;
+*) echo "FAIL: listening on nothing: $out"; exit 1 ;;
+esac
+echo "ok: $n configs, relative paths, missing PKI and socket directory, ranges"

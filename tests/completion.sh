@@ -49,9 +49,21 @@ expect "--older-than" runnel clean --o
 expect "KILL" runnel cancel --signal K
 expect "list" runnel queue l
 expect "init issue" runnel pki i
+expect "--out --owner" runnel pki issue dir alice --o
+expect "root" runnel pki issue dir alice --out d --owner roo
+expect "root" runnel pki init dir --name h --group roo
 expect "$tmp/alice.crt" runnel --cert "$tmp/alice.c"
 expect "" runnel submit --queue b
 # After "--" comes the task's own command line.
 expect "mktemp" runnel run --name x -- mktem
+# Each verb completes exactly the options its --help lists (and --help).
+: "${RUNNEL:?run from make check}"
+for verb in run submit watch cancel wait list show restart logs clean queue \
+    status pki; do
+	want=$("$RUNNEL" "$verb" --help | grep -o -- '--[a-z][a-z-]*' |
+		sort -u | tr '\n' ' ')
+	expect "$(printf '%s\n' $want --help | sort -u | tr '\n' ' ' |
+		sed 's/ $//')" runnel "$verb" --
+done
 [ $failed -eq 0 ] && echo ok
 exit $failed

@@ -43,6 +43,12 @@ done
 for o in $("$RUNNELD" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 	text runneld.8 | grep -q -- "$o\b" || missing="$missing runneld.8:$o"
 done
+# And the other way: every option runneld(8) documents, runneld --help
+# lists, so the help leaves none out.
+for o in $(text runneld.8 | sed -n '/^OPTIONS/,/^CONFIGURATION/p' |
+	grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	"$RUNNELD" --help | grep -q -- "$o\b" || missing="$missing runneld--help:$o"
+done
 # Every key of the shipped config, commented or not.
 for k in $(sed -n 's/^[#;]* *\([a-z_]*\) = .*/\1/p' \
 	"${abs_top_srcdir:-.}/conf/runneld.conf" | sort -u); do

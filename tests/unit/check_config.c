@@ -821,7 +821,11 @@ static const struct {
 	{ "[access]\nalice = none\n", 2,
 	  "unknown role 'none' (admin, user or viewer)" },
 	{ "[access]\nalice = user # comment\n", 2,
-	  "unknown role 'user # comment' (admin, user or viewer)" },
+	  "'# comment' after role 'user': expected run_as=USER (a comment "
+	  "must be on a line of its own)" },
+	{ "[access]\nalice = user run-as=build\n", 2,
+	  "'run-as=build' after role 'user': expected run_as=USER (a comment "
+	  "must be on a line of its own)" },
 	{ "[access]\nalice =\n", 2, "empty value for 'alice'" },
 	{ "[access]\nCN=a = viewer\n", 2,
 	  "unknown role 'a = viewer' (admin, user or viewer)" },

@@ -478,6 +478,7 @@ START_TEST(test_pki_bad_names)
 {
 	static const char *const bad[] = {
 		"", "a/b", "/abs", ".hidden", "..", "new\nline",
+		"not\xffutf8",
 		("a-name-that-is-much-too-long-for-the-"
 		    "common-name-of-a-certificate"),		/* 65 */
 	};
