@@ -68,9 +68,27 @@ def pki(*args):
                    stdout=subprocess.DEVNULL)
 
 
+def issue_by_hand(who):
+    """A client certificate runnel pki refuses to make (a CN starting with
+    unix:), signed by the same CA with openssl, for runneld to refuse."""
+    out = D + "/pki/" + who
+    with open(D + "/ext.cnf", "w") as f:
+        f.write("extendedKeyUsage = clientAuth\n")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ed25519", "-nodes",
+                    "-subj", "/CN=" + who, "-keyout", out + ".key",
+                    "-out", out + ".csr"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["openssl", "x509", "-req", "-in", out + ".csr",
+                    "-CA", D + "/pki/ca.crt", "-CAkey", D + "/pki/ca.key",
+                    "-CAcreateserial", "-days", "1", "-extfile",
+                    D + "/ext.cnf", "-out", out + ".crt"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 pki("init", D + "/pki", "--name", "localhost", "--name", "127.0.0.1")
-for who in ("alice", "bob", "victor", "adam", "mallory", "unix:" + ME.pw_name):
+for who in ("alice", "bob", "victor", "adam", "mallory"):
     pki("issue", D + "/pki", who)
+issue_by_hand("unix:" + ME.pw_name)
 pki("init", D + "/other", "--name", "localhost")
 pki("issue", D + "/other", "alice")
 with open(D + "/runneld.conf", "w") as f:
