@@ -21,6 +21,8 @@
 #include "runnel.h"
 
 #define TLS_VERIFY_DEPTH	4
+/* Key exchange groups, both ends, in order of preference. */
+#define TLS_GROUPS		"X25519:P-256"
 
 /* ALPN protocol list on the wire: a length byte, then the name. */
 static const unsigned char tls_alpn[] = "\x08" RUNNEL_ALPN;
@@ -140,7 +142,9 @@ tls_load_cert(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
 	return (0);
 }
 
-/* Settings common to both ends: TLS 1.3 only, no tickets or compression. */
+/* Settings common to both ends: TLS 1.3 only, key exchange by X25519 or
+ * P-256 (not the finite-field groups OpenSSL also offers), no tickets or
+ * compression. */
 static SSL_CTX *
 tls_new_ctx(const SSL_METHOD *method, char **cause)
 {
@@ -154,7 +158,8 @@ tls_new_ctx(const SSL_METHOD *method, char **cause)
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-	    SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+	    SSL_CTX_set_num_tickets(ctx, 0) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) != 1) {
 		tls_set_cause(cause, "cannot configure TLS context", NULL);
 		SSL_CTX_free(ctx);
 		return (NULL);

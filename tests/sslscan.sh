@@ -2,7 +2,8 @@
 # sslscan.sh - an external audit of runneld's TLS: sslscan (with a client
 # certificate, so that handshakes complete) against a live daemon must find
 # TLS 1.3 and nothing older, no renegotiation; openssl s_client must see no
-# compression, and a handshake without a client certificate must fail.
+# key exchange but X25519 and P-256, no compression, and a handshake
+# without a client certificate must fail.
 # Skips (77) when sslscan or openssl is not installed.
 set -uo pipefail
 
@@ -86,6 +87,22 @@ grep -q 'Compression: NONE' <<< "$out" || fail "compression: $out"
 grep -q 'Secure Renegotiation IS NOT supported' <<< "$out" ||
 	fail "renegotiation: $out"
 
+# Key exchange: X25519 and P-256 only, not the finite-field groups.
+for g in X25519 P-256; do
+	out=$( (sleep 1) | timeout 20 openssl s_client \
+		-connect "127.0.0.1:$port" -groups "$g" -alpn runnel/1 \
+		-CAfile "$pki/ca.crt" -cert "$pki/alice.crt" \
+		-key "$pki/alice.key" 2>&1)
+	grep -q 'New, TLSv1.3' <<< "$out" || fail "group $g refused: $out"
+done
+for g in ffdhe2048 ffdhe3072 X448 P-384; do
+	out=$( (sleep 1) | timeout 20 openssl s_client \
+		-connect "127.0.0.1:$port" -groups "$g" -alpn runnel/1 \
+		-CAfile "$pki/ca.crt" -cert "$pki/alice.crt" \
+		-key "$pki/alice.key" 2>&1)
+	grep -q 'New, TLSv1.3' <<< "$out" && fail "group $g accepted: $out"
+done
+
 # Without a client certificate: TLS 1.3 lets the client's handshake look
 # done; the daemon's refusal arrives on the first read.
 out=$( (printf 'x'; sleep 1) | timeout 20 openssl s_client \
@@ -105,4 +122,4 @@ wait "$pid"
 status=$?
 pid=
 [ $status -eq 0 ] || fail "runneld exited with status $status"
-echo "sslscan.sh: TLS 1.3 only, no renegotiation, no compression, client certificate required"
+echo "sslscan.sh: TLS 1.3 only, X25519 or P-256, no renegotiation, no compression, client certificate required"
