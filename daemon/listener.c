@@ -30,9 +30,9 @@ struct listener {
 	char			*path;		/* unix socket to unlink */
 	int			 is_unix;
 	struct event		*retry;
-	int64_t			 last_warn_ms;
+	/* Lines a peer can repeat at will: one a second, with a count. */
+	struct log_rate		 accept_log, full_log, notls_log, drop_log;
 	uint64_t		 drops;		/* by max_startups */
-	int64_t			 last_drop_ms;
 };
 
 /* Resume accepting after descriptors ran out. */
@@ -53,15 +53,15 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 	struct listener	*l = arg;
 	struct timeval	 tv = { 1, 0 };
 	int		 err = EVUTIL_SOCKET_ERROR();
-	int64_t		 now = server_now_ms();
+	unsigned long long skipped;
 
 	(void)evl;
 	if (err == EINTR || err == EAGAIN || err == ECONNABORTED)
 		return;
-	if (now - l->last_warn_ms >= 1000) {
+	if (log_ratelimit(&l->accept_log, &skipped)) {
 		errno = err;
-		log_warn("%s: accept", l->name);
-		l->last_warn_ms = now;
+		log_warn("%s: accept (%llu more failed since the last line)",
+		    l->name, skipped);
 	}
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 		evconnlistener_disable(l->evl);
@@ -98,13 +98,16 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	char		 host[NI_MAXHOST], serv[NI_MAXSERV], *peer;
 	SSL		*ssl = NULL;
 	int		 one = 1;
+	unsigned long long skipped;
 
 	(void)evl;
 	if (server.shutting_down || server.nsessions >=
 	    server.conf->max_connections) {
-		if (!server.shutting_down)
-			log_warnx("%s: connection limit %u reached, refusing",
-			    l->name, server.conf->max_connections);
+		if (!server.shutting_down &&
+		    log_ratelimit(&l->full_log, &skipped))
+			log_warnx("%s: connection limit %u reached, refusing "
+			    "(%llu more refused since the last line)", l->name,
+			    server.conf->max_connections, skipped);
 		close(fd);
 		return;
 	}
@@ -114,22 +117,19 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	}
 	if (server.ssl_ctx == NULL) {
 		/* [tls] files missing at start: refused until a reload. */
-		if (server_now_ms() - l->last_warn_ms >= 1000) {
+		if (log_ratelimit(&l->notls_log, &skipped))
 			log_warnx("%s: TLS files missing, refusing "
-			    "connections until a reload finds them", l->name);
-			l->last_warn_ms = server_now_ms();
-		}
+			    "connections until a reload finds them (%llu more "
+			    "refused since the last line)", l->name, skipped);
 		close(fd);
 		return;
 	}
 	if (listener_early_drop()) {
-		if (l->drops++ == 0 || server_now_ms() - l->last_drop_ms >=
-		    1000) {
+		l->drops++;
+		if (log_ratelimit(&l->drop_log, &skipped))
 			log_warnx("%s: %u connections before hello, dropping "
 			    "new ones (max_startups; %llu so far)", l->name,
 			    server.nunauth, (unsigned long long)l->drops);
-			l->last_drop_ms = server_now_ms();
-		}
 		close(fd);
 		return;
 	}

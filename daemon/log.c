@@ -302,3 +302,23 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* Is a line of this kind due (none in the last second)?  Counts those
+ * that are not, and hands the count over with the next that is. */
+int
+log_ratelimit(struct log_rate *r, unsigned long long *skipped)
+{
+	struct timespec	ts;
+	int64_t		now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	if (r->last_ms != 0 && now - r->last_ms < 1000) {
+		r->skipped++;
+		return 0;
+	}
+	r->last_ms = now;
+	*skipped = r->skipped;
+	r->skipped = 0;
+	return 1;
+}

@@ -32,6 +32,14 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_audit(uint64_t task_id, const char *identity, const char *argv0,
 	    int64_t duration_ms, const char *status, const char *, ...)
 	    __attribute__((format(printf, 6, 7)));
+/* For a log line a peer can repeat at will (a refused connection): at
+ * most one a second.  log_ratelimit() says whether this one is logged;
+ * then *skipped is how many were not since the last one that was. */
+struct log_rate {
+	int64_t			last_ms;	/* monotonic; 0: never logged */
+	unsigned long long	skipped;
+};
+int	log_ratelimit(struct log_rate *, unsigned long long *skipped);
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -783,6 +783,65 @@ START_TEST(test_config_keys)
 }
 END_TEST
 
+/* ---- a full table ------------------------------------------------------ */
+
+static void
+setup_full(void)
+{
+	harness_start(&h, "max_connections = 1\n");
+}
+
+/* How many lines of the daemon's log hold text. */
+static size_t
+log_count(const char *text)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	pthread_mutex_lock(&h.log_mtx);
+	for (p = h.log; p != NULL && (p = strstr(p, text)) != NULL; p++)
+		n++;
+	pthread_mutex_unlock(&h.log_mtx);
+	return n;
+}
+
+/* A peer that reconnects as fast as it is refused writes one log line a
+ * second, not one per refusal (44,654 lines in 30 s before), and the next
+ * line counts those it stood for. */
+START_TEST(test_refusals_logged_once_a_second)
+{
+	static const char	 line[] = "connection limit 1 reached";
+	struct rawc		 rc;
+	int64_t			 start;
+	size_t			 i, lines;
+	int			 fd;
+
+	rawc_open(&rc, &h);
+	start = now_ms();
+	for (i = 0; i < 200; i++) {
+		fd = tcp_connect();
+		ck_assert_int_eq(closed_within(fd, (int)harness_ms(2000)), 1);
+		close(fd);
+	}
+	ck_assert_int_eq(harness_wait_log(&h, line), 0);
+	lines = log_count(line);
+	ck_assert_msg(lines >= 1 && (int64_t)lines <= 2 +
+	    (now_ms() - start) / 1000, "%zu lines for 200 refusals in "
+	    "%lld ms", lines, (long long)(now_ms() - start));
+	/* Refused again a second later: the count of the skipped. */
+	while (log_count(line) == lines) {
+		ck_assert_int_lt(now_ms() - start, (int64_t)harness_ms(10000));
+		fd = tcp_connect();
+		ck_assert_int_eq(closed_within(fd, (int)harness_ms(2000)), 1);
+		close(fd);
+	}
+	ck_assert_int_eq(harness_wait_log(&h, "more refused since the last "
+	    "line"), 0);
+	ck_assert_int_eq(log_count("(0 more refused"), 1);
+	rawc_close(&rc);
+}
+END_TEST
+
 static Suite *
 security_suite(void)
 {
@@ -799,6 +858,12 @@ security_suite(void)
 	tcase_add_test(tc, test_max_argv);
 	tcase_add_test(tc, test_max_queued_per_identity);
 	tcase_add_test(tc, test_max_inflight);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("full");
+	tcase_add_checked_fixture(tc, setup_full, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_refusals_logged_once_a_second);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("startups");
