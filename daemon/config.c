@@ -341,6 +341,7 @@ config_set_listen(struct config_parse *cp, const struct config_key *ck,
 	struct config	 *conf = cp->conf;
 	const char	 *why;
 	char		**addrs, *copy;
+	size_t		  i;
 
 	(void)ck;
 	(void)key;
@@ -349,6 +350,13 @@ config_set_listen(struct config_parse *cp, const struct config_key *ck,
 	if ((why = config_check_listen(value)) != NULL)
 		return (config_error(cp, "bad listen address '%s': %s", value,
 		    why));
+	/* The same address twice could only fail at bind, with no line. */
+	for (i = 0; i < conf->nlisten; i++) {
+		if (strcmp(conf->listen[i], value) == 0 &&
+		    strcmp(strrchr(value, ':'), ":0") != 0)
+			return (config_error(cp, "listen address '%s' is "
+			    "given twice", value));
+	}
 	if ((copy = strdup(value)) == NULL)
 		return (config_oom(cp));
 	addrs = realloc(conf->listen, (conf->nlisten + 1) * sizeof *addrs);

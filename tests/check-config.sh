@@ -41,6 +41,21 @@ case $out in
 *) echo "FAIL: no FILE:LINE in: $out"; exit 1 ;;
 esac
 
+# The same listen address twice is refused at its second line, not left
+# to fail at bind with no line (two port-0 addresses are two ports).
+printf '[server]\nstate_dir = %s/state\nlisten = 127.0.0.1:7433\nlisten = [::1]:7433\nlisten = 127.0.0.1:7433\n' "$tmp" >"$tmp/dup.conf"
+if out=$("$RUNNELD" -c "$tmp/dup.conf" --check-config 2>&1); then
+	echo "FAIL: a listen address given twice passed --check-config"
+	exit 1
+fi
+case $out in
+*"dup.conf:5: listen address '127.0.0.1:7433' is given twice"*) ;;
+*) echo "FAIL: duplicate listen: $out"; exit 1 ;;
+esac
+printf '[server]\nstate_dir = %s/state\nsocket = none\nlisten = 127.0.0.1:0\nlisten = 127.0.0.1:0\n[tls]\nca = state/pki/ca.crt\ncert = state/pki/server.crt\nkey = state/pki/server.key\n' "$tmp" >"$tmp/zero.conf"
+out=$("$RUNNELD" -c "$tmp/zero.conf" --check-config 2>&1) ||
+	{ echo "FAIL: two port-0 listen lines: $out"; exit 1; }
+
 # Relative TLS paths are taken from the config's directory, whatever the
 # current one is.
 mkdir "$tmp/etc"
