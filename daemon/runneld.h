@@ -603,6 +603,9 @@ int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);
 uint64_t output_tail_lines(struct output *, uint32_t lines);
 uint64_t output_tail_offset(const struct output *);
 
+/* spool.c: a task's reader that goes away while paused */
+void	 output_wait_cancel(struct output *, void *);
+
 /* watch.c */
 struct watch *watch_create(struct session *, uint64_t req_id,
 	    struct task **, size_t n, const Runnel__V1__WatchRequest *);

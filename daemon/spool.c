@@ -254,6 +254,15 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		output_writer_cb(-1, 0, NULL);
 }
 
+/* Forget the paused reader that waits with arg, if it does (its reader is
+ * going away). */
+void
+output_wait_cancel(struct output *o, void *arg)
+{
+	if (o->waiter != NULL && o->waiter->arg == arg)
+		output_waiter_remove(o->waiter);
+}
+
 /* Forget a paused reader. */
 void
 output_waiter_remove(struct output_waiter *w)

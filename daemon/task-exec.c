@@ -7,6 +7,14 @@
  * is looked for only at EOF (waitpid, WNOHANG: most processes have exited
  * by then), and watched through a pidfd only if it has not: most tasks then
  * cost the loop no pidfd, no epoll changes for it and no wake-up.
+ *
+ * A process that leaves the group (setsid) and keeps the pipes open keeps
+ * a task that exits by itself running, its output being the task's.  But
+ * once the group has had SIGKILL (cancel, timeout or shutdown, after the
+ * grace) the task ends whatever the escapees do: its process is reaped,
+ * the killed group's last members get a moment to exit, then our read
+ * ends are drained and closed (escaped writers get EPIPE) and the task's
+ * reason says processes escaped.  Killing the escapees is not ours to do.
  */
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -39,10 +47,24 @@ struct task_exec {
 	struct event	*err_ev;
 	struct event	*in_ev;
 	struct event	*pid_ev;
+	struct event	*linger_ev;	/* killed and reaped, pipes open */
+	unsigned	 lingered;	/* polls of the killed group */
 	int		 reaped;
+	int		 killed;	/* its group had SIGKILL */
+	int		 paused;	/* waiting for room in its log */
 	int		 flood;		/* its output floods */
 	int		 wide;		/* its pipe was widened (FLOOD_PIPE) */
 };
+
+/* After the group's SIGKILL and its process's reaping, how long the pipes
+ * may stay open while the killed group's last members exit, and how often
+ * the group is looked at meanwhile. */
+#define TASK_EXEC_LINGER_MS	1000
+#define TASK_EXEC_LINGER_POLL_MS 10
+
+/* The reason of a task whose escaped processes held its output open. */
+#define TASK_EXEC_ESCAPED	"processes escaped the task's process group " \
+	"and held its output open after SIGKILL: its pipes were closed"
 
 /* Pipes widened to FLOOD_PIPE, all tasks together. */
 static int	task_exec_wide;
@@ -109,6 +131,7 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 			event_del(te->out_ev);
 		if (te->err_ev != NULL)
 			event_del(te->err_ev);
+		te->paused = 1;
 		output_wait_room(t->output, task_exec_resume, te);
 		return;
 	}
@@ -140,6 +163,7 @@ task_exec_resume(void *arg)
 {
 	struct task_exec	*te = arg;
 
+	te->paused = 0;
 	if (te->out_ev != NULL)
 		event_add(te->out_ev, NULL);
 	if (te->err_ev != NULL)
@@ -333,12 +357,94 @@ task_exec_watch_exit(struct task_exec *te)
 	event_add(te->pid_ev, NULL);
 }
 
-/* Finish the task once its pipes are at EOF and it is reaped. */
+/* Read what a pipe holds, as far as the log has room, before it is
+ * closed; at most a pipe's worth, for a writer may be at the other end. */
+static void
+task_exec_drain(struct task_exec *te, int fd, int stream)
+{
+	struct output	*o = te->task->output;
+	ssize_t		 n;
+	int		 left;
+
+	if (fd == -1 || te->paused)
+		return;
+	if ((left = fcntl(fd, F_GETPIPE_SZ)) == -1)
+		left = FLOOD_PIPE;
+	while (left > 0 && output_room(o) >= output_room_min(o)) {
+		n = output_append_fd(o, stream, fd, output_read_budget(o),
+		    server_now_us());
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+}
+
+/* Processes outside the killed group hold the pipes open: drain and close
+ * our ends, and end the attempt with the reason. */
+static void
+task_exec_escaped(struct task_exec *te)
+{
+	struct task	*t = te->task;
+	static const char notice[] = "runnel: " TASK_EXEC_ESCAPED "\n";
+
+	log_info("task %llu: processes escaped its group and hold its "
+	    "output open: closing its pipes", (unsigned long long)t->id);
+	task_exec_drain(te, te->out_fd, RUNNEL__V1__STREAM__STREAM_STDOUT);
+	task_exec_drain(te, te->err_fd, RUNNEL__V1__STREAM__STREAM_STDERR);
+	task_exec_close(&te->out_fd, &te->out_ev);
+	task_exec_close(&te->err_fd, &te->err_ev);
+	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, notice,
+	    sizeof notice - 1, server_now_us());
+	retention_task_output(t);
+	watch_notify(t);
+	if (t->reason == NULL)
+		t->reason = xstrdup(TASK_EXEC_ESCAPED);
+	task_attempt_ended(t);
+}
+
+/* While a member of the killed group is left (it is exiting), look again
+ * soon; when none is, or after TASK_EXEC_LINGER_MS, whoever holds the pipes
+ * escaped. */
+static void
+task_exec_linger_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct task_exec	*te = arg;
+	struct timeval		 tv = { 0, TASK_EXEC_LINGER_POLL_MS * 1000 };
+
+	(void)fd;
+	(void)events;
+	if (++te->lingered < TASK_EXEC_LINGER_MS / TASK_EXEC_LINGER_POLL_MS &&
+	    (kill(-te->task->pid, 0) == 0 || errno == EPERM)) {
+		evtimer_add(te->linger_ev, &tv);
+		return;
+	}
+	task_exec_escaped(te);
+}
+
+/* The group was killed and the process reaped, but the pipes are open:
+ * start looking at the group. */
+static void
+task_exec_linger(struct task_exec *te)
+{
+	struct timeval	tv = { 0, TASK_EXEC_LINGER_POLL_MS * 1000 };
+
+	if (te->linger_ev != NULL)
+		return;
+	te->linger_ev = evtimer_new(server.base, task_exec_linger_cb, te);
+	event_priority_set(te->linger_ev, PRI_CONTROL);
+	evtimer_add(te->linger_ev, &tv);
+}
+
+/* Finish the task once its pipes are at EOF and it is reaped; once its
+ * group was killed, being reaped is enough after a linger. */
 static void
 task_exec_check_done(struct task_exec *te)
 {
-	if (te->out_fd != -1 || te->err_fd != -1)
+	if (te->out_fd != -1 || te->err_fd != -1) {
+		if (te->killed && te->reaped)
+			task_exec_linger(te);
 		return;
+	}
 	if (!te->reaped && !task_exec_reap(te)) {
 		task_exec_watch_exit(te);
 		return;
@@ -555,6 +661,23 @@ fail:
 	return -1;
 }
 
+/* The group had SIGKILL: from now on the task ends once its process is
+ * reaped, pipes open or not.  Watch for its exit (on the loop, never
+ * ending the task on the caller's stack). */
+static void
+task_exec_killed(struct task_exec *te, int sig)
+{
+	if (te == NULL || sig != SIGKILL || te->killed)
+		return;
+	te->killed = 1;
+	if (te->out_fd == -1 && te->err_fd == -1)
+		return;		/* at EOF: the exit is watched already */
+	if (te->reaped)
+		task_exec_linger(te);
+	else
+		task_exec_watch_exit(te);
+}
+
 /* Signal the task's whole process group. */
 static void
 task_exec_signal(struct task *t, int sig)
@@ -566,13 +689,16 @@ task_exec_signal(struct task *t, int sig)
 	/* No group yet: the child has not reached setsid() (spawn.c's child
 	 * runs beside the loop).  It is not reaped, so the pid is still its;
 	 * the signal waits, blocked, until it has reset its handlers. */
-	if (kill(-t->pid, sig) == 0)
+	if (kill(-t->pid, sig) == 0) {
+		task_exec_killed(te, sig);
 		return;
+	}
 	if (errno == ESRCH && te != NULL && !te->reaped)
 		(void)kill(t->pid, sig);
 	else if (errno != ESRCH)
 		log_warn("task %llu: kill %s", (unsigned long long)t->id,
 		    signal_name(sig));
+	task_exec_killed(te, sig);
 }
 
 /* Release the exec's fds and events; the process is gone by now, except at
@@ -588,6 +714,11 @@ task_exec_free(struct task *t)
 	task_exec_close(&te->err_fd, &te->err_ev);
 	task_exec_close(&te->in_fd, &te->in_ev);
 	task_exec_close(&te->pidfd, &te->pid_ev);
+	if (te->linger_ev != NULL)
+		event_free(te->linger_ev);
+	/* The log's paused reader must not call back into freed memory. */
+	if (te->paused)
+		output_wait_cancel(t->output, te);
 	task_exec_wide -= te->wide;
 	free(te);
 	t->kind_data = NULL;
