@@ -21,6 +21,7 @@
 
 #include <check.h>
 
+#include "cli.h"
 #include "harness.h"
 #include "rawc.h"
 
@@ -271,6 +272,7 @@ START_TEST(test_cancel_escaped_silent)
 	uint64_t			 id;
 	int64_t				 t0, took;
 	pid_t				 esc;
+	char				 idstr[32], *cout, *cerr;
 
 	/* The escapee sleeps with the pipes open; the task's own process
 	 * sleeps too, and goes on SIGTERM. */
@@ -295,10 +297,20 @@ START_TEST(test_cancel_escaped_silent)
 	ck_assert_int_lt(took, 500 + (int64_t)harness_ms(MARGIN_MS));
 	rawc_free(r);
 
-	/* Show says so too, and the watch ended with runneld's notice. */
+	/* Show says so too (runnel show as well), and the watch ended with
+	 * runneld's notice. */
 	r = rawc_show(&rc, id);
 	assert_escaped_end(r->task->task, S_CANCELLED);
 	rawc_free(r);
+	snprintf(idstr, sizeof idstr, "%llu", (unsigned long long)id);
+	cli_env(&h, "admin");
+	ck_assert_int_eq(cli(&cout, &cerr, "show", idstr, NULL), 0);
+	ck_assert_msg(strstr(cout, "\nstate: cancelled\n") != NULL &&
+	    strstr(cout, "\nreason: processes escaped the task's process "
+	    "group and held its output open after SIGKILL: its pipes were "
+	    "closed\n") != NULL, "runnel show: %s", cout);
+	free(cout);
+	free(cerr);
 	watch_rest(&w);
 	rawc_close(&w);
 	ck_assert_str_eq(cap.buf[0], "ready\n");
