@@ -367,6 +367,45 @@ START_TEST(test_cancel_escaped_writer)
 }
 END_TEST
 
+START_TEST(test_cancel_escaped_flood)
+{
+	char				 line[512];
+	const char			*argv[4];
+	Runnel__V1__TaskSpec		*spec;
+	Runnel__V1__ServerMessage	*r;
+	struct rawc			 w;
+	uint64_t			 id;
+	int64_t				 t0, took;
+	pid_t				 esc;
+
+	/* The escapee writes as fast as it can (the log's writer may fall
+	 * behind and pause the reader); no one watches. */
+	escape_argv(line, sizeof line, "exec yes", "exec sleep 120", argv);
+	spec = rawc_spec(argv);
+	id = submit_until(spec, &w, "ready");
+	rawc_spec_free(spec);
+	rawc_close(&w);
+	esc = escapee_pid();
+
+	t0 = now_ms();
+	cancel(id, 100);
+	r = rawc_wait(&rc, &id, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0,
+	    harness_ms(10000));
+	took = now_ms() - t0;
+	assert_escaped_end(r->wait->tasks[0], S_CANCELLED);
+	ck_assert_int_ge(took, 100);
+	ck_assert_int_lt(took, 100 + (int64_t)harness_ms(MARGIN_MS));
+	ck_assert_uint_gt(r->wait->tasks[0]->output_bytes, 0);
+	rawc_free(r);
+	ck_assert_msg(exits_within(esc, (int)harness_ms(5000)),
+	    "the escaped writer still runs");
+	/* The daemon goes on serving. */
+	r = rawc_show(&rc, id);
+	ck_assert_int_eq(r->task->task->state, S_CANCELLED);
+	rawc_free(r);
+}
+END_TEST
+
 START_TEST(test_timeout_escaped_not_retried)
 {
 	char				 line[512];
@@ -511,6 +550,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cancel_escaped_silent);
 	tcase_add_test(tc, test_cancel_escaped_writer);
+	tcase_add_test(tc, test_cancel_escaped_flood);
 	tcase_add_test(tc, test_timeout_escaped_not_retried);
 	tcase_add_test(tc, test_shutdown_escaped_recorded);
 	tcase_add_test(tc, test_exit_escapee_keeps_output);
