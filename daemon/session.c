@@ -240,7 +240,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
 	/* Never buffer more than one frame's worth from the peer (a small
-	 * one before Hello, session_read raises it). */
+	 * one before Hello; session_read follows the limit). */
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
 	    session_frame_limit(s) + FRAME_HEADER);
 	bufferevent_setwatermark(s->bev, EV_WRITE, SESSION_HIWAT / 2, 0);
@@ -638,7 +638,6 @@ session_read(struct bufferevent *bev, void *arg)
 	uint8_t				*p;
 	uint32_t			 len;
 	enum frame_result		 r;
-	int				 hello_done;
 
 	while (!s->dead && !s->closing) {
 		if (evbuffer_copyout(in, hdr, sizeof hdr) != sizeof hdr)
@@ -658,8 +657,13 @@ session_read(struct bufferevent *bev, void *arg)
 			    frame_strerror(r));
 			return;
 		}
-		if (r == FRAME_NEED_MORE)
+		/* Room for the whole frame, no more: the limit grows at
+		 * Hello, and a reload may change max_frame. */
+		if (r == FRAME_NEED_MORE) {
+			bufferevent_setwatermark(bev, EV_READ, 0,
+			    session_frame_limit(s) + FRAME_HEADER);
 			return;
+		}
 		p = evbuffer_pullup(in, FRAME_HEADER + len);
 		msg = runnel__v1__client_message__unpack(NULL, len,
 		    p + FRAME_HEADER);
@@ -670,13 +674,8 @@ session_read(struct bufferevent *bev, void *arg)
 			    "malformed message");
 			return;
 		}
-		hello_done = s->hello_done;
 		rpc_dispatch(s, msg);
 		runnel__v1__client_message__free_unpacked(msg, NULL);
-		/* Past Hello the peer may send frames up to max_frame. */
-		if (!hello_done && s->hello_done && !s->dead)
-			bufferevent_setwatermark(bev, EV_READ, 0,
-			    session_frame_limit(s) + FRAME_HEADER);
 		session_touch(s);
 	}
 }

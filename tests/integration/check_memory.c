@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,75 @@ START_TEST(test_prehello_flood)
 }
 END_TEST
 
+/* Add a line to the [limits] of the daemon's config and reload it. */
+static void
+mem_reload_limit(const char *line)
+{
+	char	*conf, *at, *text;
+	FILE	*f;
+	long	 n;
+
+	f = fopen(h.conf, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	conf = calloc(1, n + 1);
+	ck_assert_ptr_nonnull(conf);
+	ck_assert_int_eq(fread(conf, 1, n, f), n);
+	fclose(f);
+	at = strstr(conf, "[limits]\n");
+	ck_assert_ptr_nonnull(at);
+	at += strlen("[limits]\n");
+	ck_assert_int_ge(asprintf(&text, "%.*s%s\n%s", (int)(at - conf), conf,
+	    line, at), 0);
+	harness_write_file(h.conf, text);
+	free(text);
+	free(conf);
+	ck_assert_int_eq(kill(h.pid, SIGHUP), 0);
+	ck_assert_int_eq(harness_wait_log(&h, "reloaded"), 0);
+}
+
+START_TEST(test_reload_frame_limit)
+{
+	struct rawc			 rc;
+	Runnel__V1__TaskSpec		*spec;
+	Runnel__V1__ServerMessage	*r;
+	Runnel__V1__ClientMessage	 m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__SubmitRequest	 sr = RUNNEL__V1__SUBMIT_REQUEST__INIT;
+	char				*big;
+	const char			*argv[] = { "true", NULL, NULL };
+	const size_t			 len = 5U << 20;
+
+	/* A connection past Hello under the default 4 MiB; then max_frame
+	 * grows to 8 MiB: a 5 MiB frame on it is read whole (and its
+	 * argument refused by max_argv, the connection going on). */
+	rawc_open(&rc, &h);
+	mem_reload_limit("max_frame = 8m");
+	big = malloc(len);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', len - 1);
+	big[len - 1] = '\0';
+	argv[1] = big;
+	spec = rawc_spec(argv);
+	sr.spec = spec;
+	m.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT;
+	m.submit = &sr;
+	r = rawc_call(&rc, &m);
+	ck_assert_int_eq(r->reply_case, RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR);
+	ck_assert_int_eq(r->error->code,
+	    RUNNEL__V1__ERROR_CODE__ERROR_INVALID_ARGUMENT);
+	rawc_free(r);
+	rawc_spec_free(spec);
+	free(big);
+	argv[1] = "small";
+	spec = rawc_spec(argv);
+	ck_assert_uint_eq(rawc_submit(&rc, spec, NULL), 1);
+	rawc_spec_free(spec);
+	rawc_close(&rc);
+}
+END_TEST
+
 /* A List of every task, as a frame. */
 static uint8_t *
 mem_list_frame(uint64_t id, size_t *len)
@@ -339,6 +409,7 @@ check_memory_suite(void)
 	tcase_add_test(tc, test_prehello_limit);
 	tcase_add_test(tc, test_prehello_flood);
 	tcase_add_test(tc, test_unread_replies);
+	tcase_add_test(tc, test_reload_frame_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
