@@ -239,6 +239,9 @@ struct session {
 	enum role		 role;
 	int			 pump_queued;	/* on the pump list */
 	TAILQ_ENTRY(session)	 pump_entry;
+	/* session.c's flow control */
+	int			 read_paused;	/* output over SESSION_HIWAT */
+	size_t			 buf_peak;	/* most bytes buffered */
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
 	TAILQ_ENTRY(session)	 entry;

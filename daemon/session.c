@@ -7,10 +7,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -40,6 +44,18 @@ static struct {
 	size_t		 used;		/* bytes produced by the pass */
 	size_t		 base;		/* cur's output when its turn began */
 } session_pass;
+
+/* Before Hello a peer's frames are at most this long: a Hello is a few
+ * dozen bytes, and 100 anonymous peers must not make runneld hold the
+ * 4 MiB frame each authenticated client may send. */
+#define SESSION_PREHELLO_FRAME	(16 * 1024)
+/* A freed session that once buffered this much hands the allocator's free
+ * memory back to the system, at most once a second (session_trim). */
+#define SESSION_TRIM_MIN	(256 * 1024)
+
+static struct event		*session_trim_ev;
+static int64_t			 session_trim_last;	/* monotonic ms */
+static struct log_rate		 session_pause_log;
 
 static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
@@ -165,6 +181,16 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 		event_add(session_pump_ev, &zero);
 }
 
+/* The longest frame the session's peer may send now: a few KiB before
+ * Hello, max_frame after. */
+static uint32_t
+session_frame_limit(const struct session *s)
+{
+	if (s->hello_done || server.conf->max_frame < SESSION_PREHELLO_FRAME)
+		return server.conf->max_frame;
+	return SESSION_PREHELLO_FRAME;
+}
+
 /* Take over an accepted connection (ssl NULL: unix socket). */
 void
 session_create(int fd, SSL *ssl, const char *peer)
@@ -213,9 +239,10 @@ session_create(int fd, SSL *ssl, const char *peer)
 	bufferevent_priority_set(s->bev, PRI_CONTROL);
 	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
 	    session_event_cb, s);
-	/* Never buffer more than one frame's worth from the peer. */
+	/* Never buffer more than one frame's worth from the peer (a small
+	 * one before Hello; session_read follows the limit). */
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
-	    server.conf->max_frame + FRAME_HEADER);
+	    session_frame_limit(s) + FRAME_HEADER);
 	bufferevent_setwatermark(s->bev, EV_WRITE, SESSION_HIWAT / 2, 0);
 	/* libevent writes at most 16 KiB per wake-up unless told otherwise:
 	 * one TLS record per trip through the loop.  A bigger bite sends a
@@ -258,6 +285,60 @@ session_inflight(const struct session *s)
 	return n;
 }
 
+/* Hand the allocator's free memory back to the system. */
+static void
+session_trim_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timespec	ts;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	session_trim_last = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+}
+
+/*
+ * A session that buffered big frames is gone.  glibc keeps what it freed
+ * for the next allocations of the heap or arena it came from, and a flood
+ * of connections leaves those full of holes: without a trim the daemon's
+ * RSS stays at the flood's peak.  A trim walks the heaps (a few ms for a
+ * big one): at most one a second, the last one of a burst included.
+ */
+static void
+session_trim(void)
+{
+	struct timespec	ts;
+	struct timeval	tv = { 0, 0 };
+	int64_t		now, wait = 0;
+
+	if (session_trim_ev == NULL) {
+		session_trim_ev = evtimer_new(server.base, session_trim_cb,
+		    NULL);
+		event_priority_set(session_trim_ev, PRI_BULK);
+	}
+	if (evtimer_pending(session_trim_ev, NULL))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (session_trim_last != 0 && now - session_trim_last < 1000)
+		wait = 1000 - (now - session_trim_last);
+	tv.tv_sec = wait / 1000;
+	tv.tv_usec = (wait % 1000) * 1000;
+	evtimer_add(session_trim_ev, &tv);
+}
+
+/* Note how much the session buffers now, for session_trim. */
+static void
+session_note_buffered(struct session *s, size_t len)
+{
+	if (len > s->buf_peak)
+		s->buf_peak = len;
+}
+
 /* Free a dead session's memory, from a fresh stack. */
 static void
 session_free_cb(evutil_socket_t fd, short events, void *arg)
@@ -266,6 +347,8 @@ session_free_cb(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
+	if (s->buf_peak >= SESSION_TRIM_MIN)
+		session_trim();
 	free(s->peer);
 	free(s->identity);
 	free(s);
@@ -424,6 +507,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	    FRAME_HEADER);
 	v.iov_len = FRAME_HEADER + len;
 	evbuffer_commit_space(out, &v, 1);
+	session_note_buffered(s, evbuffer_get_length(out));
 	session_fix_undo(&fx);
 }
 
@@ -445,8 +529,11 @@ session_reserve(struct session *s, size_t len, struct evbuffer_iovec *v)
 void
 session_commit(struct session *s, struct evbuffer_iovec *v, size_t len)
 {
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+
 	v->iov_len = len;
-	evbuffer_commit_space(bufferevent_get_output(s->bev), v, 1);
+	evbuffer_commit_space(out, v, 1);
+	session_note_buffered(s, evbuffer_get_length(out));
 }
 
 /* Send an Error reply to a request. */
@@ -516,12 +603,36 @@ session_close_with_error(struct session *s, uint64_t req_id,
 		session_lost(s, NULL);
 }
 
-/* Decode and dispatch every whole frame in the input buffer. */
+/*
+ * The peer does not read its replies: read none of its requests until its
+ * output has drained below the low mark (session_write_cb), so that what
+ * runneld holds for it stays under SESSION_HIWAT plus one reply.  TCP
+ * holds the peer back meanwhile, as it holds back a peer that sends faster
+ * than runneld reads.
+ */
+static void
+session_pause(struct session *s, size_t queued)
+{
+	unsigned long long	skipped;
+
+	if (s->read_paused)
+		return;
+	s->read_paused = 1;
+	bufferevent_disable(s->bev, EV_READ);
+	if (log_ratelimit(&session_pause_log, &skipped))
+		log_info("conn %llu: %zu bytes of replies unread: its requests "
+		    "wait until it reads (%llu more paused since the last "
+		    "line)", (unsigned long long)s->id, queued, skipped);
+}
+
+/* Decode and dispatch every whole frame in the input buffer, while the
+ * peer's output queue has room. */
 static void
 session_read(struct bufferevent *bev, void *arg)
 {
 	struct session			*s = arg;
 	struct evbuffer			*in = bufferevent_get_input(bev);
+	struct evbuffer			*out = bufferevent_get_output(bev);
 	Runnel__V1__ClientMessage	*msg;
 	uint8_t				 hdr[FRAME_HEADER];
 	uint8_t				*p;
@@ -531,18 +642,28 @@ session_read(struct bufferevent *bev, void *arg)
 	while (!s->dead && !s->closing) {
 		if (evbuffer_copyout(in, hdr, sizeof hdr) != sizeof hdr)
 			return;
+		if (evbuffer_get_length(out) >= SESSION_HIWAT) {
+			session_pause(s, evbuffer_get_length(out));
+			return;
+		}
+		session_note_buffered(s, evbuffer_get_length(in));
 		/* Only the header is looked at; the length says how much of
 		 * the buffer is there. */
 		r = frame_parse(hdr, evbuffer_get_length(in),
-		    server.conf->max_frame, &len);
+		    session_frame_limit(s), &len);
 		if (r < 0) {
 			session_close_with_error(s, 0,
 			    RUNNEL__V1__ERROR_CODE__ERROR_PROTOCOL, "%s",
 			    frame_strerror(r));
 			return;
 		}
-		if (r == FRAME_NEED_MORE)
+		/* Room for the whole frame, no more: the limit grows at
+		 * Hello, and a reload may change max_frame. */
+		if (r == FRAME_NEED_MORE) {
+			bufferevent_setwatermark(bev, EV_READ, 0,
+			    session_frame_limit(s) + FRAME_HEADER);
 			return;
+		}
 		p = evbuffer_pullup(in, FRAME_HEADER + len);
 		msg = runnel__v1__client_message__unpack(NULL, len,
 		    p + FRAME_HEADER);
@@ -572,8 +693,8 @@ session_read_cb(struct bufferevent *bev, void *arg)
 	lag_end(&m, "conn %llu: read", (unsigned long long)s->id);
 }
 
-/* The output buffer drained below the low mark: continue the watches, or
- * finish closing. */
+/* The output buffer drained below the low mark: read the requests that
+ * waited for it, continue the watches, or finish closing. */
 static void
 session_write_cb(struct bufferevent *bev, void *arg)
 {
@@ -583,6 +704,15 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			session_lost(s, NULL);
 		return;
+	}
+	/* Requests before more watch output (the pump runs at bulk
+	 * priority, after this). */
+	if (s->read_paused) {
+		s->read_paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		session_read_cb(bev, s);
+		if (s->dead || s->closing)
+			return;
 	}
 	if (!TAILQ_EMPTY(&s->watches))
 		session_schedule_pump(s);

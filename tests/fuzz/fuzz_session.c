@@ -77,6 +77,7 @@ struct fuzz_session_conn {
 	struct evbuffer	*in;	/* replies read, the last one maybe partial */
 	uint64_t	 next_req;
 	int		 stalled;	/* we read nothing: back-pressure */
+	struct evbuffer	*held;	/* sent, not read by a paused session */
 };
 
 /* Who a connection may be. */
@@ -355,6 +356,12 @@ fuzz_session_inject(struct fuzz_session_conn *c, const void *p, size_t n)
 
 	if (c->s == NULL || c->s->dead || c->s->closing || n == 0)
 		return;
+	/* A session whose replies wait unread reads no requests: the bytes
+	 * wait behind those it left, as in a socket. */
+	if (c->s->read_paused) {
+		evbuffer_add(c->held, p, n);
+		return;
+	}
 	/* A socket bufferevent's input takes bytes only from its socket:
 	 * its end is frozen but while it reads. */
 	in = bufferevent_get_input(c->s->bev);
@@ -362,8 +369,30 @@ fuzz_session_inject(struct fuzz_session_conn *c, const void *p, size_t n)
 	evbuffer_add(in, p, n);
 	evbuffer_freeze(in, 0);
 	bufferevent_trigger(c->s->bev, EV_READ, 0);
+	/* What it left when it paused comes back here, to be injected
+	 * again once it reads on (fuzz_session_release): resuming from
+	 * the loop, it would dispatch requests before they are tamed. */
+	if (!c->s->dead && c->s->read_paused)
+		evbuffer_add_buffer(c->held, in);
 	fuzz_session_tame();
 	fuzz_session_settle();
+}
+
+/* Inject what a paused session left, once it reads again. */
+static void
+fuzz_session_release(struct fuzz_session_conn *c)
+{
+	struct evbuffer	*b;
+	size_t		 n;
+
+	if (c->held == NULL || (n = evbuffer_get_length(c->held)) == 0 ||
+	    c->s == NULL || !fuzz_session_alive(c->s) || c->s->read_paused)
+		return;
+	b = c->held;
+	if ((c->held = evbuffer_new()) == NULL)
+		abort();
+	fuzz_session_inject(c, evbuffer_pullup(b, -1), n);
+	evbuffer_free(b);
 }
 
 /* Close our end of a connection and forget it. */
@@ -379,6 +408,9 @@ fuzz_session_close(struct fuzz_session_conn *c)
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	c->in = NULL;
+	if (c->held != NULL)
+		evbuffer_free(c->held);
+	c->held = NULL;
 }
 
 /* Pack a message as one frame and send it on the connection. */
@@ -423,6 +455,8 @@ fuzz_session_open(struct fuzz_session_conn *c, size_t who)
 	c->s = s;
 	c->fd = sv[1];
 	c->in = evbuffer_new();
+	if ((c->held = evbuffer_new()) == NULL)
+		abort();
 	c->next_req = 0;
 	c->stalled = 0;
 }
@@ -571,7 +605,10 @@ fuzz_session_step(uint8_t op, const uint8_t *p, size_t n)
 {
 	struct fuzz_session_conn	*c;
 	uint8_t				*frame;
+	size_t				 i;
 
+	for (i = 0; i < FUZZ_SESSION_CONNS; i++)
+		fuzz_session_release(&fz.conns[i]);
 	if (fz.cur == NULL || (fz.cur->s == NULL && fz.cur->fd == -1)) {
 		fz.cur = &fz.conns[0];
 		if (fz.cur->fd == -1)

@@ -114,6 +114,21 @@ seeds = {
         step(PEER, b"\2"), step(RUN), step(RUN), step(LOOP, b"\1"),
         step(PEER, b"\3"), step(LOOP, b"\1"), step(LOOP, b"\1"),
     ],
+    "unread-replies": [
+        # Lists of tasks with 60,000-byte arguments to a peer that does
+        # not read: runneld stops reading its requests at 1 MiB of
+        # replies, and handles them, in order, once the peer reads.
+        # argv: two words (count byte 1), echo and the text.
+        msg(SUBMIT, 0, 0, 0, 1, ECHO, TEXT), msg(SUBMIT, 0, 0, 0, 1, ECHO, TEXT),
+        msg(SUBMIT, 0, 0, 0, 1, ECHO, TEXT), msg(SUBMIT, 0, 0, 0, 1, ECHO, TEXT),
+        step(PEER, b"\2"),
+        msg(LIST, 0), msg(LIST, 0), msg(LIST, 0), msg(LIST, 0),
+        msg(LIST, 0), msg(LIST, 0), msg(LIST, 0), msg(LIST, 0),
+        submit(TRUE), msg(SHOW, task(5)),
+        step(LOOP, b"\1"), step(PEER, b"\3"), step(LOOP, b"\3"),
+        step(LOOP, b"\3"), step(LOOP, b"\3"), step(LOOP, b"\3"),
+        msg(STATUS), step(RUN),
+    ],
     "restart-daemon": [
         # A running task that asks to be queued again, a queued one, and
         # a queue of admin's, across a stop and start of runneld.
