@@ -118,20 +118,20 @@ source_free(struct source *src)
 	free(src);
 }
 
-/* Forget a few idle entries from the cold end; at the cap, also the
+/* Forget the idle among the coldest entries; at the cap, also the
  * coldest one without connections even if penalised (as sshd's
  * overflow=permissive).  0 if there is room for one more. */
 static int
 source_reap(int64_t now)
 {
-	struct source	*src;
+	struct source	*src, *next;
 	int		 i;
 
-	for (i = 0; i < 4; i++) {
-		if ((src = TAILQ_FIRST(&source_lru)) == NULL ||
-		    !source_idle(src, now))
-			break;
-		source_free(src);
+	src = TAILQ_FIRST(&source_lru);
+	for (i = 0; i < 8 && src != NULL; i++, src = next) {
+		next = TAILQ_NEXT(src, lru_entry);
+		if (source_idle(src, now))
+			source_free(src);
 	}
 	if (source_n < SOURCE_MAX)
 		return 0;
