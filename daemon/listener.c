@@ -24,6 +24,13 @@
 #include "log.h"
 #include "runneld.h"
 
+/* The kernel's accept queue, up to net.core.somaxconn (4096 by default
+ * since Linux 5.4).  A source flooding with reconnects is refused here at
+ * accept, but while the daemon is off the CPU its SYNs wait in that queue,
+ * where no per-source accounting sees them: a full queue drops the next
+ * client's SYN, which costs it a 1 s retransmit. */
+#define LISTENER_BACKLOG	4096
+
 struct listener {
 	struct evconnlistener	*evl;
 	char			*name;
@@ -279,7 +286,8 @@ listener_wrap(evutil_socket_t fd, const char *name, char **cause)
 
 	l = xcalloc(1, sizeof *l);
 	l->evl = evconnlistener_new(server.base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTENER_BACKLOG,
+	    fd);
 	if (l->evl == NULL) {
 		*cause = xasprintf("%s: listen: %s", name, strerror(errno));
 		close(fd);
@@ -325,7 +333,7 @@ listener_create_tcp(const char *addr, char **cause)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 511) == -1) {
+	    listen(fd, LISTENER_BACKLOG) == -1) {
 		*cause = xasprintf("listen %s: %s", addr, strerror(errno));
 		goto out;
 	}
@@ -447,7 +455,7 @@ listener_create_unix(const char *path, char **cause)
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    chmod(path, 0666) == -1 || listen(fd, 511) == -1) {
+	    chmod(path, 0666) == -1 || listen(fd, LISTENER_BACKLOG) == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);
