@@ -415,6 +415,8 @@ enum source_end {
 	SOURCE_END_TIMEOUT		/* hello_timeout ran out */
 };
 struct sockaddr;
+/* The entry of a peer's source; one without sessions may be reused by
+ * the next source_get. */
 struct source *source_get(const struct sockaddr *);
 unsigned source_count(const struct source *);
 int64_t	 source_penalized(const struct source *);
