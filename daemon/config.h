@@ -126,7 +126,7 @@ struct config {
 	uint64_t	  hello_timeout_ms;	/* accept to Hello, absolute */
 	/* Admission (listener.c, source.c); 0: no limit, no penalty. */
 	unsigned	  max_startups_per_source;
-	uint64_t	  source_penalty_ms;	/* per connection without Hello */
+	uint64_t	  source_penalty_ms;	/* a connection without Hello */
 	unsigned	  max_connections_per_uid; /* unix, but admins */
 	unsigned	  admin_reserve;	/* of max_connections */
 	int		  run_as_root;		/* root may run tasks as root */

@@ -153,7 +153,8 @@ listener_accept_unix(struct listener *l, int fd)
 	}
 	admin = cred.uid == 0 || cred.uid == server.uid;
 	if (listener_full(l, admin)) {
-		session_refuse(fd, RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		session_refuse(fd,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
 		    "connection limit %u reached",
 		    server.conf->max_connections);
 		return;
@@ -164,7 +165,8 @@ listener_accept_unix(struct listener *l, int fd)
 			log_warnx("%s: identity %s has no role, refused at "
 			    "accept (%llu more refused since the last line)",
 			    l->name, identity, skipped);
-		session_refuse(fd, RUNNEL__V1__ERROR_CODE__ERROR_UNAUTHENTICATED,
+		session_refuse(fd,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNAUTHENTICATED,
 		    "identity %s has no role", identity);
 		goto out;
 	}

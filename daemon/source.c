@@ -44,7 +44,8 @@ struct source {
 };
 
 static LIST_HEAD(, source)	 source_hash[SOURCE_BUCKETS];
-static TAILQ_HEAD(, source)	 source_lru = TAILQ_HEAD_INITIALIZER(source_lru);
+static TAILQ_HEAD(, source)	 source_lru =
+    TAILQ_HEAD_INITIALIZER(source_lru);
 static TAILQ_HEAD(, source)	 source_active =
     TAILQ_HEAD_INITIALIZER(source_active);
 static size_t			 source_n;
