@@ -211,9 +211,10 @@ source_penalized(const struct source *src)
 int
 source_evict(const struct source *src)
 {
-	struct source	*it, *top = NULL;
-	struct session	*victim;
-	char		*why;
+	static struct log_rate	 rate;
+	struct source		*it, *top = NULL;
+	struct session		*victim;
+	unsigned long long	 skipped;
 
 	TAILQ_FOREACH(it, &source_active, active_entry) {
 		if (top == NULL || it->nunauth > top->nunauth)
@@ -222,11 +223,14 @@ source_evict(const struct source *src)
 	if (top == NULL || top->nunauth < source_count(src) + 2)
 		return -1;
 	victim = TAILQ_FIRST(&top->sessions);
-	why = xasprintf("closed before hello: max_startups reached and "
-	    "source %s holds %u connections before hello", top->name,
-	    top->nunauth);
-	session_lost(victim, why);
-	free(why);
+	/* Sources that take turns would log a line each time. */
+	if (log_ratelimit(&rate, &skipped))
+		log_info("conn %llu: %s: closed before hello: max_startups "
+		    "reached and source %s holds %u connections before hello "
+		    "(%llu more closed so since the last line)",
+		    (unsigned long long)victim->id, victim->peer, top->name,
+		    top->nunauth, skipped);
+	session_lost(victim, NULL);
 	return 0;
 }
 
