@@ -24,7 +24,7 @@
 #include "runneld.h"
 
 #define SOURCE_BUCKETS		4096	/* a power of two */
-#define SOURCE_MAX		16384	/* entries: about 1.5 MiB at most */
+#define SOURCE_MAX		16384	/* entries of 152 bytes: 2.7 MiB at most */
 /* While more than this many penalties are left, a source is refused;
  * the penalty never grows past SOURCE_PENALTY_CAP of them (sshd: 15 s
  * and 600 s of 1 s noauth penalties). */
