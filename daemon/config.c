@@ -50,6 +50,7 @@
 #define CONFIG_MAX_MAX_ARGV		(16U * 1024 * 1024)
 #define CONFIG_MIN_HELLO_TIMEOUT_MS	100U
 #define CONFIG_MAX_HELLO_TIMEOUT_MS	600000U
+#define CONFIG_MAX_SOURCE_PENALTY_MS	60000U
 #define CONFIG_MIN_LAG_WARN_MS		1U
 #define CONFIG_MAX_LAG_WARN_MS		60000U
 #define CONFIG_QUEUE_NAME_CHARS		\
@@ -68,7 +69,7 @@ struct config_parse {
 	const char	*section;	/* NULL before the first header */
 	char		 title[sizeof "queue " + CONFIG_QUEUE_NAME_MAX];
 	void		*base;		/* struct config or config_queue */
-	uint32_t	 seen;		/* bit i: config_keys[i] was given */
+	uint64_t	 seen;		/* bit i: config_keys[i] was given */
 	int		 socket_set;	/* socket given, maybe as "none" */
 	char		*cause;
 };
@@ -996,6 +997,22 @@ static const struct config_key config_keys[] = {
 	  .field = offsetof(struct config, hello_timeout_ms),
 	  .min = CONFIG_MIN_HELLO_TIMEOUT_MS,
 	  .max = CONFIG_MAX_HELLO_TIMEOUT_MS },
+	{ .section = "limits", .name = "max_startups_per_source",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, max_startups_per_source),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
+	{ .section = "limits", .name = "source_penalty",
+	  .set = config_set_duration,
+	  .field = offsetof(struct config, source_penalty_ms),
+	  .min = 0, .max = CONFIG_MAX_SOURCE_PENALTY_MS },
+	{ .section = "limits", .name = "max_connections_per_uid",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, max_connections_per_uid),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
+	{ .section = "limits", .name = "admin_reserve",
+	  .set = config_set_count,
+	  .field = offsetof(struct config, admin_reserve),
+	  .min = 0, .max = CONFIG_MAX_COUNT },
 	{ .section = "server", .name = "run_as_root", .set = config_set_bool,
 	  .field = offsetof(struct config, run_as_root) },
 	{ .section = "queue", .name = "max_running", .set = config_set_count,
@@ -1033,7 +1050,7 @@ static const struct config_key config_keys[] = {
 };
 
 /* config_parse.seen has one bit per key. */
-_Static_assert(config_nitems(config_keys) <= 32, "too many keys for seen");
+_Static_assert(config_nitems(config_keys) <= 64, "too many keys for seen");
 
 /* A "[queue NAME]" header: add the queue, whose keys follow. */
 static int
@@ -1067,7 +1084,7 @@ config_section_queue(struct config_parse *cp, const char *name)
 	/* A new queue: none of its keys has been given yet. */
 	for (i = 0; i < config_nitems(config_keys); i++) {
 		if (strcmp(config_keys[i].section, "queue") == 0)
-			cp->seen &= ~(1U << i);
+			cp->seen &= ~((uint64_t)1 << i);
 	}
 	cp->section = "queue";
 	cp->base = cq;
@@ -1122,7 +1139,7 @@ config_value(struct config_parse *cp, const char *key, char *value)
 	if (i == config_nitems(config_keys))
 		return (config_error(cp, "unknown key '%s' in [%s]", key,
 		    cp->title));
-	if ((cp->seen & (1U << i)) && !(ck->flags & CONFIG_REPEAT))
+	if ((cp->seen & ((uint64_t)1 << i)) && !(ck->flags & CONFIG_REPEAT))
 		return (config_error(cp, "duplicate key '%s' in [%s]", key,
 		    cp->title));
 
@@ -1142,7 +1159,7 @@ config_value(struct config_parse *cp, const char *key, char *value)
 
 	if (ck->set(cp, ck, key, value, quoted) != 0)
 		return (-1);
-	cp->seen |= 1U << i;
+	cp->seen |= (uint64_t)1 << i;
 	return (0);
 }
 
@@ -1309,6 +1326,12 @@ config_load(const char *path, char **cause)
 	    (struct config_startups)CONFIG_DEFAULT_MAX_STARTUPS;
 	cp.conf->max_argv = CONFIG_DEFAULT_MAX_ARGV;
 	cp.conf->hello_timeout_ms = CONFIG_DEFAULT_HELLO_TIMEOUT_MS;
+	cp.conf->max_startups_per_source =
+	    CONFIG_DEFAULT_MAX_STARTUPS_PER_SOURCE;
+	cp.conf->source_penalty_ms = CONFIG_DEFAULT_SOURCE_PENALTY_MS;
+	cp.conf->max_connections_per_uid =
+	    CONFIG_DEFAULT_MAX_CONNECTIONS_PER_UID;
+	cp.conf->admin_reserve = CONFIG_DEFAULT_ADMIN_RESERVE;
 	if ((cp.conf->path = strdup(path)) == NULL ||
 	    (cp.conf->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR)) == NULL)
 		goto oom;

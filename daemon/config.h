@@ -24,6 +24,11 @@
 #define CONFIG_DEFAULT_MAX_STARTUPS	{ 10U, 30U, 100U }
 #define CONFIG_DEFAULT_MAX_ARGV		(256U * 1024)
 #define CONFIG_DEFAULT_HELLO_TIMEOUT_MS	10000U
+/* Admission: per source, per uid, and the slots kept for admins. */
+#define CONFIG_DEFAULT_MAX_STARTUPS_PER_SOURCE	10U
+#define CONFIG_DEFAULT_SOURCE_PENALTY_MS	1000U
+#define CONFIG_DEFAULT_MAX_CONNECTIONS_PER_UID	64U
+#define CONFIG_DEFAULT_ADMIN_RESERVE		8U
 
 /* [server] on_shutdown: what SIGTERM does to running tasks. */
 enum config_on_shutdown {
@@ -119,6 +124,11 @@ struct config {
 	struct config_startups max_startups;
 	uint32_t	  max_argv;		/* argv + env + cwd bytes */
 	uint64_t	  hello_timeout_ms;	/* accept to Hello, absolute */
+	/* Admission (listener.c, source.c); 0: no limit, no penalty. */
+	unsigned	  max_startups_per_source;
+	uint64_t	  source_penalty_ms;	/* a connection without Hello */
+	unsigned	  max_connections_per_uid; /* unix, but admins */
+	unsigned	  admin_reserve;	/* of max_connections */
 	int		  run_as_root;		/* root may run tasks as root */
 	/* The user names of root and of runneld's own uid, looked up when
 	 * the file is read ("uid=N" if there is none). */

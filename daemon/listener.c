@@ -24,6 +24,13 @@
 #include "log.h"
 #include "runneld.h"
 
+/* The kernel's accept queue, up to net.core.somaxconn (4096 by default
+ * since Linux 5.4).  A source flooding with reconnects is refused here at
+ * accept, but while the daemon is off the CPU its SYNs wait in that queue,
+ * where no per-source accounting sees them: a full queue drops the next
+ * client's SYN, which costs it a 1 s retransmit. */
+#define LISTENER_BACKLOG	4096
+
 struct listener {
 	struct evconnlistener	*evl;
 	char			*name;
@@ -32,6 +39,7 @@ struct listener {
 	struct event		*retry;
 	/* Lines a peer can repeat at will: one a second, with a count. */
 	struct log_rate		 accept_log, full_log, notls_log, drop_log;
+	struct log_rate		 source_log, penalty_log, norole_log, uid_log;
 	uint64_t		 drops;		/* by max_startups */
 };
 
@@ -71,60 +79,153 @@ listener_error_cb(struct evconnlistener *evl, void *arg)
 
 /* Refuse a TLS connection before authentication, as sshd's MaxStartups
  * does: from START connections before Hello on with RATE% chance, rising
- * linearly to certainty at FULL.  Authenticated peers are unaffected, and a
- * flood of silent connections cannot fill the table.  Unix-socket peers
- * are known by their uid at once and only meet the other limits. */
+ * linearly to certainty at FULL.  Only a source that already holds a
+ * connection before Hello meets the chance, and at FULL a source holding
+ * fewer than the biggest holder takes one of its places
+ * (source_evict): so one source, or a few, cannot hold the door shut for
+ * the others.  Authenticated peers are unaffected.  Unix-socket peers are
+ * known by their uid at once and meet the other limits. */
 static int
-listener_early_drop(void)
+listener_early_drop(const struct source *src)
 {
 	const struct config_startups	*ms = &server.conf->max_startups;
 	unsigned			 n = server.nunauth, p;
 
-	if (n < ms->start)
-		return 0;
 	if (n >= ms->full)
-		return 1;
+		return source_evict(src) != 0;
+	if (n < ms->start || source_count(src) == 0)
+		return 0;
 	p = ms->rate + (100 - ms->rate) * (n - ms->start) /
 	    (ms->full - ms->start);
 	return arc4random_uniform(100) < p;
 }
 
-/* A new connection: refuse it over the limit, else start a session. */
-static void
-listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+/* The slots of max_connections a connection may take: all of them for
+ * root and runneld's own user on the unix socket, all but admin_reserve
+ * (at most max_connections - 1) for anyone else. */
+static unsigned
+listener_room(int admin)
 {
-	struct listener	*l = arg;
-	char		 host[NI_MAXHOST], serv[NI_MAXSERV], *peer;
-	SSL		*ssl = NULL;
-	int		 one = 1;
-	unsigned long long skipped;
+	unsigned	max = server.conf->max_connections;
+	unsigned	reserve = server.conf->admin_reserve;
 
-	(void)evl;
-	if (server.shutting_down || server.nsessions >=
-	    server.conf->max_connections) {
-		if (!server.shutting_down &&
-		    log_ratelimit(&l->full_log, &skipped))
-			log_warnx("%s: connection limit %u reached, refusing "
-			    "(%llu more refused since the last line)", l->name,
-			    server.conf->max_connections, skipped);
+	if (admin)
+		return max;
+	return max - (reserve < max ? reserve : max - 1);
+}
+
+/* Is the table full for this connection?  Log it (once a second). */
+static int
+listener_full(struct listener *l, int admin)
+{
+	unsigned long long	skipped;
+
+	if (server.nsessions < listener_room(admin))
+		return 0;
+	if (log_ratelimit(&l->full_log, &skipped))
+		log_warnx("%s: connection limit %u reached%s, refusing "
+		    "(%llu more refused since the last line)", l->name,
+		    server.conf->max_connections, admin ? "" :
+		    " (but the admin_reserve)", skipped);
+	return 1;
+}
+
+/* A unix-socket peer: its uid is known at accept (SO_PEERCRED).  A uid
+ * with no role, or one over max_connections_per_uid, is refused here,
+ * before it takes a slot or a buffer. */
+static void
+listener_accept_unix(struct listener *l, int fd)
+{
+	struct ucred		 cred;
+	socklen_t		 len = sizeof cred;
+	char			*identity = NULL;
+	enum role		 role;
+	unsigned		 max = server.conf->max_connections_per_uid;
+	unsigned long long	 skipped;
+	int			 admin;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		if (log_ratelimit(&l->accept_log, &skipped))
+			log_warn("%s: SO_PEERCRED (%llu more failed since "
+			    "the last line)", l->name, skipped);
 		close(fd);
 		return;
 	}
-	if (l->is_unix) {
-		session_create(fd, NULL, "unix");
+	admin = cred.uid == 0 || cred.uid == server.uid;
+	if (listener_full(l, admin)) {
+		session_refuse(fd,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		    "connection limit %u reached",
+		    server.conf->max_connections);
 		return;
 	}
-	if (server.ssl_ctx == NULL) {
-		/* [tls] files missing at start: refused until a reload. */
-		if (log_ratelimit(&l->notls_log, &skipped))
-			log_warnx("%s: TLS files missing, refusing "
-			    "connections until a reload finds them (%llu more "
-			    "refused since the last line)", l->name, skipped);
+	role = session_unix_role(cred.uid, &identity);
+	if (role == ROLE_NONE) {
+		if (log_ratelimit(&l->norole_log, &skipped))
+			log_warnx("%s: identity %s has no role, refused at "
+			    "accept (%llu more refused since the last line)",
+			    l->name, identity, skipped);
+		session_refuse(fd,
+		    RUNNEL__V1__ERROR_CODE__ERROR_UNAUTHENTICATED,
+		    "identity %s has no role", identity);
+		goto out;
+	}
+	if (!admin && max != 0 && session_count_uid(cred.uid) >= max) {
+		if (log_ratelimit(&l->uid_log, &skipped))
+			log_warnx("%s: %s has %u connections, refusing more "
+			    "(max_connections_per_uid; %llu more refused since "
+			    "the last line)", l->name, identity, max, skipped);
+		session_refuse(fd,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		    "%s has %u connections already (max_connections_per_uid)",
+		    identity, max);
+		goto out;
+	}
+	session_create(fd, NULL, "unix");
+out:
+	free(identity);
+}
+
+/* A TLS peer: refused at accept, before TLS, when its source is
+ * penalised or holds max_startups_per_source connections before Hello,
+ * or by max_startups. */
+static void
+listener_accept_tcp(struct listener *l, int fd, struct sockaddr *sa,
+    int salen)
+{
+	char			 host[NI_MAXHOST], serv[NI_MAXSERV], *peer;
+	struct source		*src;
+	struct session		*s;
+	SSL			*ssl = NULL;
+	unsigned		 per = server.conf->max_startups_per_source;
+	int			 one = 1;
+	int64_t			 left;
+	unsigned long long	 skipped;
+
+	if (listener_full(l, 0)) {
 		close(fd);
 		return;
 	}
-	if (listener_early_drop()) {
+	src = source_get(sa);
+	if ((left = source_penalized(src)) != 0) {
+		if (log_ratelimit(&l->penalty_log, &skipped))
+			log_warnx("%s: source %s penalised for %lld ms more, "
+			    "refusing (source_penalty; %llu more refused since "
+			    "the last line)", l->name, source_name(src),
+			    (long long)left, skipped);
+		close(fd);
+		return;
+	}
+	if (per != 0 && source_count(src) >= per) {
+		if (log_ratelimit(&l->source_log, &skipped))
+			log_warnx("%s: source %s has %u connections before "
+			    "hello, refusing (max_startups_per_source; %llu "
+			    "more refused since the last line)", l->name,
+			    source_name(src), per, skipped);
+		close(fd);
+		return;
+	}
+	if (listener_early_drop(src)) {
 		l->drops++;
 		if (log_ratelimit(&l->drop_log, &skipped))
 			log_warnx("%s: %u connections before hello, dropping "
@@ -145,8 +246,38 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	peer = xasprintf("%s:%s", host, serv);
-	session_create(fd, ssl, peer);
+	s = session_create(fd, ssl, peer);
+	source_add(src, s);
 	free(peer);
+}
+
+/* A new connection: refuse it over a limit, else start a session. */
+static void
+listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener	*l = arg;
+	unsigned long long skipped;
+
+	(void)evl;
+	if (server.shutting_down) {
+		close(fd);
+		return;
+	}
+	if (l->is_unix) {
+		listener_accept_unix(l, fd);
+		return;
+	}
+	if (server.ssl_ctx == NULL) {
+		/* [tls] files missing at start: refused until a reload. */
+		if (log_ratelimit(&l->notls_log, &skipped))
+			log_warnx("%s: TLS files missing, refusing "
+			    "connections until a reload finds them (%llu more "
+			    "refused since the last line)", l->name, skipped);
+		close(fd);
+		return;
+	}
+	listener_accept_tcp(l, fd, sa, salen);
 }
 
 /* Wrap a bound socket in a listener. */
@@ -157,7 +288,8 @@ listener_wrap(evutil_socket_t fd, const char *name, char **cause)
 
 	l = xcalloc(1, sizeof *l);
 	l->evl = evconnlistener_new(server.base, listener_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 511, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTENER_BACKLOG,
+	    fd);
 	if (l->evl == NULL) {
 		*cause = xasprintf("%s: listen: %s", name, strerror(errno));
 		close(fd);
@@ -203,7 +335,7 @@ listener_create_tcp(const char *addr, char **cause)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 511) == -1) {
+	    listen(fd, LISTENER_BACKLOG) == -1) {
 		*cause = xasprintf("listen %s: %s", addr, strerror(errno));
 		goto out;
 	}
@@ -325,7 +457,7 @@ listener_create_unix(const char *path, char **cause)
 	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    chmod(path, 0666) == -1 || listen(fd, 511) == -1) {
+	    chmod(path, 0666) == -1 || listen(fd, LISTENER_BACKLOG) == -1) {
 		*cause = xasprintf("%s: %s", path, strerror(errno));
 		if (fd != -1)
 			close(fd);

@@ -245,6 +245,12 @@ struct session {
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
 	TAILQ_ENTRY(session)	 entry;
+	/* Admission (source.c, listener.c): a TLS peer's source while it
+	 * is before Hello, a unix peer's uid. */
+	struct source		*src;		/* NULL: none, or untracked */
+	TAILQ_ENTRY(session)	 src_entry;
+	int			 hello_expired;	/* hello_timeout ran out */
+	uid_t			 uid;		/* unix peers */
 };
 TAILQ_HEAD(session_list, session);
 
@@ -381,7 +387,7 @@ int	 listener_check_unix(const char *path, char **cause);
 int	 listener_is_unix(const struct listener *);
 
 /* session.c */
-void	 session_create(int fd, SSL *ssl, const char *peer);
+struct session *session_create(int fd, SSL *ssl, const char *peer);
 void	 session_lost(struct session *, const char *why);
 void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
 struct evbuffer_iovec;
@@ -398,6 +404,30 @@ int	 session_writable(struct session *);
 void	 session_touch(struct session *);
 void	 session_authenticated(struct session *);
 int	 session_inflight(const struct session *);
+/* session.c: admission of unix peers */
+enum role session_unix_role(uid_t, char **identity);
+void	 session_refuse(int fd, Runnel__V1__ErrorCode, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+unsigned session_count_uid(uid_t);
+
+/* source.c: per-source accounting of TLS peers before Hello */
+struct source;
+enum source_end {
+	SOURCE_END_HELLO,		/* authenticated: no penalty */
+	SOURCE_END_FAILED,		/* closed or refused before Hello */
+	SOURCE_END_TIMEOUT		/* hello_timeout ran out */
+};
+struct sockaddr;
+/* The entry of a peer's source; one without sessions may be reused by
+ * the next source_get. */
+struct source *source_get(const struct sockaddr *);
+unsigned source_count(const struct source *);
+int64_t	 source_penalized(const struct source *);
+int	 source_evict(const struct source *);
+void	 source_add(struct source *, struct session *);
+void	 source_remove(struct session *, enum source_end);
+const char *source_name(const struct source *);
+size_t	 source_entries(void);
 
 /* rpc.c */
 struct rpc_entry {

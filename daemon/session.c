@@ -61,32 +61,84 @@ static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 
-/* Identify a unix-socket peer by its uid: root and the daemon's own user
- * are admin; others need an `unix:USER` entry in [access].  The uid is
- * named through the table made when the configuration was read, never by
- * NSS here (which may block on LDAP or sssd): a uid it does not name is
- * "unix:uid=N", which no entry gives a role. */
+/* The identity and role of a unix-socket peer's uid: root and the
+ * daemon's own user are admin; others need an `unix:USER` entry in
+ * [access].  The uid is named through the table made when the
+ * configuration was read, never by NSS here (which may block on LDAP or
+ * sssd): a uid it does not name is "unix:uid=N", which no entry gives a
+ * role. */
+enum role
+session_unix_role(uid_t uid, char **identity)
+{
+	const char	*user;
+
+	if ((user = config_unix_name(server.conf, uid)) != NULL)
+		*identity = xasprintf("unix:%s", user);
+	else
+		*identity = xasprintf("unix:uid=%lu", (unsigned long)uid);
+	if (uid == 0 || uid == server.uid)
+		return ROLE_ADMIN;
+	return config_role(server.conf, *identity);
+}
+
+/* Identify a unix-socket peer by its uid (session_unix_role). */
 static int
 session_identify_unix(struct session *s, int fd)
 {
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
-	const char	*user;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("conn %llu: SO_PEERCRED", (unsigned long long)s->id);
 		return -1;
 	}
-	if ((user = config_unix_name(server.conf, cred.uid)) != NULL)
-		s->identity = xasprintf("unix:%s", user);
-	else
-		s->identity = xasprintf("unix:uid=%lu",
-		    (unsigned long)cred.uid);
-	if (cred.uid == 0 || cred.uid == server.uid)
-		s->role = ROLE_ADMIN;
-	else
-		s->role = config_role(server.conf, s->identity);
+	s->uid = cred.uid;
+	s->role = session_unix_role(cred.uid, &s->identity);
 	return 0;
+}
+
+/* Unix-socket sessions of a uid. */
+unsigned
+session_count_uid(uid_t uid)
+{
+	struct session	*s;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(s, &server.sessions, entry)
+		if (s->is_unix && !s->dead && s->uid == uid)
+			n++;
+	return n;
+}
+
+/* Refuse an accepted connection before it has a session: one Error (id
+ * 0, the daemon's last word) if the socket takes it at once, then close.
+ * Costs no buffer: the frame is packed on the stack. */
+void
+session_refuse(int fd, Runnel__V1__ErrorCode code, const char *fmt, ...)
+{
+	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__Error		 err = RUNNEL__V1__ERROR__INIT;
+	uint8_t				 buf[512];
+	char				 text[256];
+	size_t				 len;
+	va_list				 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	err.code = code;
+	err.message = text;
+	msg.id = 0;
+	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR;
+	msg.error = &err;
+	len = runnel__v1__server_message__get_packed_size(&msg);
+	if (len + FRAME_HEADER <= sizeof buf) {
+		frame_put_header(buf, len);
+		runnel__v1__server_message__pack(&msg, buf + FRAME_HEADER);
+		(void)send(fd, buf, FRAME_HEADER + len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	close(fd);
 }
 
 /* The peer took too long to finish TLS and Hello. */
@@ -100,6 +152,7 @@ session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	if (!s->hello_done) {
+		s->hello_expired = 1;
 		session_lost(s, "no hello in time");
 		return;
 	}
@@ -192,7 +245,7 @@ session_frame_limit(const struct session *s)
 }
 
 /* Take over an accepted connection (ssl NULL: unix socket). */
-void
+struct session *
 session_create(int fd, SSL *ssl, const char *peer)
 {
 	struct session	*s;
@@ -257,6 +310,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 		if (session_identify_unix(s, fd) == -1)
 			session_lost(s, "cannot identify peer");
 	}
+	return s;
 }
 
 /* The session said Hello: it no longer counts against max_startups. */
@@ -265,6 +319,7 @@ session_authenticated(struct session *s)
 {
 	if (!s->unauth)
 		return;
+	source_remove(s, SOURCE_END_HELLO);
 	s->unauth = 0;
 	server.nunauth--;
 }
@@ -364,6 +419,9 @@ session_lost(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = 1;
+	/* Ended before Hello: its source pays a penalty. */
+	source_remove(s, s->hello_expired ? SOURCE_END_TIMEOUT :
+	    SOURCE_END_FAILED);
 	session_authenticated(s);
 	if (why != NULL)
 		log_info("conn %llu: %s%s%s: %s", (unsigned long long)s->id,

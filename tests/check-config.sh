@@ -129,9 +129,14 @@ bad limits grace 4294967296ms "grace must be between 0 and 4294967295ms"
 bad limits grace 3650d "grace must be between 0 and 4294967295ms"
 bad limits lag_warn 0 "lag_warn must be between 1ms and 60s"
 bad limits hello_timeout 3650d "hello_timeout must be between 100ms and 600s"
+good limits source_penalty 0
+good limits source_penalty 60s
+bad limits source_penalty 61s "source_penalty must be between 0 and 60s"
 for kv in limits:max_connections limits:max_running limits:max_inflight \
     limits:max_identity_connections limits:max_queued_per_identity \
-    retention:max_finished "queue b:max_running"; do
+    retention:max_finished "queue b:max_running" \
+    limits:max_startups_per_source limits:max_connections_per_uid \
+    limits:admin_reserve; do
 	s=${kv%%:*} k=${kv#*:}
 	for v in -1 abc 1k; do
 		bad "$s" "$k" "$v" "bad number '$v' for '$k'"

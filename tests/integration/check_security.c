@@ -352,6 +352,7 @@ setup_stall(void)
 		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	}
 	harness_start(&h, "hello_timeout = 2s\nmax_startups = 3000\n"
+	    "max_startups_per_source = 0\nsource_penalty = 0\n"
 	    "max_connections = 3000\n");
 }
 

@@ -923,6 +923,28 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* The admission keys of [limits]: their defaults, and values read. */
+START_TEST(test_admission)
+{
+	struct config	*conf;
+
+	conf = load_ok("[limits]\n");
+	ck_assert_uint_eq(conf->max_startups_per_source, 10);
+	ck_assert_uint_eq(conf->source_penalty_ms, 1000);
+	ck_assert_uint_eq(conf->max_connections_per_uid, 64);
+	ck_assert_uint_eq(conf->admin_reserve, 8);
+	config_free(conf);
+	conf = load_ok("[limits]\nmax_startups_per_source = 0\n"
+	    "source_penalty = 250ms\nmax_connections_per_uid = 0\n"
+	    "admin_reserve = 0\n");
+	ck_assert_uint_eq(conf->max_startups_per_source, 0);
+	ck_assert_uint_eq(conf->source_penalty_ms, 250);
+	ck_assert_uint_eq(conf->max_connections_per_uid, 0);
+	ck_assert_uint_eq(conf->admin_reserve, 0);
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(test_roles)
 {
 	ck_assert_int_eq(config_role_parse("admin"), ROLE_ADMIN);
@@ -1007,6 +1029,7 @@ config_suite(void)
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_shipped_conf);
 	tcase_add_test(tc, test_roles);
+	tcase_add_test(tc, test_admission);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
