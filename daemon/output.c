@@ -60,22 +60,132 @@ output_has_hole(const struct output *o)
 	return o->drop_end_off > o->drop_off;
 }
 
-/* The spool's fd, opened on first use: a queued task, or a finished one
- * nobody reads, holds no descriptor (100,000 queued tasks would otherwise
- * need as many).  A new log's file is made (or an old one of the same
- * name emptied) only then: a task that prints nothing costs no file. */
+/*
+ * Spools no task writes any more are opened only to be read, and kept open
+ * for the next read among the OUTPUT_READ_FDS most recently read: the
+ * least recently read is closed past that.  Finished tasks thus cost no
+ * descriptor however many there are and however many of them are read; a
+ * reader that comes back after its log was closed opens it again.
+ */
+#define OUTPUT_READ_FDS		32
+static struct output_list	output_readers =
+				    TAILQ_HEAD_INITIALIZER(output_readers);
+static size_t			output_nreaders;
+
+/* Close a spool kept open for readers. */
+static void
+output_reader_close(struct output *o)
+{
+	TAILQ_REMOVE(&output_readers, o, reader_entry);
+	output_nreaders--;
+	o->reading = 0;
+	close(o->fd);
+	o->fd = -1;
+}
+
+/* Close every spool kept open for readers; 1 if there was one. */
+static int
+output_readers_shed(void)
+{
+	struct output	*o;
+	int		 shed = 0;
+
+	while ((o = TAILQ_FIRST(&output_readers)) != NULL) {
+		output_reader_close(o);
+		shed = 1;
+	}
+	return shed;
+}
+
+/* Descriptors kept open for readers of logs no task writes. */
+size_t
+output_read_fds(void)
+{
+	return output_nreaders;
+}
+
+/* Open a spool; out of descriptors, give back those kept for readers and
+ * try once more.  -1 with errno set if it cannot be opened. */
+static int
+output_open_path(const char *path, int flags)
+{
+	int	fd;
+
+	fd = open(path, flags | O_CLOEXEC, 0600);
+	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
+	    output_readers_shed())
+		fd = open(path, flags | O_CLOEXEC, 0600);
+	return fd;
+}
+
+/* The spool's fd for writing, opened on first use: a queued task, or a
+ * finished one nobody reads, holds no descriptor (100,000 queued tasks
+ * would otherwise need as many).  A new log's file is made (or an old one
+ * of the same name emptied) only then: a task that prints nothing costs no
+ * file.  The fd stays open until the task ends (output_close). */
 static int
 output_fd(struct output *o)
 {
 	if (o->fd == -1) {
-		o->fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC |
-		    (o->fresh ? O_TRUNC : 0), 0600);
-		if (o->fd == -1)
+		o->fd = output_open_path(o->path, O_RDWR | O_CREAT |
+		    (o->fresh ? O_TRUNC : 0));
+		if (o->fd == -1) {
 			log_warn("%s: open", o->path);
-		else
-			o->fresh = 0;
+			return -1;
+		}
+		o->fresh = 0;
 	}
+	if (o->reading) {
+		/* Read before it was written again: the writer's now. */
+		TAILQ_REMOVE(&output_readers, o, reader_entry);
+		output_nreaders--;
+		o->reading = 0;
+	}
+	o->live = 1;
 	return o->fd;
+}
+
+/* The spool's fd for reading (or punching): the writer's while a task
+ * writes the log, else opened on demand and kept among the most recently
+ * read.  -1 with errno set if the file cannot be opened (removed from
+ * under runneld, out of descriptors): never made again by a read. */
+static int
+output_fd_read(struct output *o)
+{
+	if (o->live)
+		return o->fd;
+	if (o->fd != -1) {
+		if (TAILQ_FIRST(&output_readers) != o) {
+			TAILQ_REMOVE(&output_readers, o, reader_entry);
+			TAILQ_INSERT_HEAD(&output_readers, o, reader_entry);
+		}
+		return o->fd;
+	}
+	if (o->fresh) {
+		errno = ENOENT;		/* nothing was ever written */
+		return -1;
+	}
+	if ((o->fd = output_open_path(o->path, O_RDWR)) == -1)
+		return -1;
+	TAILQ_INSERT_HEAD(&output_readers, o, reader_entry);
+	o->reading = 1;
+	if (++output_nreaders > OUTPUT_READ_FDS)
+		output_reader_close(TAILQ_LAST(&output_readers, output_list));
+	return o->fd;
+}
+
+/* No task writes the log any more (the writer is done with it): its
+ * spool is closed, and opened again only for readers. */
+void
+output_close(struct output *o)
+{
+	if (!o->live)
+		return;
+	o->live = 0;
+	if (o->fd != -1) {
+		close(o->fd);
+		o->fd = -1;
+	}
 }
 
 /* Create an empty log spooled to path.  The file is made with the first
@@ -192,7 +302,9 @@ output_free(struct output *o)
 	if (o->waiter != NULL)
 		output_waiter_remove(o->waiter);
 	output_release_forget(o);
-	if (o->fd != -1)
+	if (o->reading)
+		output_reader_close(o);
+	else if (o->fd != -1)
 		close(o->fd);
 	free(o->ring);
 	free(o->index);
@@ -401,10 +513,11 @@ output_append_fd(struct output *o, int stream, int fd, size_t max,
 	size_t			 at, first, need;
 	ssize_t			 n;
 
-	if (!output_writer.started || o->failed || o->fd == -1 ||
+	if (!output_writer.started || o->failed || !o->live ||
 	    sizeof r + max > o->cap) {
 		/* The plain way: through a buffer (also the first read, so
-		 * that a pipe at EOF makes no spool file). */
+		 * that a pipe at EOF makes no spool file, and the first of
+		 * a log written again, which opens its spool to write). */
 		n = read(fd, buf, max < sizeof buf ? max : sizeof buf);
 		if (n > 0)
 			output_append(o, stream, buf, n, time_us);
@@ -479,8 +592,10 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 	ssize_t		 r;
 	uint8_t		*p = buf;
 
-	if (pos + n > o->fsize)
+	if (pos + n > o->fsize) {
+		errno = ERANGE;
 		return -1;
+	}
 	if (n == 0)
 		return 0;
 	/* A range that starts before the ring and ends in it: the file
@@ -498,12 +613,18 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 		memcpy(p + first, o->ring, n - first);
 		return 0;
 	}
-	if (o->failed || output_fd(o) == -1)
+	if (o->failed) {
+		errno = ENODATA;	/* only the ring was kept */
+		return -1;
+	}
+	if (output_fd_read(o) == -1)
 		return -1;
 	while (n > 0) {
 		r = pread(o->fd, p, n, pos);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (r == 0)
+			errno = ENODATA;	/* the file was cut */
 		if (r <= 0)
 			return -1;
 		p += r;
@@ -830,7 +951,7 @@ output_punch(struct output *o)
 	end = o->durable_end_pos < written ? o->durable_end_pos : written;
 	if (end <= o->punch_pos)
 		return;
-	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
+	if (output_fd_read(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, o->punch_pos, end - o->punch_pos) == -1)
 		log_warn("%s: punch hole", o->path);
 	o->punch_pos = end;
@@ -846,8 +967,13 @@ output_remove(struct output *o)
 	output_flush_wait(o);
 	if (unlink(o->path) == -1 && errno != ENOENT)
 		log_warn("%s: unlink", o->path);
-	if (o->fd != -1 && ftruncate(o->fd, 0) == -1) {
-		/* unlinked: its blocks go with the last fd */
+	/* Unlinked: its blocks go with the fd, which no read needs now. */
+	if (o->reading)
+		output_reader_close(o);
+	else if (o->fd != -1) {
+		close(o->fd);
+		o->fd = -1;
+		o->live = 0;
 	}
 	o->removed = 1;
 	free(o->ring);

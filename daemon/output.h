@@ -31,6 +31,8 @@ struct output {
 	uint8_t			 failed;	/* the spool could not be written */
 	uint8_t			 removed;	/* retention removed the spool */
 	uint8_t			 fresh;		/* no spool file made yet */
+	uint8_t			 live;		/* a task writes it: fd stays */
+	uint8_t			 reading;	/* fd on the readers' list */
 	uint32_t		 alloc;		/* the ring's size, grows to cap */
 	uint32_t		 cap;
 	uint32_t		 ringlen;
@@ -62,6 +64,7 @@ struct output {
 	TAILQ_ENTRY(output)	 dirty_entry;
 
 	struct output_waiter	*waiter;	/* loop only: a paused reader */
+	TAILQ_ENTRY(output)	 reader_entry;	/* loop only: see output_fd_read */
 	char			 path[];
 };
 TAILQ_HEAD(output_list, output);
@@ -90,6 +93,11 @@ extern struct output_writer output_writer;
 int	 output_write_spool(int, uint64_t, struct iovec *, int);
 /* The spool cannot be written any more: the ring alone keeps output. */
 void	 output_fail(struct output *, int, int64_t);
+/* No task writes the log any more (the writer is done with it): its
+ * spool is closed, and opened again only for readers. */
+void	 output_close(struct output *);
+/* Descriptors kept open for readers of logs no task writes (tests). */
+size_t	 output_read_fds(void);
 
 /* spool.c */
 /* Hand the new bytes to the writer thread. */

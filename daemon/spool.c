@@ -153,25 +153,33 @@ output_flood(struct output *o)
 		o->cap = OUTPUT_FLOOD_TAIL;
 }
 
-/* Free a log's ring if everything in it is on disk (reads then go to
- * the spool); 1 if it is gone. */
+/* Free a log's ring and close its spool once the writer has written
+ * everything (reads then go to the spool, opened again for them); a log
+ * whose spool failed keeps its ring.  1 if done. */
 static int
 output_release(struct output *o)
 {
 	int	idle = 1;
 
+	/* A write error the writer met fails the log (with its notice)
+	 * rather than keep it waiting for bytes that never go to disk. */
+	(void)output_room(o);
 	if (output_writer.started) {
 		pthread_mutex_lock(&output_writer.mtx);
-		idle = !o->busy && !o->queued && o->written == o->fsize;
+		idle = !o->busy && !o->queued &&
+		    (o->failed || o->written == o->fsize);
 		pthread_mutex_unlock(&output_writer.mtx);
 	}
 	if (!idle)
 		return 0;
 	output_punch(o);	/* what the hole still has on disk */
-	free(o->ring);
-	o->ring = NULL;
-	o->alloc = o->ringlen = 0;
-	o->cap = OUTPUT_TAIL;
+	if (!o->failed) {
+		free(o->ring);
+		o->ring = NULL;
+		o->alloc = o->ringlen = 0;
+		o->cap = OUTPUT_TAIL;
+	}
+	output_close(o);
 	return 1;
 }
 
@@ -197,19 +205,25 @@ output_release_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * The task will write no more: its log keeps no ring (up to
- * OUTPUT_FLOOD_TAIL bytes) once the spool has everything, so that a
- * finished task costs no output memory however much it wrote.  A log
- * whose spool failed keeps its ring: it is all there is.
+ * The task will write no more (for now: a retry writes again): its log
+ * keeps no ring (up to OUTPUT_FLOOD_TAIL bytes) and no descriptor once
+ * the spool has everything, so that a finished task costs no output
+ * memory however much it wrote, and no descriptor: 300 finished tasks
+ * held 300 spools open, and a few hundred more would have left runneld
+ * none to start tasks with.
  */
 void
 output_end(struct output *o)
 {
 	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
+	size_t		i;
 
 	output_punch(o);
-	if (o->ring == NULL || o->failed || o->fd == -1 || output_release(o))
+	if (output_release(o))
 		return;
+	for (i = 0; i < output_writer.nreleasing; i++)
+		if (output_writer.releasing[i] == o)
+			return;
 	output_writer.releasing = xreallocarray(output_writer.releasing,
 	    output_writer.nreleasing + 1, sizeof *output_writer.releasing);
 	output_writer.releasing[output_writer.nreleasing++] = o;
@@ -217,6 +231,7 @@ output_end(struct output *o)
 		evtimer_add(output_writer.release_ev, &tv);
 }
 
+/* A log being freed leaves the list of rings to release. */
 void
 output_release_forget(struct output *o)
 {
