@@ -78,7 +78,8 @@ struct output_writer {
 	pthread_cond_t		 cond;
 	struct output_list	 dirty;
 	int			 efd;
-	int			 nwaiting;	/* readers waiting for room */
+	int			 nwaiting;	/* readers waiting for room, and
+						 * logs waiting to be released */
 	struct event		*ev;
 	struct event		*kick_ev;	/* wakes it for small output */
 	struct event		*release_ev;	/* retries output_end's release */

@@ -183,23 +183,43 @@ output_release(struct output *o)
 	return 1;
 }
 
-/* Retry the releases that waited for the writer. */
+/* Count one more (or one fewer) on the loop that the writer must tell of
+ * its progress: a paused reader, or an ended log still being written. */
+static void
+output_waiting_add(int n)
+{
+	pthread_mutex_lock(&output_writer.mtx);
+	output_writer.nwaiting += n;
+	pthread_mutex_unlock(&output_writer.mtx);
+}
+
+/* Retry the releases that waited for the writer: when it tells of its
+ * progress, and every OUTPUT_RELEASE_SECS in case it did not. */
+static void
+output_release_retry(void)
+{
+	size_t	i = 0;
+
+	while (i < output_writer.nreleasing) {
+		if (output_release(output_writer.releasing[i])) {
+			output_writer.releasing[i] = output_writer.releasing[
+			    --output_writer.nreleasing];
+			output_waiting_add(-1);
+		} else
+			i++;
+	}
+}
+
+/* The release timer. */
 static void
 output_release_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
-	size_t		i = 0;
 
 	(void)fd;
 	(void)events;
 	(void)arg;
-	while (i < output_writer.nreleasing) {
-		if (output_release(output_writer.releasing[i]))
-			output_writer.releasing[i] = output_writer.releasing[
-			    --output_writer.nreleasing];
-		else
-			i++;
-	}
+	output_release_retry();
 	if (output_writer.nreleasing > 0)
 		evtimer_add(output_writer.release_ev, &tv);
 }
@@ -219,11 +239,19 @@ output_end(struct output *o)
 	size_t		i;
 
 	output_punch(o);
-	if (output_release(o))
-		return;
 	for (i = 0; i < output_writer.nreleasing; i++)
 		if (output_writer.releasing[i] == o)
 			return;
+	/* Counted before the try, so that a write the writer ends after
+	 * it still wakes the loop (the descriptor is closed then, not a
+	 * second later). */
+	if (output_writer.started)
+		output_waiting_add(1);
+	if (output_release(o)) {
+		if (output_writer.started)
+			output_waiting_add(-1);
+		return;
+	}
 	output_writer.releasing = xreallocarray(output_writer.releasing,
 	    output_writer.nreleasing + 1, sizeof *output_writer.releasing);
 	output_writer.releasing[output_writer.nreleasing++] = o;
@@ -241,6 +269,7 @@ output_release_forget(struct output *o)
 		if (output_writer.releasing[i] == o) {
 			output_writer.releasing[i] = output_writer.releasing[
 			    --output_writer.nreleasing];
+			output_waiting_add(-1);
 			return;
 		}
 }
@@ -257,10 +286,8 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		o->waiter = xcalloc(1, sizeof *o->waiter);
 		o->waiter->output = o;
 		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
-		pthread_mutex_lock(&output_writer.mtx);
-		output_writer.nwaiting++;
 		/* The backlog is over half the ring: the writer is awake. */
-		pthread_mutex_unlock(&output_writer.mtx);
+		output_waiting_add(1);
 	}
 	o->waiter->resume = resume;
 	o->waiter->arg = arg;
@@ -275,9 +302,7 @@ output_waiter_remove(struct output_waiter *w)
 {
 	TAILQ_REMOVE(&output_writer.waiting, w, entry);
 	w->output->waiter = NULL;
-	pthread_mutex_lock(&output_writer.mtx);
-	output_writer.nwaiting--;
-	pthread_mutex_unlock(&output_writer.mtx);
+	output_waiting_add(-1);
 	free(w);
 }
 
@@ -366,6 +391,7 @@ output_writer_cb(evutil_socket_t fd, short events, void *arg)
 			resume(resume_arg);
 		}
 	}
+	output_release_retry();
 }
 
 /* Start the writer thread. */
@@ -404,6 +430,7 @@ output_writer_stop(void)
 	event_free(output_writer.release_ev);
 	free(output_writer.releasing);
 	output_writer.releasing = NULL;
+	output_writer.nwaiting -= output_writer.nreleasing;
 	output_writer.nreleasing = 0;
 	close(output_writer.efd);
 }
