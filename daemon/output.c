@@ -60,134 +60,6 @@ output_has_hole(const struct output *o)
 	return o->drop_end_off > o->drop_off;
 }
 
-/*
- * Spools no task writes any more are opened only to be read, and kept open
- * for the next read among the OUTPUT_READ_FDS most recently read: the
- * least recently read is closed past that.  Finished tasks thus cost no
- * descriptor however many there are and however many of them are read; a
- * reader that comes back after its log was closed opens it again.
- */
-#define OUTPUT_READ_FDS		32
-static struct output_list	output_readers =
-				    TAILQ_HEAD_INITIALIZER(output_readers);
-static size_t			output_nreaders;
-
-/* Close a spool kept open for readers. */
-static void
-output_reader_close(struct output *o)
-{
-	TAILQ_REMOVE(&output_readers, o, reader_entry);
-	output_nreaders--;
-	o->reading = 0;
-	close(o->fd);
-	o->fd = -1;
-}
-
-/* Close every spool kept open for readers; 1 if there was one. */
-static int
-output_readers_shed(void)
-{
-	struct output	*o;
-	int		 shed = 0;
-
-	while ((o = TAILQ_FIRST(&output_readers)) != NULL) {
-		output_reader_close(o);
-		shed = 1;
-	}
-	return shed;
-}
-
-/* Descriptors kept open for readers of logs no task writes. */
-size_t
-output_read_fds(void)
-{
-	return output_nreaders;
-}
-
-/* Open a spool; out of descriptors, give back those kept for readers and
- * try once more.  -1 with errno set if it cannot be opened. */
-static int
-output_open_path(const char *path, int flags)
-{
-	int	fd;
-
-	fd = open(path, flags | O_CLOEXEC, 0600);
-	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
-	    output_readers_shed())
-		fd = open(path, flags | O_CLOEXEC, 0600);
-	return fd;
-}
-
-/* The spool's fd for writing, opened on first use: a queued task, or a
- * finished one nobody reads, holds no descriptor (100,000 queued tasks
- * would otherwise need as many).  A new log's file is made (or an old one
- * of the same name emptied) only then: a task that prints nothing costs no
- * file.  The fd stays open until the task ends (output_close). */
-static int
-output_fd(struct output *o)
-{
-	if (o->fd == -1) {
-		o->fd = output_open_path(o->path, O_RDWR | O_CREAT |
-		    (o->fresh ? O_TRUNC : 0));
-		if (o->fd == -1) {
-			log_warn("%s: open", o->path);
-			return -1;
-		}
-		o->fresh = 0;
-	}
-	if (o->reading) {
-		/* Read before it was written again: the writer's now. */
-		TAILQ_REMOVE(&output_readers, o, reader_entry);
-		output_nreaders--;
-		o->reading = 0;
-	}
-	o->live = 1;
-	return o->fd;
-}
-
-/* The spool's fd for reading (or punching): the writer's while a task
- * writes the log, else opened on demand and kept among the most recently
- * read.  -1 with errno set if the file cannot be opened (removed from
- * under runneld, out of descriptors): never made again by a read. */
-static int
-output_fd_read(struct output *o)
-{
-	if (o->live)
-		return o->fd;
-	if (o->fd != -1) {
-		if (TAILQ_FIRST(&output_readers) != o) {
-			TAILQ_REMOVE(&output_readers, o, reader_entry);
-			TAILQ_INSERT_HEAD(&output_readers, o, reader_entry);
-		}
-		return o->fd;
-	}
-	if (o->fresh) {
-		errno = ENOENT;		/* nothing was ever written */
-		return -1;
-	}
-	if ((o->fd = output_open_path(o->path, O_RDWR)) == -1)
-		return -1;
-	TAILQ_INSERT_HEAD(&output_readers, o, reader_entry);
-	o->reading = 1;
-	if (++output_nreaders > OUTPUT_READ_FDS)
-		output_reader_close(TAILQ_LAST(&output_readers, output_list));
-	return o->fd;
-}
-
-/* No task writes the log any more (the writer is done with it): its
- * spool is closed, and opened again only for readers. */
-void
-output_close(struct output *o)
-{
-	if (!o->live)
-		return;
-	o->live = 0;
-	if (o->fd != -1) {
-		close(o->fd);
-		o->fd = -1;
-	}
-}
-
 /* Create an empty log spooled to path.  The file is made with the first
  * output (ext4 spends more on creating and removing a file than runneld
  * spends on starting a task); a spool that cannot be written then fails
@@ -302,10 +174,7 @@ output_free(struct output *o)
 	if (o->waiter != NULL)
 		output_waiter_remove(o->waiter);
 	output_release_forget(o);
-	if (o->reading)
-		output_reader_close(o);
-	else if (o->fd != -1)
-		close(o->fd);
+	output_fd_close(o);
 	free(o->ring);
 	free(o->index);
 	free(o);
@@ -458,7 +327,7 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 		return 0;
 	if (len > UINT32_MAX)
 		return -1;
-	if (!o->failed && output_fd(o) == -1)
+	if (!o->failed && output_fd_write(o) == -1)
 		output_fail(o, errno, time_us);
 	memset(&r, 0, sizeof r);
 	r.len = len;
@@ -726,8 +595,10 @@ output_peek(struct output *o, const struct output_cursor *c, size_t max,
 		return OUTPUT_DROPPED;
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
-	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+	if (c->offset < r.offset || c->offset >= r.offset + r.len) {
+		errno = EBADMSG;	/* not the record the index said */
 		return -1;
+	}
 	skip = c->offset - r.offset;
 	*stream = r.stream;
 	*offset = c->offset;
@@ -760,8 +631,10 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	}
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
-	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+	if (c->offset < r.offset || c->offset >= r.offset + r.len) {
+		errno = EBADMSG;	/* not the record the index said */
 		return -1;
+	}
 	skip = c->offset - r.offset;
 	n = output_clip(o, c, r.len - skip < max ? r.len - skip : max);
 	if (output_get(o, c->pos + sizeof r + skip, buf, n) == -1)
@@ -968,13 +841,7 @@ output_remove(struct output *o)
 	if (unlink(o->path) == -1 && errno != ENOENT)
 		log_warn("%s: unlink", o->path);
 	/* Unlinked: its blocks go with the fd, which no read needs now. */
-	if (o->reading)
-		output_reader_close(o);
-	else if (o->fd != -1) {
-		close(o->fd);
-		o->fd = -1;
-		o->live = 0;
-	}
+	output_fd_close(o);
 	o->removed = 1;
 	free(o->ring);
 	o->ring = NULL;

@@ -94,11 +94,6 @@ extern struct output_writer output_writer;
 int	 output_write_spool(int, uint64_t, struct iovec *, int);
 /* The spool cannot be written any more: the ring alone keeps output. */
 void	 output_fail(struct output *, int, int64_t);
-/* No task writes the log any more (the writer is done with it): its
- * spool is closed, and opened again only for readers. */
-void	 output_close(struct output *);
-/* Descriptors kept open for readers of logs no task writes (tests). */
-size_t	 output_read_fds(void);
 
 /* spool.c */
 /* Hand the new bytes to the writer thread. */
@@ -111,6 +106,16 @@ void	 output_mark_written(struct output *, uint64_t);
 void	 output_waiter_remove(struct output_waiter *);
 /* A log being freed leaves the list of rings to release. */
 void	 output_release_forget(struct output *);
+
+/* output-fd.c */
+/* The spool's fd for writing, opened (made) on first use; kept open. */
+int	 output_fd_write(struct output *);
+/* The spool's fd for reading: opened on demand, among the few kept. */
+int	 output_fd_read(struct output *);
+/* Close the log's spool, whoever opened it (the writer is done with it). */
+void	 output_fd_close(struct output *);
+/* Spools kept open for readers of logs no task writes (tests). */
+size_t	 output_fd_count(void);
 
 /* output.c, retention */
 /* Punch what of the hole the journal has and the writer has written. */

@@ -179,7 +179,7 @@ output_release(struct output *o)
 		o->alloc = o->ringlen = 0;
 		o->cap = OUTPUT_TAIL;
 	}
-	output_close(o);
+	output_fd_close(o);
 	return 1;
 }
 

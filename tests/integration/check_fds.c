@@ -21,7 +21,7 @@
 
 #define NOFILE		64
 #define MAX_RUNNING	4
-/* OUTPUT_READ_FDS in daemon/output.c: spools kept open for readers. */
+/* OUTPUT_READ_FDS in daemon/output-fd.c: spools kept open for readers. */
 #define READ_FDS	32
 
 static struct harness	h;

@@ -586,7 +586,7 @@ START_TEST(test_finished_logs_hold_no_fds)
 		    len);
 		ck_assert(memcmp(got, want, len) == 0);
 		ck_assert_int_eq(count_fds(), fds + (i < 32 ? i + 1 : 32));
-		ck_assert_uint_eq(output_read_fds(), i < 32 ? i + 1 : 32);
+		ck_assert_uint_eq(output_fd_count(), i < 32 ? i + 1 : 32);
 	}
 	/* The most recently read stays open; reading it costs nothing. */
 	ck_assert_int_eq(logs[NLOGS - 1]->reading, 1);
@@ -605,7 +605,7 @@ START_TEST(test_finished_logs_hold_no_fds)
 	len = snprintf(want, sizeof want, "task 0 says hello\n");
 	ck_assert_int_eq(read_log(logs[0], got, sizeof got), len);
 	ck_assert(memcmp(got, want, len) == 0);
-	ck_assert_uint_eq(output_read_fds(), 1);
+	ck_assert_uint_eq(output_fd_count(), 1);
 	while (nfill > 0)
 		close(fill[--nfill]);
 
@@ -620,7 +620,7 @@ START_TEST(test_finished_logs_hold_no_fds)
 		output_free(logs[i]);
 		unlink(lpath[i]);
 	}
-	ck_assert_uint_eq(output_read_fds(), 0);
+	ck_assert_uint_eq(output_fd_count(), 0);
 }
 END_TEST
 
