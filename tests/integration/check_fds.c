@@ -26,7 +26,9 @@
 
 static struct harness	h;
 static struct rawc	rc;
-static int		skipped;
+/* Under valgrind (which keeps descriptors of its own under the limit)
+ * the same paths run, fewer times, without the limit or the counts. */
+static int		wrapped;
 
 /* Descriptors runneld has open, from /proc. */
 static int
@@ -53,14 +55,13 @@ setup(void)
 {
 	struct rlimit	rl;
 
-	/* valgrind keeps descriptors of its own under the limit. */
-	if ((skipped = harness_wrapped()))
-		return;
-	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_max > NOFILE)
-		rl.rlim_max = NOFILE;
-	rl.rlim_cur = rl.rlim_max;
-	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (!(wrapped = harness_wrapped())) {
+		ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+		if (rl.rlim_max > NOFILE)
+			rl.rlim_max = NOFILE;
+		rl.rlim_cur = rl.rlim_max;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
 	harness_start(&h, "max_running = 4\n");
 	rawc_open(&rc, &h);
 }
@@ -68,8 +69,6 @@ setup(void)
 static void
 teardown(void)
 {
-	if (skipped)
-		return;
 	rawc_close(&rc);
 	harness_stop(&h);
 }
@@ -199,21 +198,22 @@ START_TEST(test_finished_tasks_hold_no_fds)
 	size_t		 n, i, steps = 0;
 	int		 base, fds, most = 0, late_done = 0;
 
-	if (skipped)
-		return;
-	n = sizeof ids / sizeof ids[0];
+	n = wrapped ? 100 : sizeof ids / sizeof ids[0];
 	memset(v, 0, sizeof v);
 	for (i = 0; i < 2; i++) {
 		rawc_open(&v[i].c, &h);
 		v[i].got = calloc(n, sizeof *v[i].got);
 		ck_assert_ptr_nonnull(v[i].got);
 	}
+	/* One task first: what every task shares (/dev/null for stdin)
+	 * is then open, and only spools can come on top. */
+	run_tasks(late, 1, "warm");
 	base = daemon_fds();
 	ck_assert_int_lt(base + READ_FDS + MAX_RUNNING, NOFILE);
 
 	run_tasks(ids, n, "out");
 	fds = daemon_fds();
-	ck_assert_int_le(fds, base + MAX_RUNNING);
+	ck_assert(wrapped || fds <= base + MAX_RUNNING);
 
 	v[0].wid = watch(&v[0].c, ids, n, 0);
 	v[1].wid = watch(&v[1].c, ids, n, 1);
@@ -237,10 +237,10 @@ START_TEST(test_finished_tasks_hold_no_fds)
 	fds = daemon_fds();
 	if (fds > most)
 		most = fds;
-	ck_assert_msg(most <= base + READ_FDS + MAX_RUNNING,
+	ck_assert_msg(wrapped || most <= base + READ_FDS + MAX_RUNNING,
 	    "%d descriptors, base %d", most, base);
 	/* The readers did keep spools open: the bound is not vacuous. */
-	ck_assert_int_gt(most, base);
+	ck_assert(wrapped || most > base);
 	for (i = 0; i < 2; i++) {
 		rawc_close(&v[i].c);
 		free(v[i].got);
@@ -261,8 +261,6 @@ START_TEST(test_removed_spool_reported)
 	char				 path[256];
 	uint64_t			 id, wid;
 
-	if (skipped)
-		return;
 	id = submit(argv);
 	w = rawc_wait(&rc, &id, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0, 0);
 	ck_assert_int_eq(w->wait->tasks[0]->state,
@@ -309,15 +307,19 @@ START_TEST(test_retry_wait_holds_no_fds)
 {
 	const char			*argv[] = { "sh", "-c", "echo try; exit 3",
 					    NULL };
+	const char			*warm[] = { "true", NULL };
+	uint64_t			 id1;
 	Runnel__V1__TaskSpec		*spec;
 	Runnel__V1__ServerMessage	*r;
 	uint64_t			 ids[100], wid;
 	size_t				 n = sizeof ids / sizeof ids[0], i;
 	size_t				 notices = 0;
-	int				 base, code;
+	int				 base, fds, code;
 
-	if (skipped)
-		return;
+	/* A task first, as above. */
+	id1 = submit(warm);
+	rawc_free(rawc_wait(&rc, &id1, 1, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0,
+	    0));
 	base = daemon_fds();
 	spec = rawc_spec(argv);
 	spec->retries = 1;
@@ -340,8 +342,9 @@ START_TEST(test_retry_wait_holds_no_fds)
 		}
 		rawc_free(r);
 	}
-	ck_assert_msg(daemon_fds() <= base + READ_FDS + MAX_RUNNING,
-	    "%d descriptors, base %d", daemon_fds(), base);
+	fds = daemon_fds();
+	ck_assert_msg(wrapped || fds <= base + READ_FDS + MAX_RUNNING,
+	    "%d descriptors, base %d", fds, base);
 }
 END_TEST
 
@@ -353,7 +356,7 @@ fds_suite(void)
 
 	tc = tcase_create("fds");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
+	tcase_set_timeout(tc, 300);	/* times CK_TIMEOUT_MULTIPLIER */
 	tcase_add_test(tc, test_finished_tasks_hold_no_fds);
 	tcase_add_test(tc, test_removed_spool_reported);
 	tcase_add_test(tc, test_retry_wait_holds_no_fds);
