@@ -60,24 +60,6 @@ output_has_hole(const struct output *o)
 	return o->drop_end_off > o->drop_off;
 }
 
-/* The spool's fd, opened on first use: a queued task, or a finished one
- * nobody reads, holds no descriptor (100,000 queued tasks would otherwise
- * need as many).  A new log's file is made (or an old one of the same
- * name emptied) only then: a task that prints nothing costs no file. */
-static int
-output_fd(struct output *o)
-{
-	if (o->fd == -1) {
-		o->fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC |
-		    (o->fresh ? O_TRUNC : 0), 0600);
-		if (o->fd == -1)
-			log_warn("%s: open", o->path);
-		else
-			o->fresh = 0;
-	}
-	return o->fd;
-}
-
 /* Create an empty log spooled to path.  The file is made with the first
  * output (ext4 spends more on creating and removing a file than runneld
  * spends on starting a task); a spool that cannot be written then fails
@@ -192,8 +174,7 @@ output_free(struct output *o)
 	if (o->waiter != NULL)
 		output_waiter_remove(o->waiter);
 	output_release_forget(o);
-	if (o->fd != -1)
-		close(o->fd);
+	output_fd_close(o);
 	free(o->ring);
 	free(o->index);
 	free(o);
@@ -346,7 +327,7 @@ output_append(struct output *o, int stream, const void *data, size_t len,
 		return 0;
 	if (len > UINT32_MAX)
 		return -1;
-	if (!o->failed && output_fd(o) == -1)
+	if (!o->failed && output_fd_write(o) == -1)
 		output_fail(o, errno, time_us);
 	memset(&r, 0, sizeof r);
 	r.len = len;
@@ -401,10 +382,11 @@ output_append_fd(struct output *o, int stream, int fd, size_t max,
 	size_t			 at, first, need;
 	ssize_t			 n;
 
-	if (!output_writer.started || o->failed || o->fd == -1 ||
+	if (!output_writer.started || o->failed || !o->live ||
 	    sizeof r + max > o->cap) {
 		/* The plain way: through a buffer (also the first read, so
-		 * that a pipe at EOF makes no spool file). */
+		 * that a pipe at EOF makes no spool file, and the first of
+		 * a log written again, which opens its spool to write). */
 		n = read(fd, buf, max < sizeof buf ? max : sizeof buf);
 		if (n > 0)
 			output_append(o, stream, buf, n, time_us);
@@ -479,8 +461,10 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 	ssize_t		 r;
 	uint8_t		*p = buf;
 
-	if (pos + n > o->fsize)
+	if (pos + n > o->fsize) {
+		errno = ERANGE;
 		return -1;
+	}
 	if (n == 0)
 		return 0;
 	/* A range that starts before the ring and ends in it: the file
@@ -498,12 +482,18 @@ output_get(struct output *o, uint64_t pos, void *buf, size_t n)
 		memcpy(p + first, o->ring, n - first);
 		return 0;
 	}
-	if (o->failed || output_fd(o) == -1)
+	if (o->failed) {
+		errno = ENODATA;	/* only the ring was kept */
+		return -1;
+	}
+	if (output_fd_read(o) == -1)
 		return -1;
 	while (n > 0) {
 		r = pread(o->fd, p, n, pos);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (r == 0)
+			errno = ENODATA;	/* the file was cut */
 		if (r <= 0)
 			return -1;
 		p += r;
@@ -605,8 +595,10 @@ output_peek(struct output *o, const struct output_cursor *c, size_t max,
 		return OUTPUT_DROPPED;
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
-	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+	if (c->offset < r.offset || c->offset >= r.offset + r.len) {
+		errno = EBADMSG;	/* not the record the index said */
 		return -1;
+	}
 	skip = c->offset - r.offset;
 	*stream = r.stream;
 	*offset = c->offset;
@@ -639,8 +631,10 @@ output_read(struct output *o, struct output_cursor *c, void *buf, size_t max,
 	}
 	if (output_header(o, c->pos, &r) == -1)
 		return -1;
-	if (c->offset < r.offset || c->offset >= r.offset + r.len)
+	if (c->offset < r.offset || c->offset >= r.offset + r.len) {
+		errno = EBADMSG;	/* not the record the index said */
 		return -1;
+	}
 	skip = c->offset - r.offset;
 	n = output_clip(o, c, r.len - skip < max ? r.len - skip : max);
 	if (output_get(o, c->pos + sizeof r + skip, buf, n) == -1)
@@ -830,7 +824,7 @@ output_punch(struct output *o)
 	end = o->durable_end_pos < written ? o->durable_end_pos : written;
 	if (end <= o->punch_pos)
 		return;
-	if (output_fd(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
+	if (output_fd_read(o) == -1 || fallocate(o->fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, o->punch_pos, end - o->punch_pos) == -1)
 		log_warn("%s: punch hole", o->path);
 	o->punch_pos = end;
@@ -846,9 +840,8 @@ output_remove(struct output *o)
 	output_flush_wait(o);
 	if (unlink(o->path) == -1 && errno != ENOENT)
 		log_warn("%s: unlink", o->path);
-	if (o->fd != -1 && ftruncate(o->fd, 0) == -1) {
-		/* unlinked: its blocks go with the last fd */
-	}
+	/* Unlinked: its blocks go with the fd, which no read needs now. */
+	output_fd_close(o);
 	o->removed = 1;
 	free(o->ring);
 	o->ring = NULL;

@@ -31,6 +31,8 @@ struct output {
 	uint8_t			 failed;	/* the spool could not be written */
 	uint8_t			 removed;	/* retention removed the spool */
 	uint8_t			 fresh;		/* no spool file made yet */
+	uint8_t			 live;		/* a task writes it: fd stays */
+	uint8_t			 reading;	/* fd on the readers' list */
 	uint32_t		 alloc;		/* the ring's size, grows to cap */
 	uint32_t		 cap;
 	uint32_t		 ringlen;
@@ -62,6 +64,7 @@ struct output {
 	TAILQ_ENTRY(output)	 dirty_entry;
 
 	struct output_waiter	*waiter;	/* loop only: a paused reader */
+	TAILQ_ENTRY(output)	 reader_entry;	/* loop only: see output_fd_read */
 	char			 path[];
 };
 TAILQ_HEAD(output_list, output);
@@ -75,7 +78,8 @@ struct output_writer {
 	pthread_cond_t		 cond;
 	struct output_list	 dirty;
 	int			 efd;
-	int			 nwaiting;	/* readers waiting for room */
+	int			 nwaiting;	/* readers waiting for room, and
+						 * logs waiting to be released */
 	struct event		*ev;
 	struct event		*kick_ev;	/* wakes it for small output */
 	struct event		*release_ev;	/* retries output_end's release */
@@ -102,6 +106,16 @@ void	 output_mark_written(struct output *, uint64_t);
 void	 output_waiter_remove(struct output_waiter *);
 /* A log being freed leaves the list of rings to release. */
 void	 output_release_forget(struct output *);
+
+/* output-fd.c */
+/* The spool's fd for writing, opened (made) on first use; kept open. */
+int	 output_fd_write(struct output *);
+/* The spool's fd for reading: opened on demand, among the few kept. */
+int	 output_fd_read(struct output *);
+/* Close the log's spool, whoever opened it (the writer is done with it). */
+void	 output_fd_close(struct output *);
+/* Spools kept open for readers of logs no task writes (tests). */
+size_t	 output_fd_count(void);
 
 /* output.c, retention */
 /* Punch what of the hole the journal has and the writer has written. */

@@ -153,63 +153,105 @@ output_flood(struct output *o)
 		o->cap = OUTPUT_FLOOD_TAIL;
 }
 
-/* Free a log's ring if everything in it is on disk (reads then go to
- * the spool); 1 if it is gone. */
+/* Free a log's ring and close its spool once the writer has written
+ * everything (reads then go to the spool, opened again for them); a log
+ * whose spool failed keeps its ring.  1 if done. */
 static int
 output_release(struct output *o)
 {
 	int	idle = 1;
 
+	/* A write error the writer met fails the log (with its notice)
+	 * rather than keep it waiting for bytes that never go to disk. */
+	(void)output_room(o);
 	if (output_writer.started) {
 		pthread_mutex_lock(&output_writer.mtx);
-		idle = !o->busy && !o->queued && o->written == o->fsize;
+		idle = !o->busy && !o->queued &&
+		    (o->failed || o->written == o->fsize);
 		pthread_mutex_unlock(&output_writer.mtx);
 	}
 	if (!idle)
 		return 0;
 	output_punch(o);	/* what the hole still has on disk */
-	free(o->ring);
-	o->ring = NULL;
-	o->alloc = o->ringlen = 0;
-	o->cap = OUTPUT_TAIL;
+	if (!o->failed) {
+		free(o->ring);
+		o->ring = NULL;
+		o->alloc = o->ringlen = 0;
+		o->cap = OUTPUT_TAIL;
+	}
+	output_fd_close(o);
 	return 1;
 }
 
-/* Retry the releases that waited for the writer. */
+/* Count one more (or one fewer) on the loop that the writer must tell of
+ * its progress: a paused reader, or an ended log still being written. */
+static void
+output_waiting_add(int n)
+{
+	pthread_mutex_lock(&output_writer.mtx);
+	output_writer.nwaiting += n;
+	pthread_mutex_unlock(&output_writer.mtx);
+}
+
+/* Retry the releases that waited for the writer: when it tells of its
+ * progress, and every OUTPUT_RELEASE_SECS in case it did not. */
+static void
+output_release_retry(void)
+{
+	size_t	i = 0;
+
+	while (i < output_writer.nreleasing) {
+		if (output_release(output_writer.releasing[i])) {
+			output_writer.releasing[i] = output_writer.releasing[
+			    --output_writer.nreleasing];
+			output_waiting_add(-1);
+		} else
+			i++;
+	}
+}
+
+/* The release timer. */
 static void
 output_release_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
-	size_t		i = 0;
 
 	(void)fd;
 	(void)events;
 	(void)arg;
-	while (i < output_writer.nreleasing) {
-		if (output_release(output_writer.releasing[i]))
-			output_writer.releasing[i] = output_writer.releasing[
-			    --output_writer.nreleasing];
-		else
-			i++;
-	}
+	output_release_retry();
 	if (output_writer.nreleasing > 0)
 		evtimer_add(output_writer.release_ev, &tv);
 }
 
 /*
- * The task will write no more: its log keeps no ring (up to
- * OUTPUT_FLOOD_TAIL bytes) once the spool has everything, so that a
- * finished task costs no output memory however much it wrote.  A log
- * whose spool failed keeps its ring: it is all there is.
+ * The task will write no more (for now: a retry writes again): its log
+ * keeps no ring (up to OUTPUT_FLOOD_TAIL bytes) and no descriptor once
+ * the spool has everything, so that a finished task costs no output
+ * memory however much it wrote, and no descriptor: 300 finished tasks
+ * held 300 spools open, and a few hundred more would have left runneld
+ * none to start tasks with.
  */
 void
 output_end(struct output *o)
 {
 	struct timeval	tv = { OUTPUT_RELEASE_SECS, 0 };
+	size_t		i;
 
 	output_punch(o);
-	if (o->ring == NULL || o->failed || o->fd == -1 || output_release(o))
+	for (i = 0; i < output_writer.nreleasing; i++)
+		if (output_writer.releasing[i] == o)
+			return;
+	/* Counted before the try, so that a write the writer ends after
+	 * it still wakes the loop (the descriptor is closed then, not a
+	 * second later). */
+	if (output_writer.started)
+		output_waiting_add(1);
+	if (output_release(o)) {
+		if (output_writer.started)
+			output_waiting_add(-1);
 		return;
+	}
 	output_writer.releasing = xreallocarray(output_writer.releasing,
 	    output_writer.nreleasing + 1, sizeof *output_writer.releasing);
 	output_writer.releasing[output_writer.nreleasing++] = o;
@@ -217,6 +259,7 @@ output_end(struct output *o)
 		evtimer_add(output_writer.release_ev, &tv);
 }
 
+/* A log being freed leaves the list of rings to release. */
 void
 output_release_forget(struct output *o)
 {
@@ -226,6 +269,7 @@ output_release_forget(struct output *o)
 		if (output_writer.releasing[i] == o) {
 			output_writer.releasing[i] = output_writer.releasing[
 			    --output_writer.nreleasing];
+			output_waiting_add(-1);
 			return;
 		}
 }
@@ -242,10 +286,8 @@ output_wait_room(struct output *o, void (*resume)(void *), void *arg)
 		o->waiter = xcalloc(1, sizeof *o->waiter);
 		o->waiter->output = o;
 		TAILQ_INSERT_TAIL(&output_writer.waiting, o->waiter, entry);
-		pthread_mutex_lock(&output_writer.mtx);
-		output_writer.nwaiting++;
 		/* The backlog is over half the ring: the writer is awake. */
-		pthread_mutex_unlock(&output_writer.mtx);
+		output_waiting_add(1);
 	}
 	o->waiter->resume = resume;
 	o->waiter->arg = arg;
@@ -269,9 +311,7 @@ output_waiter_remove(struct output_waiter *w)
 {
 	TAILQ_REMOVE(&output_writer.waiting, w, entry);
 	w->output->waiter = NULL;
-	pthread_mutex_lock(&output_writer.mtx);
-	output_writer.nwaiting--;
-	pthread_mutex_unlock(&output_writer.mtx);
+	output_waiting_add(-1);
 	free(w);
 }
 
@@ -360,6 +400,7 @@ output_writer_cb(evutil_socket_t fd, short events, void *arg)
 			resume(resume_arg);
 		}
 	}
+	output_release_retry();
 }
 
 /* Start the writer thread. */
@@ -398,6 +439,7 @@ output_writer_stop(void)
 	event_free(output_writer.release_ev);
 	free(output_writer.releasing);
 	output_writer.releasing = NULL;
+	output_writer.nwaiting -= output_writer.nreleasing;
 	output_writer.nreleasing = 0;
 	close(output_writer.efd);
 }

@@ -636,6 +636,8 @@ task_attempt_ended(struct task *t)
 			    "retrying in %llu ms\n", t->nattempts,
 			    task_state_name(state), t->exit_code,
 			    (unsigned long long)delay);
+		/* Until the retry writes again, its spool is closed. */
+		output_end(t->output);
 		task_set_state(t, TASK_QUEUED);
 		journal_task(t, 0);
 		sched_request();

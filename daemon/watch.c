@@ -6,6 +6,7 @@
  * client costs a cursor, never a queue, and never slows a task.  A watch
  * that follows a selector takes in tasks submitted after it began.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,10 @@ watch_add_task(struct watch *w, struct task *t,
 	c = xcalloc(1, sizeof *c);
 	c->watch = w;
 	c->task = t;
+	/* A log that cannot be read stays at its start, where the first
+	 * read fails again and tells the watcher why. */
 	if (output_seek(t->output, &c->oc, start) == -1)
-		output_seek(t->output, &c->oc, UINT64_MAX);
+		memset(&c->oc, 0, sizeof c->oc);
 	TAILQ_INSERT_TAIL(&t->cursors, c, task_entry);
 	if (w->ncursors == w->nalloc) {
 		w->nalloc = w->nalloc == 0 ? 4 : w->nalloc * 2;
@@ -301,6 +304,32 @@ watch_send_dropped(struct watch *w, struct cursor *c, uint64_t from)
 	    c->oc.offset, server_now_us());
 }
 
+/* The log's bytes at the cursor cannot be read (its spool was removed
+ * from under runneld, or no descriptor is left to open it): say so to the
+ * watcher, with the offset at which the log goes on, and skip to there
+ * (the end, for now) rather than stop or try again for ever. */
+static void
+watch_send_unreadable(struct watch *w, struct cursor *c, int error)
+{
+	static struct log_rate	 rate;
+	unsigned long long	 skipped;
+	uint64_t		 from = c->oc.offset;
+	int			 n;
+
+	output_seek(c->task->output, &c->oc, UINT64_MAX);
+	if (log_ratelimit(&rate, &skipped))
+		log_warnx("task %llu: cannot read output at offset %llu: %s "
+		    "(%llu more since the last line)",
+		    (unsigned long long)c->task->id,
+		    (unsigned long long)from, strerror(error), skipped);
+	n = snprintf((char *)watch_buf, sizeof watch_buf, "runnel: cannot "
+	    "read output from offset %llu to %llu (%s); it is skipped\n",
+	    (unsigned long long)from, (unsigned long long)c->oc.offset,
+	    strerror(error));
+	watch_send_output(w, c, n, RUNNEL__V1__STREAM__STREAM_SYSTEM,
+	    c->oc.offset, server_now_us());
+}
+
 /* Send the next chunk of one cursor; 1 if something was sent. */
 static int
 watch_send_chunk(struct watch *w, struct cursor *c)
@@ -331,11 +360,8 @@ watch_send_chunk(struct watch *w, struct cursor *c)
 			return 1;
 		}
 		if (n == -1) {
-			log_warnx("task %llu: output at offset %llu is gone",
-			    (unsigned long long)c->task->id,
-			    (unsigned long long)c->oc.offset);
-			output_seek(c->task->output, &c->oc, UINT64_MAX);
-			n = 0;
+			watch_send_unreadable(w, c, errno);
+			return 1;
 		}
 		if (n > 0 && (w->streams == 0 ||
 		    (w->streams & (1U << (stream & 31))) != 0)) {

@@ -2,6 +2,9 @@
  * check_output.c - the output log: offsets, streams, seeking, and reads
  * served from the in-memory tail and from the spool file alike.
  */
+#include <sys/resource.h>
+
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,6 +527,103 @@ START_TEST(test_trim_is_a_bound)
 }
 END_TEST
 
+/* Read a whole log into buf (up to cap bytes); its length, or -1 with
+ * errno if a read failed. */
+static ssize_t
+read_log(struct output *o, uint8_t *buf, size_t cap)
+{
+	struct output_cursor	c;
+	size_t			total = 0;
+	ssize_t			n;
+	int			stream;
+	uint64_t		offset;
+	int64_t			t;
+
+	if (output_seek(o, &c, 0) == -1)
+		return -1;
+	while ((n = output_read(o, &c, buf + total, cap - total, &stream,
+	    &offset, &t)) > 0)
+		total += n;
+	return n == 0 ? (ssize_t)total : -1;
+}
+
+#define NLOGS	100
+
+/*
+ * Finished tasks hold no descriptor: a log's spool is closed when its task
+ * ends, and one read again is kept open only among the 32 most recently
+ * read.  Every log still reads back whole, an evicted one too; out of
+ * descriptors, those kept for readers are given back; a spool removed
+ * from under runneld fails the read with ENOENT instead of being made
+ * again empty.
+ */
+START_TEST(test_finished_logs_hold_no_fds)
+{
+	static struct output	*logs[NLOGS];
+	struct rlimit		 rl;
+	char			 lpath[NLOGS][128], want[64];
+	uint8_t			 got[64];
+	char			*cause = NULL;
+	int			 fds, i, len, fill[64], nfill;
+
+	fds = count_fds();
+	for (i = 0; i < NLOGS; i++) {
+		snprintf(lpath[i], sizeof lpath[i], "%s/%d.log", dir, i + 2);
+		logs[i] = output_create(lpath[i], 4096, &cause);
+		ck_assert_ptr_nonnull(logs[i]);
+		len = snprintf(want, sizeof want, "task %d says hello\n", i);
+		ck_assert_int_eq(output_append(logs[i], 0, want, len, 0), 0);
+		ck_assert_int_eq(count_fds(), fds + 1);	/* the writer's */
+		output_end(logs[i]);
+		ck_assert_ptr_null(logs[i]->ring);
+		ck_assert_int_eq(count_fds(), fds);
+	}
+	/* Read twice over, in order: at most 32 stay open. */
+	for (i = 0; i < 2 * NLOGS; i++) {
+		len = snprintf(want, sizeof want, "task %d says hello\n",
+		    i % NLOGS);
+		ck_assert_int_eq(read_log(logs[i % NLOGS], got, sizeof got),
+		    len);
+		ck_assert(memcmp(got, want, len) == 0);
+		ck_assert_int_eq(count_fds(), fds + (i < 32 ? i + 1 : 32));
+		ck_assert_uint_eq(output_fd_count(), i < 32 ? i + 1 : 32);
+	}
+	/* The most recently read stays open; reading it costs nothing. */
+	ck_assert_int_eq(logs[NLOGS - 1]->reading, 1);
+	ck_assert_int_eq(logs[0]->fd, -1);
+
+	/* No descriptor left: the 32 kept for readers are given back. */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = fds + 32 + 16;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (nfill = 0; nfill < (int)(sizeof fill / sizeof fill[0]); nfill++)
+		if ((fill[nfill] = open("/dev/null", O_RDONLY |
+		    O_CLOEXEC)) == -1)
+			break;
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_ge(nfill, 1);
+	len = snprintf(want, sizeof want, "task 0 says hello\n");
+	ck_assert_int_eq(read_log(logs[0], got, sizeof got), len);
+	ck_assert(memcmp(got, want, len) == 0);
+	ck_assert_uint_eq(output_fd_count(), 1);
+	while (nfill > 0)
+		close(fill[--nfill]);
+
+	/* Removed from under runneld: the read says so, no file is made. */
+	ck_assert_int_eq(unlink(lpath[1]), 0);
+	errno = 0;
+	ck_assert_int_eq(read_log(logs[1], got, sizeof got), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(access(lpath[1], F_OK), -1);
+
+	for (i = 0; i < NLOGS; i++) {
+		output_free(logs[i]);
+		unlink(lpath[i]);
+	}
+	ck_assert_uint_eq(output_fd_count(), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -541,6 +641,7 @@ main(void)
 	tcase_add_test(tc, test_create_fails_cleanly);
 	tcase_add_test(tc, test_flood_then_release);
 	tcase_add_test(tc, test_trim_is_a_bound);
+	tcase_add_test(tc, test_finished_logs_hold_no_fds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
