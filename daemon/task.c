@@ -600,6 +600,9 @@ task_start_durable(struct task *t, int error)
 	    (unsigned long long)t->id, t->owner, t->argv[0], (long)t->pid,
 	    t->nattempts);
 	journal_task(t, 0);
+	/* Its queue was paused while the start record was synced. */
+	if (t->queue->state == RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED)
+		t->kind->signal(t, SIGSTOP);
 	if (t->timeout_ms != 0) {
 		/* The loop's cached time may be from before the spawn. */
 		event_base_update_cache_time(server.base);
@@ -748,6 +751,7 @@ task_end(struct task *t, enum task_state state, const char *reason)
 			    "records it", (unsigned long long)t->id,
 			    task_state_name(state));
 		t->end_pending = state;
+		t->pid = 0;	/* reaped: the pid may be another's soon */
 		return;
 	}
 	t->end_pending = 0;
