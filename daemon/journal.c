@@ -102,6 +102,7 @@ static struct {
 	size_t			 pending_size;
 	unsigned		 retry_ms;
 	struct event		*retry_ev;
+	struct log_rate		 fail_log;
 } journal = { .fd = -1, .lock_fd = -1, .efd = -1 };
 
 static uint32_t	journal_crc_table[256];
@@ -267,7 +268,6 @@ journal_ack_add(struct journal_ack *a)
 {
 	uint64_t		 one = 1;
 	int			 durable;
-
 
 	pthread_mutex_lock(&journal.mtx);
 	a->seq = journal.written;
@@ -462,6 +462,7 @@ journal_task_write(const struct task *t, int with_spec, int state,
 	Runnel__Journal__V1__TaskRecord	 tr;
 	Runnel__V1__TaskInfo		 info;
 	Runnel__V1__TaskSpec		 spec;
+	unsigned long long		 skipped;
 	int				 rc, error;
 
 	if (journal.fd == -1)
@@ -496,11 +497,16 @@ journal_task_write(const struct task *t, int with_spec, int state,
 	if (rc == 0 && !with_spec)
 		output_recorded(t->output);
 	if (rc != 0 && !with_spec) {
+		/* Retried for every pending task while the disk is full: one
+		 * line a second. */
 		error = errno;
-		log_warn("journal: task %llu: cannot record %s",
-		    (unsigned long long)t->id,
-		    task_state_name(state != 0 ? (enum task_state)state :
-		    t->state));
+		if (log_ratelimit(&journal.fail_log, &skipped))
+			log_warnx("journal: task %llu: cannot record %s: %s "
+			    "(%llu more records failed since the last line)",
+			    (unsigned long long)t->id,
+			    task_state_name(state != 0 ?
+			    (enum task_state)state : t->state),
+			    strerror(error), skipped);
 		journal_pending_add(t->id);
 		journal_block(error);
 		errno = error;
