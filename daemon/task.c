@@ -455,8 +455,6 @@ task_stop(struct task *t, int sig, uint64_t grace_ms)
 void
 task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
 {
-	struct attempt	*a;
-
 	/* An end waiting for the journal has happened: nothing to stop. */
 	if (task_is_final(t) || t->end_pending != 0)
 		return;
@@ -464,16 +462,12 @@ task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
 		t->cancelled_by = xstrdup(by);
 	t->cancel_signal = sig;
 	if (t->starting) {
-		/* Its start is recorded, its process not started: it never
-		 * will be. */
-		t->starting = 0;
-		a = &t->attempts[t->nattempts - 1];
-		a->state = TASK_CANCELLED;
-		a->ended_ms = server_now_ms();
-		a->output_end = output_size(t->output);
-		log_info("task %llu: cancelled by %s before its process "
-		    "started", (unsigned long long)t->id, by);
-		task_end(t, TASK_CANCELLED, NULL);
+		/* Running as far as anyone was told, its process started
+		 * once its start record is durable: it gets the signal then
+		 * (task_start_durable), as any running task would. */
+		log_info("task %llu: cancelled by %s, sending %s once "
+		    "started", (unsigned long long)t->id, by, signal_name(sig));
+		t->grace_ms = grace_ms;
 		return;
 	}
 	if (t->state == TASK_QUEUED) {
@@ -571,12 +565,22 @@ task_start(struct task *t)
 void
 task_start_durable(struct task *t, int error)
 {
+	struct attempt	*a;
 	struct timeval	 tv;
 	char		*cause = NULL;
 
 	if (!t->starting)
-		return;		/* cancelled meanwhile */
+		return;
 	t->starting = 0;
+	if (error != 0 && t->cancel_signal != 0) {
+		/* Cancelled meanwhile: it never runs. */
+		a = &t->attempts[t->nattempts - 1];
+		a->state = TASK_CANCELLED;
+		a->ended_ms = server_now_ms();
+		a->output_end = output_size(t->output);
+		task_end(t, TASK_CANCELLED, NULL);
+		return;
+	}
 	if (error != 0) {
 		log_warnx("task %llu: not started: its start record may not "
 		    "be durable: %s", (unsigned long long)t->id,
@@ -612,6 +616,9 @@ task_start_durable(struct task *t, int error)
 		range_timeval(t->timeout_ms, &tv);
 		evtimer_add(t->timeout_timer, &tv);
 	}
+	/* Cancelled while its start record was synced. */
+	if (t->cancel_signal != 0)
+		task_stop(t, t->cancel_signal, t->grace_ms);
 }
 
 /* Record how the task's process ended (not yet finished: pipes may be open). */
