@@ -13,6 +13,13 @@
  * The loop never waits for the disk except in compaction, which rewrites
  * only the live tasks and runs when the file outgrows a bound.
  *
+ * A record that cannot be written (ENOSPC, EIO) is not acted on: a task
+ * starts only once its start record is durable, and an end that cannot be
+ * written is kept (the task still shows running) and written again by a
+ * retry timer with backoff; while anything is unwritten the journal is
+ * blocked: no task starts and no submission is accepted, so nothing is
+ * acknowledged before the ends that came first.
+ *
  * At start the journal is replayed: the newest record of each task wins.
  * A torn or corrupt record at the end is cut off and reported; a corrupt
  * record followed by good data stops the daemon with a clear error rather
@@ -43,6 +50,9 @@
 #define JOURNAL_LAZY_MS		10
 /* Compact when the file is this big and four times what is live. */
 #define JOURNAL_COMPACT_MIN	(64ULL * 1024 * 1024)
+/* Retrying records that could not be written: backoff bounds. */
+#define JOURNAL_RETRY_MIN_MS	100
+#define JOURNAL_RETRY_MAX_MS	5000
 
 /* A submission waiting for its record to be durable. */
 struct journal_ack {
@@ -51,6 +61,7 @@ struct journal_ack {
 	uint64_t		 task_id;
 	uint64_t		 seq;
 	int			 watch;
+	int			 start;		/* a task start, no reply */
 	TAILQ_ENTRY(journal_ack) entry;
 };
 TAILQ_HEAD(journal_ack_list, journal_ack);
@@ -80,9 +91,24 @@ static struct {
 	int			 efd;
 	struct event		*ev;
 	struct journal_ack_list	 acks;
+
+	/* Records that could not be written, retried by retry_ev. */
+	int			 blocked;	/* errno of the last failure */
+	int			 compact_due;	/* start-up compaction failed */
+	int			 compacting;
+	int			 queue_error;
+	uint64_t		*pending;	/* task ids to record again */
+	size_t			 npending;
+	size_t			 pending_size;
+	unsigned		 retry_ms;
+	struct event		*retry_ev;
+	struct log_rate		 fail_log;
 } journal = { .fd = -1, .lock_fd = -1, .efd = -1 };
 
 static uint32_t	journal_crc_table[256];
+
+static void	journal_block(int);
+static int	journal_meta(void);
 
 /* CRC-32C (Castagnoli), bitwise table. */
 static uint32_t
@@ -207,11 +233,15 @@ journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 	if (error != 0) {
 		errno = error;
 		log_warn("journal: fdatasync %s", journal.path);
+		journal_block(error);
 	}
 	while ((a = TAILQ_FIRST(&journal.acks)) != NULL && a->seq <= synced) {
 		TAILQ_REMOVE(&journal.acks, a, entry);
 		t = task_find(a->task_id);
-		if (a->session != NULL && error != 0) {
+		if (a->start) {
+			if (t != NULL)
+				task_start_durable(t, error);
+		} else if (a->session != NULL && error != 0) {
 			session_send_error(a->session, a->req_id,
 			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
 			    "journal: cannot make the task durable: %s",
@@ -231,19 +261,13 @@ journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Acknowledge a submission once everything written so far is durable. */
-void
-journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
+/* Queue an acknowledgement (or a start) for when everything written so
+ * far is durable. */
+static void
+journal_ack_add(struct journal_ack *a)
 {
-	struct journal_ack	*a;
 	uint64_t		 one = 1;
 	int			 durable;
-
-	a = xcalloc(1, sizeof *a);
-	a->session = s;
-	a->req_id = req_id;
-	a->task_id = task_id;
-	a->watch = watch;
 
 	pthread_mutex_lock(&journal.mtx);
 	a->seq = journal.written;
@@ -258,6 +282,37 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 	if (durable && journal.efd != -1 &&
 	    write(journal.efd, &one, sizeof one) == -1)
 		log_warn("journal: eventfd");
+}
+
+/* Acknowledge a submission once everything written so far is durable. */
+void
+journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
+{
+	struct journal_ack	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->session = s;
+	a->req_id = req_id;
+	a->task_id = task_id;
+	a->watch = watch;
+	journal_ack_add(a);
+}
+
+/* Call task_start_durable once the task's start record (written last) is
+ * durable; at once, if there is no flush thread (tests). */
+void
+journal_start_wait(struct task *t)
+{
+	struct journal_ack	*a;
+
+	if (!journal.started) {
+		task_start_durable(t, 0);
+		return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->task_id = t->id;
+	a->start = 1;
+	journal_ack_add(a);
 }
 
 /* Do submissions wait for their records to be durable (tests, fuzzing)? */
@@ -379,20 +434,53 @@ journal_task_fill(const struct task *t, int with_spec,
 	tr->output_size = output_size(t->output);
 }
 
-/* Record a task's state; with_spec for its first record.  Fails (ENOSPC,
- * EIO) with errno set; the journal is then as it was. */
-int
-journal_task(const struct task *t, int with_spec)
+/* Remember a task whose newest state could not be written. */
+static void
+journal_pending_add(uint64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < journal.npending; i++)
+		if (journal.pending[i] == id)
+			return;
+	if (journal.npending == journal.pending_size) {
+		journal.pending_size = journal.pending_size == 0 ? 16 :
+		    journal.pending_size * 2;
+		journal.pending = xreallocarray(journal.pending,
+		    journal.pending_size, sizeof *journal.pending);
+	}
+	journal.pending[journal.npending++] = id;
+}
+
+/* Write a task record; state, when not 0, is the state to record instead
+ * of the task's (an end not yet acted on), with ended_ms. */
+static int
+journal_task_write(const struct task *t, int with_spec, int state,
+    int64_t ended_ms)
 {
 	Runnel__Journal__V1__Record	 r = RUNNEL__JOURNAL__V1__RECORD__INIT;
 	Runnel__Journal__V1__TaskRecord	 tr;
 	Runnel__V1__TaskInfo		 info;
 	Runnel__V1__TaskSpec		 spec;
-	int				 rc;
+	unsigned long long		 skipped;
+	int				 rc, error;
 
 	if (journal.fd == -1)
 		return 0;
+	/* Nothing is acknowledged before the records that failed first. */
+	if (with_spec && !journal.compacting && journal.blocked != 0) {
+		journal_retry();
+		if (journal.blocked != 0) {
+			errno = journal.blocked;
+			return -1;
+		}
+	}
 	journal_task_fill(t, with_spec, &tr, &info);
+	if (state != 0) {
+		tr.state = state;
+		tr.ended_ms = ended_ms;
+		tr.pid = tr.pid_start = 0;
+	}
 	if (with_spec) {
 		/* The task holds its stdin bytes, not its copy of the spec. */
 		spec = *t->spec;
@@ -408,10 +496,134 @@ journal_task(const struct task *t, int with_spec)
 	 * is not the journal until it is renamed.) */
 	if (rc == 0 && !with_spec)
 		output_recorded(t->output);
-	if (rc != 0 && !with_spec)
-		log_warn("journal: task %llu: cannot record %s",
-		    (unsigned long long)t->id, task_state_name(t->state));
+	if (rc != 0 && !with_spec) {
+		/* Retried for every pending task while the disk is full: one
+		 * line a second. */
+		error = errno;
+		if (log_ratelimit(&journal.fail_log, &skipped))
+			log_warnx("journal: task %llu: cannot record %s: %s "
+			    "(%llu more records failed since the last line)",
+			    (unsigned long long)t->id,
+			    task_state_name(state != 0 ?
+			    (enum task_state)state : t->state),
+			    strerror(error), skipped);
+		journal_pending_add(t->id);
+		journal_block(error);
+		errno = error;
+	}
 	return rc;
+}
+
+/* Record a task's state; with_spec for its first record.  Fails (ENOSPC,
+ * EIO) with errno set; the journal is then as it was, and a state change
+ * is written again once it can be (journal_retry). */
+int
+journal_task(const struct task *t, int with_spec)
+{
+	return journal_task_write(t, with_spec, 0, 0);
+}
+
+/* Record a task's end before it is acted on: its state is still RUNNING
+ * or QUEUED, state is the one it ends in. */
+int
+journal_task_end(const struct task *t, enum task_state state,
+    int64_t ended_ms)
+{
+	return journal_task_write(t, 0, state, ended_ms);
+}
+
+/* Is the journal blocked: the errno of the write that failed, or 0. */
+int
+journal_blocked(void)
+{
+	return journal.blocked;
+}
+
+/* A write failed: block, and retry with backoff. */
+static void
+journal_block(int error)
+{
+	struct timeval	tv;
+
+	if (journal.compacting)
+		return;
+	if (journal.blocked == 0) {
+		log_warnx("journal: %s: %s: no task starts and no submission "
+		    "is accepted until it can be written", journal.path,
+		    strerror(error));
+		journal.retry_ms = JOURNAL_RETRY_MIN_MS;
+	}
+	journal.blocked = error != 0 ? error : EIO;
+	if (journal.retry_ev != NULL && !evtimer_pending(journal.retry_ev,
+	    NULL)) {
+		tv.tv_sec = journal.retry_ms / 1000;
+		tv.tv_usec = (journal.retry_ms % 1000) * 1000;
+		evtimer_add(journal.retry_ev, &tv);
+	}
+}
+
+/* Write again what could not be written: a probe first, then the newest
+ * state of each task left unrecorded (an end also acted on now). */
+void
+journal_retry(void)
+{
+	uint64_t	*ids;
+	size_t		 i, n;
+	struct task	*t;
+
+	if (journal.blocked == 0 || journal.fd == -1)
+		return;
+	if (journal_meta() != 0)
+		return;
+	ids = journal.pending;
+	n = journal.npending;
+	journal.pending = NULL;
+	journal.npending = journal.pending_size = 0;
+	for (i = 0; i < n; i++) {
+		if ((t = task_find(ids[i])) == NULL)
+			continue;
+		if (t->end_pending != 0)
+			task_end(t, t->end_pending, NULL);
+		else
+			journal_task(t, 0);
+	}
+	free(ids);
+	if (journal.npending > 0)
+		return;
+	log_info("journal: %s can be written again", journal.path);
+	journal.blocked = 0;
+	journal.retry_ms = JOURNAL_RETRY_MIN_MS;
+	sched_request();
+}
+
+/* The retry timer: write what is pending, compact if start-up could not;
+ * back off while it fails. */
+static void
+journal_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	 tv;
+	char		*cause = NULL;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	journal_retry();
+	if (journal.blocked == 0 && journal.compact_due) {
+		if (journal_compact(&cause) == 0) {
+			log_info("journal: compacted (put off at start-up)");
+			journal.compact_due = 0;
+		} else {
+			log_debug("journal: compaction put off: %s", cause);
+			free(cause);
+		}
+	}
+	if (journal.blocked == 0 && !journal.compact_due)
+		return;
+	journal.retry_ms = journal.retry_ms * 2 > JOURNAL_RETRY_MAX_MS ?
+	    JOURNAL_RETRY_MAX_MS : journal.retry_ms * 2;
+	tv.tv_sec = journal.retry_ms / 1000;
+	tv.tv_usec = (journal.retry_ms % 1000) * 1000;
+	evtimer_add(journal.retry_ev, &tv);
 }
 
 /* Record that a task was removed. */
@@ -461,8 +673,10 @@ journal_queue(const struct queue *q)
 	qr.state = q->state;
 	r.record_case = RUNNEL__JOURNAL__V1__RECORD__RECORD_QUEUE;
 	r.queue = &qr;
-	if (journal_write_record(&r) == -1)
+	if (journal_write_record(&r) == -1) {
 		log_warn("journal: queue %s", q->name);
+		journal.queue_error = errno;
+	}
 }
 
 /* Take the state directory's lock, or say who holds it. */
@@ -646,12 +860,18 @@ journal_compact(char **cause)
 	pthread_mutex_unlock(&journal.mtx);
 	journal.fd = fd;
 	journal.size = 0;
+	journal.compacting = 1;
+	journal.queue_error = 0;
 	if (journal_meta() == -1) {
 		*cause = xasprintf("%s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	TAILQ_FOREACH(q, &server.queues, entry)
 		journal_queue(q);
+	if (journal.queue_error != 0) {
+		*cause = xasprintf("%s: %s", tmp, strerror(journal.queue_error));
+		goto fail;
+	}
 	TASK_FOREACH(t, i) {
 		if (journal_task(t, 1) == -1) {
 			*cause = xasprintf("%s: %s", tmp, strerror(errno));
@@ -669,6 +889,7 @@ journal_compact(char **cause)
 	}
 	if (saved_fd != -1)
 		close(saved_fd);
+	journal.compacting = 0;
 	journal.size = journal.live = size;
 	/* Everything written so far is in the new, synced file. */
 	pthread_mutex_lock(&journal.mtx);
@@ -684,6 +905,7 @@ journal_compact(char **cause)
 fail:
 	close(fd);
 	unlink(tmp);
+	journal.compacting = 0;
 	journal.fd = saved_fd;
 	journal.size = saved_size;
 	pthread_mutex_lock(&journal.mtx);
@@ -700,8 +922,8 @@ journal_maybe_compact(void)
 {
 	char	*cause = NULL;
 
-	if (journal.fd == -1 || journal.size < JOURNAL_COMPACT_MIN ||
-	    journal.size < 4 * journal.live)
+	if (journal.fd == -1 || journal.blocked != 0 || journal.compacting ||
+	    journal.size < JOURNAL_COMPACT_MIN || journal.size < 4 * journal.live)
 		return;
 	log_info("journal: compacting %llu bytes",
 	    (unsigned long long)journal.size);
@@ -716,8 +938,10 @@ journal_maybe_compact(void)
 int
 journal_open(const char *dir, int nosync, char **cause)
 {
-	pthread_condattr_t	ca;
-	int			fd;
+	pthread_condattr_t	 ca;
+	struct timeval		 tv;
+	char			*why = NULL;
+	int			 fd;
 
 	TAILQ_INIT(&journal.acks);
 	pthread_mutex_init(&journal.mtx, NULL);
@@ -743,15 +967,25 @@ journal_open(const char *dir, int nosync, char **cause)
 	}
 	journal.fd = fd;
 	journal.live = journal.size;
+	journal.retry_ev = evtimer_new(server.base, journal_retry_cb, NULL);
 	if (task_restore_done(cause) != 0) {
 		journal.fd = -1;
 		close(fd);
 		return -1;
 	}
 	/* Start from a compact journal: start-up time stays bounded by the
-	 * live tasks, not by history. */
-	if (journal.size > 0 && journal_compact(cause) != 0)
-		return -1;
+	 * live tasks, not by history.  On a full disk, start without: serve
+	 * what can be served, and compact once there is room. */
+	if (journal.size > 0 && journal_compact(&why) != 0) {
+		log_warnx("journal: cannot compact at start-up: %s; starting "
+		    "without, compaction retried later", why);
+		free(why);
+		journal.compact_due = 1;
+		journal.retry_ms = JOURNAL_RETRY_MIN_MS;
+		tv.tv_sec = 0;
+		tv.tv_usec = JOURNAL_RETRY_MIN_MS * 1000;
+		evtimer_add(journal.retry_ev, &tv);
+	}
 	journal.ev = server_wakeup_new(&journal.efd, journal_synced_cb);
 	if (pthread_create(&journal.thread, NULL, journal_thread, NULL) != 0)
 		fatalx("pthread_create failed");
@@ -785,6 +1019,13 @@ journal_close(void)
 	}
 	if (journal.ev != NULL)
 		event_free(journal.ev);
+	if (journal.retry_ev != NULL)
+		event_free(journal.retry_ev);
+	journal.retry_ev = NULL;
+	free(journal.pending);
+	journal.pending = NULL;
+	journal.npending = journal.pending_size = 0;
+	journal.blocked = journal.compact_due = 0;
 	if (journal.efd != -1)
 		close(journal.efd);
 	if (journal.lock_fd != -1)

@@ -194,6 +194,11 @@ struct task {
 	struct cursor_list	 cursors;
 
 	TAILQ_ENTRY(task)	 queue_entry;	/* queue->tasks while QUEUED */
+
+	/* task.c: its start record is written, not yet durable (no process
+	 * yet); its end could not be written (the state it ends in). */
+	int			 starting;
+	enum task_state		 end_pending;
 };
 
 /* A Watch (or Submit with watch) in progress on a session. */
@@ -535,6 +540,15 @@ void	 journal_ack(struct session *, uint64_t req_id, uint64_t task_id,
 void	 journal_session_lost(struct session *);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
+
+/* journal.c: records that cannot be written are not acted on */
+int	 journal_task_end(const struct task *, enum task_state,
+	    int64_t ended_ms);
+int	 journal_blocked(void);
+void	 journal_retry(void);
+void	 journal_start_wait(struct task *);
+/* task.c */
+void	 task_start_durable(struct task *, int error);
 
 /* journal.c: for tests and fuzzing */
 int	 journal_acks_pending(void);

@@ -7,6 +7,7 @@
  * from a deferred event, so any number of changes in one loop iteration
  * cost one pass.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,15 @@ sched_check(const struct task *t, int64_t now, char **why)
 	struct tm			 tm;
 	char				 buf[32];
 
+	/* Nothing starts or ends before what the journal could not record
+	 * is written. */
+	if (t->end_pending != 0 || journal_blocked() != 0) {
+		if (why != NULL)
+			*why = xasprintf("the journal cannot be written: %s",
+			    strerror(journal_blocked() != 0 ? journal_blocked() :
+			    EIO));
+		return SCHED_WAIT;
+	}
 	for (i = 0; i < spec->n_after + spec->n_after_any; i++) {
 		d = task_find(i < spec->n_after ? spec->after[i] :
 		    spec->after_any[i - spec->n_after]);
@@ -114,7 +124,8 @@ sched_queue_blocked(const struct queue *q)
 {
 	unsigned	max = server.conf->max_running;
 
-	return q->state != RUNNEL__V1__QUEUE_STATE__QUEUE_ACTIVE ||
+	return journal_blocked() != 0 ||
+	    q->state != RUNNEL__V1__QUEUE_STATE__QUEUE_ACTIVE ||
 	    (q->max_running != 0 && q->nrunning >= q->max_running) ||
 	    (max != 0 && server.nrunning >= max) || server.shutting_down;
 }
@@ -152,6 +163,9 @@ sched_pass(void)
 	char		*why = NULL;
 	struct timeval	 tv;
 
+	/* The journal cannot record a start: journal_retry asks again. */
+	if (journal_blocked() != 0)
+		return;
 	/* Nothing can start and nothing waits on a dependency: a queue of
 	 * any length costs nothing. */
 	if (server.conf->max_running != 0 &&

@@ -206,14 +206,17 @@ task_restore_lost(struct task *t)
 		log_info("task %llu: was running when runneld stopped; "
 		    "queued again", (unsigned long long)t->id);
 		t->state = TASK_QUEUED;
-		return;
+	} else {
+		log_info("task %llu: lost: runneld stopped while it ran",
+		    (unsigned long long)t->id);
+		t->state = TASK_LOST;
+		t->ended_ms = server_now_ms();
+		free(t->reason);
+		t->reason = xstrdup("runneld stopped while the task ran");
 	}
-	log_info("task %llu: lost: runneld stopped while it ran",
-	    (unsigned long long)t->id);
-	t->state = TASK_LOST;
-	t->ended_ms = server_now_ms();
-	free(t->reason);
-	t->reason = xstrdup("runneld stopped while the task ran");
+	/* Recorded now, not only by the start-up compaction, which a full
+	 * disk puts off; if this fails too, journal_retry writes it. */
+	journal_task(t, 0);
 }
 
 /* Open a restored task's output, now that its retention state is known. */

@@ -298,8 +298,8 @@ task_add(struct task *t, char **cause)
 	    (unsigned long long)t->id);
 	t->output = output_create(path, OUTPUT_TAIL, cause);
 	if (t->output != NULL && journal_task(t, 1) != 0) {
-		*cause = xasprintf("cannot record the task: %s",
-		    strerror(errno));
+		*cause = xasprintf("the journal cannot be written (%s): no "
+		    "task is accepted until it can", strerror(errno));
 		output_free(t->output);
 		t->output = NULL;
 		unlink(path);
@@ -455,11 +455,21 @@ task_stop(struct task *t, int sig, uint64_t grace_ms)
 void
 task_cancel(struct task *t, int sig, uint64_t grace_ms, const char *by)
 {
-	if (task_is_final(t))
+	/* An end waiting for the journal has happened: nothing to stop. */
+	if (task_is_final(t) || t->end_pending != 0)
 		return;
 	if (t->cancelled_by == NULL)
 		t->cancelled_by = xstrdup(by);
 	t->cancel_signal = sig;
+	if (t->starting) {
+		/* Running as far as anyone was told, its process started
+		 * once its start record is durable: it gets the signal then
+		 * (task_start_durable), as any running task would. */
+		log_info("task %llu: cancelled by %s, sending %s once "
+		    "started", (unsigned long long)t->id, by, signal_name(sig));
+		t->grace_ms = grace_ms;
+		return;
+	}
 	if (t->state == TASK_QUEUED) {
 		log_info("task %llu: cancelled by %s before it started",
 		    (unsigned long long)t->id, by);
@@ -510,13 +520,17 @@ task_cannot_start(struct task *t, char *cause)
 	t->reason = cause;
 }
 
-/* Start the task's next attempt (the scheduler decided it may). */
+/* Start the task's next attempt (the scheduler decided it may): its start
+ * record is written first, and its process started only once that record
+ * is durable (task_start_durable), so that a task runs at most once per
+ * start record a restart finds.  A start the journal cannot record does
+ * not happen: the task stays queued, and the scheduler waits for the
+ * journal. */
 void
 task_start(struct task *t)
 {
 	struct attempt	*a;
-	struct timeval	 tv;
-	char		*cause = NULL;
+	int64_t		 started_ms = t->started_ms;
 
 	task_set_state(t, TASK_RUNNING);
 	t->attempts = xreallocarray(t->attempts, t->nattempts + 1,
@@ -530,7 +544,53 @@ task_start(struct task *t)
 	t->exit_code = t->signal = t->core_dumped = 0;
 	free(t->reason);
 	t->reason = NULL;
+	t->pid = 0;
+	t->pid_start = 0;
 
+	if (journal_task(t, 0) != 0) {
+		log_warnx("task %llu: not started: its start cannot be "
+		    "recorded", (unsigned long long)t->id);
+		t->nattempts--;
+		task_set_state(t, TASK_QUEUED);
+		t->started_ms = started_ms;
+		return;
+	}
+	t->starting = 1;
+	journal_start_wait(t);
+}
+
+/* The task's start record is durable (error 0): start its process.  If
+ * the sync failed, the record may be lost: the task does not start, and
+ * queues again. */
+void
+task_start_durable(struct task *t, int error)
+{
+	struct attempt	*a;
+	struct timeval	 tv;
+	char		*cause = NULL;
+
+	if (!t->starting)
+		return;
+	t->starting = 0;
+	if (error != 0 && t->cancel_signal != 0) {
+		/* Cancelled meanwhile: it never runs. */
+		a = &t->attempts[t->nattempts - 1];
+		a->state = TASK_CANCELLED;
+		a->ended_ms = server_now_ms();
+		a->output_end = output_size(t->output);
+		task_end(t, TASK_CANCELLED, NULL);
+		return;
+	}
+	if (error != 0) {
+		log_warnx("task %llu: not started: its start record may not "
+		    "be durable: %s", (unsigned long long)t->id,
+		    strerror(error));
+		t->nattempts--;
+		task_set_state(t, TASK_QUEUED);
+		journal_task(t, 0);
+		sched_request();
+		return;
+	}
 	if (t->kind->start(t, &cause) != 0) {
 		task_cannot_start(t, cause);
 		t->exit_code = 127;
@@ -544,6 +604,9 @@ task_start(struct task *t)
 	    (unsigned long long)t->id, t->owner, t->argv[0], (long)t->pid,
 	    t->nattempts);
 	journal_task(t, 0);
+	/* Its queue was paused while the start record was synced. */
+	if (t->queue->state == RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED)
+		t->kind->signal(t, SIGSTOP);
 	if (t->timeout_ms != 0) {
 		/* The loop's cached time may be from before the spawn. */
 		event_base_update_cache_time(server.base);
@@ -553,6 +616,9 @@ task_start(struct task *t)
 		range_timeval(t->timeout_ms, &tv);
 		evtimer_add(t->timeout_timer, &tv);
 	}
+	/* Cancelled while its start record was synced. */
+	if (t->cancel_signal != 0)
+		task_stop(t, t->cancel_signal, t->grace_ms);
 }
 
 /* Record how the task's process ended (not yet finished: pipes may be open). */
@@ -676,15 +742,30 @@ task_audit_end(const struct task *t)
 	    ms < 0 ? 0LL : (long long)(ms % 1000));
 }
 
-/* The task has ended for good: set its final state, tell watchers and
- * waiters, and let the scheduler use the room. */
+/* The task has ended for good: record its end, then set its final state,
+ * tell watchers and waiters, and let the scheduler use the room.  An end
+ * the journal cannot record is not acted on yet: the task stays as it was
+ * (its process is gone) until journal_retry records the end and calls
+ * this again, so no one is told of an end a restart would not find. */
 void
 task_end(struct task *t, enum task_state state, const char *reason)
 {
+	int64_t	now = server_now_ms();
+
 	if (reason != NULL && t->reason == NULL)
 		t->reason = xstrdup(reason);
+	if (journal_task_end(t, state, now) != 0) {
+		if (t->end_pending == 0)
+			log_warnx("task %llu: %s, not told until the journal "
+			    "records it", (unsigned long long)t->id,
+			    task_state_name(state));
+		t->end_pending = state;
+		t->pid = 0;	/* reaped: the pid may be another's soon */
+		return;
+	}
+	t->end_pending = 0;
 	task_set_state(t, state);
-	journal_task(t, 0);
+	t->ended_ms = now;
 	output_end(t->output);
 	if (t->kill_timer != NULL) {
 		event_free(t->kill_timer);

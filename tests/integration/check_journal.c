@@ -1,7 +1,7 @@
 /*
  * check_journal.c - durability: kill -9 and restart, torn and corrupt
  * journals, compaction, ids across restarts, one daemon per state dir,
- * restart-on-lost, and a full disk.
+ * restart-on-lost, and a full disk (what cannot be recorded is held).
  */
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -401,6 +401,126 @@ START_TEST(test_full_disk)
 }
 END_TEST
 
+/* Fill the filesystem a path is on, with a file at path, to the last
+ * page. */
+static void
+fill_fs(const char *path)
+{
+	static char	zero[4096];
+	int		fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_msg(fd != -1, "%s", path);
+	while (write(fd, zero, sizeof zero) > 0)
+		continue;
+	close(fd);
+}
+
+/* On a full disk nothing the journal cannot record is acted on: a start
+ * waits (queued, saying why), an end is held (still running, no one told)
+ * and a submission is refused; once space is back the end is written and
+ * told and the queued task starts.  (A tmpfs in a user and mount
+ * namespace of the daemon's own, filled from outside by the test.) */
+START_TEST(test_full_disk_holds)
+{
+	char			 state[200], script[400], fill[300], text[80];
+	char			*probe[] = { (char *)(uintptr_t)"/usr/bin/unshare",
+	    (char *)(uintptr_t)"-rm", (char *)(uintptr_t)"true", NULL };
+	const char		*w[] = { "unshare", "-rm", "sh", "-c", script,
+	    "sh", NULL };
+	const char		*sleeper[] = { "sleep", "600", NULL };
+	const char		*ok[] = { "true", NULL };
+	Runnel__V1__ClientMessage m = RUNNEL__V1__CLIENT_MESSAGE__INIT;
+	Runnel__V1__CancelRequest cr = RUNNEL__V1__CANCEL_REQUEST__INIT;
+	struct rawc		 rc;
+	Runnel__V1__TaskSpec	*spec;
+	Runnel__V1__ServerMessage *r;
+	char			*out, *err;
+	uint64_t		 a, b, ids[2];
+	int			 code, i;
+
+	if (harness_run(probe, &out, NULL, &err) != 0) {
+		fprintf(stderr, "test_full_disk_holds: no user namespaces here "
+		    "(%s); not run\n", err);
+		free(out);
+		free(err);
+		return;
+	}
+	free(out);
+	free(err);
+	harness_shutdown(&h);
+	snprintf(state, sizeof state, "%s/state", h.dir);
+	snprintf(script, sizeof script, "mount -t tmpfs -o size=256k tmpfs "
+	    "%s && exec \"$@\"", state);
+	harness_spawn(&h, w);
+	rawc_open(&rc, &h);
+	spec = rawc_spec(sleeper);
+	a = rawc_submit(&rc, spec, NULL);
+	rawc_spec_free(spec);
+	snprintf(text, sizeof text, "task %llu: started", (unsigned long long)a);
+	ck_assert_int_eq(harness_wait_log(&h, text), 0);
+	spec = rawc_spec(ok);
+	b = rawc_submit(&rc, spec, NULL);	/* queued: max_running 1 */
+
+	/* Fill the disk, then the journal's last page with the smallest
+	 * records there are (a queue's). */
+	snprintf(fill, sizeof fill, "/proc/%ld/root%s/fill", (long)h.pid,
+	    state);
+	fill_fs(fill);
+	for (i = 0; i < 400; i++)
+		rawc_free(rawc_queue(&rc, RUNNEL__V1__QUEUE_OP__QUEUE_SET,
+		    "default", 1));
+	ck_assert_int_eq(harness_wait_log(&h, "journal: queue default"), 0);
+	ck_assert_uint_eq(rawc_submit(&rc, spec, &code), 0);
+	ck_assert_int_eq(code, RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED);
+
+	/* The sleeper is killed: its end cannot be recorded, so it is held
+	 * and the task still shows running; the queued one does not start
+	 * and says why. */
+	cr.n_task_ids = 1;
+	cr.task_ids = &a;
+	cr.signal = 9;
+	m.request_case = RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL;
+	m.cancel = &cr;
+	r = rawc_call(&rc, &m);
+	ck_assert_int_eq(r->reply_case, RUNNEL__V1__SERVER_MESSAGE__REPLY_CANCEL);
+	rawc_free(r);
+	snprintf(text, sizeof text, "task %llu: cancelled, not told until",
+	    (unsigned long long)a);
+	ck_assert_int_eq(harness_wait_log(&h, text), 0);
+	r = rawc_show(&rc, a);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_RUNNING);
+	rawc_free(r);
+	r = rawc_show(&rc, b);
+	ck_assert_int_eq(r->task->task->state,
+	    RUNNEL__V1__TASK_STATE__TASK_QUEUED);
+	ck_assert_str_eq(r->task->task->waiting_for,
+	    "the journal cannot be written: No space left on device");
+	rawc_free(r);
+	ck_assert_uint_eq(rawc_submit(&rc, spec, &code), 0);
+	ck_assert_int_eq(code, RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED);
+
+	/* Space comes back: the end is written and told, then the queued
+	 * task runs, and submissions are accepted. */
+	ck_assert_msg(unlink(fill) == 0, "%s", fill);
+	ids[0] = a;
+	ids[1] = b;
+	r = rawc_wait(&rc, ids, 2, RUNNEL__V1__WAIT_MODE__WAIT_ALL, 0, 0);
+	ck_assert_uint_eq(r->wait->n_tasks, 2);
+	ck_assert_int_eq(r->wait->tasks[0]->state,
+	    RUNNEL__V1__TASK_STATE__TASK_CANCELLED);
+	ck_assert_int_eq(r->wait->tasks[0]->signal, 9);
+	ck_assert_int_eq(r->wait->tasks[1]->state,
+	    RUNNEL__V1__TASK_STATE__TASK_SUCCEEDED);
+	rawc_free(r);
+	ck_assert_int_eq(harness_wait_log(&h, "can be written again"), 0);
+	ck_assert_uint_ne(rawc_submit(&rc, spec, NULL), 0);
+	rawc_spec_free(spec);
+	rawc_close(&rc);
+}
+END_TEST
+
 START_TEST(test_key_mode_refused)
 {
 	char	path[200], *err;
@@ -502,6 +622,7 @@ main(void)
 	tcase_add_test(tc, test_compaction_keeps_everything);
 	tcase_add_test(tc, test_one_daemon_per_state_dir);
 	tcase_add_test(tc, test_full_disk);
+	tcase_add_test(tc, test_full_disk_holds);
 	tcase_add_test(tc, test_key_mode_refused);
 	tcase_add_test(tc, test_emfile_backs_off);
 	suite_add_tcase(s, tc);
