@@ -6,6 +6,8 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -153,37 +155,73 @@ print_wait_writable(int fd, const sigset_t *mask)
 	}
 }
 
+/* How print_write() writes to an fd, by what it is. */
+enum print_fd_kind {
+	PRINT_FD_UNKNOWN = 0,
+	PRINT_FD_PLAIN,		/* a file, /dev/null: never waits for a reader */
+	PRINT_FD_PIPE,		/* takes PIPE_BUF without blocking once ready */
+	PRINT_FD_OTHER		/* a terminal, a socket: may block even so */
+};
+
+/* What fd is (learnt once for stdout and stderr). */
+static enum print_fd_kind
+print_fd_kind(int fd)
+{
+	static enum print_fd_kind	 kinds[3];
+	enum print_fd_kind		 kind;
+	struct stat			 st;
+
+	if (fd >= 0 && fd < 3 && kinds[fd] != PRINT_FD_UNKNOWN)
+		return (kinds[fd]);
+	if (fstat(fd, &st) == -1)
+		kind = PRINT_FD_OTHER;
+	else if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)))
+		kind = PRINT_FD_PLAIN;
+	else if (S_ISFIFO(st.st_mode))
+		kind = PRINT_FD_PIPE;
+	else
+		kind = PRINT_FD_OTHER;
+	if (fd >= 0 && fd < 3)
+		kinds[fd] = kind;
+	return (kind);
+}
+
 /*
  * Write all of a buffer, across partial writes; 0 or -1 with errno.  When
  * the verb catches signals (run, watch, logs), a reader that does not read
  * must not keep them out: wait for room with them let in, and write at
  * most PIPE_BUF at a time, which a pipe with room takes without blocking;
- * the write itself lets them in too (for a terminal held by ^S), without
- * SA_RESTART.  A signal ends the write with EINTR, but for what goes out
- * without waiting: partial lines are still flushed to a reader that reads.
+ * for a terminal (held by ^S) or a socket, the write itself lets them in
+ * too, without SA_RESTART.  A signal ends the write with EINTR, but for
+ * what goes out without waiting: partial lines are still flushed to a
+ * reader that reads.  A file never waits for a reader: written at once.
  */
 int
 print_write(int fd, const void *data, size_t len)
 {
-	const sigset_t	*mask = cli_signal_mask();
-	const char	*p = data;
-	sigset_t	 old;
-	size_t		 chunk;
-	ssize_t		 n;
-	int		 saved;
+	const sigset_t		*mask = cli_signal_mask();
+	const char		*p = data;
+	enum print_fd_kind	 kind = PRINT_FD_PLAIN;
+	sigset_t		 old;
+	size_t			 chunk;
+	ssize_t			 n;
+	int			 saved;
 
+	if (mask != NULL)
+		kind = print_fd_kind(fd);
 	while (len > 0) {
 		chunk = len;
-		if (mask != NULL) {
+		if (kind != PRINT_FD_PLAIN) {
 			if (print_wait_writable(fd, mask) != 0)
 				return (-1);
 			if (chunk > PIPE_BUF)
 				chunk = PIPE_BUF;
-			sigprocmask(SIG_SETMASK, mask, &old);
 		}
+		if (kind == PRINT_FD_OTHER)
+			sigprocmask(SIG_SETMASK, mask, &old);
 		n = write(fd, p, chunk);
 		saved = errno;
-		if (mask != NULL)
+		if (kind == PRINT_FD_OTHER)
 			sigprocmask(SIG_SETMASK, &old, NULL);
 		if (n == -1) {
 			/* Interrupted: with signals caught, the wait
