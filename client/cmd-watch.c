@@ -408,7 +408,12 @@ cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
 		cmd_watch_sleep(ws, delay);
 		if (cli_signal != 0)
 			return (CMD_WATCH_SIGNAL);
-		if ((rc = runnel_connect(&cli->client, &cli->opts)) == 0)
+		/* The library's connect lets no signal in: while it
+		 * waits, one ends runnel by its default action. */
+		cli_release_signals();
+		rc = runnel_connect(&cli->client, &cli->opts);
+		cli_catch_signals(&ws->waitmask, NULL);
+		if (rc == 0)
 			return (0);
 		cli->client = NULL;
 		/* Only a connection that fails is worth trying again. */
@@ -500,6 +505,19 @@ cmd_watch_forget_gone(struct cli *cli, struct cmd_watch_state *ws)
 	return (gone);
 }
 
+/* cmd_watch_forget_gone(), with the signals' default action (see
+ * cli_release_signals) while it asks the daemon. */
+static int
+cmd_watch_forget_gone_released(struct cli *cli, struct cmd_watch_state *ws)
+{
+	int	gone;
+
+	cli_release_signals();
+	gone = cmd_watch_forget_gone(cli, ws);
+	cli_catch_signals(&ws->waitmask, NULL);
+	return (gone);
+}
+
 /* Stream the tasks of a selection as args say; the exit status. */
 int
 cmd_watch_run(struct cli *cli, const struct watch_args *args)
@@ -511,14 +529,16 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 	memset(&ws, 0, sizeof ws);
 	ws.cli = cli;
 	ws.args = args;
-	cli_catch_signals(&ws.waitmask, NULL);
+	/* Until the watch streams, a signal ends runnel by its default
+	 * action: the library's other waits do not let it in. */
 	if ((rv = cli_connect(cli)) != 0 ||
 	    (rv = cmd_watch_prepare(cli, &ws)) != 0)
 		goto out;
+	cli_catch_signals(&ws.waitmask, NULL);
 	for (again = 0;; again = 1) {
 		rc = cmd_watch_once(cli, &ws, &none_left);
 		if (rc == RUNNEL_ENOTFOUND && again &&
-		    cmd_watch_forget_gone(cli, &ws))
+		    cmd_watch_forget_gone_released(cli, &ws))
 			continue;
 		if ((rc != RUNNEL_EIO && rc != RUNNEL_ETLS) || !args->reconnect)
 			break;

@@ -205,6 +205,7 @@ extern const struct cmd_entry cmd_clean_entry;
 extern volatile sig_atomic_t cli_signal;
 extern int cli_stopping;
 void	 cli_catch_signals(sigset_t *, sigset_t *);
+void	 cli_release_signals(void);
 const sigset_t *cli_signal_mask(void);
 int	 cli_connect(struct cli *);
 int	 cli_error(struct cli *, int, const char *, ...)

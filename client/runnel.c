@@ -109,6 +109,23 @@ cli_catch_signals(sigset_t *waitmask, sigset_t *oldmask)
 	cli_catching = 1;
 }
 
+/* Give SIGINT, SIGTERM and SIGHUP their default action again, around a
+ * library call that waits without a mask (connect, show): one that comes
+ * then, or came blocked, ends runnel at once. */
+void
+cli_release_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	cli_catching = 0;
+	sigprocmask(SIG_SETMASK, &cli_waitmask, NULL);
+}
+
 /* The mask to wait with if signals are caught (else NULL). */
 const sigset_t *
 cli_signal_mask(void)

@@ -2,14 +2,15 @@
  * check_cli_signals.c - every streaming verb of the runnel command line
  * (run, watch, watch --json, a followed watch, logs) stops promptly on
  * SIGTERM, SIGINT, or its reader going away, while its stdout is a pipe
- * that nobody reads and that is full; and a verb that only waits (wait)
- * is ended by the signal.  Each exits with the status runnel(1) gives.
+ * that nobody reads and that is full; and a verb that only waits (wait),
+ * or waits for a daemon that stopped answering, is ended by the signal.  Each exits with the status runnel(1) gives.
  */
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -318,6 +319,66 @@ START_TEST(test_wait_sigterm)
 }
 END_TEST
 
+/* Wait until the process has a socket open (it is connecting). */
+static void
+wait_socket(pid_t pid)
+{
+	char		 dir[64], path[400], link[64];
+	struct dirent	*de;
+	uint64_t	 waited = 0;
+	ssize_t		 n;
+	DIR		*d;
+	int		 found = 0;
+
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	while (!found) {
+		ck_assert_msg(waited < harness_ms(10000), "no socket in %s",
+		    dir);
+		if ((d = opendir(dir)) == NULL)
+			break;
+		while (!found && (de = readdir(d)) != NULL) {
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			n = readlink(path, link, sizeof link - 1);
+			found = n > 0 && strncmp(link, "socket:", 7) == 0;
+		}
+		closedir(d);
+		if (!found) {
+			usleep(5000);
+			waited += 5;
+		}
+	}
+}
+
+/* A daemon that stopped answering (SIGSTOP) holds every verb in the
+ * library's connect: SIGTERM ends each there, by its default action. */
+START_TEST(test_daemon_stopped)
+{
+	static const char *const verbs[][3] = {
+		{ "watch", "1", NULL },
+		{ "logs", "1", NULL },
+		{ "run", "true", NULL },
+		{ "list", NULL, NULL }
+	};
+	size_t	i;
+	int	fd, status;
+	pid_t	pid;
+
+	ck_assert_int_eq(kill(h.pid, SIGSTOP), 0);
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		pid = cli_spawn(&fd, verbs[i][0], verbs[i][1], verbs[i][2]);
+		wait_socket(pid);
+		ck_assert_int_eq(kill(pid, SIGTERM), 0);
+		status = wait_exit(pid, harness_ms(2000));
+		close(fd);
+		ck_assert_msg(status != -1, "%s did not stop within 2 s",
+		    verbs[i][0]);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) ==
+		    SIGTERM, "%s: wait status %#x", verbs[i][0], status);
+	}
+	ck_assert_int_eq(kill(h.pid, SIGCONT), 0);
+}
+END_TEST
+
 static Suite *
 cli_signals_suite(void)
 {
@@ -338,6 +399,7 @@ cli_signals_suite(void)
 	tcase_add_test(tc, test_logs_sigterm);
 	tcase_add_test(tc, test_logs_reader_gone);
 	tcase_add_test(tc, test_wait_sigterm);
+	tcase_add_test(tc, test_daemon_stopped);
 	suite_add_tcase(s, tc);
 	return s;
 }
