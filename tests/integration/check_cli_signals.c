@@ -3,7 +3,8 @@
  * (run, watch, watch --json, a followed watch, logs) stops promptly on
  * SIGTERM, SIGINT, or its reader going away, while its stdout is a pipe
  * that nobody reads and that is full; and a verb that only waits (wait),
- * or waits for a daemon that stopped answering, is ended by the signal.  Each exits with the status runnel(1) gives.
+ * or waits for a daemon that stopped answering, is ended by the signal;
+ * any verb whose stdout has no reader exits 141, quietly.  Each exits with the status runnel(1) gives.
  */
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -319,6 +320,52 @@ START_TEST(test_wait_sigterm)
 }
 END_TEST
 
+/* Any verb whose stdout has no reader at all ends quietly with 141. */
+START_TEST(test_no_reader)
+{
+	static const char *const verbs[][3] = {
+		{ "list", "--all", NULL },
+		{ "show", "1", NULL },
+		{ "status", NULL, NULL },
+		{ "logs", "1", NULL }
+	};
+	char	*argv[5], *out, *err, c;
+	size_t	 i;
+	int	 p[2], e[2], status;
+	ssize_t	 n;
+	pid_t	 pid;
+
+	cli(&out, &err, "run", "--", "echo", "hello", NULL);
+	free(out);
+	free(err);
+	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+		ck_assert(pipe2(p, O_CLOEXEC) == 0 && pipe2(e, O_CLOEXEC) == 0);
+		close(p[0]);
+		argv[0] = getenv("RUNNEL");
+		argv[1] = (char *)(uintptr_t)verbs[i][0];
+		argv[2] = (char *)(uintptr_t)verbs[i][1];
+		argv[3] = (char *)(uintptr_t)verbs[i][2];
+		argv[4] = NULL;
+		pid = fork();
+		ck_assert(pid != -1);
+		if (pid == 0) {
+			dup2(p[1], 1);
+			dup2(e[1], 2);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		close(p[1]);
+		close(e[1]);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		n = read(e[0], &c, 1);
+		close(e[0]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 141,
+		    "%s: wait status %#x", verbs[i][0], status);
+		ck_assert_msg(n == 0, "%s wrote on stderr", verbs[i][0]);
+	}
+}
+END_TEST
+
 /* Wait until the process has a socket open (it is connecting). */
 static void
 wait_socket(pid_t pid)
@@ -400,6 +447,7 @@ cli_signals_suite(void)
 	tcase_add_test(tc, test_logs_reader_gone);
 	tcase_add_test(tc, test_wait_sigterm);
 	tcase_add_test(tc, test_daemon_stopped);
+	tcase_add_test(tc, test_no_reader);
 	suite_add_tcase(s, tc);
 	return s;
 }
