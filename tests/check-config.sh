@@ -108,6 +108,18 @@ tlsbad ca.crt junk 644 "6: cannot load CA certificate $tmp/tlsbad/ca.crt: "
 tlsbad server.key "$(cat "$tmp/other/server.key")" 600 "9: private key does not match certificate $tmp/tlsbad/server.key"
 tlsbad server.key "$(cat "$tmp/state/pki/server.key")" 644 "9: private key $tmp/tlsbad/server.key is readable by group or others (mode 0644)"
 tlsbad ca.crt "" gone "6: tls: $tmp/tlsbad/ca.crt is missing"
+# And a CRL, at its own line.
+cp "$tmp/state/pki/ca.crt" "$tmp/tlsbad/"
+echo junk >"$tmp/tlsbad/crl.pem"
+printf 'crl = %s/tlsbad/crl.pem\n' "$tmp" >>"$tmp/tls.conf"
+if out=$("$RUNNELD" -c "$tmp/tls.conf" --check-config 2>&1); then
+	echo "FAIL: a bad CRL passed --check-config"
+	exit 1
+fi
+case $out in
+"runneld: $tmp/tls.conf:10: "*"CRL"*"$tmp/tlsbad/crl.pem"*) ;;
+*) echo "FAIL: bad CRL: $out"; exit 1 ;;
+esac
 
 # The state directory is runneld's alone.  One that group or others may
 # enter passes --check-config, unchanged, when runneld's user owns it
