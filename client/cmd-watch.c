@@ -193,16 +193,21 @@ cmd_watch_join(struct cmd_watch_state *ws, uint64_t id)
 	struct runnel_task	 t;
 
 	memset(&t, 0, sizeof t);
+	/* The library waits here without a mask: a signal meanwhile ends
+	 * runnel by its default action (see cli_release_signals). */
+	cli_release_signals();
 	if (ws->side == NULL && !ws->side_failed &&
 	    runnel_connect(&ws->side, &ws->cli->opts) != 0) {
 		ws->side = NULL;
 		ws->side_failed = 1;
 	}
 	if (ws->side != NULL && runnel_show(ws->side, id, &t) == 0) {
+		cli_catch_signals(&ws->waitmask, NULL);
 		wt = cmd_watch_add(ws, id, t.name);
 		runnel_task_clear(&t);
 		return (wt);
 	}
+	cli_catch_signals(&ws->waitmask, NULL);
 	return (cmd_watch_add(ws, id, NULL));
 }
 
