@@ -3,8 +3,9 @@
  * stdout and stderr as it comes (and, with --stdin, a file or our stdin to
  * its stdin), then exit with the task's exit status.  The first SIGINT,
  * SIGTERM or SIGHUP cancels the task and the next one kills it; either way
- * the output is streamed to its end and the exit status follows the task
- * (124 if it timed out, as timeout(1) exits).  With --detach-on-interrupt,
+ * the output is streamed to its end, as far as its reader takes it without
+ * waiting (print_write), and the exit status follows the task (124 if it
+ * timed out, as timeout(1) exits).  With --detach-on-interrupt,
  * SIGINT leaves the task running instead.
  */
 #ifdef HAVE_CONFIG_H
@@ -36,9 +37,6 @@ struct cmd_run_state {
 
 static int	cmd_run_exec(struct cli *, int, char **);
 
-/* The last SIGINT, SIGTERM or SIGHUP caught, 0 once acted on. */
-static volatile sig_atomic_t cmd_run_signal;
-
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.usage = "[TASK OPTIONS] [--detach-on-interrupt] [--] COMMAND "
@@ -54,40 +52,6 @@ const struct cmd_entry cmd_run_entry = {
 	.exec = cmd_run_exec,
 	.needs_connection = 1
 };
-
-/* Remember a caught signal; the callbacks act on it. */
-static void
-cmd_run_signal_handler(int sig)
-{
-	cmd_run_signal = sig;
-}
-
-/* Catch SIGINT, SIGTERM and SIGHUP, and block them but in the library's
- * wait for data (its sigmask, *waitmask): a signal then always interrupts
- * the wait and calls cmd_run_interrupt_cb, even one that comes while a
- * callback runs.  The mask before goes to *oldmask. */
-static void
-cmd_run_catch_signals(sigset_t *waitmask, sigset_t *oldmask)
-{
-	struct sigaction	sa;
-	sigset_t		block;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = cmd_run_signal_handler;
-	sigfillset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, oldmask);
-	*waitmask = *oldmask;
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGHUP);
-}
 
 /* Cancel the task with a signal (0: the daemon's default, SIGTERM). */
 static int
@@ -111,11 +75,12 @@ cmd_run_interrupt_cb(void *arg)
 	struct cmd_run_state	*rs = arg;
 
 	/* Before the task has an id, keep the signal for later. */
-	if (cmd_run_signal == 0 || rs->id == 0)
+	if (cli_signal == 0 || rs->id == 0)
 		return (0);
-	if (rs->detach && cmd_run_signal == SIGINT)
+	if (rs->detach && cli_signal == SIGINT)
 		return (CMD_RUN_DETACH);
-	cmd_run_signal = 0;
+	cli_signal = 0;
+	cli_stopping = 1;
 	rs->interrupts++;
 	return (cmd_run_cancel(rs, rs->interrupts == 1 ? 0 : SIGKILL));
 }
@@ -134,11 +99,13 @@ cmd_run_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 	if (!rs->dead[i] && print_output(stream, data, len) != 0) {
 		rs->dead[i] = 1;
 		/* Like a local pipeline: a reader that went away ends the
-		 * writer with SIGPIPE. */
+		 * writer with SIGPIPE.  A signal that came while a reader
+		 * did not read drops the rest of that stream: we are
+		 * stopping, and must not wait for that reader. */
 		if (errno == EPIPE) {
 			if (cmd_run_cancel(rs, SIGPIPE) != 0)
 				return (CMD_RUN_STOP);
-		} else
+		} else if (errno != EINTR)
 			cli_warnx("%s: %s", i == 0 ? "stdout" : "stderr",
 			    strerror(errno));
 	}
@@ -209,7 +176,7 @@ cmd_run_exec(struct cli *cli, int argc, char **argv)
 		wo.send_stdin = 1;
 		wo.stdin_fd = cs.stdin_fd;
 	}
-	cmd_run_catch_signals(&waitmask, &oldmask);
+	cli_catch_signals(&waitmask, &oldmask);
 	wo.sigmask = &waitmask;
 	rc = runnel_run(cli->client, &cs.spec, &rs.id, &wo);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);

@@ -31,7 +31,7 @@
 #define CMD_WATCH_STOP		1
 /* `runnel logs` of a running task printed what there was. */
 #define CMD_WATCH_DONE		2
-/* SIGINT, SIGTERM or SIGHUP came: cmd_watch_signal says which. */
+/* SIGINT, SIGTERM or SIGHUP came: cli_signal says which. */
 #define CMD_WATCH_SIGNAL	3
 
 #define CMD_WATCH_RETRY_MIN_MS	100
@@ -58,10 +58,10 @@ struct cmd_watch_state {
 	struct runnel_client	*side;		/* names tasks that join */
 	int			 side_failed;
 	int			 write_errno;
+	char			*json_buf;	/* the JSON line being made */
+	size_t			 json_len;
 	sigset_t		 waitmask;	/* for waits: signals allowed */
 };
-
-static volatile sig_atomic_t cmd_watch_signal;
 
 static int	cmd_watch_exec(struct cli *, int, char **);
 
@@ -132,46 +132,12 @@ static const char *const cmd_watch_streams[] = {
 	[RUNNEL_SYSTEM] = "system"
 };
 
-/* Remember a caught signal; the callbacks act on it. */
-static void
-cmd_watch_signal_handler(int sig)
-{
-	cmd_watch_signal = sig;
-}
-
-/*
- * Catch SIGINT, SIGTERM and SIGHUP, so that partial lines are printed
- * before the watch exits, and block them but during the watch's waits
- * (waitmask): one always interrupts a wait, never a write half done.
- */
-static void
-cmd_watch_catch_signals(sigset_t *waitmask)
-{
-	static const int	sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction	sa;
-	sigset_t		block, old;
-	size_t			i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = cmd_watch_signal_handler;
-	sigfillset(&sa.sa_mask);
-	sigemptyset(&block);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
-	}
-	sigprocmask(SIG_BLOCK, &block, &old);
-	*waitmask = old;
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigdelset(waitmask, sigs[i]);
-}
-
 /* A signal interrupted a wait: stop if it was one of ours. */
 static int
 cmd_watch_interrupt_cb(void *arg)
 {
 	(void)arg;
-	return (cmd_watch_signal != 0 ? CMD_WATCH_SIGNAL : 0);
+	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
 }
 
 /* Find a watched task by id. */
@@ -227,29 +193,67 @@ cmd_watch_join(struct cmd_watch_state *ws, uint64_t id)
 	struct runnel_task	 t;
 
 	memset(&t, 0, sizeof t);
+	/* The library waits here without a mask: a signal meanwhile ends
+	 * runnel by its default action (see cli_release_signals). */
+	cli_release_signals();
 	if (ws->side == NULL && !ws->side_failed &&
 	    runnel_connect(&ws->side, &ws->cli->opts) != 0) {
 		ws->side = NULL;
 		ws->side_failed = 1;
 	}
 	if (ws->side != NULL && runnel_show(ws->side, id, &t) == 0) {
+		cli_catch_signals(&ws->waitmask, NULL);
 		wt = cmd_watch_add(ws, id, t.name);
 		runnel_task_clear(&t);
 		return (wt);
 	}
+	cli_catch_signals(&ws->waitmask, NULL);
 	return (cmd_watch_add(ws, id, NULL));
 }
 
-/* Print the end of a JSON line; 0, or the watch stops if writing failed. */
+/* Writing failed: a signal stopped it, or the watch stops on the error
+ * (errno). */
 static int
-cmd_watch_json_end(struct cmd_watch_state *ws)
+cmd_watch_write_failed(struct cmd_watch_state *ws)
 {
-	fputs("}\n", stdout);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		ws->write_errno = errno;
-		return (CMD_WATCH_STOP);
+	if (errno == EINTR && cli_signal != 0)
+		return (CMD_WATCH_SIGNAL);
+	ws->write_errno = errno;
+	return (CMD_WATCH_STOP);
+}
+
+/* Start a JSON line in memory: stdio's own writes could block out the
+ * signals (see print_write). */
+static FILE *
+cmd_watch_json_start(struct cmd_watch_state *ws)
+{
+	FILE	*f;
+
+	ws->json_len = 0;
+	if ((f = open_memstream(&ws->json_buf, &ws->json_len)) == NULL) {
+		cli_warnx("out of memory");
+		exit(CLI_EXIT_ERROR);
 	}
-	return (0);
+	return (f);
+}
+
+/* End a JSON line and write it out; 0, or the watch stops if writing
+ * failed. */
+static int
+cmd_watch_json_end(struct cmd_watch_state *ws, FILE *f)
+{
+	int	rv = 0;
+
+	fputs("}\n", f);
+	if (fclose(f) != 0) {
+		cli_warnx("out of memory");
+		exit(CLI_EXIT_ERROR);
+	}
+	if (print_write(STDOUT_FILENO, ws->json_buf, ws->json_len) != 0)
+		rv = cmd_watch_write_failed(ws);
+	free(ws->json_buf);
+	ws->json_buf = NULL;
+	return (rv);
 }
 
 /* Print a chunk of output as a JSON object. */
@@ -258,16 +262,18 @@ cmd_watch_json_chunk(struct cmd_watch_state *ws, struct cmd_watch_task *wt,
     enum runnel_stream stream, uint64_t offset, const void *data, size_t len,
     int64_t time_us)
 {
-	printf("{\"task\":%" PRIu64 ",\"name\":", wt->id);
+	FILE	*f = cmd_watch_json_start(ws);
+
+	fprintf(f, "{\"task\":%" PRIu64 ",\"name\":", wt->id);
 	if (wt->name != NULL)
-		print_json_string(stdout, wt->name);
+		print_json_string(f, wt->name);
 	else
-		fputs("null", stdout);
-	printf(",\"stream\":\"%s\",\"offset\":%" PRIu64 ",\"time_us\":%"
+		fputs("null", f);
+	fprintf(f, ",\"stream\":\"%s\",\"offset\":%" PRIu64 ",\"time_us\":%"
 	    PRId64 ",\"data\":", (unsigned)stream < 3 ?
 	    cmd_watch_streams[stream] : "system", offset, time_us);
-	print_json_bytes(stdout, data, len);
-	return (cmd_watch_json_end(ws));
+	print_json_bytes(f, data, len);
+	return (cmd_watch_json_end(ws, f));
 }
 
 /* Copy a chunk of output: raw, as prefixed lines or as JSON. */
@@ -279,7 +285,7 @@ cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 	struct cmd_watch_task	*wt;
 	int			 rv;
 
-	if (cmd_watch_signal != 0)
+	if (cli_signal != 0)
 		return (CMD_WATCH_SIGNAL);
 	if ((wt = cmd_watch_find(ws, id)) == NULL)
 		wt = cmd_watch_join(ws, id);
@@ -298,13 +304,12 @@ cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 		print_lines_time(wt->lines, time_us);
 		rv = print_lines_add(wt->lines, stream, data, len);
 	}
-	if (rv != 0) {
-		ws->write_errno = errno;
-		return (CMD_WATCH_STOP);
-	}
+	if (rv != 0)
+		return (cmd_watch_write_failed(ws));
 	if (ws->args->limit != 0 && wt->next >= ws->args->limit)
 		return (CMD_WATCH_DONE);
-	return (0);
+	/* One that came during the write is no longer pending: act now. */
+	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
 }
 
 /* A task ended: flush its partial lines, note whether it succeeded.  After
@@ -314,8 +319,9 @@ cmd_watch_end_cb(void *arg, const struct runnel_task *t)
 {
 	struct cmd_watch_state	*ws = arg;
 	struct cmd_watch_task	*wt;
+	FILE			*f;
 
-	if (cmd_watch_signal != 0)
+	if (cli_signal != 0)
 		return (CMD_WATCH_SIGNAL);
 	if ((wt = cmd_watch_find(ws, t->id)) == NULL)
 		wt = cmd_watch_add(ws, t->id, t->name);
@@ -324,17 +330,16 @@ cmd_watch_end_cb(void *arg, const struct runnel_task *t)
 	wt->ended = 1;
 	wt->succeeded = t->state == RUNNEL_SUCCEEDED;
 	if (ws->args->json) {
-		printf("{\"task\":%" PRIu64 ",\"state\":", t->id);
-		print_json_string(stdout, runnel_state_name(t->state));
-		printf(",\"exit_code\":%d,\"signal\":%d", t->exit_code,
+		f = cmd_watch_json_start(ws);
+		fprintf(f, "{\"task\":%" PRIu64 ",\"state\":", t->id);
+		print_json_string(f, runnel_state_name(t->state));
+		fprintf(f, ",\"exit_code\":%d,\"signal\":%d", t->exit_code,
 		    t->signal);
-		return (cmd_watch_json_end(ws));
+		return (cmd_watch_json_end(ws, f));
 	}
-	if (wt->lines != NULL && print_lines_flush(wt->lines) != 0) {
-		ws->write_errno = errno;
-		return (CMD_WATCH_STOP);
-	}
-	return (0);
+	if (wt->lines != NULL && print_lines_flush(wt->lines) != 0)
+		return (cmd_watch_write_failed(ws));
+	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
 }
 
 /* Resolve the selection into tasks (validating the ids) and decide how
@@ -406,9 +411,14 @@ cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
 	for (;;) {
 		fprintf(stderr, "runnel: connection lost, reconnecting\n");
 		cmd_watch_sleep(ws, delay);
-		if (cmd_watch_signal != 0)
+		if (cli_signal != 0)
 			return (CMD_WATCH_SIGNAL);
-		if ((rc = runnel_connect(&cli->client, &cli->opts)) == 0)
+		/* The library's connect lets no signal in: while it
+		 * waits, one ends runnel by its default action. */
+		cli_release_signals();
+		rc = runnel_connect(&cli->client, &cli->opts);
+		cli_catch_signals(&ws->waitmask, NULL);
+		if (rc == 0)
 			return (0);
 		cli->client = NULL;
 		/* Only a connection that fails is worth trying again. */
@@ -500,6 +510,19 @@ cmd_watch_forget_gone(struct cli *cli, struct cmd_watch_state *ws)
 	return (gone);
 }
 
+/* cmd_watch_forget_gone(), with the signals' default action (see
+ * cli_release_signals) while it asks the daemon. */
+static int
+cmd_watch_forget_gone_released(struct cli *cli, struct cmd_watch_state *ws)
+{
+	int	gone;
+
+	cli_release_signals();
+	gone = cmd_watch_forget_gone(cli, ws);
+	cli_catch_signals(&ws->waitmask, NULL);
+	return (gone);
+}
+
 /* Stream the tasks of a selection as args say; the exit status. */
 int
 cmd_watch_run(struct cli *cli, const struct watch_args *args)
@@ -511,14 +534,16 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 	memset(&ws, 0, sizeof ws);
 	ws.cli = cli;
 	ws.args = args;
-	cmd_watch_catch_signals(&ws.waitmask);
+	/* Until the watch streams, a signal ends runnel by its default
+	 * action: the library's other waits do not let it in. */
 	if ((rv = cli_connect(cli)) != 0 ||
 	    (rv = cmd_watch_prepare(cli, &ws)) != 0)
 		goto out;
+	cli_catch_signals(&ws.waitmask, NULL);
 	for (again = 0;; again = 1) {
 		rc = cmd_watch_once(cli, &ws, &none_left);
 		if (rc == RUNNEL_ENOTFOUND && again &&
-		    cmd_watch_forget_gone(cli, &ws))
+		    cmd_watch_forget_gone_released(cli, &ws))
 			continue;
 		if ((rc != RUNNEL_EIO && rc != RUNNEL_ETLS) || !args->reconnect)
 			break;
@@ -534,15 +559,13 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 		    args->outcome)
 			rv = CLI_EXIT_FAILED;
 	}
-	if (rc == CMD_WATCH_STOP) {
-		if (ws.write_errno != EPIPE)
-			cli_warnx("%s: %s", args->verb,
-			    strerror(ws.write_errno));
+	if (rc == CMD_WATCH_STOP && ws.write_errno == EPIPE)
+		rv = CLI_EXIT_PIPE;
+	else if (rc == CMD_WATCH_STOP) {
+		cli_warnx("%s: %s", args->verb, strerror(ws.write_errno));
 		rv = CLI_EXIT_FAILED;
 	} else if (rc == CMD_WATCH_SIGNAL) {
-		if (args->json)
-			fflush(stdout);
-		rv = 128 + cmd_watch_signal;
+		rv = 128 + cli_signal;
 	} else if (rc < 0)
 		rv = cli_error(cli, rc, "%s", args->verb);
 out:

@@ -6,8 +6,13 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -120,17 +125,110 @@ print_task_exit(const struct runnel_task *t, char *buf, size_t len,
 		snprintf(buf, len, "%s", verbose ? "" : "-");
 }
 
-/* Write all of a buffer, across partial writes and EINTR; 0 or -1. */
+/*
+ * Wait until fd takes a write, letting the caught signals in meanwhile
+ * (mask); once one came (cli_signal, or cli_stopping once acted on), do
+ * not wait at all.  0, or -1 with errno EINTR
+ * when a signal stopped the wait (or fd is full after one came).
+ */
+static int
+print_wait_writable(int fd, const sigset_t *mask)
+{
+	static const struct timespec	 zero;
+	struct pollfd			 pfd;
+	int				 r;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		r = ppoll(&pfd, 1, cli_signal != 0 || cli_stopping ? &zero :
+		    NULL, mask);
+		if (r == 1)
+			return (0);
+		if (r == 0 || (r == -1 && errno == EINTR && cli_signal != 0)) {
+			errno = EINTR;
+			return (-1);
+		}
+		if (r == -1 && errno != EINTR)
+			return (-1);
+	}
+}
+
+/* How print_write() writes to an fd, by what it is. */
+enum print_fd_kind {
+	PRINT_FD_UNKNOWN = 0,
+	PRINT_FD_PLAIN,		/* a file, /dev/null: never waits for a reader */
+	PRINT_FD_PIPE,		/* takes PIPE_BUF without blocking once ready */
+	PRINT_FD_OTHER		/* a terminal, a socket: may block even so */
+};
+
+/* What fd is (learnt once for stdout and stderr). */
+static enum print_fd_kind
+print_fd_kind(int fd)
+{
+	static enum print_fd_kind	 kinds[3];
+	enum print_fd_kind		 kind;
+	struct stat			 st;
+
+	if (fd >= 0 && fd < 3 && kinds[fd] != PRINT_FD_UNKNOWN)
+		return (kinds[fd]);
+	if (fstat(fd, &st) == -1)
+		kind = PRINT_FD_OTHER;
+	else if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)))
+		kind = PRINT_FD_PLAIN;
+	else if (S_ISFIFO(st.st_mode))
+		kind = PRINT_FD_PIPE;
+	else
+		kind = PRINT_FD_OTHER;
+	if (fd >= 0 && fd < 3)
+		kinds[fd] = kind;
+	return (kind);
+}
+
+/*
+ * Write all of a buffer, across partial writes; 0 or -1 with errno.  When
+ * the verb catches signals (run, watch, logs), a reader that does not read
+ * must not keep them out: wait for room with them let in, and write at
+ * most PIPE_BUF at a time, which a pipe with room takes without blocking;
+ * for a terminal (held by ^S) or a socket, the write itself lets them in
+ * too, without SA_RESTART.  A signal ends the write with EINTR, but for
+ * what goes out without waiting: partial lines are still flushed to a
+ * reader that reads.  A file never waits for a reader: written at once.
+ */
 int
 print_write(int fd, const void *data, size_t len)
 {
-	const char	*p = data;
-	ssize_t		 n;
+	const sigset_t		*mask = cli_signal_mask();
+	const char		*p = data;
+	enum print_fd_kind	 kind = PRINT_FD_PLAIN;
+	sigset_t		 old;
+	size_t			 chunk;
+	ssize_t			 n;
+	int			 saved;
 
+	if (mask != NULL)
+		kind = print_fd_kind(fd);
 	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
+		chunk = len;
+		if (kind != PRINT_FD_PLAIN) {
+			if (print_wait_writable(fd, mask) != 0)
+				return (-1);
+			if (chunk > PIPE_BUF)
+				chunk = PIPE_BUF;
+		}
+		if (kind == PRINT_FD_OTHER)
+			sigprocmask(SIG_SETMASK, mask, &old);
+		n = write(fd, p, chunk);
+		saved = errno;
+		if (kind == PRINT_FD_OTHER)
+			sigprocmask(SIG_SETMASK, &old, NULL);
+		if (n == -1) {
+			/* Interrupted: with signals caught, the wait
+			 * before the next write decides whether to go on. */
+			if (saved == EINTR)
 				continue;
+			errno = saved;
 			return (-1);
 		}
 		p += n;

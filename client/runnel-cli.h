@@ -6,6 +6,7 @@
 #ifndef RUNNEL_CLI_H
 #define RUNNEL_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,10 @@ struct cmd_entry {
 
 /* The exit status of `runnel wait` when its --timeout ended the wait. */
 #define CLI_EXIT_TIMEOUT	124
+
+/* The exit status when stdout's reader went away: 128 + SIGPIPE, as a
+ * shell reports a command of a pipeline that SIGPIPE ended. */
+#define CLI_EXIT_PIPE		(128 + SIGPIPE)
 
 /* The options of a task spec, for run and submit: their --help and
  * `runnel --help` print this. */
@@ -197,6 +202,11 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_clean_entry;
 
 /* runnel.c */
+extern volatile sig_atomic_t cli_signal;
+extern int cli_stopping;
+void	 cli_catch_signals(sigset_t *, sigset_t *);
+void	 cli_release_signals(void);
+const sigset_t *cli_signal_mask(void);
 int	 cli_connect(struct cli *);
 int	 cli_error(struct cli *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

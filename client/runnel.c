@@ -10,12 +10,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "runnel-cli.h"
@@ -59,6 +61,87 @@ static const struct option runnel_options[] = {
 	{ .name = "version", .has_arg = no_argument, .val = 'V' },
 	{ .name = NULL }
 };
+
+/* The last SIGINT, SIGTERM or SIGHUP caught (0: none, or acted on), and
+ * the mask that lets them in, once cli_catch_signals() was called. */
+volatile sig_atomic_t	 cli_signal;
+int			 cli_stopping;	/* a signal came: output never waits */
+static sigset_t		 cli_waitmask;
+static int		 cli_catching;
+
+/* Remember a caught signal; the verb acts on it. */
+static void
+cli_signal_handler(int sig)
+{
+	cli_signal = sig;
+}
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP for a verb that must act on them (run
+ * cancels its task, watch flushes partial lines), and block them but in
+ * waits: the library's wait for the daemon (with *waitmask) and
+ * print_write()'s wait for its output to drain, so a reader that stopped
+ * reading never keeps the signal out.  No SA_RESTART: a write the signal
+ * interrupts returns.  The mask before goes to *oldmask if not NULL.
+ */
+void
+cli_catch_signals(sigset_t *waitmask, sigset_t *oldmask)
+{
+	static const int	sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	sa;
+	sigset_t		block, old;
+	size_t			i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_signal_handler;
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (oldmask != NULL)
+		*oldmask = old;
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigdelset(&old, sigs[i]);
+	*waitmask = cli_waitmask = old;
+	cli_catching = 1;
+}
+
+/* Give SIGINT, SIGTERM and SIGHUP their default action again, around a
+ * library call that waits without a mask (connect, show): one that comes
+ * then, or came blocked, ends runnel at once. */
+void
+cli_release_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	cli_catching = 0;
+	sigprocmask(SIG_SETMASK, &cli_waitmask, NULL);
+}
+
+/* The mask to wait with if signals are caught (else NULL). */
+const sigset_t *
+cli_signal_mask(void)
+{
+	return (cli_catching ? &cli_waitmask : NULL);
+}
+
+/* Has stdout's reader gone away (a pipe or socket with no one at the
+ * other end)? */
+static int
+cli_stdout_gone(void)
+{
+	struct pollfd	pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR) != 0);
+}
 
 /* Connect to the daemon; 0, or the exit status after printing why not. */
 int
@@ -298,7 +381,10 @@ runnel_usage(FILE *f)
 	    "connect, TLS failure or connection lost, 4 permission denied or "
 	    "unauthenticated,\n"
 	    "5 task or queue not found, 6 invalid argument or other daemon "
-	    "error.\n"
+	    "error;\n"
+	    "watch, logs: 128+N if signal N (INT, TERM, HUP) stopped them; "
+	    "141 if the\n"
+	    "reader of stdout went away.\n"
 	    "See runnel(1).\n", f);
 }
 
@@ -448,10 +534,19 @@ main(int argc, char **argv)
 	if (cli.client != NULL)
 		runnel_close(cli.client);
 	config_free(&cf);
-	if (fflush(stdout) == EOF && errno != EPIPE) {
-		cli_warnx("stdout: %s", strerror(errno));
-		if (status == CLI_EXIT_OK)
-			status = CLI_EXIT_FAILED;
+	/* A reader that went away ends us quietly, as SIGPIPE would end a
+	 * command of a pipeline, with the status a shell gives that. */
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (cli_stdout_gone()) {
+			if (status == CLI_EXIT_OK)
+				status = CLI_EXIT_PIPE;
+		} else {
+			cli_warnx("stdout: %s", errno != 0 ? strerror(errno) :
+			    "write error");
+			if (status == CLI_EXIT_OK)
+				status = CLI_EXIT_FAILED;
+		}
 	}
 	return (status);
 }

@@ -399,7 +399,24 @@ config_set_socket(struct config_parse *cp, const struct config_key *ck,
 	return (0);
 }
 
-/* A path (state_dir, ca, cert, key), resolved against the file's directory. */
+/* Remember the line of a [tls] file key, for errors about its file. */
+static void
+config_tls_line(struct config_parse *cp, const struct config_key *ck)
+{
+	struct config	*conf = cp->conf;
+
+	if (ck->field == offsetof(struct config, tls_ca))
+		conf->tls_ca_line = cp->line;
+	else if (ck->field == offsetof(struct config, tls_cert))
+		conf->tls_cert_line = cp->line;
+	else if (ck->field == offsetof(struct config, tls_key))
+		conf->tls_key_line = cp->line;
+	else if (ck->field == offsetof(struct config, tls_crl))
+		conf->tls_crl_line = cp->line;
+}
+
+/* A path (state_dir, ca, cert, key, crl), resolved against the file's
+ * directory. */
 static int
 config_set_path(struct config_parse *cp, const struct config_key *ck,
     const char *key, const char *value, int quoted)
@@ -414,6 +431,8 @@ config_set_path(struct config_parse *cp, const struct config_key *ck,
 		return (config_oom(cp));
 	free(*field);
 	*field = path;
+	if (strcmp(ck->section, "tls") == 0)
+		config_tls_line(cp, ck);
 	return (0);
 }
 

@@ -139,6 +139,12 @@ struct config {
 	 * runs as when it runs as runneld or as root. */
 	struct config_user self_user;
 	struct config_user root_user;
+	/* The line that set each [tls] file (0: not set), so that an error
+	 * about the file can name it (config.c). */
+	unsigned long	  tls_ca_line;
+	unsigned long	  tls_cert_line;
+	unsigned long	  tls_key_line;
+	unsigned long	  tls_crl_line;
 };
 
 /* config.c */

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -58,6 +59,58 @@ server_mkdir(const char *path, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The state directory holds the journal and every task's output: no one
+ * but runneld may enter it.  Make it 0700 if it is missing (not when only
+ * checking); one that exists with group or other bits is tightened to 0700
+ * (fix) if runneld's user owns it, else refused: runneld cannot be sure
+ * of a directory someone else controls.  0 or -1 with *cause.
+ */
+static int
+server_state_dir(const char *path, int fix, char **cause)
+{
+	struct stat	st;
+	int		fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && !fix)
+			return 0;
+		if (errno == ENOENT && mkdir(path, 0700) == 0)
+			return 0;
+		*cause = xasprintf("state_dir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
+		close(fd);
+		return 0;
+	}
+	if (st.st_uid != geteuid()) {
+		*cause = xasprintf("state_dir %s lets group or others in (mode "
+		    "%04o) and is owned by uid %lu, not runneld's %lu: chown "
+		    "it to runneld's user or chmod 700 it", path,
+		    (unsigned)(st.st_mode & 07777), (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+		close(fd);
+		return -1;
+	}
+	if (fix) {
+		if (fchmod(fd, 0700) == -1)
+			goto fail;
+		log_info("state_dir %s: mode %04o let group or others in; "
+		    "now 0700", path, (unsigned)(st.st_mode & 07777));
+	}
+	close(fd);
+	return 0;
+
+fail:
+	saved = errno;
+	close(fd);
+	*cause = xasprintf("state_dir %s: %s", path, strerror(saved));
+	return -1;
 }
 
 /* SIGHUP: reload; SIGTERM, SIGINT: shut down per on_shutdown, and a second
@@ -153,6 +206,43 @@ server_tls_hint(const char *path, int err)
 	    gr != NULL ? gr->gr_name : "");
 }
 
+/* Prefix *cause with "FILE:LINE: ", the place of the [tls] key that named
+ * the file it is about: of the configured files, the longest path it
+ * names (every text of tls.c and of this file names its file; the
+ * longest, so that "k" never wins over "k.pem"). */
+static void
+server_tls_where(const struct config *conf, char **cause)
+{
+	const struct {
+		const char	*path;
+		unsigned long	 line;
+	} keys[] = {
+		{ .path = conf->tls_cert, .line = conf->tls_cert_line },
+		{ .path = conf->tls_key, .line = conf->tls_key_line },
+		{ .path = conf->tls_ca, .line = conf->tls_ca_line },
+		{ .path = conf->tls_crl, .line = conf->tls_crl_line }
+	};
+	size_t		 i, len, best = 0;
+	unsigned long	 line = 0;
+	char		*s;
+
+	if (*cause == NULL)
+		return;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (keys[i].path == NULL || keys[i].line == 0 ||
+		    (len = strlen(keys[i].path)) <= best ||
+		    strstr(*cause, keys[i].path) == NULL)
+			continue;
+		best = len;
+		line = keys[i].line;
+	}
+	if (line == 0)
+		return;
+	s = xasprintf("%s:%lu: %s", conf->path, line, *cause);
+	free(*cause);
+	*cause = s;
+}
+
 /* The server's TLS context for a configuration, CRL included; *ctx is
  * NULL when the configuration has no TLS.  1 (with *ctx NULL and *cause
  * saying how to make them) when the configured TLS files do not exist
@@ -169,21 +259,26 @@ server_tls_ctx(const struct config *conf, SSL_CTX **ctx, char **cause)
 		return 0;
 	if ((missing = server_tls_missing(conf, &err)) != NULL) {
 		*cause = server_tls_hint(missing, err);
+		server_tls_where(conf, cause);
 		return 1;
 	}
 	if (server_check_key(conf->tls_key, cause) != 0)
-		return -1;
+		goto fail;
 	*ctx = tls_server_ctx(conf->tls_ca, conf->tls_cert, conf->tls_key,
 	    cause);
 	if (*ctx == NULL)
-		return -1;
+		goto fail;
 	if (conf->tls_crl != NULL &&
 	    tls_server_crl(*ctx, conf->tls_ca, conf->tls_crl, cause) != 0) {
 		SSL_CTX_free(*ctx);
 		*ctx = NULL;
-		return -1;
+		goto fail;
 	}
 	return 0;
+
+fail:
+	server_tls_where(conf, cause);
+	return -1;
 }
 
 /* An eventfd through which a thread wakes the loop, and the event (control
@@ -249,6 +344,8 @@ server_init(struct config *conf, int check_only, char **cause)
 	if ((rc = server_tls_ctx(conf, &server.ssl_ctx, cause)) == -1 ||
 	    (rc == 1 && check_only))
 		return -1;
+	if (server_state_dir(conf->state_dir, !check_only, cause) == -1)
+		return -1;
 	if (check_only)
 		return conf->socket != NULL ?
 		    listener_check_unix(conf->socket, cause) : 0;
@@ -258,8 +355,6 @@ server_init(struct config *conf, int check_only, char **cause)
 		*cause = NULL;
 	}
 
-	if (server_mkdir(conf->state_dir, cause) == -1)
-		return -1;
 	server.spool_dir = xasprintf("%s/tasks", conf->state_dir);
 	if (server_mkdir(server.spool_dir, cause) == -1)
 		return -1;

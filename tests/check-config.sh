@@ -70,11 +70,78 @@ if out=$(cd / && "$RUNNELD" -c "$tmp/etc/nopki.conf" --check-config 2>&1); then
 	echo "FAIL: a missing certificate passed --check-config"
 	exit 1
 fi
-want="runneld: tls: $tmp/etc/../nopki/server.crt is missing; make it with 'runnel pki init $tmp/etc/../nopki --name HOST"
+want="runneld: $tmp/etc/nopki.conf:7: tls: $tmp/etc/../nopki/server.crt is missing; make it with 'runnel pki init $tmp/etc/../nopki --name HOST"
 case $out in
 "$want"*"' as root, then reload runneld") ;;
 *) echo "FAIL: missing PKI: $out"; exit 1 ;;
 esac
+
+# Every error about a TLS file names the config line of the key that named
+# the file.  tlsbad FILE CONTENT MODE MESSAGE: FILE replaced by one holding
+# CONTENT with MODE (or removed, for MODE gone) fails --check-config with
+# MESSAGE (a prefix).
+mkdir -m 0700 "$tmp/tlsbad"
+tlsbad() {
+	cp "$tmp/state/pki/ca.crt" "$tmp/state/pki/server.crt" \
+		"$tmp/state/pki/server.key" "$tmp/tlsbad/"
+	chmod 600 "$tmp/tlsbad/server.key"
+	f=$tmp/tlsbad/$(basename "$1")
+	printf '%s\n' "$2" >"$f"
+	if [ "$3" = gone ]; then rm "$f"; else chmod "$3" "$f"; fi
+	printf '[server]\nlisten = 127.0.0.1:0\nsocket = none\nstate_dir = %s/state\n[tls]\nca = %s/tlsbad/ca.crt\n\ncert = %s/tlsbad/server.crt\nkey = %s/tlsbad/server.key\n' \
+		"$tmp" "$tmp" "$tmp" "$tmp" >"$tmp/tls.conf"
+	if out=$("$RUNNELD" -c "$tmp/tls.conf" --check-config 2>&1); then
+		echo "FAIL: a bad $1 passed --check-config"
+		exit 1
+	fi
+	case $out in
+	"runneld: $tmp/tls.conf:$4"*) ;;
+	*) echo "FAIL: bad $1: want 'runneld: $tmp/tls.conf:$4...', got: $out"
+		exit 1 ;;
+	esac
+}
+tlsbad server.crt junk 644 "8: cannot load certificate $tmp/tlsbad/server.crt: "
+tlsbad server.key junk 600 "9: cannot load private key $tmp/tlsbad/server.key: "
+tlsbad ca.crt junk 644 "6: cannot load CA certificate $tmp/tlsbad/ca.crt: "
+# A key of another pair, or one others may read.
+"$RUNNEL" pki init "$tmp/other" --name localhost >/dev/null
+tlsbad server.key "$(cat "$tmp/other/server.key")" 600 "9: private key does not match certificate $tmp/tlsbad/server.key"
+tlsbad server.key "$(cat "$tmp/state/pki/server.key")" 644 "9: private key $tmp/tlsbad/server.key is readable by group or others (mode 0644)"
+tlsbad ca.crt "" gone "6: tls: $tmp/tlsbad/ca.crt is missing"
+# And a CRL, at its own line.
+cp "$tmp/state/pki/ca.crt" "$tmp/tlsbad/"
+echo junk >"$tmp/tlsbad/crl.pem"
+printf 'crl = %s/tlsbad/crl.pem\n' "$tmp" >>"$tmp/tls.conf"
+if out=$("$RUNNELD" -c "$tmp/tls.conf" --check-config 2>&1); then
+	echo "FAIL: a bad CRL passed --check-config"
+	exit 1
+fi
+case $out in
+"runneld: $tmp/tls.conf:10: "*"CRL"*"$tmp/tlsbad/crl.pem"*) ;;
+*) echo "FAIL: bad CRL: $out"; exit 1 ;;
+esac
+
+# The state directory is runneld's alone.  One that group or others may
+# enter passes --check-config, unchanged, when runneld's user owns it
+# (runneld makes it 0700 when it starts); owned by someone else, it is
+# refused.
+mkdir -m 0755 "$tmp/loose"
+printf '[server]\nsocket = none\nstate_dir = %s/loose\n' "$tmp" >"$tmp/loose.conf"
+out=$("$RUNNELD" -c "$tmp/loose.conf" --check-config 2>&1) ||
+	{ echo "FAIL: an own state_dir of mode 0755: $out"; exit 1; }
+[ "$(stat -c %a "$tmp/loose")" = 755 ] ||
+	{ echo "FAIL: --check-config changed the state_dir's mode"; exit 1; }
+if [ "$(id -u)" -eq 0 ]; then
+	chown 65534 "$tmp/loose"
+	if out=$("$RUNNELD" -c "$tmp/loose.conf" --check-config 2>&1); then
+		echo "FAIL: another user's state_dir of mode 0755 passed"
+		exit 1
+	fi
+	[ "$out" = "runneld: state_dir $tmp/loose lets group or others in (mode 0755) and is owned by uid 65534, not runneld's 0: chown it to runneld's user or chmod 700 it" ] ||
+		{ echo "FAIL: another user's loose state_dir: $out"; exit 1; }
+else
+	echo "skipped: another user's state_dir: needs root"
+fi
 
 # A socket whose directory runneld can create passes; one whose parent is
 # missing too is named.
@@ -176,4 +243,4 @@ case $out in
 *"runneld: nothing to listen on: [server] socket is none, listen is unset and systemd passed no socket"*) ;;
 *) echo "FAIL: listening on nothing: $out"; exit 1 ;;
 esac
-echo "ok: $n configs, relative paths, missing PKI and socket directory, ranges"
+echo "ok: $n configs, relative paths, missing PKI and socket directory, TLS file errors at their line, state_dir mode, ranges"

@@ -309,8 +309,9 @@ START_TEST(test_reload_pki_later)
 	snprintf(saved, sizeof saved, "%s.saved", crt);
 	ck_assert_int_eq(rename(crt, saved), 0);
 	harness_spawn(&h, NULL);
-	snprintf(want, sizeof want, "runneld: tls: %s is missing; make it "
-	    "with 'runnel pki init %s --name HOST", crt, h.pki);
+	snprintf(want, sizeof want, "runneld: %s:%d: tls: %s is missing; "
+	    "make it with 'runnel pki init %s --name HOST", h.conf,
+	    geteuid() == 0 ? 8 : 7, crt, h.pki);
 	ck_assert_msg(strstr(h.log, want) != NULL, "%s", h.log);
 	ck_assert_msg(strstr(h.log, "as root, then reload runneld (TLS "
 	    "listener off until then)\n") != NULL, "%s", h.log);
