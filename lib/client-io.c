@@ -142,9 +142,10 @@ client_io_events(const struct runnel_client *c)
 
 /*
  * Wait until the socket is ready (blocking clients); see the top of the
- * file for signals.  A watch's wait (w given) also waits for the stdin
- * pump's fd and feeds the pump when that has input: output is queued in
- * whole frames, so a Stdin request never lands inside another.
+ * file for signals.  A watch's wait (w given) also waits for the fd of
+ * the client's hook (the stdin pump) and serves it when that has input:
+ * output is queued in whole frames, so a Stdin request never lands inside
+ * another.
  */
 int
 client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
@@ -158,8 +159,8 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 		pfd[0].events = client_io_events(c);
 		pfd[0].revents = 0;
 		n = 1;
-		if (w != NULL && client_pump_wants(c)) {
-			pfd[1].fd = c->pump_fd;
+		if (w != NULL && c->hook != NULL &&
+		    (pfd[1].fd = c->hook->fd(c)) != -1) {
 			pfd[1].events = POLLIN;
 			pfd[1].revents = 0;
 			n = 2;
@@ -167,7 +168,7 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 		if ((w != NULL && w->sigmask != NULL ?
 		    ppoll(pfd, n, NULL, w->sigmask) : poll(pfd, n, -1)) != -1) {
 			if (n == 2 && pfd[1].revents != 0 &&
-			    (r = client_pump_read(c)) != 0)
+			    (r = c->hook->ready(c)) != 0)
 				return (r);
 			if (pfd[0].revents != 0 || n == 2)
 				return (0);

@@ -1,8 +1,9 @@
 /*
  * client.h - librunnel's private interface between client.c (connection,
  * requests and replies, submit and watch), client-sched.c (the selector,
- * queue, restart, clean and stdin calls, the stdin pump of runnel_run and
- * the resume list and stream filter of a watch), client-task.c (the
+ * queue, restart, clean and stdin calls and the resume list and stream
+ * filter of a watch), client-pump.c (the stdin pump of runnel_run, a hook
+ * of the blocking driver), client-task.c (the
  * conversions between the API's structs and the wire's), client-io.c
  * (the transport: connection, TLS and framed messages) and client-chunk.c
  * (output chunks decoded in place).  Not installed.
@@ -125,12 +126,33 @@ struct runnel_client {
 	char		*version;
 	char		 error[CLIENT_ERROR_MAX]; /* runnel_last_error */
 
-	/* The stdin pump of runnel_run with send_stdin: client-sched.c. */
+	/* Another input the blocking driver serves beside the socket during
+	 * a watch, or NULL: the stdin pump registers itself here. */
+	const struct client_hook *hook;
+
+	/* The stdin pump of runnel_run with send_stdin: client-pump.c. */
 	int		 pump_fd;	/* -1: not pumping */
 	uint64_t	 pump_task;
 	uint64_t	 pump_req;	/* Stdin request in flight, or 0 */
 	int		 pump_eof;	/* end of file was sent */
 	int		 pump_error;	/* the daemon refused the stdin */
+};
+
+/*
+ * A driver hook: an input other than the socket that a blocking client's
+ * driver serves while it drives a watch (the stdin pump, client-pump.c).
+ * The transport's wait (client-io.c) and the driver's loop (client.c) know
+ * it only through these calls.
+ */
+struct client_hook {
+	/* The fd to wait for beside the socket now, or -1. */
+	int	(*fd)(const struct runnel_client *);
+	/* The fd was found readable: serve it; 0 or an error code. */
+	int	(*ready)(struct runnel_client *);
+	/* Serve it if it has input now, without waiting; 0 or an error. */
+	int	(*poll)(struct runnel_client *);
+	/* The error that ends the call being driven, or 0. */
+	int	(*error)(const struct runnel_client *);
 };
 
 /* A TaskSpec or Selector built from the API's structs, with what was
@@ -187,21 +209,20 @@ void	 client_async_free(struct runnel_client *);
 int	 client_async_update(struct runnel_client *);
 
 /* client-sched.c */
-/* Start sending fd as the stdin of task id during a watch. */
-void	 client_pump_start(struct runnel_client *, int fd, uint64_t id);
-void	 client_pump_stop(struct runnel_client *);
-/* Is the pump ready for more input from its fd? */
-int	 client_pump_wants(const struct runnel_client *);
-/* Read once from the pump's fd and send it on; 0 or an error code. */
-int	 client_pump_read(struct runnel_client *);
-/* Read from the pump's fd if it has input now, without waiting. */
-int	 client_pump_poll(struct runnel_client *);
+/* Fill a StdinRequest. */
+void	 client_stdin_request(Runnel__V1__StdinRequest *, uint64_t id,
+	    const void *data, size_t len, int eof);
 
 /* Fill the resume list and streams of a WatchRequest; free with
  * client_watch_extra_free(). */
 int	 client_watch_extra(struct runnel_client *,
 	    const struct runnel_watch_opts *, Runnel__V1__WatchRequest *);
 void	 client_watch_extra_free(Runnel__V1__WatchRequest *);
+
+/* client-pump.c: registers itself as the client's hook while it runs. */
+/* Start sending fd as the stdin of task id during a watch. */
+void	 client_pump_start(struct runnel_client *, int fd, uint64_t id);
+void	 client_pump_stop(struct runnel_client *);
 
 /* client-task.c */
 /* Fill a TaskSpec from a spec; free with client_spec_free(). */
