@@ -31,6 +31,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "chunk.h"
 #include "client.h"
 
 /* Where an OutputChunk decoded in place lives while it is dispatched. */
@@ -452,7 +453,7 @@ client_io_next(struct runnel_client *c, server_msg **msg,
 		    "bad frame from daemon: %s", frame_strerror(fr)));
 	p = c->buf + c->off + FRAME_HEADER;
 	c->off += FRAME_HEADER + (size_t)len;
-	if ((*borrowed = client_chunk_decode(p, len, &b->m, &b->o))) {
+	if ((*borrowed = chunk_decode(p, len, &b->m, &b->o))) {
 		*msg = &b->m;
 		return (1);
 	}

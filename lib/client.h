@@ -3,10 +3,10 @@
  * requests and replies, submit and watch), client-sched.c (the selector,
  * queue, restart, clean and stdin calls and the resume list and stream
  * filter of a watch), client-pump.c (the stdin pump of runnel_run, a hook
- * of the blocking driver), client-task.c (the
- * conversions between the API's structs and the wire's), client-io.c
- * (the transport: connection, TLS and framed messages) and client-chunk.c
- * (output chunks decoded in place).  Not installed.
+ * of the blocking driver), client-task.c (the conversions between the
+ * API's structs and the wire's) and client-io.c (the transport:
+ * connection, TLS and framed messages, output chunks decoded in place by
+ * ../lib/chunk.c).  Not installed.
  */
 #ifndef RUNNEL_CLIENT_H
 #define RUNNEL_CLIENT_H
@@ -187,7 +187,7 @@ int	 client_call(struct runnel_client *, int kind, void *req,
 int	 client_run(struct runnel_client *, struct client_call *,
 	    const struct runnel_watch_opts *);
 /* Hand a message to its request; unknown ids are skipped.  A borrowed
- * message (an OutputChunk from client_chunk_decode()) is not freed. */
+ * message (an OutputChunk from chunk_decode()) is not freed. */
 void	 client_dispatch(struct runnel_client *, server_msg *, int borrowed);
 /* The connection is over: every request ends with error. */
 void	 client_lost(struct runnel_client *, int error);
@@ -245,12 +245,6 @@ int	 client_task(struct runnel_client *, struct runnel_task *,
 	    const Runnel__V1__TaskInfo *);
 int	 client_tasks(struct runnel_client *, struct runnel_task **,
 	    Runnel__V1__TaskInfo *const *, size_t);
-
-/* client-chunk.c */
-/* Decode a ServerMessage carrying an OutputChunk without copying its data:
- * 1, or 0 if the payload is anything else (protobuf-c's to decode). */
-int	 client_chunk_decode(const uint8_t *, size_t, server_msg *,
-	    Runnel__V1__OutputChunk *);
 
 /* client-io.c */
 /* Start connecting to opts->host (NULL: the default socket). */
