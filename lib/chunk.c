@@ -75,7 +75,8 @@ chunk_inner_len(const struct chunk_head *h)
 	/* An enum is an int32 on the wire: a negative one takes 10 bytes. */
 	return (chunk_field_len(h->task_id) +
 	    chunk_field_len((uint64_t)(int64_t)h->stream) +
-	    chunk_field_len(h->offset) + chunk_field_len((uint64_t)h->time_us) +
+	    chunk_field_len(h->offset) +
+	    chunk_field_len((uint64_t)h->time_us) +
 	    (h->len == 0 ? 0 : 1 + chunk_varint_len(h->len) + h->len));
 }
 

@@ -157,7 +157,8 @@ END_TEST
 START_TEST(test_chunk_prefixes)
 {
 	Runnel__V1__OutputChunk	 o = RUNNEL__V1__OUTPUT_CHUNK__INIT, o2;
-	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT, m2, *u;
+	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	 m2, *u;
 	uint8_t			*buf, data[40];
 	size_t			 len, n;
 
@@ -240,13 +241,15 @@ START_TEST(test_chunk_encode_packing)
 		{ UINT64_MAX, UINT64_MAX, RUNNEL__V1__STREAM__STREAM_SYSTEM,
 		    UINT64_MAX, -1, 300 },
 		{ 0, 0, 0, 0, 0, 0 },			/* all defaults */
-		{ 3, 9, RUNNEL__V1__STREAM__STREAM_STDERR, 1ULL << 40, 0, 127 },
+		{ 3, 9, RUNNEL__V1__STREAM__STREAM_STDERR, 1ULL << 40, 0,
+		    127 },
 		{ 5, 6, -1, 128, INT64_MIN, 128 },	/* an enum below 0 */
 		{ 300, 16384, RUNNEL__V1__STREAM__STREAM_STDOUT, 0, 0, 16384 },
 	};
-	Runnel__V1__OutputChunk		 o = RUNNEL__V1__OUTPUT_CHUNK__INIT, o2;
-	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT, m2;
-	Runnel__V1__ServerMessage	*u;
+	Runnel__V1__OutputChunk		 o = RUNNEL__V1__OUTPUT_CHUNK__INIT;
+	Runnel__V1__OutputChunk		 o2;
+	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	 m2, *u;
 	uint8_t				*buf, *ref, *data, *p;
 	size_t				 i, j, len, reflen;
 
