@@ -1,25 +1,22 @@
 /*
- * cmd-watch.c - `runnel watch`: stream the output of tasks.  Tasks named by
- * id are watched until all have ended; a selection by --label, --queue or
- * --all is followed: tasks that match later join, and the watch runs until
- * it is interrupted.  One task's output is copied as it is; with several
- * (or when following), every line is prefixed with "[NAME] " and lines of
- * different tasks never mix.  cmd_watch_run() is shared with `runnel logs`.
+ * follow.c - the watch engine of `runnel watch` and `runnel logs`: stream
+ * the output of a selection of tasks (follow_run(), as struct follow_args
+ * says).  Tasks named by id are watched until all have ended; a followed
+ * selection lets tasks that match later join, and runs until it is
+ * interrupted.  One task's output is copied as it is; with several (or
+ * when following), every line is prefixed with "[NAME] " and lines of
+ * different tasks never mix.
  *
  * When the connection drops, the watch connects again, backing off from
  * 100 ms to 5 s and giving up after a minute without success, and asks for
  * every task from the byte after the last one it received: nothing is
  * missed or repeated.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,17 +25,17 @@
 #include "runnel-cli.h"
 
 /* A write failed: the watch stopped, errno is in write_errno. */
-#define CMD_WATCH_STOP		1
+#define FOLLOW_STOP		1
 /* `runnel logs` of a running task printed what there was. */
-#define CMD_WATCH_DONE		2
+#define FOLLOW_DONE		2
 /* SIGINT, SIGTERM or SIGHUP came: cli_signal says which. */
-#define CMD_WATCH_SIGNAL	3
+#define FOLLOW_SIGNAL		3
 
-#define CMD_WATCH_RETRY_MIN_MS	100
-#define CMD_WATCH_RETRY_MAX_MS	5000
-#define CMD_WATCH_GIVE_UP_MS	60000
+#define FOLLOW_RETRY_MIN_MS	100
+#define FOLLOW_RETRY_MAX_MS	5000
+#define FOLLOW_GIVE_UP_MS	60000
 
-struct cmd_watch_task {
+struct follow_task {
 	uint64_t		 id;
 	char			*name;		/* NULL: none */
 	struct print_lines	*lines;		/* NULL: raw output */
@@ -48,10 +45,10 @@ struct cmd_watch_task {
 	int			 succeeded;
 };
 
-struct cmd_watch_state {
+struct follow_state {
 	struct cli		*cli;
-	const struct watch_args	*args;
-	struct cmd_watch_task	*tasks;
+	const struct follow_args *args;
+	struct follow_task	*tasks;
 	size_t			 n, cap;
 	int			 prefix;	/* "[NAME] " before lines */
 	int			 colour;	/* labels in colour */
@@ -63,70 +60,8 @@ struct cmd_watch_state {
 	sigset_t		 waitmask;	/* for waits: signals allowed */
 };
 
-static int	cmd_watch_exec(struct cli *, int, char **);
-
-const struct cmd_entry cmd_watch_entry = {
-	.name = "watch",
-	.usage = "[--from OFFSET | --tail N] [--stdout | --stderr] "
-	    "[--timestamps]\n"
-	    "       [--json] [--no-follow] SELECTION\n"
-	    "Streams the selected tasks' output (lines prefixed with [NAME] "
-	    "when there\nare several).  Tasks given by ID are watched until "
-	    "all have ended; the\nwatch then exits 0 if all succeeded, else 1.  "
-	    "With --label, --queue or --all\nthe selection is followed: tasks "
-	    "that match later join, and the watch runs\nuntil interrupted "
-	    "(Ctrl-C).  A lost connection is made again, and the\noutput goes "
-	    "on where it stopped.\n"
-	    "  --from OFFSET          start at this offset of each task's "
-	    "output log\n"
-	    "  --tail N               start N lines before the end of each "
-	    "task's output\n"
-	    "  --stdout, --stderr     only this stream\n"
-	    "  --timestamps           prefix each line with the time it was "
-	    "read (local,\n"
-	    "                         ISO 8601 with milliseconds)\n"
-	    "  --json                 one JSON object per chunk of output "
-	    "(task, name,\n"
-	    "                         stream, offset, time_us, data) and per "
-	    "task end\n"
-	    "                         (task, state, exit_code, signal)\n"
-	    "  --no-follow            with --label, --queue or --all: end when "
-	    "the tasks\n"
-	    "                         selected now have ended\n"
-	    "[NAME] is in colour when stdout is a terminal, unless NO_COLOR is "
-	    "set.\n"
-	    "task selection:\n" CLI_SELECT_HELP,
-	.exec = cmd_watch_exec,
-	.needs_connection = 1
-};
-
-enum {
-	CMD_WATCH_OPT_STDOUT = 256,
-	CMD_WATCH_OPT_STDERR,
-	CMD_WATCH_OPT_TIMESTAMPS,
-	CMD_WATCH_OPT_JSON,
-	CMD_WATCH_OPT_NO_FOLLOW
-};
-
-static const struct option cmd_watch_options[] = {
-	{ .name = "from", .has_arg = required_argument, .val = 'f' },
-	{ .name = "tail", .has_arg = required_argument, .val = 't' },
-	{ .name = "stdout", .has_arg = no_argument,
-	    .val = CMD_WATCH_OPT_STDOUT },
-	{ .name = "stderr", .has_arg = no_argument,
-	    .val = CMD_WATCH_OPT_STDERR },
-	{ .name = "timestamps", .has_arg = no_argument,
-	    .val = CMD_WATCH_OPT_TIMESTAMPS },
-	{ .name = "json", .has_arg = no_argument, .val = CMD_WATCH_OPT_JSON },
-	{ .name = "no-follow", .has_arg = no_argument,
-	    .val = CMD_WATCH_OPT_NO_FOLLOW },
-	{ .name = "help", .has_arg = no_argument, .val = 'h' },
-	SELECTOR_OPTIONS,
-	{ .name = NULL }
-};
-
 /* The names of streams in JSON. */
-static const char *const cmd_watch_streams[] = {
+static const char *const follow_streams[] = {
 	[RUNNEL_STDOUT] = "stdout",
 	[RUNNEL_STDERR] = "stderr",
 	[RUNNEL_SYSTEM] = "system"
@@ -134,15 +69,15 @@ static const char *const cmd_watch_streams[] = {
 
 /* A signal interrupted a wait: stop if it was one of ours. */
 static int
-cmd_watch_interrupt_cb(void *arg)
+follow_interrupt_cb(void *arg)
 {
 	(void)arg;
-	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
+	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
 }
 
 /* Find a watched task by id. */
-static struct cmd_watch_task *
-cmd_watch_find(struct cmd_watch_state *ws, uint64_t id)
+static struct follow_task *
+follow_find(struct follow_state *ws, uint64_t id)
 {
 	size_t	i;
 
@@ -155,10 +90,10 @@ cmd_watch_find(struct cmd_watch_state *ws, uint64_t id)
 
 /* Add a task to the watch, with its line buffer if lines are prefixed or
  * timed. */
-static struct cmd_watch_task *
-cmd_watch_add(struct cmd_watch_state *ws, uint64_t id, const char *name)
+static struct follow_task *
+follow_add(struct follow_state *ws, uint64_t id, const char *name)
 {
-	struct cmd_watch_task	*wt;
+	struct follow_task	*wt;
 	char			 label[32];
 
 	if (ws->n == ws->cap) {
@@ -186,10 +121,10 @@ cmd_watch_add(struct cmd_watch_state *ws, uint64_t id, const char *name)
 
 /* A task joined a followed watch: learn its name on a second connection
  * (this one is in the middle of a read), and add it. */
-static struct cmd_watch_task *
-cmd_watch_join(struct cmd_watch_state *ws, uint64_t id)
+static struct follow_task *
+follow_join(struct follow_state *ws, uint64_t id)
 {
-	struct cmd_watch_task	*wt;
+	struct follow_task	*wt;
 	struct runnel_task	 t;
 
 	memset(&t, 0, sizeof t);
@@ -203,29 +138,29 @@ cmd_watch_join(struct cmd_watch_state *ws, uint64_t id)
 	}
 	if (ws->side != NULL && runnel_show(ws->side, id, &t) == 0) {
 		cli_catch_signals(&ws->waitmask, NULL);
-		wt = cmd_watch_add(ws, id, t.name);
+		wt = follow_add(ws, id, t.name);
 		runnel_task_clear(&t);
 		return (wt);
 	}
 	cli_catch_signals(&ws->waitmask, NULL);
-	return (cmd_watch_add(ws, id, NULL));
+	return (follow_add(ws, id, NULL));
 }
 
 /* Writing failed: a signal stopped it, or the watch stops on the error
  * (errno). */
 static int
-cmd_watch_write_failed(struct cmd_watch_state *ws)
+follow_write_failed(struct follow_state *ws)
 {
 	if (errno == EINTR && cli_signal != 0)
-		return (CMD_WATCH_SIGNAL);
+		return (FOLLOW_SIGNAL);
 	ws->write_errno = errno;
-	return (CMD_WATCH_STOP);
+	return (FOLLOW_STOP);
 }
 
 /* Start a JSON line in memory: stdio's own writes could block out the
  * signals (see print_write). */
 static FILE *
-cmd_watch_json_start(struct cmd_watch_state *ws)
+follow_json_start(struct follow_state *ws)
 {
 	FILE	*f;
 
@@ -240,7 +175,7 @@ cmd_watch_json_start(struct cmd_watch_state *ws)
 /* End a JSON line and write it out; 0, or the watch stops if writing
  * failed. */
 static int
-cmd_watch_json_end(struct cmd_watch_state *ws, FILE *f)
+follow_json_end(struct follow_state *ws, FILE *f)
 {
 	int	rv = 0;
 
@@ -250,7 +185,7 @@ cmd_watch_json_end(struct cmd_watch_state *ws, FILE *f)
 		exit(CLI_EXIT_ERROR);
 	}
 	if (print_write(STDOUT_FILENO, ws->json_buf, ws->json_len) != 0)
-		rv = cmd_watch_write_failed(ws);
+		rv = follow_write_failed(ws);
 	free(ws->json_buf);
 	ws->json_buf = NULL;
 	return (rv);
@@ -258,11 +193,11 @@ cmd_watch_json_end(struct cmd_watch_state *ws, FILE *f)
 
 /* Print a chunk of output as a JSON object. */
 static int
-cmd_watch_json_chunk(struct cmd_watch_state *ws, struct cmd_watch_task *wt,
+follow_json_chunk(struct follow_state *ws, struct follow_task *wt,
     enum runnel_stream stream, uint64_t offset, const void *data, size_t len,
     int64_t time_us)
 {
-	FILE	*f = cmd_watch_json_start(ws);
+	FILE	*f = follow_json_start(ws);
 
 	fprintf(f, "{\"task\":%" PRIu64 ",\"name\":", wt->id);
 	if (wt->name != NULL)
@@ -271,32 +206,32 @@ cmd_watch_json_chunk(struct cmd_watch_state *ws, struct cmd_watch_task *wt,
 		fputs("null", f);
 	fprintf(f, ",\"stream\":\"%s\",\"offset\":%" PRIu64 ",\"time_us\":%"
 	    PRId64 ",\"data\":", (unsigned)stream < 3 ?
-	    cmd_watch_streams[stream] : "system", offset, time_us);
+	    follow_streams[stream] : "system", offset, time_us);
 	print_json_bytes(f, data, len);
-	return (cmd_watch_json_end(ws, f));
+	return (follow_json_end(ws, f));
 }
 
 /* Copy a chunk of output: raw, as prefixed lines or as JSON. */
 static int
-cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
+follow_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
     uint64_t offset, const void *data, size_t len, int64_t time_us)
 {
-	struct cmd_watch_state	*ws = arg;
-	struct cmd_watch_task	*wt;
+	struct follow_state	*ws = arg;
+	struct follow_task	*wt;
 	int			 rv;
 
 	if (cli_signal != 0)
-		return (CMD_WATCH_SIGNAL);
-	if ((wt = cmd_watch_find(ws, id)) == NULL)
-		wt = cmd_watch_join(ws, id);
+		return (FOLLOW_SIGNAL);
+	if ((wt = follow_find(ws, id)) == NULL)
+		wt = follow_join(ws, id);
 	wt->next = offset + len;
 	wt->got = 1;
-	/* The stream filter of logs is applied here (see cmd_watch_run). */
+	/* The stream filter of logs is applied here (see follow_run). */
 	if (ws->args->streams != 0 && (stream > RUNNEL_SYSTEM ||
 	    (ws->args->streams & RUNNEL_STREAM_BIT(stream)) == 0))
 		rv = 0;
 	else if (ws->args->json)
-		return (cmd_watch_json_chunk(ws, wt, stream, offset, data,
+		return (follow_json_chunk(ws, wt, stream, offset, data,
 		    len, time_us));
 	else if (wt->lines == NULL)
 		rv = print_output(stream, data, len);
@@ -305,47 +240,47 @@ cmd_watch_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 		rv = print_lines_add(wt->lines, stream, data, len);
 	}
 	if (rv != 0)
-		return (cmd_watch_write_failed(ws));
+		return (follow_write_failed(ws));
 	if (ws->args->limit != 0 && wt->next >= ws->args->limit)
-		return (CMD_WATCH_DONE);
+		return (FOLLOW_DONE);
 	/* One that came during the write is no longer pending: act now. */
-	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
+	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
 }
 
 /* A task ended: flush its partial lines, note whether it succeeded.  After
  * a reconnect a followed task may end twice: once is said. */
 static int
-cmd_watch_end_cb(void *arg, const struct runnel_task *t)
+follow_end_cb(void *arg, const struct runnel_task *t)
 {
-	struct cmd_watch_state	*ws = arg;
-	struct cmd_watch_task	*wt;
+	struct follow_state	*ws = arg;
+	struct follow_task	*wt;
 	FILE			*f;
 
 	if (cli_signal != 0)
-		return (CMD_WATCH_SIGNAL);
-	if ((wt = cmd_watch_find(ws, t->id)) == NULL)
-		wt = cmd_watch_add(ws, t->id, t->name);
+		return (FOLLOW_SIGNAL);
+	if ((wt = follow_find(ws, t->id)) == NULL)
+		wt = follow_add(ws, t->id, t->name);
 	if (wt->ended)
 		return (0);
 	wt->ended = 1;
 	wt->succeeded = t->state == RUNNEL_SUCCEEDED;
 	if (ws->args->json) {
-		f = cmd_watch_json_start(ws);
+		f = follow_json_start(ws);
 		fprintf(f, "{\"task\":%" PRIu64 ",\"state\":", t->id);
 		print_json_string(f, runnel_state_name(t->state));
 		fprintf(f, ",\"exit_code\":%d,\"signal\":%d", t->exit_code,
 		    t->signal);
-		return (cmd_watch_json_end(ws, f));
+		return (follow_json_end(ws, f));
 	}
 	if (wt->lines != NULL && print_lines_flush(wt->lines) != 0)
-		return (cmd_watch_write_failed(ws));
-	return (cli_signal != 0 ? CMD_WATCH_SIGNAL : 0);
+		return (follow_write_failed(ws));
+	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
 }
 
 /* Resolve the selection into tasks (validating the ids) and decide how
  * lines look; 0 or an exit status. */
 static int
-cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws)
+follow_prepare(struct cli *cli, struct follow_state *ws)
 {
 	const struct selector	*sl = ws->args->sl;
 	struct runnel_task	*tasks = NULL;
@@ -368,14 +303,14 @@ cmd_watch_prepare(struct cli *cli, struct cmd_watch_state *ws)
 	ws->colour = ws->prefix && !ws->args->json &&
 	    isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0');
 	for (i = 0; i < n; i++)
-		cmd_watch_add(ws, tasks[i].id, tasks[i].name);
+		follow_add(ws, tasks[i].id, tasks[i].name);
 	runnel_tasks_free(tasks, n);
 	return (0);
 }
 
 /* Sleep for ms milliseconds, or until one of our signals comes. */
 static void
-cmd_watch_sleep(const struct cmd_watch_state *ws, unsigned ms)
+follow_sleep(const struct follow_state *ws, unsigned ms)
 {
 	struct timespec	ts;
 
@@ -386,7 +321,7 @@ cmd_watch_sleep(const struct cmd_watch_state *ws, unsigned ms)
 
 /* Milliseconds on the monotonic clock. */
 static uint64_t
-cmd_watch_now_ms(void)
+follow_now_ms(void)
 {
 	struct timespec	ts;
 
@@ -395,12 +330,12 @@ cmd_watch_now_ms(void)
 }
 
 /* The connection dropped: connect again, backing off; 0, the last error
- * once a minute has passed without success, or CMD_WATCH_SIGNAL. */
+ * once a minute has passed without success, or FOLLOW_SIGNAL. */
 static int
-cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
+follow_reconnect(struct cli *cli, struct follow_state *ws)
 {
-	uint64_t	start = cmd_watch_now_ms();
-	unsigned	delay = CMD_WATCH_RETRY_MIN_MS;
+	uint64_t	start = follow_now_ms();
+	unsigned	delay = FOLLOW_RETRY_MIN_MS;
 	int		rc;
 
 	runnel_close(cli->client);
@@ -410,9 +345,9 @@ cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
 	ws->side_failed = 0;
 	for (;;) {
 		fprintf(stderr, "runnel: connection lost, reconnecting\n");
-		cmd_watch_sleep(ws, delay);
+		follow_sleep(ws, delay);
 		if (cli_signal != 0)
-			return (CMD_WATCH_SIGNAL);
+			return (FOLLOW_SIGNAL);
 		/* The library's connect lets no signal in: while it
 		 * waits, one ends runnel by its default action. */
 		cli_release_signals();
@@ -425,18 +360,18 @@ cmd_watch_reconnect(struct cli *cli, struct cmd_watch_state *ws)
 		if (rc != RUNNEL_ECONNECT && rc != RUNNEL_ETLS &&
 		    rc != RUNNEL_EIO)
 			return (rc);
-		if (cmd_watch_now_ms() - start >= CMD_WATCH_GIVE_UP_MS)
+		if (follow_now_ms() - start >= FOLLOW_GIVE_UP_MS)
 			return (rc);
-		delay = delay * 2 > CMD_WATCH_RETRY_MAX_MS ?
-		    CMD_WATCH_RETRY_MAX_MS : delay * 2;
+		delay = delay * 2 > FOLLOW_RETRY_MAX_MS ?
+		    FOLLOW_RETRY_MAX_MS : delay * 2;
 	}
 }
 
 /* Watch once, from where each task got to; the library's result. */
 static int
-cmd_watch_once(struct cli *cli, struct cmd_watch_state *ws, int *none_left)
+follow_once(struct cli *cli, struct follow_state *ws, int *none_left)
 {
-	const struct watch_args		*a = ws->args;
+	const struct follow_args		*a = ws->args;
 	struct runnel_watch_opts	 wo;
 	struct runnel_offset		*resume;
 	uint64_t			*ids;
@@ -472,9 +407,9 @@ cmd_watch_once(struct cli *cli, struct cmd_watch_state *ws, int *none_left)
 	wo.nresume = nresume;
 	/* Logs of a running task stop at an offset: see every stream. */
 	wo.streams = a->limit != 0 ? 0 : a->streams;
-	wo.on_output = cmd_watch_output_cb;
-	wo.on_end = cmd_watch_end_cb;
-	wo.on_interrupt = cmd_watch_interrupt_cb;
+	wo.on_output = follow_output_cb;
+	wo.on_end = follow_end_cb;
+	wo.on_interrupt = follow_interrupt_cb;
 	wo.sigmask = &ws->waitmask;
 	wo.arg = ws;
 	rc = runnel_watch(cli->client, &wo);
@@ -488,7 +423,7 @@ out:
  * (it ended and was cleaned meanwhile): count those as ended without
  * success, saying so; 1 if one was, so the watch can be made again. */
 static int
-cmd_watch_forget_gone(struct cli *cli, struct cmd_watch_state *ws)
+follow_forget_gone(struct cli *cli, struct follow_state *ws)
 {
 	struct runnel_task	t;
 	size_t			i;
@@ -510,24 +445,24 @@ cmd_watch_forget_gone(struct cli *cli, struct cmd_watch_state *ws)
 	return (gone);
 }
 
-/* cmd_watch_forget_gone(), with the signals' default action (see
+/* follow_forget_gone(), with the signals' default action (see
  * cli_release_signals) while it asks the daemon. */
 static int
-cmd_watch_forget_gone_released(struct cli *cli, struct cmd_watch_state *ws)
+follow_forget_gone_released(struct cli *cli, struct follow_state *ws)
 {
 	int	gone;
 
 	cli_release_signals();
-	gone = cmd_watch_forget_gone(cli, ws);
+	gone = follow_forget_gone(cli, ws);
 	cli_catch_signals(&ws->waitmask, NULL);
 	return (gone);
 }
 
 /* Stream the tasks of a selection as args say; the exit status. */
 int
-cmd_watch_run(struct cli *cli, const struct watch_args *args)
+follow_run(struct cli *cli, const struct follow_args *args)
 {
-	struct cmd_watch_state	ws;
+	struct follow_state	ws;
 	size_t			i;
 	int			rc, rv, none_left, again;
 
@@ -537,17 +472,17 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 	/* Until the watch streams, a signal ends runnel by its default
 	 * action: the library's other waits do not let it in. */
 	if ((rv = cli_connect(cli)) != 0 ||
-	    (rv = cmd_watch_prepare(cli, &ws)) != 0)
+	    (rv = follow_prepare(cli, &ws)) != 0)
 		goto out;
 	cli_catch_signals(&ws.waitmask, NULL);
 	for (again = 0;; again = 1) {
-		rc = cmd_watch_once(cli, &ws, &none_left);
+		rc = follow_once(cli, &ws, &none_left);
 		if (rc == RUNNEL_ENOTFOUND && again &&
-		    cmd_watch_forget_gone_released(cli, &ws))
+		    follow_forget_gone_released(cli, &ws))
 			continue;
 		if ((rc != RUNNEL_EIO && rc != RUNNEL_ETLS) || !args->reconnect)
 			break;
-		if ((rc = cmd_watch_reconnect(cli, &ws)) != 0)
+		if ((rc = follow_reconnect(cli, &ws)) != 0)
 			break;
 	}
 
@@ -559,12 +494,12 @@ cmd_watch_run(struct cli *cli, const struct watch_args *args)
 		    args->outcome)
 			rv = CLI_EXIT_FAILED;
 	}
-	if (rc == CMD_WATCH_STOP && ws.write_errno == EPIPE)
+	if (rc == FOLLOW_STOP && ws.write_errno == EPIPE)
 		rv = CLI_EXIT_PIPE;
-	else if (rc == CMD_WATCH_STOP) {
+	else if (rc == FOLLOW_STOP) {
 		cli_warnx("%s: %s", args->verb, strerror(ws.write_errno));
 		rv = CLI_EXIT_FAILED;
-	} else if (rc == CMD_WATCH_SIGNAL) {
+	} else if (rc == FOLLOW_SIGNAL) {
 		rv = 128 + cli_signal;
 	} else if (rc < 0)
 		rv = cli_error(cli, rc, "%s", args->verb);
@@ -575,89 +510,5 @@ out:
 	}
 	free(ws.tasks);
 	runnel_close(ws.side);
-	return (rv);
-}
-
-/* Parse a line count for --tail; 0 or -1. */
-static int
-cmd_watch_parse_lines(const char *arg, uint32_t *n)
-{
-	uint64_t	v;
-
-	if (cli_parse_u64(arg, &v) != 0 || v == 0 || v > UINT32_MAX)
-		return (-1);
-	*n = (uint32_t)v;
-	return (0);
-}
-
-/* Watch tasks: parse the options into watch_args. */
-static int
-cmd_watch_exec(struct cli *cli, int argc, char **argv)
-{
-	struct watch_args	a;
-	struct selector		sl;
-	int			ch, rv, no_follow = 0, from = 0;
-
-	memset(&a, 0, sizeof a);
-	a.verb = "watch";
-	a.reconnect = 1;
-	a.outcome = 1;
-	selector_init(&sl);
-	while ((ch = getopt_long(argc, argv, "h", cmd_watch_options,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			from = 1;
-			if (cli_parse_u64(optarg, &a.from_offset) != 0) {
-				cli_warnx("watch: invalid offset: %s", optarg);
-				rv = cli_usage(cli, 0);
-				goto out;
-			}
-			break;
-		case 't':
-			if (cmd_watch_parse_lines(optarg, &a.tail_lines) != 0) {
-				cli_warnx("watch: invalid line count: %s",
-				    optarg);
-				rv = cli_usage(cli, 0);
-				goto out;
-			}
-			break;
-		case CMD_WATCH_OPT_STDOUT:
-			a.streams |= RUNNEL_STREAM_BIT(RUNNEL_STDOUT);
-			break;
-		case CMD_WATCH_OPT_STDERR:
-			a.streams |= RUNNEL_STREAM_BIT(RUNNEL_STDERR);
-			break;
-		case CMD_WATCH_OPT_TIMESTAMPS:
-			a.timestamps = 1;
-			break;
-		case CMD_WATCH_OPT_JSON:
-			a.json = 1;
-			break;
-		case CMD_WATCH_OPT_NO_FOLLOW:
-			no_follow = 1;
-			break;
-		default:
-			if (!selector_option(&sl, ch, optarg)) {
-				rv = cli_usage(cli, ch == 'h');
-				goto out;
-			}
-		}
-	}
-	rv = selector_finish(cli, &sl, argc - optind, argv + optind);
-	if (rv != CLI_CONTINUE)
-		goto out;
-	if (a.tail_lines != 0 && from)
-		cli_warnx("watch: give --from or --tail, not both");
-	if (selector_empty(&sl) || (a.tail_lines != 0 && from)) {
-		rv = cli_usage(cli, 0);
-		goto out;
-	}
-	a.sl = &sl;
-	a.follow = !no_follow && (sl.nlabels != 0 || sl.sel.all ||
-	    (sl.sel.queue != NULL && *sl.sel.queue != '\0'));
-	rv = cmd_watch_run(cli, &a);
-out:
-	selector_free(&sl);
 	return (rv);
 }

@@ -141,8 +141,8 @@ struct selector {
 	size_t			 nlabels;
 };
 
-/* How `runnel watch` and `runnel logs` stream output (cmd-watch.c). */
-struct watch_args {
+/* How `runnel watch` and `runnel logs` stream output (follow.c). */
+struct follow_args {
 	const char		*verb;		/* for messages */
 	const struct selector	*sl;
 	int			 follow;	/* new matching tasks join */
@@ -179,8 +179,8 @@ char	*config_default_path(void);
 int	 config_load(struct cli_config *, const char *, int, char **);
 void	 config_free(struct cli_config *);
 
-/* cmd-watch.c */
-int	 cmd_watch_run(struct cli *, const struct watch_args *);
+/* follow.c */
+int	 follow_run(struct cli *, const struct follow_args *);
 
 /* spec.c */
 int	 spec_parse(struct cli *, int, char **, struct cli_spec *, int);
