@@ -55,7 +55,7 @@ static const struct option cmd_logs_options[] = {
 static int
 cmd_logs_exec(struct cli *cli, int argc, char **argv)
 {
-	struct watch_args	a;
+	struct follow_args	a;
 	struct selector		sl;
 	struct runnel_task	t;
 	uint64_t		v;
@@ -123,7 +123,7 @@ cmd_logs_exec(struct cli *cli, int argc, char **argv)
 		break;
 	}
 	a.sl = &sl;
-	rv = cmd_watch_run(cli, &a);
+	rv = follow_run(cli, &a);
 out:
 	runnel_task_clear(&t);
 	selector_free(&sl);

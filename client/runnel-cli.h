@@ -1,7 +1,8 @@
 /*
  * runnel-cli.h - the runnel command line tool's internal interfaces: the
- * verb descriptors listed in cmd_table[], the state shared by all verbs and
- * the helpers of runnel.c and print.c, indexed by file.
+ * verb descriptors listed in cmd_table[] (runnel.c), what the verbs share
+ * and the helpers of the files they use, indexed by file; cli.h has
+ * cli.c's.
  */
 #ifndef RUNNEL_CLI_H
 #define RUNNEL_CLI_H
@@ -12,28 +13,7 @@
 #include <stdio.h>
 
 #include "runnel.h"
-
-/* A parse helper returns this when the verb should go on; anything else is
- * the exit status to return at once (0 after --help). */
-#define CLI_CONTINUE	(-1)
-
-/* Exit statuses for errors; task outcomes use their own (see print.c). */
-enum cli_exit {
-	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILED = 1,		/* a task did not succeed */
-	CLI_EXIT_USAGE = 2,
-	CLI_EXIT_CONNECT = 3,		/* cannot connect, TLS, connection lost */
-	CLI_EXIT_DENIED = 4,		/* permission denied, unauthenticated */
-	CLI_EXIT_NOTFOUND = 5,
-	CLI_EXIT_ERROR = 6		/* invalid argument, other daemon error */
-};
-
-/* What every verb gets: how to connect, and the connection once made. */
-struct cli {
-	const struct cmd_entry		*entry;
-	struct runnel_connect_opts	 opts;
-	struct runnel_client		*client;
-};
+#include "cli.h"
 
 /* The settings of runnel's config file (config.c): allocated, NULL when
  * not set. */
@@ -52,13 +32,6 @@ struct cmd_entry {
 	int		(*exec)(struct cli *, int argc, char **argv);
 	int		 needs_connection;
 };
-
-/* The exit status of `runnel wait` when its --timeout ended the wait. */
-#define CLI_EXIT_TIMEOUT	124
-
-/* The exit status when stdout's reader went away: 128 + SIGPIPE, as a
- * shell reports a command of a pipeline that SIGPIPE ended. */
-#define CLI_EXIT_PIPE		(128 + SIGPIPE)
 
 /* The options of a task spec, for run and submit: their --help and
  * `runnel --help` print this. */
@@ -168,8 +141,8 @@ struct selector {
 	size_t			 nlabels;
 };
 
-/* How `runnel watch` and `runnel logs` stream output (cmd-watch.c). */
-struct watch_args {
+/* How `runnel watch` and `runnel logs` stream output (follow.c). */
+struct follow_args {
 	const char		*verb;		/* for messages */
 	const struct selector	*sl;
 	int			 follow;	/* new matching tasks join */
@@ -201,31 +174,13 @@ extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_clean_entry;
 
-/* runnel.c */
-extern volatile sig_atomic_t cli_signal;
-extern int cli_stopping;
-void	 cli_catch_signals(sigset_t *, sigset_t *);
-void	 cli_release_signals(void);
-const sigset_t *cli_signal_mask(void);
-int	 cli_connect(struct cli *);
-int	 cli_error(struct cli *, int, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 cli_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-int	 cli_usage(const struct cli *, int);
-void	*cli_calloc(size_t, size_t);
-void	*cli_reallocarray(void *, size_t, size_t);
-int	 cli_parse_u64(const char *, uint64_t *);
-int	 cli_parse_duration(const char *, const char *, const char *,
-	    uint64_t *);
-uint64_t *cli_parse_ids(int, char **);
-
 /* config.c */
 char	*config_default_path(void);
 int	 config_load(struct cli_config *, const char *, int, char **);
 void	 config_free(struct cli_config *);
 
-/* cmd-watch.c */
-int	 cmd_watch_run(struct cli *, const struct watch_args *);
+/* follow.c */
+int	 follow_run(struct cli *, const struct follow_args *);
 
 /* spec.c */
 int	 spec_parse(struct cli *, int, char **, struct cli_spec *, int);

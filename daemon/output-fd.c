@@ -2,10 +2,10 @@
  * output-fd.c - when an output log's spool file is open.  A task's spool
  * is opened with its first output and stays open while the task writes
  * (the writer thread needs it); it is closed once the task has ended and
- * the writer has written all of it (spool.c's output_end).  Spools no task
- * writes are opened only to be read, and kept open for the next read among
- * the OUTPUT_READ_FDS most recently read: the least recently read is
- * closed past that.  Finished tasks thus cost no descriptor however many
+ * the writer has written all of it (output-spool.c's output_end).  Spools
+ * no task writes are opened only to be read, and kept open for the next
+ * read among the OUTPUT_READ_FDS most recently read: the least recently
+ * read is closed past that.  Finished tasks thus cost no descriptor however many
  * there are and however many of them are read (every finished task that
  * wrote output used to keep its spool open: 300 tasks, 300 descriptors),
  * and a reader that comes back after its log was closed opens it again.

@@ -6,6 +6,10 @@
  * Offsets count data bytes across both streams; positions count spool
  * bytes.  A sparse index maps offsets to positions so that a watcher can
  * start anywhere without reading the spool from the beginning.
+ *
+ * One module in three files sharing output.h: this one, output-spool.c
+ * (the spool writer thread, and the room a paused reader waits for) and
+ * output-fd.c (when a spool file is open).
  */
 #include <sys/stat.h>
 #include <sys/types.h>

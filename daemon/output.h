@@ -1,6 +1,7 @@
 /*
- * output.h - what output.c (a task's output log) and spool.c (the thread
- * that writes every log's spool) share.  Private to those two files.
+ * output.h - what the files of the output module share: output.c (a
+ * task's output log), output-spool.c (the thread that writes every log's
+ * spool) and output-fd.c (when a spool file is open).  Private to them.
  */
 #ifndef RUNNELD_OUTPUT_H
 #define RUNNELD_OUTPUT_H
@@ -69,7 +70,7 @@ struct output {
 };
 TAILQ_HEAD(output_list, output);
 
-/* The spool writer thread's state: see spool.c. */
+/* The spool writer thread's state: see output-spool.c. */
 struct output_writer {
 	int			 started;
 	int			 stop;
@@ -95,7 +96,7 @@ int	 output_write_spool(int, uint64_t, struct iovec *, int);
 /* The spool cannot be written any more: the ring alone keeps output. */
 void	 output_fail(struct output *, int, int64_t);
 
-/* spool.c */
+/* output-spool.c */
 /* Hand the new bytes to the writer thread. */
 void	 output_publish(struct output *);
 /* Wait until the writer has written everything published. */

@@ -650,7 +650,7 @@ int	 output_seek(struct output *, struct output_cursor *, uint64_t offset);
 uint64_t output_tail_lines(struct output *, uint32_t lines);
 uint64_t output_tail_offset(const struct output *);
 
-/* spool.c: a task's reader that goes away while paused */
+/* output-spool.c: a task's reader that goes away while paused */
 void	 output_wait_cancel(struct output *, void *);
 
 /* watch.c */

@@ -13,6 +13,7 @@
 
 #include <event2/buffer.h>
 
+#include "chunk.h"
 #include "log.h"
 #include "runneld.h"
 
@@ -201,87 +202,39 @@ watch_send_output(struct watch *w, struct cursor *c, size_t n, int stream,
 	session_send(w->session, &msg);
 }
 
-/* Bytes of a varint. */
-static size_t
-watch_varint_len(uint64_t v)
-{
-	size_t	n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-/* Put a varint at p; returns the byte after it. */
-static uint8_t *
-watch_varint_put(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-/* Put a varint field (omitted when zero, as protobuf-c does). */
-static uint8_t *
-watch_field_put(uint8_t *p, uint8_t tag, uint64_t v)
-{
-	if (v == 0)
-		return p;
-	*p++ = tag;
-	return watch_varint_put(p, v);
-}
-
-/* Bytes of a varint field. */
-static size_t
-watch_field_len(uint64_t v)
-{
-	return v == 0 ? 0 : 1 + watch_varint_len(v);
-}
-
 /*
- * Send the next n bytes at the cursor as an OutputChunk: the frame and
- * message headers are packed by hand into the session's output buffer and
- * the bytes read from the log straight behind them, one copy instead of
- * three (log to buffer, buffer to message, message to frame).  The fields
- * are those of ServerMessage.output and OutputChunk in runnel.proto.
- * Returns -1 if the bytes are gone.
+ * Send the next n bytes at the cursor as an OutputChunk: the frame header
+ * and the message's head (packed by lib/chunk.c) go into the session's
+ * output buffer and the bytes read from the log straight behind them, one
+ * copy instead of three (log to buffer, buffer to message, message to
+ * frame).  Returns -1 if the bytes are gone.
  */
 static int
 watch_send_data(struct watch *w, struct cursor *c, size_t n, int stream,
     uint64_t offset, int64_t time_us)
 {
+	const struct chunk_head	 h = {
+		.id = w->req_id,
+		.task_id = c->task->id,
+		.stream = stream,
+		.offset = offset,
+		.time_us = time_us,
+		.len = n,
+	};
 	struct evbuffer_iovec	 v;
-	size_t			 chunk_len, msg_len;
+	size_t			 msg_len;
 	uint8_t			*p, *start;
 	ssize_t			 got;
 	int			 s1;
 	uint64_t		 o1;
 	int64_t			 t1;
 
-	chunk_len = watch_field_len(c->task->id) + watch_field_len(stream) +
-	    watch_field_len(offset) + watch_field_len((uint64_t)time_us) +
-	    1 + watch_varint_len(n) + n;
-	msg_len = watch_field_len(w->req_id) + 1 + watch_varint_len(chunk_len) +
-	    chunk_len;
+	msg_len = chunk_encoded_len(&h);
 	if ((start = session_reserve(w->session, FRAME_HEADER + msg_len,
 	    &v)) == NULL)
 		return 0;
 	frame_put_header(start, msg_len);
-	p = start + FRAME_HEADER;
-	p = watch_field_put(p, 1 << 3, w->req_id);		/* id */
-	*p++ = 13 << 3 | 2;					/* output */
-	p = watch_varint_put(p, chunk_len);
-	p = watch_field_put(p, 1 << 3, c->task->id);		/* task_id */
-	p = watch_field_put(p, 2 << 3, stream);		/* stream */
-	p = watch_field_put(p, 3 << 3, offset);		/* offset */
-	p = watch_field_put(p, 5 << 3, (uint64_t)time_us);	/* time_us */
-	*p++ = 4 << 3 | 2;					/* data */
-	p = watch_varint_put(p, n);
+	p = chunk_encode_head(start + FRAME_HEADER, &h);
 	got = output_read(c->task->output, &c->oc, p, n, &s1, &o1, &t1);
 	if (got != (ssize_t)n)
 		return -1;	/* never committed */

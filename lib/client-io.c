@@ -31,6 +31,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "chunk.h"
 #include "client.h"
 
 /* Where an OutputChunk decoded in place lives while it is dispatched. */
@@ -142,9 +143,10 @@ client_io_events(const struct runnel_client *c)
 
 /*
  * Wait until the socket is ready (blocking clients); see the top of the
- * file for signals.  A watch's wait (w given) also waits for the stdin
- * pump's fd and feeds the pump when that has input: output is queued in
- * whole frames, so a Stdin request never lands inside another.
+ * file for signals.  A watch's wait (w given) also waits for the fd of
+ * the client's hook (the stdin pump) and serves it when that has input:
+ * output is queued in whole frames, so a Stdin request never lands inside
+ * another.
  */
 int
 client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
@@ -158,8 +160,8 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 		pfd[0].events = client_io_events(c);
 		pfd[0].revents = 0;
 		n = 1;
-		if (w != NULL && client_pump_wants(c)) {
-			pfd[1].fd = c->pump_fd;
+		if (w != NULL && c->hook != NULL &&
+		    (pfd[1].fd = c->hook->fd(c)) != -1) {
 			pfd[1].events = POLLIN;
 			pfd[1].revents = 0;
 			n = 2;
@@ -167,7 +169,7 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 		if ((w != NULL && w->sigmask != NULL ?
 		    ppoll(pfd, n, NULL, w->sigmask) : poll(pfd, n, -1)) != -1) {
 			if (n == 2 && pfd[1].revents != 0 &&
-			    (r = client_pump_read(c)) != 0)
+			    (r = c->hook->ready(c)) != 0)
 				return (r);
 			if (pfd[0].revents != 0 || n == 2)
 				return (0);
@@ -451,7 +453,7 @@ client_io_next(struct runnel_client *c, server_msg **msg,
 		    "bad frame from daemon: %s", frame_strerror(fr)));
 	p = c->buf + c->off + FRAME_HEADER;
 	c->off += FRAME_HEADER + (size_t)len;
-	if ((*borrowed = client_chunk_decode(p, len, &b->m, &b->o))) {
+	if ((*borrowed = chunk_decode(p, len, &b->m, &b->o))) {
 		*msg = &b->m;
 		return (1);
 	}

@@ -1,19 +1,12 @@
 /*
  * client-sched.c - librunnel's calls for scheduling: listing and waiting
  * by selector, restart, clean, queues, a watch's resume list and stream
- * filter, and stdin: runnel_stdin() and the stdin pump of runnel_run.  The
- * pump sends what a file descriptor gives as Stdin requests during the
- * run's watch, one in flight at a time: the daemon answers each once the
- * task's input buffer has room; the answers come to client_pump_msg()
- * among the watch's own messages, and the blocking driver's wait polls
- * the fd too.
+ * filter, and runnel_stdin() (the stdin pump of runnel_run is
+ * client-pump.c).
  */
 
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "client.h"
 
@@ -89,8 +82,8 @@ runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
 	return (r);
 }
 
-/* Fill a StdinRequest. */
-static void
+/* Fill a StdinRequest (runnel_stdin and the stdin pump). */
+void
 client_stdin_request(Runnel__V1__StdinRequest *sr, uint64_t id,
     const void *data, size_t len, int eof)
 {
@@ -237,104 +230,6 @@ runnel_queue(struct runnel_client *c, enum runnel_queue_op op,
 		r = client_queues(c, reply->queue, queues, n);
 	runnel__v1__server_message__free_unpacked(reply, NULL);
 	return (r);
-}
-
-/* Start sending fd as the stdin of task id during the watch. */
-void
-client_pump_start(struct runnel_client *c, int fd, uint64_t id)
-{
-	c->pump_fd = fd;
-	c->pump_task = id;
-	c->pump_req = 0;
-	c->pump_eof = 0;
-	c->pump_error = 0;
-}
-
-/* Stop the pump; a reply still to come is then skipped like any other. */
-void
-client_pump_stop(struct runnel_client *c)
-{
-	client_pump_start(c, -1, 0);
-}
-
-/* Is the pump ready for more input from its fd? */
-int
-client_pump_wants(const struct runnel_client *c)
-{
-	return (c->pump_fd != -1 && c->pump_req == 0 && !c->pump_eof &&
-	    c->pump_error == 0);
-}
-
-/* The daemon's answer to the pump's request in flight (if the pump still
- * runs: a late one is skipped).  An Error ends the pump and, through
- * pump_error, the watch. */
-static int
-client_pump_msg(struct runnel_client *c, struct client_req *req,
-    server_msg **mp, int error)
-{
-	if (c->pump_fd == -1 || c->pump_req != req->id)
-		return (1);
-	c->pump_req = 0;
-	if (mp == NULL)
-		c->pump_error = error;
-	else if ((*mp)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
-		c->pump_error = client_error(c, (*mp)->error);
-	else if ((*mp)->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN)
-		c->pump_error = client_fail(c, RUNNEL_EPROTO,
-		    "unexpected reply %d to stdin", (int)(*mp)->reply_case);
-	return (1);
-}
-
-/* Read once from the pump's fd (it was found readable) and send what it
- * gave, or the end of file. */
-int
-client_pump_read(struct runnel_client *c)
-{
-	Runnel__V1__StdinRequest	 sr;
-	struct client_req		*req;
-	uint8_t				*buf;
-	ssize_t				 n;
-	int				 r;
-
-	if (!client_pump_wants(c))
-		return (0);
-	if ((buf = malloc(CLIENT_STDIN_CHUNK)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
-	n = read(c->pump_fd, buf, CLIENT_STDIN_CHUNK);
-	if (n == -1) {
-		r = 0;
-		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-			r = client_fail(c, RUNNEL_EIO, "read stdin: %s",
-			    strerror(errno));
-		free(buf);
-		return (r);
-	}
-	client_stdin_request(&sr, c->pump_task, buf, (size_t)n, n == 0);
-	if ((r = client_req_new(c, client_pump_msg, NULL, &req)) == 0)
-		r = client_req_send(c, req,
-		    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN, &sr);
-	free(buf);
-	if (r != 0)
-		return (r);
-	c->pump_req = req->id;
-	c->pump_eof = n == 0;
-	return (0);
-}
-
-/* Read from the pump's fd if it has input now, without waiting. */
-int
-client_pump_poll(struct runnel_client *c)
-{
-	struct pollfd	pfd;
-
-	if (!client_pump_wants(c))
-		return (0);
-	pfd.fd = c->pump_fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
-		return (0);
-	return (client_pump_read(c));
 }
 
 /* Fill the resume list and stream filter of a watch request. */

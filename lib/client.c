@@ -248,10 +248,12 @@ client_run_loop(struct runnel_client *c, struct client_call *call,
 	for (;;) {
 		/* Under a flood of output the wait may never come: give the
 		 * stdin pump its turn here too. */
-		if (w != NULL && (r = client_pump_poll(c)) != 0)
-			return (r);
-		if (c->pump_error != 0)
-			return (c->pump_error);
+		if (c->hook != NULL) {
+			if (w != NULL && (r = c->hook->poll(c)) != 0)
+				return (r);
+			if ((r = c->hook->error(c)) != 0)
+				return (r);
+		}
 		if (call->done)
 			return (call->r);
 		if (c->dead)

@@ -1,11 +1,12 @@
 /*
  * client.h - librunnel's private interface between client.c (connection,
  * requests and replies, submit and watch), client-sched.c (the selector,
- * queue, restart, clean and stdin calls, the stdin pump of runnel_run and
- * the resume list and stream filter of a watch), client-task.c (the
- * conversions between the API's structs and the wire's), client-io.c
- * (the transport: connection, TLS and framed messages) and client-chunk.c
- * (output chunks decoded in place).  Not installed.
+ * queue, restart, clean and stdin calls and the resume list and stream
+ * filter of a watch), client-pump.c (the stdin pump of runnel_run, a hook
+ * of the blocking driver), client-task.c (the conversions between the
+ * API's structs and the wire's) and client-io.c (the transport:
+ * connection, TLS and framed messages, output chunks decoded in place by
+ * ../lib/chunk.c).  Not installed.
  */
 #ifndef RUNNEL_CLIENT_H
 #define RUNNEL_CLIENT_H
@@ -125,12 +126,33 @@ struct runnel_client {
 	char		*version;
 	char		 error[CLIENT_ERROR_MAX]; /* runnel_last_error */
 
-	/* The stdin pump of runnel_run with send_stdin: client-sched.c. */
+	/* Another input the blocking driver serves beside the socket during
+	 * a watch, or NULL: the stdin pump registers itself here. */
+	const struct client_hook *hook;
+
+	/* The stdin pump of runnel_run with send_stdin: client-pump.c. */
 	int		 pump_fd;	/* -1: not pumping */
 	uint64_t	 pump_task;
 	uint64_t	 pump_req;	/* Stdin request in flight, or 0 */
 	int		 pump_eof;	/* end of file was sent */
 	int		 pump_error;	/* the daemon refused the stdin */
+};
+
+/*
+ * A driver hook: an input other than the socket that a blocking client's
+ * driver serves while it drives a watch (the stdin pump, client-pump.c).
+ * The transport's wait (client-io.c) and the driver's loop (client.c) know
+ * it only through these calls.
+ */
+struct client_hook {
+	/* The fd to wait for beside the socket now, or -1. */
+	int	(*fd)(const struct runnel_client *);
+	/* The fd was found readable: serve it; 0 or an error code. */
+	int	(*ready)(struct runnel_client *);
+	/* Serve it if it has input now, without waiting; 0 or an error. */
+	int	(*poll)(struct runnel_client *);
+	/* The error that ends the call being driven, or 0. */
+	int	(*error)(const struct runnel_client *);
 };
 
 /* A TaskSpec or Selector built from the API's structs, with what was
@@ -165,7 +187,7 @@ int	 client_call(struct runnel_client *, int kind, void *req,
 int	 client_run(struct runnel_client *, struct client_call *,
 	    const struct runnel_watch_opts *);
 /* Hand a message to its request; unknown ids are skipped.  A borrowed
- * message (an OutputChunk from client_chunk_decode()) is not freed. */
+ * message (an OutputChunk from chunk_decode()) is not freed. */
 void	 client_dispatch(struct runnel_client *, server_msg *, int borrowed);
 /* The connection is over: every request ends with error. */
 void	 client_lost(struct runnel_client *, int error);
@@ -187,21 +209,20 @@ void	 client_async_free(struct runnel_client *);
 int	 client_async_update(struct runnel_client *);
 
 /* client-sched.c */
-/* Start sending fd as the stdin of task id during a watch. */
-void	 client_pump_start(struct runnel_client *, int fd, uint64_t id);
-void	 client_pump_stop(struct runnel_client *);
-/* Is the pump ready for more input from its fd? */
-int	 client_pump_wants(const struct runnel_client *);
-/* Read once from the pump's fd and send it on; 0 or an error code. */
-int	 client_pump_read(struct runnel_client *);
-/* Read from the pump's fd if it has input now, without waiting. */
-int	 client_pump_poll(struct runnel_client *);
+/* Fill a StdinRequest. */
+void	 client_stdin_request(Runnel__V1__StdinRequest *, uint64_t id,
+	    const void *data, size_t len, int eof);
 
 /* Fill the resume list and streams of a WatchRequest; free with
  * client_watch_extra_free(). */
 int	 client_watch_extra(struct runnel_client *,
 	    const struct runnel_watch_opts *, Runnel__V1__WatchRequest *);
 void	 client_watch_extra_free(Runnel__V1__WatchRequest *);
+
+/* client-pump.c: registers itself as the client's hook while it runs. */
+/* Start sending fd as the stdin of task id during a watch. */
+void	 client_pump_start(struct runnel_client *, int fd, uint64_t id);
+void	 client_pump_stop(struct runnel_client *);
 
 /* client-task.c */
 /* Fill a TaskSpec from a spec; free with client_spec_free(). */
@@ -224,12 +245,6 @@ int	 client_task(struct runnel_client *, struct runnel_task *,
 	    const Runnel__V1__TaskInfo *);
 int	 client_tasks(struct runnel_client *, struct runnel_task **,
 	    Runnel__V1__TaskInfo *const *, size_t);
-
-/* client-chunk.c */
-/* Decode a ServerMessage carrying an OutputChunk without copying its data:
- * 1, or 0 if the payload is anything else (protobuf-c's to decode). */
-int	 client_chunk_decode(const uint8_t *, size_t, server_msg *,
-	    Runnel__V1__OutputChunk *);
 
 /* client-io.c */
 /* Start connecting to opts->host (NULL: the default socket). */

@@ -1,9 +1,11 @@
 /*
- * check_chunk.c - unit tests of librunnel's in-place OutputChunk decoder
- * (lib/client-chunk.c): what it decodes must be what protobuf-c decodes,
- * the data must point into the frame, and anything it does not expect
- * (other replies, unknown or repeated fields, wrong wire types, truncated
- * input) must be left to protobuf-c.
+ * check_chunk.c - unit tests of the OutputChunk codec (lib/chunk.c).  The
+ * in-place decoder librunnel uses: what it decodes must be what protobuf-c
+ * decodes, the data must point into the frame, and anything it does not
+ * expect (other replies, unknown or repeated fields, wrong wire types,
+ * truncated input) must be left to protobuf-c.  The encoder runneld's
+ * watch uses: its field numbers must be runnel.proto's, and what it packs
+ * must be what protobuf-c packs.
  */
 
 #include <stdint.h>
@@ -12,11 +14,11 @@
 
 #include <check.h>
 
-#include "client.h"
+#include "chunk.h"
 
 /* Pack a ServerMessage into a new buffer. */
 static uint8_t *
-check_chunk_pack(const server_msg *m, size_t *len)
+check_chunk_pack(const Runnel__V1__ServerMessage *m, size_t *len)
 {
 	uint8_t	*buf;
 
@@ -32,9 +34,9 @@ static void
 check_chunk_same(const uint8_t *buf, size_t len)
 {
 	Runnel__V1__OutputChunk	 o;
-	server_msg		 m, *u;
+	Runnel__V1__ServerMessage	 m, *u;
 
-	ck_assert_int_eq(client_chunk_decode(buf, len, &m, &o), 1);
+	ck_assert_int_eq(chunk_decode(buf, len, &m, &o), 1);
 	u = runnel__v1__server_message__unpack(NULL, len, buf);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(u->reply_case, RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT);
@@ -73,7 +75,7 @@ START_TEST(test_chunk_round_trip)
 		    127 },
 	};
 	Runnel__V1__OutputChunk	 o = RUNNEL__V1__OUTPUT_CHUNK__INIT;
-	server_msg		 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
 	uint8_t			*buf, *data;
 	size_t			 i, j, len;
 
@@ -141,11 +143,11 @@ START_TEST(test_chunk_fall_back)
 		{ "empty payload", { 0 }, 0 },
 	};
 	Runnel__V1__OutputChunk	o;
-	server_msg		m;
+	Runnel__V1__ServerMessage	m;
 	size_t			i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		ck_assert_msg(client_chunk_decode(cases[i].b, cases[i].len,
+		ck_assert_msg(chunk_decode(cases[i].b, cases[i].len,
 		    &m, &o) == 0, "%s: decoded", cases[i].what);
 }
 END_TEST
@@ -155,7 +157,8 @@ END_TEST
 START_TEST(test_chunk_prefixes)
 {
 	Runnel__V1__OutputChunk	 o = RUNNEL__V1__OUTPUT_CHUNK__INIT, o2;
-	server_msg		 m = RUNNEL__V1__SERVER_MESSAGE__INIT, m2, *u;
+	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	 m2, *u;
 	uint8_t			*buf, data[40];
 	size_t			 len, n;
 
@@ -171,7 +174,7 @@ START_TEST(test_chunk_prefixes)
 	o.data.len = sizeof data;
 	buf = check_chunk_pack(&m, &len);
 	for (n = 0; n < len; n++) {
-		if (client_chunk_decode(buf, n, &m2, &o2) == 0)
+		if (chunk_decode(buf, n, &m2, &o2) == 0)
 			continue;
 		u = runnel__v1__server_message__unpack(NULL, n, buf);
 		ck_assert_msg(u != NULL, "prefix %zu decoded, not by "
@@ -181,6 +184,129 @@ START_TEST(test_chunk_prefixes)
 	}
 	check_chunk_same(buf, len);
 	free(buf);
+}
+END_TEST
+
+/* The encoder's field numbers are runnel.proto's, as protobuf-c has them. */
+START_TEST(test_chunk_encode_field_numbers)
+{
+	static const struct {
+		const ProtobufCMessageDescriptor	*d;
+		const char				*name;
+		unsigned				 id;
+		ProtobufCType				 type;
+	} cases[] = {
+		{ &runnel__v1__server_message__descriptor, "id", CHUNK_MSG_ID,
+		    PROTOBUF_C_TYPE_UINT64 },
+		{ &runnel__v1__server_message__descriptor, "output",
+		    CHUNK_MSG_OUTPUT, PROTOBUF_C_TYPE_MESSAGE },
+		{ &runnel__v1__output_chunk__descriptor, "task_id",
+		    CHUNK_TASK_ID, PROTOBUF_C_TYPE_UINT64 },
+		{ &runnel__v1__output_chunk__descriptor, "stream",
+		    CHUNK_STREAM, PROTOBUF_C_TYPE_ENUM },
+		{ &runnel__v1__output_chunk__descriptor, "offset",
+		    CHUNK_OFFSET, PROTOBUF_C_TYPE_UINT64 },
+		{ &runnel__v1__output_chunk__descriptor, "data", CHUNK_DATA,
+		    PROTOBUF_C_TYPE_BYTES },
+		{ &runnel__v1__output_chunk__descriptor, "time_us",
+		    CHUNK_TIME_US, PROTOBUF_C_TYPE_INT64 },
+	};
+	const ProtobufCFieldDescriptor	*f;
+	size_t				 i;
+
+	/* Every field of OutputChunk is one the codec knows. */
+	ck_assert_uint_eq(runnel__v1__output_chunk__descriptor.n_fields, 5);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		f = protobuf_c_message_descriptor_get_field_by_name(cases[i].d,
+		    cases[i].name);
+		ck_assert_msg(f != NULL, "%s: no such field", cases[i].name);
+		ck_assert_uint_eq(f->id, cases[i].id);
+		ck_assert_int_eq(f->type, cases[i].type);
+	}
+}
+END_TEST
+
+/*
+ * What chunk_encode_head() and the data behind it make is what protobuf-c
+ * packs: the same size, the same fields when protobuf-c unpacks it, and
+ * the same bytes when time_us is 0 (the encoder writes time_us before the
+ * data, protobuf-c after it).  It also decodes in place.
+ */
+START_TEST(test_chunk_encode_packing)
+{
+	static const struct chunk_head cases[] = {
+		{ 1, 1, RUNNEL__V1__STREAM__STREAM_STDOUT, 0, 1, 1 },
+		{ 7, 42, RUNNEL__V1__STREAM__STREAM_STDERR, 123456789,
+		    1700000000000000LL, 65536 },
+		{ UINT64_MAX, UINT64_MAX, RUNNEL__V1__STREAM__STREAM_SYSTEM,
+		    UINT64_MAX, -1, 300 },
+		{ 0, 0, 0, 0, 0, 0 },			/* all defaults */
+		{ 3, 9, RUNNEL__V1__STREAM__STREAM_STDERR, 1ULL << 40, 0,
+		    127 },
+		{ 5, 6, -1, 128, INT64_MIN, 128 },	/* an enum below 0 */
+		{ 300, 16384, RUNNEL__V1__STREAM__STREAM_STDOUT, 0, 0, 16384 },
+	};
+	Runnel__V1__OutputChunk		 o = RUNNEL__V1__OUTPUT_CHUNK__INIT;
+	Runnel__V1__OutputChunk		 o2;
+	Runnel__V1__ServerMessage	 m = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__ServerMessage	 m2, *u;
+	uint8_t				*buf, *ref, *data, *p;
+	size_t				 i, j, len, reflen;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		data = malloc(cases[i].len + 1);
+		ck_assert_ptr_nonnull(data);
+		for (j = 0; j < cases[i].len; j++)
+			data[j] = (uint8_t)(j * 13 + i);
+		m.id = cases[i].id;
+		m.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT;
+		m.output = &o;
+		o.task_id = cases[i].task_id;
+		o.stream = (Runnel__V1__Stream)cases[i].stream;
+		o.offset = cases[i].offset;
+		o.time_us = cases[i].time_us;
+		o.data.data = data;
+		o.data.len = cases[i].len;
+		ref = check_chunk_pack(&m, &reflen);
+
+		len = chunk_encoded_len(&cases[i]);
+		ck_assert_uint_eq(len, reflen);
+		buf = malloc(len + 1);
+		ck_assert_ptr_nonnull(buf);
+		p = chunk_encode_head(buf, &cases[i]);
+		ck_assert_uint_eq((size_t)(p - buf), len - cases[i].len);
+		memcpy(p, data, cases[i].len);
+		if (cases[i].time_us == 0)
+			ck_assert_mem_eq(buf, ref, len);
+
+		u = runnel__v1__server_message__unpack(NULL, len, buf);
+		ck_assert_ptr_nonnull(u);
+		ck_assert_int_eq(u->reply_case,
+		    RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT);
+		ck_assert_uint_eq(u->id, cases[i].id);
+		ck_assert_uint_eq(u->output->task_id, cases[i].task_id);
+		ck_assert_int_eq((int)u->output->stream, cases[i].stream);
+		ck_assert_uint_eq(u->output->offset, cases[i].offset);
+		ck_assert_int_eq(u->output->time_us, cases[i].time_us);
+		ck_assert_uint_eq(u->output->data.len, cases[i].len);
+		if (cases[i].len > 0)
+			ck_assert_mem_eq(u->output->data.data, data,
+			    cases[i].len);
+		runnel__v1__server_message__free_unpacked(u, NULL);
+
+		ck_assert_int_eq(chunk_decode(buf, len, &m2, &o2), 1);
+		ck_assert_uint_eq(m2.id, cases[i].id);
+		ck_assert_uint_eq(o2.task_id, cases[i].task_id);
+		ck_assert_int_eq((int)o2.stream, cases[i].stream);
+		ck_assert_uint_eq(o2.offset, cases[i].offset);
+		ck_assert_int_eq(o2.time_us, cases[i].time_us);
+		ck_assert_uint_eq(o2.data.len, cases[i].len);
+		if (cases[i].len > 0)
+			ck_assert_ptr_eq(o2.data.data, p);
+		free(buf);
+		free(ref);
+		free(data);
+	}
 }
 END_TEST
 
@@ -196,6 +322,10 @@ check_chunk_suite(void)
 	tcase_add_test(tc, test_chunk_field_order);
 	tcase_add_test(tc, test_chunk_fall_back);
 	tcase_add_test(tc, test_chunk_prefixes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("encode");
+	tcase_add_test(tc, test_chunk_encode_field_numbers);
+	tcase_add_test(tc, test_chunk_encode_packing);
 	suite_add_tcase(s, tc);
 	return (s);
 }

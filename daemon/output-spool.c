@@ -1,5 +1,5 @@
 /*
- * spool.c - the spool writer thread of the output logs (output.c): it
+ * output-spool.c - the spool writer thread of the output logs (output.c): it
  * writes every log's new records to its spool file, off the loop.
  */
 #include <sys/types.h>
