@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 #define RETENTION_EVERY	10	/* seconds between sweeps */
 
@@ -147,3 +148,17 @@ retention_stop(void)
 		event_free(retention_timer);
 	retention_timer = NULL;
 }
+
+/* A task ended: sweep soon. */
+static void
+retention_task_ended(struct task *t)
+{
+	(void)t;
+	retention_request();
+}
+
+const struct task_listener retention_task_listener = {
+	.name = "retention",
+	.output = retention_task_output,
+	.ended = retention_task_ended,
+};

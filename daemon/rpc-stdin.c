@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "runneld.h"
+#include "task-event.h"
 
 /* Answer a Stdin request. */
 static void
@@ -113,4 +114,10 @@ const struct rpc_entry rpc_stdin_entry = {
 	.name = "stdin",
 	.min_role = ROLE_USER,
 	.handler = rpc_stdin,
+};
+
+const struct task_listener task_stdin_listener = {
+	.name = "stdin",
+	.input_drained = rpc_stdin_drained,
+	.ended = rpc_stdin_drained,
 };

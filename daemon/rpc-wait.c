@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 /* Is the waiter's condition met? */
 static int
@@ -168,4 +169,9 @@ const struct rpc_entry rpc_wait_entry = {
 	.name = "wait",
 	.min_role = ROLE_VIEWER,
 	.handler = rpc_wait,
+};
+
+const struct task_listener wait_task_listener = {
+	.name = "wait",
+	.ended = rpc_wait_task_ended,
 };

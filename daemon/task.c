@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 static const char *task_state_names[] = {
 	[TASK_QUEUED] = "queued",
@@ -348,8 +349,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 	task_count_queued(t, 1);
 	log_info("task %llu: submitted by %s: %s", (unsigned long long)t->id,
 	    t->owner, t->argv[0]);
-	watch_task_created(t);
-	sched_request();
+	task_event_created(t);
 	return t;
 
 fail:
@@ -515,7 +515,7 @@ task_cannot_start(struct task *t, char *cause)
 	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
 	    strlen(cause), server_now_us());
-	retention_task_output(t);
+	task_event_output(t);
 	free(t->reason);
 	t->reason = cause;
 }
@@ -604,6 +604,7 @@ task_start_durable(struct task *t, int error)
 	    (unsigned long long)t->id, t->owner, t->argv[0], (long)t->pid,
 	    t->nattempts);
 	journal_task(t, 0);
+	task_event_started(t);
 	/* Its queue was paused while the start record was synced. */
 	if (t->queue->state == RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED)
 		t->kind->signal(t, SIGSTOP);
@@ -648,9 +649,8 @@ task_notice(struct task *t, const char *fmt, ...)
 	va_end(ap);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, text,
 	    strlen(text), server_now_us());
-	retention_task_output(t);
 	free(text);
-	watch_notify(t);
+	task_event_output(t);
 }
 
 /* The attempt's process is reaped and its pipes are at EOF: end the task,
@@ -779,14 +779,10 @@ task_end(struct task *t, enum task_state state, const char *reason)
 		evbuffer_free(t->stdin_buf);
 		t->stdin_buf = NULL;
 	}
-	rpc_stdin_drained(t);
 	/* One line per end, the audit line (a line a task costs the log is
 	 * a write, or a message to journald, on every start). */
 	task_audit_end(t);
-	watch_notify(t);
-	rpc_wait_task_ended(t);
-	sched_request();
-	retention_request();
+	task_event_ended(t);
 	journal_maybe_compact();
 	server_maybe_exit();
 }

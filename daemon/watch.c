@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 /* One buffer for building chunks; the loop is single-threaded. */
 static uint8_t	watch_buf[SESSION_CHUNK];
@@ -420,3 +421,18 @@ watch_pump(struct session *s)
 	} while (sent && !s->dead);
 	return 0;
 }
+
+/* Is the task being read by a watch (it may not be removed)? */
+static int
+watch_holds(const struct task *t)
+{
+	return !TAILQ_EMPTY(&t->cursors);
+}
+
+const struct task_listener watch_task_listener = {
+	.name = "watch",
+	.created = watch_task_created,
+	.output = watch_notify,
+	.ended = watch_notify,
+	.holds = watch_holds,
+};
