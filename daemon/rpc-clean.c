@@ -8,22 +8,7 @@
 
 #include "log.h"
 #include "runneld.h"
-
-/* Is anyone still reading or waiting for the task? */
-static int
-rpc_clean_busy(const struct task *t)
-{
-	const struct waiter	*w;
-	size_t			 i;
-
-	if (!TAILQ_EMPTY(&t->cursors))
-		return 1;
-	TAILQ_FOREACH(w, &server.waiters, entry)
-		for (i = 0; i < w->nids; i++)
-			if (w->ids[i] == t->id)
-				return 1;
-	return 0;
-}
+#include "task-event.h"
 
 /* Remove one finished task. */
 int
@@ -31,7 +16,7 @@ rpc_clean_task(struct task *t)
 {
 	char	*path;
 
-	if (!task_is_final(t) || rpc_clean_busy(t))
+	if (!task_is_final(t) || task_event_held(t))
 		return -1;
 	if (journal_task_removed(t->id) != 0) {
 		log_warn("task %llu: cannot record its removal",

@@ -192,6 +192,7 @@ struct task {
 
 	struct output		*output;
 	struct cursor_list	 cursors;
+	LIST_HEAD(wait_ref_list, wait_ref) waits;	/* wait.c: waiting */
 
 	TAILQ_ENTRY(task)	 queue_entry;	/* queue->tasks while QUEUED */
 
@@ -217,17 +218,9 @@ struct watch {
 };
 TAILQ_HEAD(watch_list, watch);
 
-/* A Wait in progress on a session. */
-struct waiter {
-	struct session		*session;
-	uint64_t		 req_id;
-	uint64_t		*ids;
-	size_t			 nids;
-	int			 mode;		/* RUNNEL__V1__WAIT_MODE__* */
-	int			 cancel_rest;
-	struct event		*timer;
-	TAILQ_ENTRY(waiter)	 entry;
-};
+/* wait.c: a Wait in progress on a session; one of its tasks. */
+struct waiter;
+struct wait_ref;
 TAILQ_HEAD(waiter_list, waiter);
 
 struct session {
@@ -249,6 +242,7 @@ struct session {
 	size_t			 buf_peak;	/* most bytes buffered */
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
+	struct waiter_list	 waiters;	/* wait.c */
 	TAILQ_ENTRY(session)	 entry;
 	/* Admission (source.c, listener.c): a TLS peer's source while it
 	 * is before Hello, a unix peer's uid. */
@@ -287,7 +281,6 @@ struct server {
 	struct event		*sched_timer;
 	unsigned		 nrunning;
 	unsigned		 nfinished;
-	struct waiter_list	 waiters;
 
 	int			 shutting_down;
 	int			 cancelling;	/* shutdown cancels tasks */
@@ -466,9 +459,11 @@ int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
 	    size_t nids, const Runnel__V1__Selector *, int control,
 	    struct task ***tasks, size_t *n);
 
-/* rpc-wait.c */
-void	 rpc_wait_task_ended(struct task *);
-void	 rpc_wait_free(struct waiter *);
+/* wait.c */
+void	 wait_create(struct session *, uint64_t req_id, struct task **,
+	    size_t n, int mode, int cancel_rest, uint64_t timeout_ms);
+int	 wait_count(const struct session *);
+void	 wait_session_lost(struct session *);
 
 /* rpc-clean.c */
 int	 rpc_clean_task(struct task *);

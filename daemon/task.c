@@ -329,6 +329,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 		return NULL;
 	t = xcalloc(1, sizeof *t);
 	TAILQ_INIT(&t->cursors);
+	LIST_INIT(&t->waits);
 	t->kind = &task_exec_kind;
 	if (task_spec_take(t, spec, cause) != 0)
 		goto fail;
