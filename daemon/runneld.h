@@ -243,6 +243,8 @@ struct session {
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
 	struct waiter_list	 waiters;	/* wait.c */
+	uint64_t		*stdin_tasks;	/* task-stdin.c: owns their */
+	size_t			 nstdin_tasks;	/* stdin (ids) */
 	TAILQ_ENTRY(session)	 entry;
 	/* Admission (source.c, listener.c): a TLS peer's source while it
 	 * is before Hello, a unix peer's uid. */
@@ -468,9 +470,13 @@ void	 wait_session_lost(struct session *);
 /* rpc-clean.c */
 int	 rpc_clean_task(struct task *);
 
-/* rpc-stdin.c */
-void	 rpc_stdin_drained(struct task *);
-void	 rpc_stdin_lost(struct session *);
+/* task-stdin.c */
+typedef void (*task_stdin_reply_cb)(struct session *, uint64_t req_id);
+void	 task_stdin_own(struct task *, struct session *);
+void	 task_stdin_write(struct task *, const void *, size_t, int eof,
+	    uint64_t req_id, task_stdin_reply_cb);
+void	 task_stdin_drained(struct task *);
+void	 task_stdin_lost(struct session *);
 
 /* rpc-submit.c (also for Restart) */
 int	 rpc_submit_refused(struct session *, uint64_t, const char *);

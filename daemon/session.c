@@ -422,7 +422,7 @@ session_lost(struct session *s, const char *why)
 	while ((w = TAILQ_FIRST(&s->watches)) != NULL)
 		watch_free(w);
 	wait_session_lost(s);
-	rpc_stdin_lost(s);
+	task_stdin_lost(s);
 	journal_session_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;
