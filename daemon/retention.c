@@ -97,7 +97,7 @@ retention_sweep(void)
 	}
 	for (i = 0; conf->max_finished != 0 && i < n &&
 	    server.nfinished > conf->max_finished; i++) {
-		if (rpc_clean_task(done[i]) == 0)
+		if (task_remove(done[i]) == 0)
 			log_info("removed a finished task (max_finished %u)",
 			    conf->max_finished);
 	}

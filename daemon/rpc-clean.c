@@ -1,37 +1,13 @@
 /*
  * rpc-clean.c - Clean: remove finished tasks for good: their output spool,
- * their place in the table, and (through a record) from the journal.
- * Tasks still being watched or waited for stay until they are not.
+ * their place in the table, and (through a record) from the journal
+ * (task_remove).  Tasks still being watched or waited for stay until they
+ * are not.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "runneld.h"
-#include "task-event.h"
-
-/* Remove one finished task. */
-int
-rpc_clean_task(struct task *t)
-{
-	char	*path;
-
-	if (!task_is_final(t) || task_event_held(t))
-		return -1;
-	if (journal_task_removed(t->id) != 0) {
-		log_warn("task %llu: cannot record its removal",
-		    (unsigned long long)t->id);
-		return -1;
-	}
-	path = xasprintf("%s/%llu.log", server.spool_dir,
-	    (unsigned long long)t->id);
-	unlink(path);
-	free(path);
-	task_table_remove(t);
-	server.nfinished--;
-	task_free(t);
-	return 0;
-}
 
 /* Remove the selected finished tasks. */
 static void
@@ -60,7 +36,7 @@ rpc_clean(struct session *s, uint64_t req_id,
 		    (uint64_t)(now - tasks[i]->ended_ms) < cr->older_than_ms)
 			continue;
 		id = tasks[i]->id;
-		if (rpc_clean_task(tasks[i]) == 0)
+		if (task_remove(tasks[i]) == 0)
 			done[ndone++] = id;
 	}
 	if (ndone > 0)

@@ -437,8 +437,6 @@ struct rpc_entry {
 			    const Runnel__V1__ClientMessage *);
 };
 void	 rpc_dispatch(struct session *, const Runnel__V1__ClientMessage *);
-int	 rpc_may_see(const struct session *, const struct task *);
-int	 rpc_may_control(const struct session *, const struct task *);
 struct task *rpc_find_task(struct session *, uint64_t req_id, uint64_t id,
 	    int control);
 extern const struct rpc_entry rpc_hello_entry;
@@ -456,19 +454,20 @@ extern const struct rpc_entry rpc_stdin_entry;
 extern const struct rpc_entry rpc_clean_entry;
 /* Resolve task_ids plus a selector into the visible tasks (no duplicates,
  * id order); answers with an error and returns -1 on an unknown id. */
-int	 rpc_select_match(const struct task *, const Runnel__V1__Selector *);
 int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
 	    size_t nids, const Runnel__V1__Selector *, int control,
 	    struct task ***tasks, size_t *n);
+
+/* select.c */
+int	 select_may_see(const struct session *, const struct task *);
+int	 select_may_control(const struct session *, const struct task *);
+int	 select_match(const struct task *, const Runnel__V1__Selector *);
 
 /* wait.c */
 void	 wait_create(struct session *, uint64_t req_id, struct task **,
 	    size_t n, int mode, int cancel_rest, uint64_t timeout_ms);
 int	 wait_count(const struct session *);
 void	 wait_session_lost(struct session *);
-
-/* rpc-clean.c */
-int	 rpc_clean_task(struct task *);
 
 /* task-stdin.c */
 typedef void (*task_stdin_reply_cb)(struct session *, uint64_t req_id);
@@ -514,6 +513,7 @@ void	 task_end(struct task *, enum task_state, const char *reason);
 int	 task_is_final(const struct task *);
 int	 task_has_deps(const struct task *);
 const char *task_state_name(enum task_state);
+int	 task_remove(struct task *);
 void	 task_free(struct task *);
 void	 task_free_all(void);
 

@@ -788,6 +788,32 @@ task_end(struct task *t, enum task_state state, const char *reason)
 	server_maybe_exit();
 }
 
+/* Remove a finished task for good, unless a listener still holds it (it
+ * is watched or waited for): its removal record, its spool, its place in
+ * the table.  0 if removed (and freed). */
+int
+task_remove(struct task *t)
+{
+	char	*path;
+
+	if (!task_is_final(t) || task_event_held(t))
+		return -1;
+	if (journal_task_removed(t->id) != 0) {
+		log_warn("task %llu: cannot record its removal",
+		    (unsigned long long)t->id);
+		return -1;
+	}
+	path = xasprintf("%s/%llu.log", server.spool_dir,
+	    (unsigned long long)t->id);
+	unlink(path);
+	free(path);
+	task_event_removed(t);
+	task_table_remove(t);
+	server.nfinished--;
+	task_free(t);
+	return 0;
+}
+
 /* Free one task and everything it owns. */
 void
 task_free(struct task *t)

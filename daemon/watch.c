@@ -173,8 +173,8 @@ watch_task_created(struct task *t)
 
 	TAILQ_FOREACH(s, &server.sessions, entry) {
 		TAILQ_FOREACH(w, &s->watches, entry) {
-			if (!w->follow || !rpc_may_see(s, t) ||
-			    !rpc_select_match(t, w->select))
+			if (!w->follow || !select_may_see(s, t) ||
+			    !select_match(t, w->select))
 				continue;
 			watch_add_task(w, t, NULL, NULL, 0);
 			session_schedule_pump(s);
