@@ -24,7 +24,7 @@ retention_record(void *arg)
 }
 
 /* Output arrived: keep the task within max_output. */
-void
+static void
 retention_task_output(struct task *t)
 {
 	uint64_t	max = server.conf->max_output;

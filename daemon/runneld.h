@@ -520,7 +520,6 @@ void	 task_free_all(void);
 /* retention.c */
 void	 retention_start(void);
 void	 retention_stop(void);
-void	 retention_task_output(struct task *);
 void	 retention_request(void);
 
 /* task-restore.c */
@@ -658,8 +657,6 @@ void	 output_wait_cancel(struct output *, void *);
 struct watch *watch_create(struct session *, uint64_t req_id,
 	    struct task **, size_t n, const Runnel__V1__WatchRequest *);
 void	 watch_free(struct watch *);
-void	 watch_notify(struct task *);
-void	 watch_task_created(struct task *);
 int	 watch_pump(struct session *);
 
 #endif

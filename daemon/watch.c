@@ -154,7 +154,7 @@ watch_free(struct watch *w)
 }
 
 /* A task has new output or has ended: wake the sessions watching it. */
-void
+static void
 watch_notify(struct task *t)
 {
 	struct cursor	*c;
@@ -165,7 +165,7 @@ watch_notify(struct task *t)
 
 /* A task was submitted: following watches whose selector it matches take
  * it in, from its start. */
-void
+static void
 watch_task_created(struct task *t)
 {
 	struct session	*s;
