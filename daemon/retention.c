@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 #define RETENTION_EVERY	10	/* seconds between sweeps */
 
@@ -23,7 +24,7 @@ retention_record(void *arg)
 }
 
 /* Output arrived: keep the task within max_output. */
-void
+static void
 retention_task_output(struct task *t)
 {
 	uint64_t	max = server.conf->max_output;
@@ -96,7 +97,7 @@ retention_sweep(void)
 	}
 	for (i = 0; conf->max_finished != 0 && i < n &&
 	    server.nfinished > conf->max_finished; i++) {
-		if (rpc_clean_task(done[i]) == 0)
+		if (task_remove(done[i]) == 0)
 			log_info("removed a finished task (max_finished %u)",
 			    conf->max_finished);
 	}
@@ -147,3 +148,17 @@ retention_stop(void)
 		event_free(retention_timer);
 	retention_timer = NULL;
 }
+
+/* A task ended: sweep soon. */
+static void
+retention_task_ended(struct task *t)
+{
+	(void)t;
+	retention_request();
+}
+
+const struct task_listener retention_task_listener = {
+	.name = "retention",
+	.output = retention_task_output,
+	.ended = retention_task_ended,
+};

@@ -1,52 +1,13 @@
 /*
  * rpc-clean.c - Clean: remove finished tasks for good: their output spool,
- * their place in the table, and (through a record) from the journal.
- * Tasks still being watched or waited for stay until they are not.
+ * their place in the table, and (through a record) from the journal
+ * (task_remove).  Tasks still being watched or waited for stay until they
+ * are not.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "runneld.h"
-
-/* Is anyone still reading or waiting for the task? */
-static int
-rpc_clean_busy(const struct task *t)
-{
-	const struct waiter	*w;
-	size_t			 i;
-
-	if (!TAILQ_EMPTY(&t->cursors))
-		return 1;
-	TAILQ_FOREACH(w, &server.waiters, entry)
-		for (i = 0; i < w->nids; i++)
-			if (w->ids[i] == t->id)
-				return 1;
-	return 0;
-}
-
-/* Remove one finished task. */
-int
-rpc_clean_task(struct task *t)
-{
-	char	*path;
-
-	if (!task_is_final(t) || rpc_clean_busy(t))
-		return -1;
-	if (journal_task_removed(t->id) != 0) {
-		log_warn("task %llu: cannot record its removal",
-		    (unsigned long long)t->id);
-		return -1;
-	}
-	path = xasprintf("%s/%llu.log", server.spool_dir,
-	    (unsigned long long)t->id);
-	unlink(path);
-	free(path);
-	task_table_remove(t);
-	server.nfinished--;
-	task_free(t);
-	return 0;
-}
 
 /* Remove the selected finished tasks. */
 static void
@@ -75,7 +36,7 @@ rpc_clean(struct session *s, uint64_t req_id,
 		    (uint64_t)(now - tasks[i]->ended_ms) < cr->older_than_ms)
 			continue;
 		id = tasks[i]->id;
-		if (rpc_clean_task(tasks[i]) == 0)
+		if (task_remove(tasks[i]) == 0)
 			done[ndone++] = id;
 	}
 	if (ndone > 0)

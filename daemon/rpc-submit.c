@@ -100,7 +100,7 @@ rpc_submit(struct session *s, uint64_t req_id,
 		free(cause);
 		return;
 	} else if (spec->stdin_stream)
-		t->stdin_owner = s;	/* its stdin comes on this connection */
+		task_stdin_own(t, s);	/* its stdin comes on this connection */
 	/* The answer (and the watch) once the task's record is durable. */
 	journal_ack(s, req_id, t->id, msg->submit->watch);
 }

@@ -143,25 +143,6 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 		session_authenticated(s);
 }
 
-/* May the session see this task?  Admins and viewers see all, users their
- * own. */
-int
-rpc_may_see(const struct session *s, const struct task *t)
-{
-	if (s->role == ROLE_ADMIN || s->role == ROLE_VIEWER)
-		return 1;
-	return s->role == ROLE_USER && strcmp(t->owner, s->identity) == 0;
-}
-
-/* May the session cancel this task?  Admins all, users their own. */
-int
-rpc_may_control(const struct session *s, const struct task *t)
-{
-	if (s->role == ROLE_ADMIN)
-		return 1;
-	return s->role == ROLE_USER && strcmp(t->owner, s->identity) == 0;
-}
-
 /* Find a task the session may see (or control); answer with an error and
  * return NULL if it cannot. */
 struct task *
@@ -170,13 +151,13 @@ rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
 	struct task	*t;
 
 	t = task_find(id);
-	if (t == NULL || !rpc_may_see(s, t)) {
+	if (t == NULL || !select_may_see(s, t)) {
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_NOT_FOUND,
 		    "task %llu: not found", (unsigned long long)id);
 		return NULL;
 	}
-	if (control && !rpc_may_control(s, t)) {
+	if (control && !select_may_control(s, t)) {
 		log_info("conn %llu: %s may not control task %llu of %s",
 		    (unsigned long long)s->id, s->identity,
 		    (unsigned long long)id, t->owner);
@@ -188,28 +169,6 @@ rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
 		return NULL;
 	}
 	return t;
-}
-
-/* Does a task carry every label of the selector and sit in its queue? */
-int
-rpc_select_match(const struct task *t, const Runnel__V1__Selector *sel)
-{
-	size_t	i, j;
-
-	if (sel->queue[0] != '\0' && strcmp(sel->queue, t->queue->name) != 0)
-		return 0;
-	for (i = 0; i < sel->n_labels; i++) {
-		for (j = 0; j < t->spec->n_labels; j++) {
-			if (strcmp(sel->labels[i]->key,
-			    t->spec->labels[j]->key) == 0 &&
-			    strcmp(sel->labels[i]->value,
-			    t->spec->labels[j]->value) == 0)
-				break;
-		}
-		if (j == t->spec->n_labels)
-			return 0;
-	}
-	return 1;
 }
 
 /* Order tasks by id, for qsort. */
@@ -248,9 +207,9 @@ rpc_select(struct session *s, uint64_t req_id, const uint64_t *ids,
 	}
 	if (by_match) {
 		TASK_FOREACH(t, i) {
-			if (rpc_may_see(s, t) &&
-			    (!control || rpc_may_control(s, t)) &&
-			    rpc_select_match(t, sel))
+			if (select_may_see(s, t) &&
+			    (!control || select_may_control(s, t)) &&
+			    select_match(t, sel))
 				list[nlist++] = t;
 		}
 	}

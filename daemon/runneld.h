@@ -192,6 +192,7 @@ struct task {
 
 	struct output		*output;
 	struct cursor_list	 cursors;
+	LIST_HEAD(wait_ref_list, wait_ref) waits;	/* wait.c: waiting */
 
 	TAILQ_ENTRY(task)	 queue_entry;	/* queue->tasks while QUEUED */
 
@@ -217,17 +218,9 @@ struct watch {
 };
 TAILQ_HEAD(watch_list, watch);
 
-/* A Wait in progress on a session. */
-struct waiter {
-	struct session		*session;
-	uint64_t		 req_id;
-	uint64_t		*ids;
-	size_t			 nids;
-	int			 mode;		/* RUNNEL__V1__WAIT_MODE__* */
-	int			 cancel_rest;
-	struct event		*timer;
-	TAILQ_ENTRY(waiter)	 entry;
-};
+/* wait.c: a Wait in progress on a session; one of its tasks. */
+struct waiter;
+struct wait_ref;
 TAILQ_HEAD(waiter_list, waiter);
 
 struct session {
@@ -249,6 +242,9 @@ struct session {
 	size_t			 buf_peak;	/* most bytes buffered */
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
+	struct waiter_list	 waiters;	/* wait.c */
+	uint64_t		*stdin_tasks;	/* task-stdin.c: owns their */
+	size_t			 nstdin_tasks;	/* stdin (ids) */
 	TAILQ_ENTRY(session)	 entry;
 	/* Admission (source.c, listener.c): a TLS peer's source while it
 	 * is before Hello, a unix peer's uid. */
@@ -287,7 +283,6 @@ struct server {
 	struct event		*sched_timer;
 	unsigned		 nrunning;
 	unsigned		 nfinished;
-	struct waiter_list	 waiters;
 
 	int			 shutting_down;
 	int			 cancelling;	/* shutdown cancels tasks */
@@ -442,8 +437,6 @@ struct rpc_entry {
 			    const Runnel__V1__ClientMessage *);
 };
 void	 rpc_dispatch(struct session *, const Runnel__V1__ClientMessage *);
-int	 rpc_may_see(const struct session *, const struct task *);
-int	 rpc_may_control(const struct session *, const struct task *);
 struct task *rpc_find_task(struct session *, uint64_t req_id, uint64_t id,
 	    int control);
 extern const struct rpc_entry rpc_hello_entry;
@@ -461,21 +454,28 @@ extern const struct rpc_entry rpc_stdin_entry;
 extern const struct rpc_entry rpc_clean_entry;
 /* Resolve task_ids plus a selector into the visible tasks (no duplicates,
  * id order); answers with an error and returns -1 on an unknown id. */
-int	 rpc_select_match(const struct task *, const Runnel__V1__Selector *);
 int	 rpc_select(struct session *, uint64_t req_id, const uint64_t *ids,
 	    size_t nids, const Runnel__V1__Selector *, int control,
 	    struct task ***tasks, size_t *n);
 
-/* rpc-wait.c */
-void	 rpc_wait_task_ended(struct task *);
-void	 rpc_wait_free(struct waiter *);
+/* select.c */
+int	 select_may_see(const struct session *, const struct task *);
+int	 select_may_control(const struct session *, const struct task *);
+int	 select_match(const struct task *, const Runnel__V1__Selector *);
 
-/* rpc-clean.c */
-int	 rpc_clean_task(struct task *);
+/* wait.c */
+void	 wait_create(struct session *, uint64_t req_id, struct task **,
+	    size_t n, int mode, int cancel_rest, uint64_t timeout_ms);
+int	 wait_count(const struct session *);
+void	 wait_session_lost(struct session *);
 
-/* rpc-stdin.c */
-void	 rpc_stdin_drained(struct task *);
-void	 rpc_stdin_lost(struct session *);
+/* task-stdin.c */
+typedef void (*task_stdin_reply_cb)(struct session *, uint64_t req_id);
+void	 task_stdin_own(struct task *, struct session *);
+void	 task_stdin_write(struct task *, const void *, size_t, int eof,
+	    uint64_t req_id, task_stdin_reply_cb);
+void	 task_stdin_drained(struct task *);
+void	 task_stdin_lost(struct session *);
 
 /* rpc-submit.c (also for Restart) */
 int	 rpc_submit_refused(struct session *, uint64_t, const char *);
@@ -513,13 +513,13 @@ void	 task_end(struct task *, enum task_state, const char *reason);
 int	 task_is_final(const struct task *);
 int	 task_has_deps(const struct task *);
 const char *task_state_name(enum task_state);
+int	 task_remove(struct task *);
 void	 task_free(struct task *);
 void	 task_free_all(void);
 
 /* retention.c */
 void	 retention_start(void);
 void	 retention_stop(void);
-void	 retention_task_output(struct task *);
 void	 retention_request(void);
 
 /* task-restore.c */
@@ -657,8 +657,6 @@ void	 output_wait_cancel(struct output *, void *);
 struct watch *watch_create(struct session *, uint64_t req_id,
 	    struct task **, size_t n, const Runnel__V1__WatchRequest *);
 void	 watch_free(struct watch *);
-void	 watch_notify(struct task *);
-void	 watch_task_created(struct task *);
 int	 watch_pump(struct session *);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 enum sched_verdict {
 	SCHED_START,
@@ -263,3 +264,17 @@ sched_enqueue(struct task *t)
 	else
 		TAILQ_INSERT_AFTER(list, p, t, queue_entry);
 }
+
+/* A task was submitted or ended: a pass may start one. */
+static void
+sched_task_changed(struct task *t)
+{
+	(void)t;
+	sched_request();
+}
+
+const struct task_listener sched_task_listener = {
+	.name = "sched",
+	.created = sched_task_changed,
+	.ended = sched_task_changed,
+};

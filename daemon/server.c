@@ -335,7 +335,6 @@ server_init(struct config *conf, int check_only, char **cause)
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
 	queue_init();
 	server.uid = getuid();
 	server.euid = geteuid();

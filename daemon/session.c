@@ -146,7 +146,6 @@ static void
 session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct session	*s = arg;
-	struct waiter	*w;
 	char		*why;
 
 	(void)fd;
@@ -157,10 +156,7 @@ session_timeout_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	/* Watching or waiting is not idleness. */
-	TAILQ_FOREACH(w, &server.waiters, entry)
-		if (w->session == s)
-			break;
-	if (!TAILQ_EMPTY(&s->watches) || w != NULL) {
+	if (!TAILQ_EMPTY(&s->watches) || !TAILQ_EMPTY(&s->waiters)) {
 		session_touch(s);
 		return;
 	}
@@ -256,6 +252,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 	s->id = ++server.next_session_id;
 	s->peer = xstrdup(peer);
 	TAILQ_INIT(&s->watches);
+	TAILQ_INIT(&s->waiters);
 	if (ssl != NULL) {
 		s->bev = bufferevent_openssl_socket_new(server.base, fd, ssl,
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
@@ -329,15 +326,11 @@ int
 session_inflight(const struct session *s)
 {
 	const struct watch	*w;
-	const struct waiter	*wt;
 	int			 n = 0;
 
 	TAILQ_FOREACH(w, &s->watches, entry)
 		n++;
-	TAILQ_FOREACH(wt, &server.waiters, entry)
-		if (wt->session == s)
-			n++;
-	return n;
+	return n + wait_count(s);
 }
 
 /* Hand the allocator's free memory back to the system. */
@@ -414,7 +407,6 @@ void
 session_lost(struct session *s, const char *why)
 {
 	struct watch	*w;
-	struct waiter	*wt, *wt1;
 
 	if (s->dead)
 		return;
@@ -429,11 +421,8 @@ session_lost(struct session *s, const char *why)
 		    s->identity != NULL ? s->identity : "", why);
 	while ((w = TAILQ_FIRST(&s->watches)) != NULL)
 		watch_free(w);
-	TAILQ_FOREACH_SAFE(wt, &server.waiters, entry, wt1) {
-		if (wt->session == s)
-			rpc_wait_free(wt);
-	}
-	rpc_stdin_lost(s);
+	wait_session_lost(s);
+	task_stdin_lost(s);
 	journal_session_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;

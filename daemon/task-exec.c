@@ -33,6 +33,7 @@
 #include "lag.h"
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 extern char **environ;
 
@@ -153,8 +154,7 @@ task_exec_read(evutil_socket_t fd, short events, void *arg)
 	}
 	if (n >= FLOOD_READ && !te->flood)
 		task_exec_flood(te, fd);
-	retention_task_output(t);
-	watch_notify(t);
+	task_event_output(t);
 }
 
 /* The task's log has room again: read its pipes. */
@@ -216,7 +216,7 @@ task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
 		if (t->stdin_buf != NULL)
 			evbuffer_drain(t->stdin_buf,
 			    evbuffer_get_length(t->stdin_buf));
-		rpc_stdin_drained(t);
+		task_event_input_drained(t);
 		return;
 	}
 	if (t->stdin_buf != NULL) {
@@ -226,7 +226,7 @@ task_exec_write_cb(evutil_socket_t fd, short events, void *arg)
 			else
 				event_del(te->in_ev);
 		}
-		rpc_stdin_drained(t);
+		task_event_input_drained(t);
 		return;
 	}
 	te->in_off += n;
@@ -395,8 +395,7 @@ task_exec_escaped(struct task_exec *te)
 	task_exec_close(&te->err_fd, &te->err_ev);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, notice,
 	    sizeof notice - 1, server_now_us());
-	retention_task_output(t);
-	watch_notify(t);
+	task_event_output(t);
 	if (t->reason == NULL)
 		t->reason = xstrdup(TASK_EXEC_ESCAPED);
 	task_attempt_ended(t);

@@ -127,6 +127,7 @@ task_restore(const Runnel__Journal__V1__TaskRecord *tr, char **cause)
 		}
 		t = xcalloc(1, sizeof *t);
 		TAILQ_INIT(&t->cursors);
+		LIST_INIT(&t->waits);
 		t->kind = &task_exec_kind;
 		t->id = tr->id;
 		if (task_spec_take(t, tr->spec, cause) != 0) {

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 static const char *task_state_names[] = {
 	[TASK_QUEUED] = "queued",
@@ -328,6 +329,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 		return NULL;
 	t = xcalloc(1, sizeof *t);
 	TAILQ_INIT(&t->cursors);
+	LIST_INIT(&t->waits);
 	t->kind = &task_exec_kind;
 	if (task_spec_take(t, spec, cause) != 0)
 		goto fail;
@@ -348,8 +350,7 @@ task_create(const Runnel__V1__TaskSpec *spec, const char *owner,
 	task_count_queued(t, 1);
 	log_info("task %llu: submitted by %s: %s", (unsigned long long)t->id,
 	    t->owner, t->argv[0]);
-	watch_task_created(t);
-	sched_request();
+	task_event_created(t);
 	return t;
 
 fail:
@@ -515,7 +516,7 @@ task_cannot_start(struct task *t, char *cause)
 	log_warnx("task %llu: %s", (unsigned long long)t->id, cause);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, cause,
 	    strlen(cause), server_now_us());
-	retention_task_output(t);
+	task_event_output(t);
 	free(t->reason);
 	t->reason = cause;
 }
@@ -604,6 +605,7 @@ task_start_durable(struct task *t, int error)
 	    (unsigned long long)t->id, t->owner, t->argv[0], (long)t->pid,
 	    t->nattempts);
 	journal_task(t, 0);
+	task_event_started(t);
 	/* Its queue was paused while the start record was synced. */
 	if (t->queue->state == RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED)
 		t->kind->signal(t, SIGSTOP);
@@ -648,9 +650,8 @@ task_notice(struct task *t, const char *fmt, ...)
 	va_end(ap);
 	output_append(t->output, RUNNEL__V1__STREAM__STREAM_SYSTEM, text,
 	    strlen(text), server_now_us());
-	retention_task_output(t);
 	free(text);
-	watch_notify(t);
+	task_event_output(t);
 }
 
 /* The attempt's process is reaped and its pipes are at EOF: end the task,
@@ -779,16 +780,38 @@ task_end(struct task *t, enum task_state state, const char *reason)
 		evbuffer_free(t->stdin_buf);
 		t->stdin_buf = NULL;
 	}
-	rpc_stdin_drained(t);
 	/* One line per end, the audit line (a line a task costs the log is
 	 * a write, or a message to journald, on every start). */
 	task_audit_end(t);
-	watch_notify(t);
-	rpc_wait_task_ended(t);
-	sched_request();
-	retention_request();
+	task_event_ended(t);
 	journal_maybe_compact();
 	server_maybe_exit();
+}
+
+/* Remove a finished task for good, unless a listener still holds it (it
+ * is watched or waited for): its removal record, its spool, its place in
+ * the table.  0 if removed (and freed). */
+int
+task_remove(struct task *t)
+{
+	char	*path;
+
+	if (!task_is_final(t) || task_event_held(t))
+		return -1;
+	if (journal_task_removed(t->id) != 0) {
+		log_warn("task %llu: cannot record its removal",
+		    (unsigned long long)t->id);
+		return -1;
+	}
+	path = xasprintf("%s/%llu.log", server.spool_dir,
+	    (unsigned long long)t->id);
+	unlink(path);
+	free(path);
+	task_event_removed(t);
+	task_table_remove(t);
+	server.nfinished--;
+	task_free(t);
+	return 0;
 }
 
 /* Free one task and everything it owns. */

@@ -16,6 +16,7 @@
 #include "chunk.h"
 #include "log.h"
 #include "runneld.h"
+#include "task-event.h"
 
 /* One buffer for building chunks; the loop is single-threaded. */
 static uint8_t	watch_buf[SESSION_CHUNK];
@@ -154,7 +155,7 @@ watch_free(struct watch *w)
 }
 
 /* A task has new output or has ended: wake the sessions watching it. */
-void
+static void
 watch_notify(struct task *t)
 {
 	struct cursor	*c;
@@ -165,7 +166,7 @@ watch_notify(struct task *t)
 
 /* A task was submitted: following watches whose selector it matches take
  * it in, from its start. */
-void
+static void
 watch_task_created(struct task *t)
 {
 	struct session	*s;
@@ -173,8 +174,8 @@ watch_task_created(struct task *t)
 
 	TAILQ_FOREACH(s, &server.sessions, entry) {
 		TAILQ_FOREACH(w, &s->watches, entry) {
-			if (!w->follow || !rpc_may_see(s, t) ||
-			    !rpc_select_match(t, w->select))
+			if (!w->follow || !select_may_see(s, t) ||
+			    !select_match(t, w->select))
 				continue;
 			watch_add_task(w, t, NULL, NULL, 0);
 			session_schedule_pump(s);
@@ -373,3 +374,18 @@ watch_pump(struct session *s)
 	} while (sent && !s->dead);
 	return 0;
 }
+
+/* Is the task being read by a watch (it may not be removed)? */
+static int
+watch_holds(const struct task *t)
+{
+	return !TAILQ_EMPTY(&t->cursors);
+}
+
+const struct task_listener watch_task_listener = {
+	.name = "watch",
+	.created = watch_task_created,
+	.output = watch_notify,
+	.ended = watch_notify,
+	.holds = watch_holds,
+};

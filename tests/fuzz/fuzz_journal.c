@@ -106,7 +106,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_write(data, size);
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
 	queue_init();
 	sched_init();
 	if (journal_open(fuzz_dir, 1, &cause) != 0) {

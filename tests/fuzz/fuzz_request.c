@@ -54,7 +54,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
 	queue_init();
 	queue_find("default")->state = RUNNEL__V1__QUEUE_STATE__QUEUE_PAUSED;
 	server.uid = getuid();

@@ -722,7 +722,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(&server, 0, sizeof server);
 	server.conf = conf;
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
 	server.uid = getuid();
 	server.euid = geteuid();
 	server.start_ms = server_now_ms();

@@ -187,7 +187,6 @@ replay_setup(void)
 	ck_assert_ptr_nonnull(server.base);
 	event_base_priority_init(server.base, PRI_COUNT);
 	TAILQ_INIT(&server.sessions);
-	TAILQ_INIT(&server.waiters);
 	output_writer_start();
 }
 
