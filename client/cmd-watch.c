@@ -11,10 +11,6 @@
  * every task from the byte after the last one it received: nothing is
  * missed or repeated.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -5,10 +5,6 @@
  * Its settings are the weakest: the environment and the command line
  * override them, one setting at a time.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -3,10 +3,6 @@
  * the verb table and dispatch, and the helpers every verb shares (connect,
  * error reporting, usage, id parsing).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
