@@ -35,8 +35,8 @@ struct cli {
 	struct runnel_client		*client;
 };
 
-/* The settings of runnel's config file (config.c): allocated, NULL when
- * not set. */
+/* The settings of runnel's config file (cli-config.c): allocated, NULL
+ * when not set. */
 struct cli_config {
 	char	*host;
 	char	*ca;
@@ -219,10 +219,10 @@ int	 cli_parse_duration(const char *, const char *, const char *,
 	    uint64_t *);
 uint64_t *cli_parse_ids(int, char **);
 
-/* config.c */
-char	*config_default_path(void);
-int	 config_load(struct cli_config *, const char *, int, char **);
-void	 config_free(struct cli_config *);
+/* cli-config.c */
+char	*cli_config_default_path(void);
+int	 cli_config_load(struct cli_config *, const char *, int, char **);
+void	 cli_config_free(struct cli_config *);
 
 /* cmd-watch.c */
 int	 cmd_watch_run(struct cli *, const struct watch_args *);
