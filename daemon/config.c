@@ -28,8 +28,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,14 +87,6 @@ struct config_key {
 	size_t		 field;		/* offset in config_parse.base */
 	uint64_t	 min;
 	uint64_t	 max;
-};
-
-/* Role names, by role. */
-static const char *config_role_names[] = {
-	[ROLE_NONE] = "none",
-	[ROLE_VIEWER] = "viewer",
-	[ROLE_USER] = "user",
-	[ROLE_ADMIN] = "admin",
 };
 
 /* Format into a newly allocated string; NULL if out of memory. */
@@ -555,234 +545,21 @@ bad:
 	    "250ms, 2m, 1h or 7d)", value, key));
 }
 
-/* Look a user up by name (or by uid when name is NULL) into pw, whose
- * strings live in *bufp (allocated; free it).  0 found, ENOENT none, else
- * an errno. */
-static int
-config_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
-{
-	struct passwd	*res = NULL;
-	char		*buf = NULL;
-	size_t		 size = 4096;
-	int		 error;
-
-	*bufp = NULL;
-	for (;;) {
-		if ((buf = malloc(size)) == NULL)
-			return (ENOMEM);
-		if (name != NULL)
-			error = getpwnam_r(name, pw, buf, size, &res);
-		else
-			error = getpwuid_r(uid, pw, buf, size, &res);
-		if (error != ERANGE || size > 1024 * 1024)
-			break;
-		free(buf);
-		size *= 2;
-	}
-	if (res == NULL) {
-		free(buf);
-		return (error != 0 ? error : ENOENT);
-	}
-	*bufp = buf;
-	return (0);
-}
-
-/* Fill u from pw: name, uid, gid, home, shell and, with groups, the
- * supplementary groups as initgroups(3) would set them.  0, ENOMEM, or
- * E2BIG for too many groups. */
-static int
-config_user_fill(struct config_user *u, const struct passwd *pw, int groups)
-{
-	gid_t	*list = NULL, *tmp;
-	int	 n = 16;
-
-	memset(u, 0, sizeof *u);
-	while (groups) {
-		if ((tmp = realloc(list, (size_t)n * sizeof *list)) == NULL)
-			goto oom;
-		list = tmp;
-		if (getgrouplist(pw->pw_name, pw->pw_gid, list, &n) != -1)
-			break;
-		if (n > 65536) {
-			free(list);
-			return (E2BIG);
-		}
-	}
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	u->groups = list;
-	u->ngroups = list != NULL ? (size_t)n : 0;
-	if ((u->name = strdup(pw->pw_name)) == NULL ||
-	    (pw->pw_dir != NULL && *pw->pw_dir != '\0' &&
-	    (u->home = strdup(pw->pw_dir)) == NULL) ||
-	    (u->shell = strdup(pw->pw_shell != NULL && *pw->pw_shell != '\0' ?
-	    pw->pw_shell : "/bin/sh")) == NULL)
-		goto oom;
-	return (0);
-
-oom:
-	free(list);
-	free(u->name);
-	free(u->home);
-	memset(u, 0, sizeof *u);
-	return (ENOMEM);
-}
-
-/* Free what config_user_fill made. */
-static void
-config_user_free(struct config_user *u)
-{
-	free(u->name);
-	free(u->groups);
-	free(u->home);
-	free(u->shell);
-}
-
-/* Resolve run_as=USER into an access entry's user (uid, gid, groups, home,
- * shell), now: NSS lookups can block, which the loop must never do. */
-static int
-config_run_as(struct config_parse *cp, struct config_access *ca,
-    const char *user)
-{
-	struct passwd	 pw;
-	char		*buf = NULL;
-	int		 error;
-
-	if (*user == '\0')
-		return (config_error(cp, "empty user in run_as"));
-	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (config_oom(cp));
-	if (error == ENOENT)
-		return (config_error(cp, "run_as user '%s' does not exist",
-		    user));
-	if (error != 0)
-		return (config_error(cp, "run_as user '%s': %s", user,
-		    strerror(error)));
-	error = config_user_fill(&ca->run_user, &pw, 1);
-	free(buf);
-	if (error == E2BIG)
-		return (config_error(cp, "run_as user '%s': too many groups",
-		    user));
-	if (error != 0 || (ca->run_as = strdup(ca->run_user.name)) == NULL)
-		return (config_oom(cp));
-	return (0);
-}
-
-/* Resolve an `unix:USER` entry's user to its uid (and all a task run as
- * it needs), now: a unix-socket peer is then known by its uid through this
- * table, without asking NSS on the loop.  A user that does not exist (or
- * that NSS cannot find now) is warned about and the entry matches no one,
- * as a name in sshd's AllowUsers or doas.conf does; a reload looks again. */
-static int
-config_unix_resolve(struct config_parse *cp, struct config_access *ca)
-{
-	const struct config	*conf = cp->conf;
-	const char		*user = ca->name + 5;
-	struct passwd		 pw;
-	char			*buf;
-	size_t			 i;
-	int			 error;
-
-	if (*user == '\0')
-		return (config_error(cp, "missing user name after 'unix:'"));
-	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (config_oom(cp));
-	else if (error != 0) {
-		log_warnx("%s:%lu: unix user '%s' %s: entry ignored", cp->file,
-		    cp->line, user, error == ENOENT ? "does not exist" :
-		    strerror(error));
-		return (0);
-	}
-	ca->unix_uid = pw.pw_uid;
-	for (i = 0; i < conf->naccess; i++) {
-		if (conf->access[i].unix_known &&
-		    conf->access[i].unix_uid == ca->unix_uid) {
-			log_warnx("%s:%lu: unix user '%s' is uid %lu, as '%s' "
-			    "above: entry ignored", cp->file, cp->line, user,
-			    (unsigned long)ca->unix_uid,
-			    conf->access[i].name + 5);
-			free(buf);
-			return (0);
-		}
-	}
-	error = config_user_fill(&ca->unix_user, &pw, 1);
-	free(buf);
-	if (error == ENOMEM)
-		return (config_oom(cp));
-	if (error != 0) {
-		log_warnx("%s:%lu: unix user '%s': too many groups: entry "
-		    "ignored", cp->file, cp->line, user);
-		return (0);
-	}
-	ca->unix_known = 1;
-	return (0);
-}
-
-/* [access] NAME = ROLE [run_as=USER]. */
+/* [access] NAME = ROLE [run_as=USER]: an entry of the access map. */
 static int
 config_set_access(struct config_parse *cp, const struct config_key *ck,
     const char *key, const char *value, int quoted)
 {
-	struct config		*conf = cp->conf;
-	struct config_access	*entries, entry;
-	enum role		 role;
-	size_t			 i, len;
-	char			 word[16];
-	const char		*opt;
+	char	*msg;
 
 	(void)ck;
 	(void)quoted;
-
-	len = strcspn(value, " \t");
-	opt = value + len;
-	while (isspace((unsigned char)*opt))
-		opt++;
-	if (len >= sizeof word)
-		len = sizeof word - 1;	/* too long for any role */
-	memcpy(word, value, len);
-	word[len] = '\0';
-	if ((role = config_role_parse(word)) == ROLE_NONE)
-		return (config_error(cp, "unknown role '%s' (admin, user or "
-		    "viewer)", value));
-	if (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0)
-		return (config_error(cp, "'%s' after role '%s': expected "
-		    "run_as=USER (a comment must be on a line of its own)", opt,
-		    word));
-	for (i = 0; i < conf->naccess; i++) {
-		if (strcmp(conf->access[i].name, key) == 0)
-			return (config_error(cp, "duplicate access entry '%s'",
-			    key));
-	}
-	memset(&entry, 0, sizeof entry);
-	entry.role = role;
-	if (*opt != '\0') {
-		if (opt[7 + strcspn(opt + 7, " \t")] != '\0')
-			return (config_error(cp, "unexpected text after "
-			    "'%.*s'", (int)(7 + strcspn(opt + 7, " \t")),
-			    opt));
-		if (config_run_as(cp, &entry, opt + 7) != 0)
-			goto fail;
-	}
-	if ((entry.name = strdup(key)) == NULL)
-		goto oom;
-	if (strncmp(key, "unix:", 5) == 0 &&
-	    config_unix_resolve(cp, &entry) != 0)
-		goto fail;
-	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
-	if (entries == NULL)
-		goto oom;
-	entries[conf->naccess] = entry;
-	conf->naccess++;
-	conf->access = entries;
-	return (0);
-
-oom:
-	config_oom(cp);
-fail:
-	free(entry.name);
-	free(entry.run_as);
-	config_user_free(&entry.run_user);
-	config_user_free(&entry.unix_user);
+	if (access_add(cp->conf, cp->file, cp->line, key, value, &msg) == 0)
+		return (0);
+	if (msg == NULL)
+		return (config_oom(cp));
+	config_error(cp, "%s", msg);
+	free(msg);
 	return (-1);
 }
 
@@ -1235,85 +1012,6 @@ config_finish(struct config_parse *cp)
 	return (0);
 }
 
-/* The name of a uid, allocated: its user's, or "uid=N". */
-static char *
-config_uid_name(uid_t uid)
-{
-	struct passwd	 pw;
-	char		*buf, *name;
-
-	if (config_getpw(NULL, uid, &pw, &buf) != 0)
-		return (config_printf("uid=%lu", (unsigned long)uid));
-	name = strdup(pw.pw_name);
-	free(buf);
-	return (name);
-}
-
-/* A uid's user as config_user_fill makes it, without groups (no task
- * changes to it); a uid with no user gets only its uid and gid. */
-static int
-config_uid_user(uid_t uid, gid_t gid, struct config_user *u)
-{
-	struct passwd	 pw;
-	char		*buf;
-	int		 error;
-
-	if ((error = config_getpw(NULL, uid, &pw, &buf)) == ENOMEM)
-		return (-1);
-	if (error != 0) {
-		memset(u, 0, sizeof *u);
-		u->uid = uid;
-		u->gid = gid;
-		return (0);
-	}
-	error = config_user_fill(u, &pw, 0);
-	free(buf);
-	return (error != 0 ? -1 : 0);
-}
-
-/* Name root and our own user now, for unix-socket peers, and learn what
- * a task that runs as either gets (home, shell). */
-static int
-config_own_users(struct config_parse *cp)
-{
-	struct config	*conf = cp->conf;
-
-	conf->self_uid = getuid();
-	if ((conf->root_name = config_uid_name(0)) == NULL ||
-	    (conf->self_name = config_uid_name(conf->self_uid)) == NULL ||
-	    config_uid_user(geteuid(), getegid(), &conf->self_user) != 0 ||
-	    config_uid_user(0, 0, &conf->root_user) != 0)
-		return (config_oom(cp));
-	return (0);
-}
-
-/* Not root, runneld cannot change user: warn now about the [access]
- * lines whose tasks it will refuse (privdrop.c has the rule). */
-static void
-config_warn_users(struct config_parse *cp)
-{
-	const struct config		*conf = cp->conf;
-	const struct config_access	*ca;
-	const struct config_user	*u;
-	size_t				 i;
-
-	if (conf->self_user.uid == 0)
-		return;
-	for (i = 0; i < conf->naccess; i++) {
-		ca = &conf->access[i];
-		if (ca->role < ROLE_USER)
-			continue;
-		u = ca->run_as != NULL ? &ca->run_user : ca->unix_known ?
-		    &ca->unix_user : NULL;
-		if (u == NULL || u->uid == conf->self_user.uid)
-			continue;
-		log_warnx("%s: %s's tasks run as %s, but runneld runs as %s, "
-		    "not root: they will be refused (run_as=%s would run them "
-		    "as %s)", cp->file, ca->name, u->name, conf->self_name,
-		    conf->self_name, conf->self_name);
-	}
-}
-
 /* Read and check the configuration file PATH. */
 struct config *
 config_load(const char *path, char **cause)
@@ -1376,9 +1074,9 @@ config_load(const char *path, char **cause)
 	}
 	if (config_finish(&cp) != 0)
 		goto fail;
-	if (config_own_users(&cp) != 0)
-		goto fail;
-	config_warn_users(&cp);
+	if (access_own_users(cp.conf) != 0)
+		goto oom;
+	access_warn_users(cp.conf);
 
 	free(buf);
 	fclose(f);
@@ -1411,13 +1109,7 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nlisten; i++)
 		free(conf->listen[i]);
 	free(conf->listen);
-	for (i = 0; i < conf->naccess; i++) {
-		free(conf->access[i].name);
-		free(conf->access[i].run_as);
-		config_user_free(&conf->access[i].run_user);
-		config_user_free(&conf->access[i].unix_user);
-	}
-	free(conf->access);
+	access_clear(conf);
 	for (i = 0; i < conf->nqueues; i++)
 		free(conf->queues[i].name);
 	free(conf->queues);
@@ -1429,105 +1121,7 @@ config_free(struct config *conf)
 	free(conf->tls_key);
 	free(conf->tls_crl);
 	free(conf->pid_file);
-	free(conf->root_name);
-	free(conf->self_name);
-	config_user_free(&conf->self_user);
-	config_user_free(&conf->root_user);
 	free(conf);
-}
-
-/* The [access] entry of IDENTITY (exact match), NULL if none. */
-const struct config_access *
-config_access(const struct config *conf, const char *identity)
-{
-	size_t	 i;
-
-	if (conf == NULL || identity == NULL)
-		return (NULL);
-	for (i = 0; i < conf->naccess; i++) {
-		if (strcmp(conf->access[i].name, identity) == 0)
-			return (&conf->access[i]);
-	}
-	return (NULL);
-}
-
-/* The user name of a unix-socket peer's uid, from the table made when the
- * file was read; NULL for a uid it does not name. */
-const char *
-config_unix_name(const struct config *conf, uid_t uid)
-{
-	size_t	 i;
-
-	if (uid == 0)
-		return (conf->root_name);
-	if (uid == conf->self_uid)
-		return (conf->self_name);
-	for (i = 0; i < conf->naccess; i++) {
-		if (conf->access[i].unix_known &&
-		    conf->access[i].unix_uid == uid)
-			return (conf->access[i].name + 5);
-	}
-	return (NULL);
-}
-
-/* The local user of a unix-socket IDENTITY, from the table made when the
- * file was read; NULL if it names none. */
-const struct config_user *
-config_unix_user(const struct config *conf, const char *identity)
-{
-	const struct config_access	*ca;
-	const char			*name;
-
-	if (conf == NULL || identity == NULL ||
-	    strncmp(identity, "unix:", 5) != 0)
-		return (NULL);
-	name = identity + 5;
-	if (conf->root_name != NULL && strcmp(name, conf->root_name) == 0)
-		return (&conf->root_user);
-	if (conf->self_name != NULL && strcmp(name, conf->self_name) == 0)
-		return (conf->self_uid == conf->self_user.uid ?
-		    &conf->self_user : NULL);
-	if ((ca = config_access(conf, identity)) != NULL && ca->unix_known)
-		return (&ca->unix_user);
-	return (NULL);
-}
-
-/* The role configured for IDENTITY (exact match), ROLE_NONE if none. */
-enum role
-config_role(const struct config *conf, const char *identity)
-{
-	const struct config_access	*ca;
-
-	if ((ca = config_access(conf, identity)) == NULL)
-		return (ROLE_NONE);
-	return (ca->role);
-}
-
-/* A role from its name ("admin", "user", "viewer"), ROLE_NONE if unknown. */
-enum role
-config_role_parse(const char *name)
-{
-	size_t	 i;
-
-	if (name == NULL)
-		return (ROLE_NONE);
-	for (i = 0; i < config_nitems(config_role_names); i++) {
-		if (i == ROLE_NONE || config_role_names[i] == NULL)
-			continue;
-		if (strcmp(config_role_names[i], name) == 0)
-			return ((enum role)i);
-	}
-	return (ROLE_NONE);
-}
-
-/* The name of a role. */
-const char *
-config_role_name(enum role role)
-{
-	if ((size_t)role >= config_nitems(config_role_names) ||
-	    config_role_names[role] == NULL)
-		return ("unknown");
-	return (config_role_names[role]);
 }
 
 /* The [queue NAME] section for NAME, NULL if none. */
