@@ -62,7 +62,7 @@ access_error(struct access_parse *ap, const char *fmt, ...)
 	}
 	free(ap->cause);
 	ap->cause = msg;
-	return (-1);
+	return -1;
 }
 
 /* Record running out of memory (a NULL cause); returns -1. */
@@ -71,7 +71,7 @@ access_oom(struct access_parse *ap)
 {
 	free(ap->cause);
 	ap->cause = NULL;
-	return (-1);
+	return -1;
 }
 
 /* Look a user up by name (or by uid when name is NULL) into pw, whose
@@ -88,7 +88,7 @@ access_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
 	*bufp = NULL;
 	for (;;) {
 		if ((buf = malloc(size)) == NULL)
-			return (ENOMEM);
+			return ENOMEM;
 		if (name != NULL)
 			error = getpwnam_r(name, pw, buf, size, &res);
 		else
@@ -100,10 +100,10 @@ access_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
 	}
 	if (res == NULL) {
 		free(buf);
-		return (error != 0 ? error : ENOENT);
+		return error != 0 ? error : ENOENT;
 	}
 	*bufp = buf;
-	return (0);
+	return 0;
 }
 
 /* Fill u from pw: name, uid, gid, home, shell and, with groups, the
@@ -124,7 +124,7 @@ access_user_fill(struct access_user *u, const struct passwd *pw, int groups)
 			break;
 		if (n > 65536) {
 			free(list);
-			return (E2BIG);
+			return E2BIG;
 		}
 	}
 	u->uid = pw->pw_uid;
@@ -137,14 +137,14 @@ access_user_fill(struct access_user *u, const struct passwd *pw, int groups)
 	    (u->shell = strdup(pw->pw_shell != NULL && *pw->pw_shell != '\0' ?
 	    pw->pw_shell : "/bin/sh")) == NULL)
 		goto oom;
-	return (0);
+	return 0;
 
 oom:
 	free(list);
 	free(u->name);
 	free(u->home);
 	memset(u, 0, sizeof *u);
-	return (ENOMEM);
+	return ENOMEM;
 }
 
 /* Free what access_user_fill made. */
@@ -168,23 +168,23 @@ access_run_as(struct access_parse *ap, struct access_entry *ca,
 	int		 error;
 
 	if (*user == '\0')
-		return (access_error(ap, "empty user in run_as"));
+		return access_error(ap, "empty user in run_as");
 	if ((error = access_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (access_oom(ap));
+		return access_oom(ap);
 	if (error == ENOENT)
-		return (access_error(ap, "run_as user '%s' does not exist",
-		    user));
+		return access_error(ap, "run_as user '%s' does not exist",
+		    user);
 	if (error != 0)
-		return (access_error(ap, "run_as user '%s': %s", user,
-		    strerror(error)));
+		return access_error(ap, "run_as user '%s': %s", user,
+		    strerror(error));
 	error = access_user_fill(&ca->run_user, &pw, 1);
 	free(buf);
 	if (error == E2BIG)
-		return (access_error(ap, "run_as user '%s': too many groups",
-		    user));
+		return access_error(ap, "run_as user '%s': too many groups",
+		    user);
 	if (error != 0 || (ca->run_as = strdup(ca->run_user.name)) == NULL)
-		return (access_oom(ap));
-	return (0);
+		return access_oom(ap);
+	return 0;
 }
 
 /* Resolve an `unix:USER` entry's user to its uid (and all a task run as
@@ -203,14 +203,14 @@ access_unix_resolve(struct access_parse *ap, struct access_entry *ca)
 	int			 error;
 
 	if (*user == '\0')
-		return (access_error(ap, "missing user name after 'unix:'"));
+		return access_error(ap, "missing user name after 'unix:'");
 	if ((error = access_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (access_oom(ap));
+		return access_oom(ap);
 	else if (error != 0) {
 		log_warnx("%s:%lu: unix user '%s' %s: entry ignored", ap->file,
 		    ap->line, user, error == ENOENT ? "does not exist" :
 		    strerror(error));
-		return (0);
+		return 0;
 	}
 	ca->unix_uid = pw.pw_uid;
 	for (i = 0; i < conf->naccess; i++) {
@@ -221,20 +221,20 @@ access_unix_resolve(struct access_parse *ap, struct access_entry *ca)
 			    (unsigned long)ca->unix_uid,
 			    conf->access[i].name + 5);
 			free(buf);
-			return (0);
+			return 0;
 		}
 	}
 	error = access_user_fill(&ca->unix_user, &pw, 1);
 	free(buf);
 	if (error == ENOMEM)
-		return (access_oom(ap));
+		return access_oom(ap);
 	if (error != 0) {
 		log_warnx("%s:%lu: unix user '%s': too many groups: entry "
 		    "ignored", ap->file, ap->line, user);
-		return (0);
+		return 0;
 	}
 	ca->unix_known = 1;
-	return (0);
+	return 0;
 }
 
 /* An [access] line, NAME = ROLE [run_as=USER], into the map. */
@@ -257,24 +257,24 @@ access_parse_line(struct access_parse *ap, const char *key, const char *value)
 	memcpy(word, value, len);
 	word[len] = '\0';
 	if ((role = access_role_parse(word)) == ROLE_NONE)
-		return (access_error(ap, "unknown role '%s' (admin, user or "
-		    "viewer)", value));
+		return access_error(ap, "unknown role '%s' (admin, user or "
+		    "viewer)", value);
 	if (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0)
-		return (access_error(ap, "'%s' after role '%s': expected "
+		return access_error(ap, "'%s' after role '%s': expected "
 		    "run_as=USER (a comment must be on a line of its own)", opt,
-		    word));
+		    word);
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, key) == 0)
-			return (access_error(ap, "duplicate access entry '%s'",
-			    key));
+			return access_error(ap, "duplicate access entry '%s'",
+			    key);
 	}
 	memset(&entry, 0, sizeof entry);
 	entry.role = role;
 	if (*opt != '\0') {
 		if (opt[7 + strcspn(opt + 7, " \t")] != '\0')
-			return (access_error(ap, "unexpected text after "
+			return access_error(ap, "unexpected text after "
 			    "'%.*s'", (int)(7 + strcspn(opt + 7, " \t")),
-			    opt));
+			    opt);
 		if (access_run_as(ap, &entry, opt + 7) != 0)
 			goto fail;
 	}
@@ -289,7 +289,7 @@ access_parse_line(struct access_parse *ap, const char *key, const char *value)
 	entries[conf->naccess] = entry;
 	conf->naccess++;
 	conf->access = entries;
-	return (0);
+	return 0;
 
 oom:
 	access_oom(ap);
@@ -298,7 +298,7 @@ fail:
 	free(entry.run_as);
 	access_user_free(&entry.run_user);
 	access_user_free(&entry.unix_user);
-	return (-1);
+	return -1;
 }
 
 /* Add the [access] line IDENTITY = VALUE (FILE:LINE) to CONF's map.  -1
@@ -316,9 +316,9 @@ access_add(struct config *conf, const char *file, unsigned long line,
 
 	*cause = NULL;
 	if (access_parse_line(&ap, identity, value) == 0)
-		return (0);
+		return 0;
 	*cause = ap.cause;
-	return (-1);
+	return -1;
 }
 
 /* The name of a uid, allocated: its user's, or "uid=N". */
@@ -331,11 +331,11 @@ access_uid_name(uid_t uid)
 
 	if (access_getpw(NULL, uid, &pw, &buf) != 0) {
 		snprintf(num, sizeof num, "uid=%lu", (unsigned long)uid);
-		return (strdup(num));
+		return strdup(num);
 	}
 	name = strdup(pw.pw_name);
 	free(buf);
-	return (name);
+	return name;
 }
 
 /* A uid's user as access_user_fill makes it, without groups (no task
@@ -348,16 +348,16 @@ access_uid_user(uid_t uid, gid_t gid, struct access_user *u)
 	int		 error;
 
 	if ((error = access_getpw(NULL, uid, &pw, &buf)) == ENOMEM)
-		return (-1);
+		return -1;
 	if (error != 0) {
 		memset(u, 0, sizeof *u);
 		u->uid = uid;
 		u->gid = gid;
-		return (0);
+		return 0;
 	}
 	error = access_user_fill(u, &pw, 0);
 	free(buf);
-	return (error != 0 ? -1 : 0);
+	return error != 0 ? -1 : 0;
 }
 
 /* Name root and our own user now, for unix-socket peers, and learn what
@@ -370,8 +370,8 @@ access_own_users(struct config *conf)
 	    (conf->self_name = access_uid_name(conf->self_uid)) == NULL ||
 	    access_uid_user(geteuid(), getegid(), &conf->self_user) != 0 ||
 	    access_uid_user(0, 0, &conf->root_user) != 0)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* Not root, runneld cannot change user: warn now about the [access]
@@ -429,12 +429,12 @@ access_find(const struct config *conf, const char *identity)
 	size_t	 i;
 
 	if (conf == NULL || identity == NULL)
-		return (NULL);
+		return NULL;
 	for (i = 0; i < conf->naccess; i++) {
 		if (strcmp(conf->access[i].name, identity) == 0)
-			return (&conf->access[i]);
+			return &conf->access[i];
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* The user name of a unix-socket peer's uid, from the table made when the
@@ -445,15 +445,15 @@ access_unix_name(const struct config *conf, uid_t uid)
 	size_t	 i;
 
 	if (uid == 0)
-		return (conf->root_name);
+		return conf->root_name;
 	if (uid == conf->self_uid)
-		return (conf->self_name);
+		return conf->self_name;
 	for (i = 0; i < conf->naccess; i++) {
 		if (conf->access[i].unix_known &&
 		    conf->access[i].unix_uid == uid)
-			return (conf->access[i].name + 5);
+			return conf->access[i].name + 5;
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* The local user of a unix-socket IDENTITY, from the table made when the
@@ -466,16 +466,16 @@ access_unix_user(const struct config *conf, const char *identity)
 
 	if (conf == NULL || identity == NULL ||
 	    strncmp(identity, "unix:", 5) != 0)
-		return (NULL);
+		return NULL;
 	name = identity + 5;
 	if (conf->root_name != NULL && strcmp(name, conf->root_name) == 0)
-		return (&conf->root_user);
+		return &conf->root_user;
 	if (conf->self_name != NULL && strcmp(name, conf->self_name) == 0)
-		return (conf->self_uid == conf->self_user.uid ?
-		    &conf->self_user : NULL);
+		return conf->self_uid == conf->self_user.uid ?
+		    &conf->self_user : NULL;
 	if ((ca = access_find(conf, identity)) != NULL && ca->unix_known)
-		return (&ca->unix_user);
-	return (NULL);
+		return &ca->unix_user;
+	return NULL;
 }
 
 /* The role configured for IDENTITY (exact match), ROLE_NONE if none. */
@@ -485,8 +485,8 @@ access_role(const struct config *conf, const char *identity)
 	const struct access_entry	*ca;
 
 	if ((ca = access_find(conf, identity)) == NULL)
-		return (ROLE_NONE);
-	return (ca->role);
+		return ROLE_NONE;
+	return ca->role;
 }
 
 /* A role from its name ("admin", "user", "viewer"), ROLE_NONE if unknown. */
@@ -496,14 +496,14 @@ access_role_parse(const char *name)
 	size_t	 i;
 
 	if (name == NULL)
-		return (ROLE_NONE);
+		return ROLE_NONE;
 	for (i = 0; i < access_nitems(access_role_names); i++) {
 		if (i == ROLE_NONE || access_role_names[i] == NULL)
 			continue;
 		if (strcmp(access_role_names[i], name) == 0)
-			return ((enum role)i);
+			return (enum role)i;
 	}
-	return (ROLE_NONE);
+	return ROLE_NONE;
 }
 
 /* The name of a role. */
@@ -512,6 +512,6 @@ access_role_name(enum role role)
 {
 	if ((size_t)role >= access_nitems(access_role_names) ||
 	    access_role_names[role] == NULL)
-		return ("unknown");
-	return (access_role_names[role]);
+		return "unknown";
+	return access_role_names[role];
 }

@@ -41,7 +41,7 @@
 static void *
 config_field(struct config_parse *cp, const struct config_key *ck)
 {
-	return ((char *)cp->base + ck->field);
+	return (char *)cp->base + ck->field;
 }
 
 /* Read a decimal number, no sign or spaces, saturating at UINT64_MAX; set
@@ -53,7 +53,7 @@ config_number(const char *s, const char **end, uint64_t *out)
 	unsigned	 d;
 
 	if (!isdigit((unsigned char)*s))
-		return (-1);
+		return -1;
 	for (; isdigit((unsigned char)*s); s++) {
 		d = (unsigned)(*s - '0');
 		if (n > (UINT64_MAX - d) / 10)
@@ -63,7 +63,7 @@ config_number(const char *s, const char **end, uint64_t *out)
 	}
 	*end = s;
 	*out = n;
-	return (0);
+	return 0;
 }
 
 /* Multiply, saturating at UINT64_MAX. */
@@ -71,8 +71,8 @@ static uint64_t
 config_multiply(uint64_t n, uint64_t by)
 {
 	if (by != 0 && n > UINT64_MAX / by)
-		return (UINT64_MAX);
-	return (n * by);
+		return UINT64_MAX;
+	return n * by;
 }
 
 /* Check a "host:port" or "[v6]:port" address; NULL if good, else why. */
@@ -87,42 +87,42 @@ config_check_listen(const char *s)
 
 	if (*s == '[') {
 		if ((end = strchr(s, ']')) == NULL)
-			return ("missing ']'");
+			return "missing ']'";
 		if (end == s + 1)
-			return ("missing host");
+			return "missing host";
 		if (end[1] != ':')
-			return ("expected ':' and a port after ']'");
+			return "expected ':' and a port after ']'";
 		len = (size_t)(end - (s + 1));
 		if ((p = memchr(s + 1, '%', len)) != NULL)
 			len = (size_t)(p - (s + 1));	/* scope, as in fe80::1%eth0 */
 		if (len == 0 || len >= sizeof addr)
-			return ("bad IPv6 address");
+			return "bad IPv6 address";
 		memcpy(addr, s + 1, len);
 		addr[len] = '\0';
 		if (inet_pton(AF_INET6, addr, &in6) != 1)
-			return ("bad IPv6 address");
+			return "bad IPv6 address";
 		port = end + 2;
 	} else {
 		if ((port = strrchr(s, ':')) == NULL)
-			return ("missing port");
+			return "missing port";
 		if (port == s)
-			return ("missing host");
+			return "missing host";
 		if (memchr(s, ':', (size_t)(port - s)) != NULL)
-			return ("IPv6 address must be in brackets");
+			return "IPv6 address must be in brackets";
 		port++;
 	}
 
 	if (*port == '\0')
-		return ("missing port");
+		return "missing port";
 	n = 0;
 	for (p = port; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p))
-			return ("port must be a number");
+			return "port must be a number";
 		n = n * 10 + (unsigned long)(*p - '0');
 		if (n > 65535)
-			return ("port out of range (0-65535)");
+			return "port out of range (0-65535)";
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* [server] listen: one more TLS address. */
@@ -140,25 +140,25 @@ config_set_listen(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 
 	if ((why = config_check_listen(value)) != NULL)
-		return (config_error(cp, "bad listen address '%s': %s", value,
-		    why));
+		return config_error(cp, "bad listen address '%s': %s", value,
+		    why);
 	/* The same address twice could only fail at bind, with no line. */
 	for (i = 0; i < conf->nlisten; i++) {
 		if (strcmp(conf->listen[i], value) == 0 &&
 		    strcmp(strrchr(value, ':'), ":0") != 0)
-			return (config_error(cp, "listen address '%s' is "
-			    "given twice", value));
+			return config_error(cp, "listen address '%s' is "
+			    "given twice", value);
 	}
 	if ((copy = strdup(value)) == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 	addrs = realloc(conf->listen, (conf->nlisten + 1) * sizeof *addrs);
 	if (addrs == NULL) {
 		free(copy);
-		return (config_oom(cp));
+		return config_oom(cp);
 	}
 	addrs[conf->nlisten++] = copy;
 	conf->listen = addrs;
-	return (0);
+	return 0;
 }
 
 /* [server] socket: a path, or empty or "none" for no unix socket. */
@@ -176,18 +176,18 @@ config_set_socket(struct config_parse *cp, const struct config_key *ck,
 	/* A quoted "none" is a file called none. */
 	if (*value != '\0' && (quoted || strcmp(value, "none") != 0)) {
 		if ((path = config_resolve(cp, value)) == NULL)
-			return (config_oom(cp));
+			return config_oom(cp);
 		if ((len = strlen(path)) >= CONFIG_SUN_PATH_MAX) {
 			free(path);
-			return (config_error(cp, "socket path too long (%zu "
+			return config_error(cp, "socket path too long (%zu "
 			    "bytes, at most %zu)", len,
-			    CONFIG_SUN_PATH_MAX - 1));
+			    CONFIG_SUN_PATH_MAX - 1);
 		}
 	}
 	free(conf->socket);
 	conf->socket = path;
 	cp->socket_set = 1;
-	return (0);
+	return 0;
 }
 
 /* Remember the line of a [tls] file key, for errors about its file. */
@@ -219,12 +219,12 @@ config_set_path(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 
 	if ((path = config_resolve(cp, value)) == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 	free(*field);
 	*field = path;
 	if (strcmp(ck->section, "tls") == 0)
 		config_tls_line(cp, ck);
-	return (0);
+	return 0;
 }
 
 /* A size in bytes, with an optional k or m suffix (max_frame). */
@@ -252,18 +252,18 @@ config_set_size(struct config_parse *cp, const struct config_key *ck,
 	if (*end != '\0')
 		goto bad;
 	if (n < ck->min || n > ck->max)
-		return (config_error(cp, "%s must be between %llu and %llu", key,
-		    (unsigned long long)ck->min, (unsigned long long)ck->max));
+		return config_error(cp, "%s must be between %llu and %llu", key,
+		    (unsigned long long)ck->min, (unsigned long long)ck->max);
 	if (ck->flags & CONFIG_WIDE)
 		*(uint64_t *)config_field(cp, ck) = n;
 	else
 		*(uint32_t *)config_field(cp, ck) = (uint32_t)n;
-	return (0);
+	return 0;
 
 bad:
-	return (config_error(cp, "bad size '%s' for '%s' (bytes, or with a %s "
+	return config_error(cp, "bad size '%s' for '%s' (bytes, or with a %s "
 	    "suffix)", value, key, ck->flags & CONFIG_WIDE ? "k, m or g" :
-	    "k or m"));
+	    "k or m");
 }
 
 /* A count (max_connections, max_running). */
@@ -277,15 +277,15 @@ config_set_count(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 
 	if (config_number(value, &end, &n) != 0 || *end != '\0')
-		return (config_error(cp, "bad number '%s' for '%s'", value,
-		    key));
+		return config_error(cp, "bad number '%s' for '%s'", value,
+		    key);
 	if (n < ck->min || n > ck->max)
-		return (config_error(cp, "%s must be between %llu%s and %llu",
+		return config_error(cp, "%s must be between %llu%s and %llu",
 		    key, (unsigned long long)ck->min,
 		    ck->min == 0 ? " (unlimited)" : "",
-		    (unsigned long long)ck->max));
+		    (unsigned long long)ck->max);
 	*(unsigned *)config_field(cp, ck) = (unsigned)n;
-	return (0);
+	return 0;
 }
 
 /* Write a duration as whole days, whole seconds or milliseconds. */
@@ -300,7 +300,7 @@ config_ms(char *buf, size_t len, uint64_t ms)
 		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
 	else
 		snprintf(buf, len, "%llums", (unsigned long long)ms);
-	return (buf);
+	return buf;
 }
 
 /* A duration (grace, lag_warn, timeout): ms, s, m or h suffix, a bare
@@ -335,15 +335,15 @@ config_set_duration(struct config_parse *cp, const struct config_key *ck,
 	if (n == UINT64_MAX)
 		goto bad;
 	if (ck->max != 0 && (n < ck->min || n > ck->max))
-		return (config_error(cp, "%s must be between %s and %s", key,
+		return config_error(cp, "%s must be between %s and %s", key,
 		    config_ms(lo, sizeof lo, ck->min),
-		    config_ms(hi, sizeof hi, ck->max)));
+		    config_ms(hi, sizeof hi, ck->max));
 	*(uint64_t *)config_field(cp, ck) = n;
-	return (0);
+	return 0;
 
 bad:
-	return (config_error(cp, "bad duration '%s' for '%s' (such as 5s, "
-	    "250ms, 2m, 1h or 7d)", value, key));
+	return config_error(cp, "bad duration '%s' for '%s' (such as 5s, "
+	    "250ms, 2m, 1h or 7d)", value, key);
 }
 
 /* [access] NAME = ROLE [run_as=USER]: an entry of the access map. */
@@ -356,12 +356,12 @@ config_set_access(struct config_parse *cp, const struct config_key *ck,
 	(void)ck;
 	(void)quoted;
 	if (access_add(cp->conf, cp->file, cp->line, key, value, &msg) == 0)
-		return (0);
+		return 0;
 	if (msg == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 	config_error(cp, "%s", msg);
 	free(msg);
-	return (-1);
+	return -1;
 }
 
 /* [limits] max_startups = START:RATE:FULL (or just FULL). */
@@ -393,16 +393,16 @@ config_set_startups(struct config_parse *cp, const struct config_key *ck,
 		v[1] = 100;
 	}
 	if (v[0] < 1 || v[2] > CONFIG_MAX_COUNT || v[1] > 100 || v[0] > v[2])
-		return (config_error(cp, "%s: need 1 <= START <= FULL <= %u "
-		    "and RATE <= 100", key, CONFIG_MAX_COUNT));
+		return config_error(cp, "%s: need 1 <= START <= FULL <= %u "
+		    "and RATE <= 100", key, CONFIG_MAX_COUNT);
 	ms->start = (unsigned)v[0];
 	ms->rate = (unsigned)v[1];
 	ms->full = (unsigned)v[2];
-	return (0);
+	return 0;
 
 bad:
-	return (config_error(cp, "bad value '%s' for '%s' (START:RATE:FULL, "
-	    "such as 10:30:100)", value, key));
+	return config_error(cp, "bad value '%s' for '%s' (START:RATE:FULL, "
+	    "such as 10:30:100)", value, key);
 }
 
 /* A yes or no (run_as_root). */
@@ -419,9 +419,9 @@ config_set_bool(struct config_parse *cp, const struct config_key *ck,
 	else if (strcmp(value, "no") == 0)
 		*field = 0;
 	else
-		return (config_error(cp, "bad value '%s' for '%s' (yes or no)",
-		    value, key));
-	return (0);
+		return config_error(cp, "bad value '%s' for '%s' (yes or no)",
+		    value, key);
+	return 0;
 }
 
 /* [server] on_shutdown names. */
@@ -458,7 +458,7 @@ config_choice(struct config_parse *cp, const char *key, const char *value,
 
 	for (i = 0; i < n; i++) {
 		if (names[i] != NULL && strcmp(names[i], value) == 0)
-			return ((int)i);
+			return (int)i;
 	}
 	for (i = 0; i < n; i++) {
 		if (names[i] == NULL)
@@ -467,8 +467,8 @@ config_choice(struct config_parse *cp, const char *key, const char *value,
 			strncat(list, ", ", sizeof list - strlen(list) - 1);
 		strncat(list, names[i], sizeof list - strlen(list) - 1);
 	}
-	return (config_error(cp, "bad value '%s' for '%s' (%s)", value, key,
-	    list));
+	return config_error(cp, "bad value '%s' for '%s' (%s)", value, key,
+	    list);
 }
 
 /* [server] on_shutdown = cancel | wait. */
@@ -482,9 +482,9 @@ config_set_on_shutdown(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 	if ((i = config_choice(cp, key, value, config_on_shutdown_names,
 	    config_nitems(config_on_shutdown_names))) == -1)
-		return (-1);
+		return -1;
 	cp->conf->on_shutdown = (enum config_on_shutdown)i;
-	return (0);
+	return 0;
 }
 
 /* [server] log = auto | journal | syslog | stderr. */
@@ -498,9 +498,9 @@ config_set_log(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 	if ((i = config_choice(cp, key, value, config_log_names,
 	    config_nitems(config_log_names))) == -1)
-		return (-1);
+		return -1;
 	cp->conf->log = (enum log_target)i;
-	return (0);
+	return 0;
 }
 
 /* [server] log_level = error | warning | notice | info | debug. */
@@ -514,17 +514,17 @@ config_set_log_level(struct config_parse *cp, const struct config_key *ck,
 	(void)quoted;
 	if ((i = config_choice(cp, key, value, config_log_level_names,
 	    config_nitems(config_log_level_names))) == -1)
-		return (-1);
+		return -1;
 	cp->conf->log_level = i;
 	cp->conf->log_level_set = 1;
-	return (0);
+	return 0;
 }
 
 /* The name of an on_shutdown policy. */
 const char *
 config_on_shutdown_name(enum config_on_shutdown v)
 {
-	return (config_on_shutdown_names[v]);
+	return config_on_shutdown_names[v];
 }
 
 /* The name of a log level (a syslog priority). */
@@ -533,8 +533,8 @@ config_log_level_name(int level)
 {
 	if (level < 0 || (size_t)level >= config_nitems(config_log_level_names) ||
 	    config_log_level_names[level] == NULL)
-		return ("unknown");
-	return (config_log_level_names[level]);
+		return "unknown";
+	return config_log_level_names[level];
 }
 
 /* Every key, by section: [access] takes any NAME; "queue" is [queue NAME]. */

@@ -58,9 +58,9 @@ config_vprintf(const char *fmt, va_list ap)
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
 	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return (NULL);
+		return NULL;
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return (s);
+	return s;
 }
 
 /* Format into a newly allocated string; NULL if out of memory. */
@@ -73,7 +73,7 @@ config_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	s = config_vprintf(fmt, ap);
 	va_end(ap);
-	return (s);
+	return s;
 }
 
 /* Record running out of memory as the cause; returns -1. */
@@ -82,7 +82,7 @@ config_oom(struct config_parse *cp)
 {
 	free(cp->cause);
 	cp->cause = strdup("out of memory");
-	return (-1);
+	return -1;
 }
 
 /* Record an error as "FILE:LINE: message" (or "FILE: message" when it is
@@ -97,7 +97,7 @@ config_error(struct config_parse *cp, const char *fmt, ...)
 	msg = config_vprintf(fmt, ap);
 	va_end(ap);
 	if (msg == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 
 	free(cp->cause);
 	if (cp->line != 0)
@@ -106,8 +106,8 @@ config_error(struct config_parse *cp, const char *fmt, ...)
 		cp->cause = config_printf("%s: %s", cp->file, msg);
 	free(msg);
 	if (cp->cause == NULL)
-		return (config_oom(cp));
-	return (-1);
+		return config_oom(cp);
+	return -1;
 }
 
 /* Strip white space from both ends of S, in place. */
@@ -121,7 +121,7 @@ config_trim(char *s)
 	end = s + strlen(s);
 	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	return (s);
+	return s;
 }
 
 /* Join a directory and a name with one '/'; allocated or NULL. */
@@ -131,8 +131,8 @@ config_join(const char *dir, const char *name)
 	size_t	 len = strlen(dir);
 
 	if (len != 0 && dir[len - 1] == '/')
-		return (config_printf("%s%s", dir, name));
-	return (config_printf("%s/%s", dir, name));
+		return config_printf("%s%s", dir, name);
+	return config_printf("%s/%s", dir, name);
 }
 
 /* Work out the absolute directory of the configuration file. */
@@ -153,7 +153,7 @@ config_dir(struct config_parse *cp)
 		goto oom;
 	if (*dir == '/') {
 		cp->dir = dir;
-		return (0);
+		return 0;
 	}
 
 	/* The daemon may change directory later: anchor it now. */
@@ -174,14 +174,14 @@ config_dir(struct config_parse *cp)
 		goto oom;
 	free(cwd);
 	free(dir);
-	return (0);
+	return 0;
 
 oom:
 	config_oom(cp);
 fail:
 	free(cwd);
 	free(dir);
-	return (-1);
+	return -1;
 }
 
 /* Resolve PATH against the configuration file's directory; allocated. */
@@ -189,8 +189,8 @@ char *
 config_resolve(struct config_parse *cp, const char *path)
 {
 	if (*path == '/')
-		return (strdup(path));
-	return (config_join(cp->dir, path));
+		return strdup(path);
+	return config_join(cp->dir, path);
 }
 
 /* A "[queue NAME]" header: add the queue, whose keys follow. */
@@ -203,20 +203,20 @@ config_section_queue(struct config_parse *cp, const char *name)
 	char			*copy;
 
 	if (len == 0)
-		return (config_error(cp, "missing queue name in [queue]"));
+		return config_error(cp, "missing queue name in [queue]");
 	if (len > CONFIG_QUEUE_NAME_MAX ||
 	    strspn(name, CONFIG_QUEUE_NAME_CHARS) != len)
-		return (config_error(cp, "bad queue name '%s' (1-%d of A-Z a-z "
-		    "0-9 . _ -)", name, CONFIG_QUEUE_NAME_MAX));
+		return config_error(cp, "bad queue name '%s' (1-%d of A-Z a-z "
+		    "0-9 . _ -)", name, CONFIG_QUEUE_NAME_MAX);
 	if (config_queue(conf, name) != NULL)
-		return (config_error(cp, "duplicate section [queue %s]", name));
+		return config_error(cp, "duplicate section [queue %s]", name);
 
 	if ((copy = strdup(name)) == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 	queues = realloc(conf->queues, (conf->nqueues + 1) * sizeof *queues);
 	if (queues == NULL) {
 		free(copy);
-		return (config_oom(cp));
+		return config_oom(cp);
 	}
 	conf->queues = queues;
 	cq = &queues[conf->nqueues++];
@@ -230,7 +230,7 @@ config_section_queue(struct config_parse *cp, const char *name)
 	cp->section = "queue";
 	cp->base = cq;
 	snprintf(cp->title, sizeof cp->title, "queue %s", name);
-	return (0);
+	return 0;
 }
 
 /* A "[section]" line. */
@@ -241,24 +241,24 @@ config_section(struct config_parse *cp, char *line)
 	size_t	 i;
 
 	if ((end = strchr(line, ']')) == NULL)
-		return (config_error(cp, "unterminated section header '%s'",
-		    line));
+		return config_error(cp, "unterminated section header '%s'",
+		    line);
 	if (end[1] != '\0')
-		return (config_error(cp, "text after ']' in section header"));
+		return config_error(cp, "text after ']' in section header");
 	*end = '\0';
 	name = config_trim(line + 1);
 	if (strncmp(name, "queue", 5) == 0 &&
 	    (name[5] == '\0' || isspace((unsigned char)name[5])))
-		return (config_section_queue(cp, config_trim(name + 5)));
+		return config_section_queue(cp, config_trim(name + 5));
 	for (i = 0; i < config_nkeys; i++) {
 		if (strcmp(config_keys[i].section, name) == 0) {
 			cp->section = config_keys[i].section;
 			cp->base = cp->conf;
 			snprintf(cp->title, sizeof cp->title, "%s", name);
-			return (0);
+			return 0;
 		}
 	}
-	return (config_error(cp, "unknown section [%s]", name));
+	return config_error(cp, "unknown section [%s]", name);
 }
 
 /* A "key = value" line, already split and trimmed. */
@@ -278,30 +278,30 @@ config_value(struct config_parse *cp, const char *key, char *value)
 			break;
 	}
 	if (i == config_nkeys)
-		return (config_error(cp, "unknown key '%s' in [%s]", key,
-		    cp->title));
+		return config_error(cp, "unknown key '%s' in [%s]", key,
+		    cp->title);
 	if ((cp->seen & ((uint64_t)1 << i)) && !(ck->flags & CONFIG_REPEAT))
-		return (config_error(cp, "duplicate key '%s' in [%s]", key,
-		    cp->title));
+		return config_error(cp, "duplicate key '%s' in [%s]", key,
+		    cp->title);
 
 	if (*value == '"') {
 		if ((end = strchr(value + 1, '"')) == NULL)
-			return (config_error(cp, "unterminated quote in value "
-			    "for '%s'", key));
+			return config_error(cp, "unterminated quote in value "
+			    "for '%s'", key);
 		if (end[1] != '\0')
-			return (config_error(cp, "text after closing quote in "
-			    "value for '%s'", key));
+			return config_error(cp, "text after closing quote in "
+			    "value for '%s'", key);
 		*end = '\0';
 		value++;
 		quoted = 1;
 	}
 	if (*value == '\0' && !(ck->flags & CONFIG_EMPTY))
-		return (config_error(cp, "empty value for '%s'", key));
+		return config_error(cp, "empty value for '%s'", key);
 
 	if (ck->set(cp, ck, key, value, quoted) != 0)
-		return (-1);
+		return -1;
 	cp->seen |= (uint64_t)1 << i;
-	return (0);
+	return 0;
 }
 
 /* Parse one line of the file (LEN bytes, with its newline if any). */
@@ -311,25 +311,25 @@ config_line(struct config_parse *cp, char *line, size_t len)
 	char	*eq, *key;
 
 	if (strlen(line) != len)
-		return (config_error(cp, "nul byte in line"));
+		return config_error(cp, "nul byte in line");
 	if (cp->line == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
 		line += 3;	/* UTF-8 byte order mark */
 	line = config_trim(line);
 
 	if (*line == '\0' || *line == '#' || *line == ';')
-		return (0);
+		return 0;
 	if (*line == '[')
-		return (config_section(cp, line));
+		return config_section(cp, line);
 
 	if ((eq = strchr(line, '=')) == NULL)
-		return (config_error(cp, "missing '=' after '%s'", line));
+		return config_error(cp, "missing '=' after '%s'", line);
 	*eq = '\0';
 	key = config_trim(line);
 	if (*key == '\0')
-		return (config_error(cp, "missing key before '='"));
+		return config_error(cp, "missing key before '='");
 	if (cp->section == NULL)
-		return (config_error(cp, "key outside any section"));
-	return (config_value(cp, key, config_trim(eq + 1)));
+		return config_error(cp, "key outside any section");
+	return config_value(cp, key, config_trim(eq + 1));
 }
 
 /* Checks and defaults that need the whole file. */
@@ -343,18 +343,18 @@ config_finish(struct config_parse *cp)
 	if (!cp->socket_set) {
 		conf->socket = config_join(conf->state_dir, CONFIG_SOCKET_NAME);
 		if (conf->socket == NULL)
-			return (config_oom(cp));
+			return config_oom(cp);
 		if ((len = strlen(conf->socket)) >= CONFIG_SUN_PATH_MAX)
-			return (config_error(cp, "default socket path too long "
+			return config_error(cp, "default socket path too long "
 			    "(%zu bytes, at most %zu): set [server] socket", len,
-			    CONFIG_SUN_PATH_MAX - 1));
+			    CONFIG_SUN_PATH_MAX - 1);
 	}
 	if (conf->nlisten != 0 &&
 	    (conf->tls_ca == NULL || conf->tls_cert == NULL ||
 	    conf->tls_key == NULL))
-		return (config_error(cp, "[tls] ca, cert and key are required "
-		    "when listen is set"));
-	return (0);
+		return config_error(cp, "[tls] ca, cert and key are required "
+		    "when listen is set");
+	return 0;
 }
 
 /* Read and check the configuration file PATH. */
@@ -426,7 +426,7 @@ config_load(const char *path, char **cause)
 	free(buf);
 	fclose(f);
 	free(cp.dir);
-	return (cp.conf);
+	return cp.conf;
 
 oom:
 	config_oom(&cp);
@@ -440,7 +440,7 @@ fail:
 		*cause = cp.cause;
 	else
 		free(cp.cause);
-	return (NULL);
+	return NULL;
 }
 
 /* Free a configuration; NULL is fine. */
@@ -476,10 +476,10 @@ config_queue(const struct config *conf, const char *name)
 	size_t	 i;
 
 	if (conf == NULL || name == NULL)
-		return (NULL);
+		return NULL;
 	for (i = 0; i < conf->nqueues; i++) {
 		if (strcmp(conf->queues[i].name, name) == 0)
-			return (&conf->queues[i]);
+			return &conf->queues[i];
 	}
-	return (NULL);
+	return NULL;
 }
