@@ -401,7 +401,7 @@ access_warn_users(const struct config *conf)
 }
 
 /* Free CONF's access map and its own users (access_add() and
- * access_own_users() made them). */
+ * access_own_users() made them), leaving both empty. */
 void
 access_clear(struct config *conf)
 {
@@ -418,8 +418,11 @@ access_clear(struct config *conf)
 	conf->naccess = 0;
 	free(conf->root_name);
 	free(conf->self_name);
+	conf->root_name = conf->self_name = NULL;
 	access_user_free(&conf->self_user);
 	access_user_free(&conf->root_user);
+	memset(&conf->self_user, 0, sizeof conf->self_user);
+	memset(&conf->root_user, 0, sizeof conf->root_user);
 }
 
 /* The [access] entry of IDENTITY (exact match), NULL if none. */
