@@ -2,10 +2,6 @@
  * cmd-cancel.c - `runnel cancel`: signal the selected tasks to stop; the
  * daemon sends SIGKILL after the grace period.  Queued tasks end at once.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -2,10 +2,6 @@
  * cmd-clean.c - `runnel clean`: remove finished tasks, their records and
  * their output, from the daemon.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

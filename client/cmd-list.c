@@ -2,10 +2,6 @@
  * cmd-list.c - `runnel list`: the tasks you can see, or those selected, as
  * a table or JSON.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

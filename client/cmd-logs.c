@@ -3,10 +3,6 @@
  * any state, and exit: a watch of the one task that does not follow it
  * past the output it has now.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

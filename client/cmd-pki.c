@@ -3,10 +3,6 @@
  * daemon's certificate and client certificates, without a connection, and
  * say which files were written.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <sys/stat.h>
 
 #include <dirent.h>

@@ -2,10 +2,6 @@
  * cmd-queue.c - `runnel queue`: list the daemon's queues, or add, change,
  * pause, resume or drain one (which needs the admin role).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -2,10 +2,6 @@
  * cmd-restart.c - `runnel restart`: submit a copy of a finished task and
  * print the new task's id.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -8,10 +8,6 @@
  * timed out, as timeout(1) exits).  With --detach-on-interrupt,
  * SIGINT leaves the task running instead.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>

@@ -2,10 +2,6 @@
  * cmd-show.c - `runnel show`: every field of one task, as "key: value"
  * lines and a table of its attempts, or as JSON.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

@@ -2,10 +2,6 @@
  * cmd-status.c - `runnel status`: the daemon's version, uptime and load, and
  * who it thinks we are.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,10 +3,6 @@
  * waiting for it; with --stdin, then send the whole input as the task's
  * stdin before exiting.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,10 +3,6 @@
  * (all of them, the first one, or the first failure), optionally cancel
  * the rest, and print how each one stands.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

@@ -8,10 +8,6 @@
  * output goes on where it stopped.  This file parses the options; the
  * watch engine, shared with `runnel logs`, is follow.c.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <getopt.h>
 #include <stdint.h>
 #include <string.h>

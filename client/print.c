@@ -2,10 +2,6 @@
  * print.c - the runnel CLI's shared output: exit statuses for errors and
  * task outcomes, raw and line-prefixed task output, table fields and JSON.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -15,8 +15,8 @@
 #include "runnel.h"
 #include "cli.h"
 
-/* The settings of runnel's config file (config.c): allocated, NULL when
- * not set. */
+/* The settings of runnel's config file (cli-config.c): allocated, NULL
+ * when not set. */
 struct cli_config {
 	char	*host;
 	char	*ca;
@@ -174,10 +174,10 @@ extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_clean_entry;
 
-/* config.c */
-char	*config_default_path(void);
-int	 config_load(struct cli_config *, const char *, int, char **);
-void	 config_free(struct cli_config *);
+/* cli-config.c */
+char	*cli_config_default_path(void);
+int	 cli_config_load(struct cli_config *, const char *, int, char **);
+void	 cli_config_free(struct cli_config *);
 
 /* follow.c */
 int	 follow_run(struct cli *, const struct follow_args *);

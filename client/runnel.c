@@ -3,10 +3,6 @@
  * environment, the verb table and dispatch.  The helpers every verb shares
  * are cli.c's.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -170,11 +166,11 @@ runnel_settings(struct cli *cli, struct cli_config *cf,
 		config = runnel_getenv("RUNNEL_CONFIG");
 	if (config == NULL) {
 		/* The default file is optional; a named one must exist. */
-		if ((config = path = config_default_path()) == NULL)
+		if ((config = path = cli_config_default_path()) == NULL)
 			goto settle;
 		required = 0;
 	}
-	rc = config_load(cf, config, required, &cause);
+	rc = cli_config_load(cf, config, required, &cause);
 	free(path);
 	if (rc != 0) {
 		cli_warnx("%s", cause);
@@ -255,7 +251,7 @@ main(int argc, char **argv)
 	}
 
 	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0) {
-		config_free(&cf);
+		cli_config_free(&cf);
 		return (status);
 	}
 
@@ -268,7 +264,7 @@ main(int argc, char **argv)
 
 	if (cli.client != NULL)
 		runnel_close(cli.client);
-	config_free(&cf);
+	cli_config_free(&cf);
 	/* A reader that went away ends us quietly, as SIGPIPE would end a
 	 * command of a pipeline, with the status a shell gives that. */
 	errno = 0;

@@ -3,10 +3,6 @@
  * arguments plus --label KEY=VALUE (repeatable), --queue Q and --all,
  * gathered into a struct runnel_selector (see CLI_SELECT_HELP).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <stdlib.h>
 #include <string.h>
 

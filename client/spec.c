@@ -4,10 +4,6 @@
  * files and opening --stdin on the way, so that every mistake is reported
  * before the daemon is contacted.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -17,19 +17,17 @@
  *
  * "[queue NAME]" sections, one per queue, set that queue's keys: their
  * config_key.field is in a struct config_queue rather than struct config.
+ *
+ * This file reads lines and sections; the key table and the value setters
+ * are in config-set.c, the access map ([access], users) in access.c.
  */
 
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,63 +39,12 @@
 
 #include "common.h"
 #include "daemon/config.h"
+#include "daemon/config-int.h"
 
 #define CONFIG_DEFAULT_MAX_FRAME	(4U * 1024 * 1024)
-#define CONFIG_MIN_MAX_FRAME		1024U
-#define CONFIG_MAX_MAX_FRAME		(64U * 1024 * 1024)
-#define CONFIG_MAX_COUNT		1000000U
-#define CONFIG_MIN_MAX_ARGV		4096U
-#define CONFIG_MAX_MAX_ARGV		(16U * 1024 * 1024)
-#define CONFIG_MIN_HELLO_TIMEOUT_MS	100U
-#define CONFIG_MAX_HELLO_TIMEOUT_MS	600000U
-#define CONFIG_MAX_SOURCE_PENALTY_MS	60000U
-#define CONFIG_MIN_LAG_WARN_MS		1U
-#define CONFIG_MAX_LAG_WARN_MS		60000U
 #define CONFIG_QUEUE_NAME_CHARS		\
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define CONFIG_SOCKET_NAME		"runneld.sock"
-#define CONFIG_SUN_PATH_MAX		(sizeof ((struct sockaddr_un *)0)->sun_path)
-
-#define config_nitems(a)		(sizeof (a) / sizeof (a)[0])
-
-/* What config_load carries from line to line. */
-struct config_parse {
-	struct config	*conf;
-	const char	*file;
-	unsigned long	 line;		/* 0: not about one line */
-	char		*dir;		/* absolute directory of the file */
-	const char	*section;	/* NULL before the first header */
-	char		 title[sizeof "queue " + CONFIG_QUEUE_NAME_MAX];
-	void		*base;		/* struct config or config_queue */
-	uint64_t	 seen;		/* bit i: config_keys[i] was given */
-	int		 socket_set;	/* socket given, maybe as "none" */
-	char		*cause;
-};
-
-struct config_key;
-typedef int (*config_key_cb)(struct config_parse *, const struct config_key *,
-    const char *, const char *, int);
-
-struct config_key {
-	const char	*section;
-	const char	*name;		/* NULL: any key (in [access]) */
-	int		 flags;
-#define CONFIG_REPEAT	0x1		/* may be given more than once */
-#define CONFIG_EMPTY	0x2		/* may be empty */
-#define CONFIG_WIDE	0x4		/* a size in a uint64_t */
-	config_key_cb	 set;
-	size_t		 field;		/* offset in config_parse.base */
-	uint64_t	 min;
-	uint64_t	 max;
-};
-
-/* Role names, by role. */
-static const char *config_role_names[] = {
-	[ROLE_NONE] = "none",
-	[ROLE_VIEWER] = "viewer",
-	[ROLE_USER] = "user",
-	[ROLE_ADMIN] = "admin",
-};
 
 /* Format into a newly allocated string; NULL if out of memory. */
 static char * __attribute__((format(printf, 1, 0)))
@@ -111,9 +58,9 @@ config_vprintf(const char *fmt, va_list ap)
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
 	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return (NULL);
+		return NULL;
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return (s);
+	return s;
 }
 
 /* Format into a newly allocated string; NULL if out of memory. */
@@ -126,28 +73,21 @@ config_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	s = config_vprintf(fmt, ap);
 	va_end(ap);
-	return (s);
-}
-
-/* The field a key sets, in the configuration or the current queue. */
-static void *
-config_field(struct config_parse *cp, const struct config_key *ck)
-{
-	return ((char *)cp->base + ck->field);
+	return s;
 }
 
 /* Record running out of memory as the cause; returns -1. */
-static int
+int
 config_oom(struct config_parse *cp)
 {
 	free(cp->cause);
 	cp->cause = strdup("out of memory");
-	return (-1);
+	return -1;
 }
 
 /* Record an error as "FILE:LINE: message" (or "FILE: message" when it is
  * not about one line); returns -1. */
-static int __attribute__((format(printf, 2, 3)))
+int __attribute__((format(printf, 2, 3)))
 config_error(struct config_parse *cp, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -157,7 +97,7 @@ config_error(struct config_parse *cp, const char *fmt, ...)
 	msg = config_vprintf(fmt, ap);
 	va_end(ap);
 	if (msg == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 
 	free(cp->cause);
 	if (cp->line != 0)
@@ -166,8 +106,8 @@ config_error(struct config_parse *cp, const char *fmt, ...)
 		cp->cause = config_printf("%s: %s", cp->file, msg);
 	free(msg);
 	if (cp->cause == NULL)
-		return (config_oom(cp));
-	return (-1);
+		return config_oom(cp);
+	return -1;
 }
 
 /* Strip white space from both ends of S, in place. */
@@ -181,7 +121,7 @@ config_trim(char *s)
 	end = s + strlen(s);
 	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	return (s);
+	return s;
 }
 
 /* Join a directory and a name with one '/'; allocated or NULL. */
@@ -191,8 +131,8 @@ config_join(const char *dir, const char *name)
 	size_t	 len = strlen(dir);
 
 	if (len != 0 && dir[len - 1] == '/')
-		return (config_printf("%s%s", dir, name));
-	return (config_printf("%s/%s", dir, name));
+		return config_printf("%s%s", dir, name);
+	return config_printf("%s/%s", dir, name);
 }
 
 /* Work out the absolute directory of the configuration file. */
@@ -213,7 +153,7 @@ config_dir(struct config_parse *cp)
 		goto oom;
 	if (*dir == '/') {
 		cp->dir = dir;
-		return (0);
+		return 0;
 	}
 
 	/* The daemon may change directory later: anchor it now. */
@@ -234,842 +174,24 @@ config_dir(struct config_parse *cp)
 		goto oom;
 	free(cwd);
 	free(dir);
-	return (0);
+	return 0;
 
 oom:
 	config_oom(cp);
 fail:
 	free(cwd);
 	free(dir);
-	return (-1);
+	return -1;
 }
 
 /* Resolve PATH against the configuration file's directory; allocated. */
-static char *
+char *
 config_resolve(struct config_parse *cp, const char *path)
 {
 	if (*path == '/')
-		return (strdup(path));
-	return (config_join(cp->dir, path));
+		return strdup(path);
+	return config_join(cp->dir, path);
 }
-
-/* Read a decimal number, no sign or spaces, saturating at UINT64_MAX; set
- * *end after it.  -1 if S does not start with a digit. */
-static int
-config_number(const char *s, const char **end, uint64_t *out)
-{
-	uint64_t	 n = 0;
-	unsigned	 d;
-
-	if (!isdigit((unsigned char)*s))
-		return (-1);
-	for (; isdigit((unsigned char)*s); s++) {
-		d = (unsigned)(*s - '0');
-		if (n > (UINT64_MAX - d) / 10)
-			n = UINT64_MAX;
-		else
-			n = n * 10 + d;
-	}
-	*end = s;
-	*out = n;
-	return (0);
-}
-
-/* Multiply, saturating at UINT64_MAX. */
-static uint64_t
-config_multiply(uint64_t n, uint64_t by)
-{
-	if (by != 0 && n > UINT64_MAX / by)
-		return (UINT64_MAX);
-	return (n * by);
-}
-
-/* Check a "host:port" or "[v6]:port" address; NULL if good, else why. */
-static const char *
-config_check_listen(const char *s)
-{
-	char		 addr[INET6_ADDRSTRLEN];
-	struct in6_addr	 in6;
-	const char	*port, *end, *p;
-	size_t		 len;
-	unsigned long	 n;
-
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL)
-			return ("missing ']'");
-		if (end == s + 1)
-			return ("missing host");
-		if (end[1] != ':')
-			return ("expected ':' and a port after ']'");
-		len = (size_t)(end - (s + 1));
-		if ((p = memchr(s + 1, '%', len)) != NULL)
-			len = (size_t)(p - (s + 1));	/* scope, as in fe80::1%eth0 */
-		if (len == 0 || len >= sizeof addr)
-			return ("bad IPv6 address");
-		memcpy(addr, s + 1, len);
-		addr[len] = '\0';
-		if (inet_pton(AF_INET6, addr, &in6) != 1)
-			return ("bad IPv6 address");
-		port = end + 2;
-	} else {
-		if ((port = strrchr(s, ':')) == NULL)
-			return ("missing port");
-		if (port == s)
-			return ("missing host");
-		if (memchr(s, ':', (size_t)(port - s)) != NULL)
-			return ("IPv6 address must be in brackets");
-		port++;
-	}
-
-	if (*port == '\0')
-		return ("missing port");
-	n = 0;
-	for (p = port; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p))
-			return ("port must be a number");
-		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > 65535)
-			return ("port out of range (0-65535)");
-	}
-	return (NULL);
-}
-
-/* [server] listen: one more TLS address. */
-static int
-config_set_listen(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	struct config	 *conf = cp->conf;
-	const char	 *why;
-	char		**addrs, *copy;
-	size_t		  i;
-
-	(void)ck;
-	(void)key;
-	(void)quoted;
-
-	if ((why = config_check_listen(value)) != NULL)
-		return (config_error(cp, "bad listen address '%s': %s", value,
-		    why));
-	/* The same address twice could only fail at bind, with no line. */
-	for (i = 0; i < conf->nlisten; i++) {
-		if (strcmp(conf->listen[i], value) == 0 &&
-		    strcmp(strrchr(value, ':'), ":0") != 0)
-			return (config_error(cp, "listen address '%s' is "
-			    "given twice", value));
-	}
-	if ((copy = strdup(value)) == NULL)
-		return (config_oom(cp));
-	addrs = realloc(conf->listen, (conf->nlisten + 1) * sizeof *addrs);
-	if (addrs == NULL) {
-		free(copy);
-		return (config_oom(cp));
-	}
-	addrs[conf->nlisten++] = copy;
-	conf->listen = addrs;
-	return (0);
-}
-
-/* [server] socket: a path, or empty or "none" for no unix socket. */
-static int
-config_set_socket(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	struct config	*conf = cp->conf;
-	char		*path = NULL;
-	size_t		 len;
-
-	(void)ck;
-	(void)key;
-
-	/* A quoted "none" is a file called none. */
-	if (*value != '\0' && (quoted || strcmp(value, "none") != 0)) {
-		if ((path = config_resolve(cp, value)) == NULL)
-			return (config_oom(cp));
-		if ((len = strlen(path)) >= CONFIG_SUN_PATH_MAX) {
-			free(path);
-			return (config_error(cp, "socket path too long (%zu "
-			    "bytes, at most %zu)", len,
-			    CONFIG_SUN_PATH_MAX - 1));
-		}
-	}
-	free(conf->socket);
-	conf->socket = path;
-	cp->socket_set = 1;
-	return (0);
-}
-
-/* Remember the line of a [tls] file key, for errors about its file. */
-static void
-config_tls_line(struct config_parse *cp, const struct config_key *ck)
-{
-	struct config	*conf = cp->conf;
-
-	if (ck->field == offsetof(struct config, tls_ca))
-		conf->tls_ca_line = cp->line;
-	else if (ck->field == offsetof(struct config, tls_cert))
-		conf->tls_cert_line = cp->line;
-	else if (ck->field == offsetof(struct config, tls_key))
-		conf->tls_key_line = cp->line;
-	else if (ck->field == offsetof(struct config, tls_crl))
-		conf->tls_crl_line = cp->line;
-}
-
-/* A path (state_dir, ca, cert, key, crl), resolved against the file's
- * directory. */
-static int
-config_set_path(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	char	**field = config_field(cp, ck);
-	char	 *path;
-
-	(void)key;
-	(void)quoted;
-
-	if ((path = config_resolve(cp, value)) == NULL)
-		return (config_oom(cp));
-	free(*field);
-	*field = path;
-	if (strcmp(ck->section, "tls") == 0)
-		config_tls_line(cp, ck);
-	return (0);
-}
-
-/* A size in bytes, with an optional k or m suffix (max_frame). */
-static int
-config_set_size(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	const char	*end;
-	uint64_t	 n;
-
-	(void)quoted;
-
-	if (config_number(value, &end, &n) != 0)
-		goto bad;
-	if (*end == 'k' || *end == 'K') {
-		n = config_multiply(n, 1024);
-		end++;
-	} else if (*end == 'm' || *end == 'M') {
-		n = config_multiply(n, 1024 * 1024);
-		end++;
-	} else if ((*end == 'g' || *end == 'G') && (ck->flags & CONFIG_WIDE)) {
-		n = config_multiply(n, 1024 * 1024 * 1024);
-		end++;
-	}
-	if (*end != '\0')
-		goto bad;
-	if (n < ck->min || n > ck->max)
-		return (config_error(cp, "%s must be between %llu and %llu", key,
-		    (unsigned long long)ck->min, (unsigned long long)ck->max));
-	if (ck->flags & CONFIG_WIDE)
-		*(uint64_t *)config_field(cp, ck) = n;
-	else
-		*(uint32_t *)config_field(cp, ck) = (uint32_t)n;
-	return (0);
-
-bad:
-	return (config_error(cp, "bad size '%s' for '%s' (bytes, or with a %s "
-	    "suffix)", value, key, ck->flags & CONFIG_WIDE ? "k, m or g" :
-	    "k or m"));
-}
-
-/* A count (max_connections, max_running). */
-static int
-config_set_count(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	const char	*end;
-	uint64_t	 n;
-
-	(void)quoted;
-
-	if (config_number(value, &end, &n) != 0 || *end != '\0')
-		return (config_error(cp, "bad number '%s' for '%s'", value,
-		    key));
-	if (n < ck->min || n > ck->max)
-		return (config_error(cp, "%s must be between %llu%s and %llu",
-		    key, (unsigned long long)ck->min,
-		    ck->min == 0 ? " (unlimited)" : "",
-		    (unsigned long long)ck->max));
-	*(unsigned *)config_field(cp, ck) = (unsigned)n;
-	return (0);
-}
-
-/* Write a duration as whole days, whole seconds or milliseconds. */
-static const char *
-config_ms(char *buf, size_t len, uint64_t ms)
-{
-	if (ms == 0)
-		snprintf(buf, len, "0");
-	else if (ms % 86400000 == 0)
-		snprintf(buf, len, "%llud", (unsigned long long)(ms / 86400000));
-	else if (ms % 1000 == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
-	else
-		snprintf(buf, len, "%llums", (unsigned long long)ms);
-	return (buf);
-}
-
-/* A duration (grace, lag_warn, timeout): ms, s, m or h suffix, a bare
- * number is seconds.  Checked against min and max unless max is 0. */
-static int
-config_set_duration(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	 ms;
-	} units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
-		{ "h", 60 * 60 * 1000 }, { "d", 24 * 60 * 60 * 1000 },
-	};
-	const char	*end;
-	char		 lo[32], hi[32];
-	uint64_t	 n;
-	size_t		 i;
-
-	(void)quoted;
-
-	if (config_number(value, &end, &n) != 0)
-		goto bad;
-	for (i = 0; i < config_nitems(units); i++) {
-		if (strcmp(end, units[i].suffix) == 0)
-			break;
-	}
-	if (i == config_nitems(units))
-		goto bad;
-	n = config_multiply(n, units[i].ms);
-	if (n == UINT64_MAX)
-		goto bad;
-	if (ck->max != 0 && (n < ck->min || n > ck->max))
-		return (config_error(cp, "%s must be between %s and %s", key,
-		    config_ms(lo, sizeof lo, ck->min),
-		    config_ms(hi, sizeof hi, ck->max)));
-	*(uint64_t *)config_field(cp, ck) = n;
-	return (0);
-
-bad:
-	return (config_error(cp, "bad duration '%s' for '%s' (such as 5s, "
-	    "250ms, 2m, 1h or 7d)", value, key));
-}
-
-/* Look a user up by name (or by uid when name is NULL) into pw, whose
- * strings live in *bufp (allocated; free it).  0 found, ENOENT none, else
- * an errno. */
-static int
-config_getpw(const char *name, uid_t uid, struct passwd *pw, char **bufp)
-{
-	struct passwd	*res = NULL;
-	char		*buf = NULL;
-	size_t		 size = 4096;
-	int		 error;
-
-	*bufp = NULL;
-	for (;;) {
-		if ((buf = malloc(size)) == NULL)
-			return (ENOMEM);
-		if (name != NULL)
-			error = getpwnam_r(name, pw, buf, size, &res);
-		else
-			error = getpwuid_r(uid, pw, buf, size, &res);
-		if (error != ERANGE || size > 1024 * 1024)
-			break;
-		free(buf);
-		size *= 2;
-	}
-	if (res == NULL) {
-		free(buf);
-		return (error != 0 ? error : ENOENT);
-	}
-	*bufp = buf;
-	return (0);
-}
-
-/* Fill u from pw: name, uid, gid, home, shell and, with groups, the
- * supplementary groups as initgroups(3) would set them.  0, ENOMEM, or
- * E2BIG for too many groups. */
-static int
-config_user_fill(struct config_user *u, const struct passwd *pw, int groups)
-{
-	gid_t	*list = NULL, *tmp;
-	int	 n = 16;
-
-	memset(u, 0, sizeof *u);
-	while (groups) {
-		if ((tmp = realloc(list, (size_t)n * sizeof *list)) == NULL)
-			goto oom;
-		list = tmp;
-		if (getgrouplist(pw->pw_name, pw->pw_gid, list, &n) != -1)
-			break;
-		if (n > 65536) {
-			free(list);
-			return (E2BIG);
-		}
-	}
-	u->uid = pw->pw_uid;
-	u->gid = pw->pw_gid;
-	u->groups = list;
-	u->ngroups = list != NULL ? (size_t)n : 0;
-	if ((u->name = strdup(pw->pw_name)) == NULL ||
-	    (pw->pw_dir != NULL && *pw->pw_dir != '\0' &&
-	    (u->home = strdup(pw->pw_dir)) == NULL) ||
-	    (u->shell = strdup(pw->pw_shell != NULL && *pw->pw_shell != '\0' ?
-	    pw->pw_shell : "/bin/sh")) == NULL)
-		goto oom;
-	return (0);
-
-oom:
-	free(list);
-	free(u->name);
-	free(u->home);
-	memset(u, 0, sizeof *u);
-	return (ENOMEM);
-}
-
-/* Free what config_user_fill made. */
-static void
-config_user_free(struct config_user *u)
-{
-	free(u->name);
-	free(u->groups);
-	free(u->home);
-	free(u->shell);
-}
-
-/* Resolve run_as=USER into an access entry's user (uid, gid, groups, home,
- * shell), now: NSS lookups can block, which the loop must never do. */
-static int
-config_run_as(struct config_parse *cp, struct config_access *ca,
-    const char *user)
-{
-	struct passwd	 pw;
-	char		*buf = NULL;
-	int		 error;
-
-	if (*user == '\0')
-		return (config_error(cp, "empty user in run_as"));
-	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (config_oom(cp));
-	if (error == ENOENT)
-		return (config_error(cp, "run_as user '%s' does not exist",
-		    user));
-	if (error != 0)
-		return (config_error(cp, "run_as user '%s': %s", user,
-		    strerror(error)));
-	error = config_user_fill(&ca->run_user, &pw, 1);
-	free(buf);
-	if (error == E2BIG)
-		return (config_error(cp, "run_as user '%s': too many groups",
-		    user));
-	if (error != 0 || (ca->run_as = strdup(ca->run_user.name)) == NULL)
-		return (config_oom(cp));
-	return (0);
-}
-
-/* Resolve an `unix:USER` entry's user to its uid (and all a task run as
- * it needs), now: a unix-socket peer is then known by its uid through this
- * table, without asking NSS on the loop.  A user that does not exist (or
- * that NSS cannot find now) is warned about and the entry matches no one,
- * as a name in sshd's AllowUsers or doas.conf does; a reload looks again. */
-static int
-config_unix_resolve(struct config_parse *cp, struct config_access *ca)
-{
-	const struct config	*conf = cp->conf;
-	const char		*user = ca->name + 5;
-	struct passwd		 pw;
-	char			*buf;
-	size_t			 i;
-	int			 error;
-
-	if (*user == '\0')
-		return (config_error(cp, "missing user name after 'unix:'"));
-	if ((error = config_getpw(user, 0, &pw, &buf)) == ENOMEM)
-		return (config_oom(cp));
-	else if (error != 0) {
-		log_warnx("%s:%lu: unix user '%s' %s: entry ignored", cp->file,
-		    cp->line, user, error == ENOENT ? "does not exist" :
-		    strerror(error));
-		return (0);
-	}
-	ca->unix_uid = pw.pw_uid;
-	for (i = 0; i < conf->naccess; i++) {
-		if (conf->access[i].unix_known &&
-		    conf->access[i].unix_uid == ca->unix_uid) {
-			log_warnx("%s:%lu: unix user '%s' is uid %lu, as '%s' "
-			    "above: entry ignored", cp->file, cp->line, user,
-			    (unsigned long)ca->unix_uid,
-			    conf->access[i].name + 5);
-			free(buf);
-			return (0);
-		}
-	}
-	error = config_user_fill(&ca->unix_user, &pw, 1);
-	free(buf);
-	if (error == ENOMEM)
-		return (config_oom(cp));
-	if (error != 0) {
-		log_warnx("%s:%lu: unix user '%s': too many groups: entry "
-		    "ignored", cp->file, cp->line, user);
-		return (0);
-	}
-	ca->unix_known = 1;
-	return (0);
-}
-
-/* [access] NAME = ROLE [run_as=USER]. */
-static int
-config_set_access(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	struct config		*conf = cp->conf;
-	struct config_access	*entries, entry;
-	enum role		 role;
-	size_t			 i, len;
-	char			 word[16];
-	const char		*opt;
-
-	(void)ck;
-	(void)quoted;
-
-	len = strcspn(value, " \t");
-	opt = value + len;
-	while (isspace((unsigned char)*opt))
-		opt++;
-	if (len >= sizeof word)
-		len = sizeof word - 1;	/* too long for any role */
-	memcpy(word, value, len);
-	word[len] = '\0';
-	if ((role = config_role_parse(word)) == ROLE_NONE)
-		return (config_error(cp, "unknown role '%s' (admin, user or "
-		    "viewer)", value));
-	if (*opt != '\0' && strncmp(opt, "run_as=", 7) != 0)
-		return (config_error(cp, "'%s' after role '%s': expected "
-		    "run_as=USER (a comment must be on a line of its own)", opt,
-		    word));
-	for (i = 0; i < conf->naccess; i++) {
-		if (strcmp(conf->access[i].name, key) == 0)
-			return (config_error(cp, "duplicate access entry '%s'",
-			    key));
-	}
-	memset(&entry, 0, sizeof entry);
-	entry.role = role;
-	if (*opt != '\0') {
-		if (opt[7 + strcspn(opt + 7, " \t")] != '\0')
-			return (config_error(cp, "unexpected text after "
-			    "'%.*s'", (int)(7 + strcspn(opt + 7, " \t")),
-			    opt));
-		if (config_run_as(cp, &entry, opt + 7) != 0)
-			goto fail;
-	}
-	if ((entry.name = strdup(key)) == NULL)
-		goto oom;
-	if (strncmp(key, "unix:", 5) == 0 &&
-	    config_unix_resolve(cp, &entry) != 0)
-		goto fail;
-	entries = realloc(conf->access, (conf->naccess + 1) * sizeof *entries);
-	if (entries == NULL)
-		goto oom;
-	entries[conf->naccess] = entry;
-	conf->naccess++;
-	conf->access = entries;
-	return (0);
-
-oom:
-	config_oom(cp);
-fail:
-	free(entry.name);
-	free(entry.run_as);
-	config_user_free(&entry.run_user);
-	config_user_free(&entry.unix_user);
-	return (-1);
-}
-
-/* [limits] max_startups = START:RATE:FULL (or just FULL). */
-static int
-config_set_startups(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	struct config_startups	*ms = config_field(cp, ck);
-	uint64_t		 v[3];
-	const char		*p = value, *end;
-	int			 n = 0;
-
-	(void)quoted;
-
-	for (;;) {
-		if (n == 3 || config_number(p, &end, &v[n]) != 0)
-			goto bad;
-		n++;
-		if (*end == '\0')
-			break;
-		if (*end != ':')
-			goto bad;
-		p = end + 1;
-	}
-	if (n == 2)
-		goto bad;
-	if (n == 1) {
-		v[2] = v[0];
-		v[1] = 100;
-	}
-	if (v[0] < 1 || v[2] > CONFIG_MAX_COUNT || v[1] > 100 || v[0] > v[2])
-		return (config_error(cp, "%s: need 1 <= START <= FULL <= %u "
-		    "and RATE <= 100", key, CONFIG_MAX_COUNT));
-	ms->start = (unsigned)v[0];
-	ms->rate = (unsigned)v[1];
-	ms->full = (unsigned)v[2];
-	return (0);
-
-bad:
-	return (config_error(cp, "bad value '%s' for '%s' (START:RATE:FULL, "
-	    "such as 10:30:100)", value, key));
-}
-
-/* A yes or no (run_as_root). */
-static int
-config_set_bool(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	int	*field = config_field(cp, ck);
-
-	(void)quoted;
-
-	if (strcmp(value, "yes") == 0)
-		*field = 1;
-	else if (strcmp(value, "no") == 0)
-		*field = 0;
-	else
-		return (config_error(cp, "bad value '%s' for '%s' (yes or no)",
-		    value, key));
-	return (0);
-}
-
-/* [server] on_shutdown names. */
-static const char *config_on_shutdown_names[] = {
-	[CONFIG_ON_SHUTDOWN_CANCEL] = "cancel",
-	[CONFIG_ON_SHUTDOWN_WAIT] = "wait",
-};
-
-/* [server] log_level names, by syslog priority. */
-static const char *config_log_level_names[] = {
-	[LOG_ERR] = "error",
-	[LOG_WARNING] = "warning",
-	[LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",
-	[LOG_DEBUG] = "debug",
-};
-
-/* [server] log names. */
-static const char *config_log_names[] = {
-	[LOG_TO_AUTO] = "auto",
-	[LOG_TO_JOURNAL] = "journal",
-	[LOG_TO_SYSLOG] = "syslog",
-	[LOG_TO_STDERR] = "stderr",
-};
-
-/* Find VALUE among n names (NULL entries skipped); its index, or -1 with
- * an error listing the choices. */
-static int
-config_choice(struct config_parse *cp, const char *key, const char *value,
-    const char *const *names, size_t n)
-{
-	char	 list[128] = "";
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if (names[i] != NULL && strcmp(names[i], value) == 0)
-			return ((int)i);
-	}
-	for (i = 0; i < n; i++) {
-		if (names[i] == NULL)
-			continue;
-		if (*list != '\0')
-			strncat(list, ", ", sizeof list - strlen(list) - 1);
-		strncat(list, names[i], sizeof list - strlen(list) - 1);
-	}
-	return (config_error(cp, "bad value '%s' for '%s' (%s)", value, key,
-	    list));
-}
-
-/* [server] on_shutdown = cancel | wait. */
-static int
-config_set_on_shutdown(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	int	i;
-
-	(void)ck;
-	(void)quoted;
-	if ((i = config_choice(cp, key, value, config_on_shutdown_names,
-	    config_nitems(config_on_shutdown_names))) == -1)
-		return (-1);
-	cp->conf->on_shutdown = (enum config_on_shutdown)i;
-	return (0);
-}
-
-/* [server] log = auto | journal | syslog | stderr. */
-static int
-config_set_log(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	int	i;
-
-	(void)ck;
-	(void)quoted;
-	if ((i = config_choice(cp, key, value, config_log_names,
-	    config_nitems(config_log_names))) == -1)
-		return (-1);
-	cp->conf->log = (enum log_target)i;
-	return (0);
-}
-
-/* [server] log_level = error | warning | notice | info | debug. */
-static int
-config_set_log_level(struct config_parse *cp, const struct config_key *ck,
-    const char *key, const char *value, int quoted)
-{
-	int	i;
-
-	(void)ck;
-	(void)quoted;
-	if ((i = config_choice(cp, key, value, config_log_level_names,
-	    config_nitems(config_log_level_names))) == -1)
-		return (-1);
-	cp->conf->log_level = i;
-	cp->conf->log_level_set = 1;
-	return (0);
-}
-
-/* The name of an on_shutdown policy. */
-const char *
-config_on_shutdown_name(enum config_on_shutdown v)
-{
-	return (config_on_shutdown_names[v]);
-}
-
-/* The name of a log level (a syslog priority). */
-const char *
-config_log_level_name(int level)
-{
-	if (level < 0 || (size_t)level >= config_nitems(config_log_level_names) ||
-	    config_log_level_names[level] == NULL)
-		return ("unknown");
-	return (config_log_level_names[level]);
-}
-
-/* Every key, by section: [access] takes any NAME; "queue" is [queue NAME]. */
-static const struct config_key config_keys[] = {
-	{ .section = "server", .name = "listen", .flags = CONFIG_REPEAT,
-	  .set = config_set_listen },
-	{ .section = "server", .name = "socket", .flags = CONFIG_EMPTY,
-	  .set = config_set_socket },
-	{ .section = "server", .name = "state_dir", .set = config_set_path,
-	  .field = offsetof(struct config, state_dir) },
-	{ .section = "tls", .name = "ca", .set = config_set_path,
-	  .field = offsetof(struct config, tls_ca) },
-	{ .section = "tls", .name = "cert", .set = config_set_path,
-	  .field = offsetof(struct config, tls_cert) },
-	{ .section = "tls", .name = "key", .set = config_set_path,
-	  .field = offsetof(struct config, tls_key) },
-	{ .section = "limits", .name = "max_frame", .set = config_set_size,
-	  .field = offsetof(struct config, max_frame),
-	  .min = CONFIG_MIN_MAX_FRAME, .max = CONFIG_MAX_MAX_FRAME },
-	{ .section = "limits", .name = "max_connections",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_connections),
-	  .min = 1, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "max_running", .set = config_set_count,
-	  .field = offsetof(struct config, max_running),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	/* As a CancelRequest's grace_ms, and the ten years of any other. */
-	{ .section = "limits", .name = "grace", .set = config_set_duration,
-	  .field = offsetof(struct config, grace_ms),
-	  .min = 0, .max = UINT32_MAX },
-	{ .section = "limits", .name = "idle_timeout",
-	  .set = config_set_duration,
-	  .field = offsetof(struct config, idle_timeout_ms),
-	  .min = 0, .max = DURATION_MAX_MS },
-	{ .section = "limits", .name = "max_identity_connections",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_identity_connections),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "lag_warn", .set = config_set_duration,
-	  .field = offsetof(struct config, lag_warn_ms),
-	  .min = CONFIG_MIN_LAG_WARN_MS, .max = CONFIG_MAX_LAG_WARN_MS },
-	{ .section = "limits", .name = "max_inflight", .set = config_set_count,
-	  .field = offsetof(struct config, max_inflight),
-	  .min = 1, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "max_queued_per_identity",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_queued_per_identity),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "max_startups",
-	  .set = config_set_startups,
-	  .field = offsetof(struct config, max_startups) },
-	{ .section = "limits", .name = "max_argv", .set = config_set_size,
-	  .field = offsetof(struct config, max_argv),
-	  .min = CONFIG_MIN_MAX_ARGV, .max = CONFIG_MAX_MAX_ARGV },
-	{ .section = "limits", .name = "hello_timeout",
-	  .set = config_set_duration,
-	  .field = offsetof(struct config, hello_timeout_ms),
-	  .min = CONFIG_MIN_HELLO_TIMEOUT_MS,
-	  .max = CONFIG_MAX_HELLO_TIMEOUT_MS },
-	{ .section = "limits", .name = "max_startups_per_source",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_startups_per_source),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "source_penalty",
-	  .set = config_set_duration,
-	  .field = offsetof(struct config, source_penalty_ms),
-	  .min = 0, .max = CONFIG_MAX_SOURCE_PENALTY_MS },
-	{ .section = "limits", .name = "max_connections_per_uid",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_connections_per_uid),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "limits", .name = "admin_reserve",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, admin_reserve),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "server", .name = "run_as_root", .set = config_set_bool,
-	  .field = offsetof(struct config, run_as_root) },
-	{ .section = "queue", .name = "max_running", .set = config_set_count,
-	  .field = offsetof(struct config_queue, max_running),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "queue", .name = "timeout", .set = config_set_duration,
-	  .field = offsetof(struct config_queue, timeout_ms),
-	  .min = 0, .max = DURATION_MAX_MS },
-	{ .section = "access", .name = NULL, .flags = CONFIG_REPEAT,
-	  .set = config_set_access },
-	{ .section = "retention", .name = "max_output", .flags = CONFIG_WIDE,
-	  .set = config_set_size, .field = offsetof(struct config, max_output),
-	  .min = 0, .max = 1ULL << 50 },
-	{ .section = "retention", .name = "max_age",
-	  .set = config_set_duration,
-	  .field = offsetof(struct config, max_age_ms),
-	  .min = 0, .max = DURATION_MAX_MS },
-	{ .section = "retention", .name = "max_total_output",
-	  .flags = CONFIG_WIDE, .set = config_set_size,
-	  .field = offsetof(struct config, max_total_output),
-	  .min = 0, .max = 1ULL << 50 },
-	{ .section = "retention", .name = "max_finished",
-	  .set = config_set_count,
-	  .field = offsetof(struct config, max_finished),
-	  .min = 0, .max = CONFIG_MAX_COUNT },
-	{ .section = "server", .name = "on_shutdown",
-	  .set = config_set_on_shutdown },
-	{ .section = "server", .name = "pid_file", .set = config_set_path,
-	  .field = offsetof(struct config, pid_file) },
-	{ .section = "server", .name = "log", .set = config_set_log },
-	{ .section = "server", .name = "log_level",
-	  .set = config_set_log_level },
-	{ .section = "tls", .name = "crl", .set = config_set_path,
-	  .field = offsetof(struct config, tls_crl) },
-};
-
-/* config_parse.seen has one bit per key. */
-_Static_assert(config_nitems(config_keys) <= 64, "too many keys for seen");
 
 /* A "[queue NAME]" header: add the queue, whose keys follow. */
 static int
@@ -1081,34 +203,34 @@ config_section_queue(struct config_parse *cp, const char *name)
 	char			*copy;
 
 	if (len == 0)
-		return (config_error(cp, "missing queue name in [queue]"));
+		return config_error(cp, "missing queue name in [queue]");
 	if (len > CONFIG_QUEUE_NAME_MAX ||
 	    strspn(name, CONFIG_QUEUE_NAME_CHARS) != len)
-		return (config_error(cp, "bad queue name '%s' (1-%d of A-Z a-z "
-		    "0-9 . _ -)", name, CONFIG_QUEUE_NAME_MAX));
+		return config_error(cp, "bad queue name '%s' (1-%d of A-Z a-z "
+		    "0-9 . _ -)", name, CONFIG_QUEUE_NAME_MAX);
 	if (config_queue(conf, name) != NULL)
-		return (config_error(cp, "duplicate section [queue %s]", name));
+		return config_error(cp, "duplicate section [queue %s]", name);
 
 	if ((copy = strdup(name)) == NULL)
-		return (config_oom(cp));
+		return config_oom(cp);
 	queues = realloc(conf->queues, (conf->nqueues + 1) * sizeof *queues);
 	if (queues == NULL) {
 		free(copy);
-		return (config_oom(cp));
+		return config_oom(cp);
 	}
 	conf->queues = queues;
 	cq = &queues[conf->nqueues++];
 	*cq = (struct config_queue){ .name = copy };
 
 	/* A new queue: none of its keys has been given yet. */
-	for (i = 0; i < config_nitems(config_keys); i++) {
+	for (i = 0; i < config_nkeys; i++) {
 		if (strcmp(config_keys[i].section, "queue") == 0)
 			cp->seen &= ~((uint64_t)1 << i);
 	}
 	cp->section = "queue";
 	cp->base = cq;
 	snprintf(cp->title, sizeof cp->title, "queue %s", name);
-	return (0);
+	return 0;
 }
 
 /* A "[section]" line. */
@@ -1119,24 +241,24 @@ config_section(struct config_parse *cp, char *line)
 	size_t	 i;
 
 	if ((end = strchr(line, ']')) == NULL)
-		return (config_error(cp, "unterminated section header '%s'",
-		    line));
+		return config_error(cp, "unterminated section header '%s'",
+		    line);
 	if (end[1] != '\0')
-		return (config_error(cp, "text after ']' in section header"));
+		return config_error(cp, "text after ']' in section header");
 	*end = '\0';
 	name = config_trim(line + 1);
 	if (strncmp(name, "queue", 5) == 0 &&
 	    (name[5] == '\0' || isspace((unsigned char)name[5])))
-		return (config_section_queue(cp, config_trim(name + 5)));
-	for (i = 0; i < config_nitems(config_keys); i++) {
+		return config_section_queue(cp, config_trim(name + 5));
+	for (i = 0; i < config_nkeys; i++) {
 		if (strcmp(config_keys[i].section, name) == 0) {
 			cp->section = config_keys[i].section;
 			cp->base = cp->conf;
 			snprintf(cp->title, sizeof cp->title, "%s", name);
-			return (0);
+			return 0;
 		}
 	}
-	return (config_error(cp, "unknown section [%s]", name));
+	return config_error(cp, "unknown section [%s]", name);
 }
 
 /* A "key = value" line, already split and trimmed. */
@@ -1148,38 +270,38 @@ config_value(struct config_parse *cp, const char *key, char *value)
 	char			*end;
 	int			 quoted = 0;
 
-	for (i = 0; i < config_nitems(config_keys); i++) {
+	for (i = 0; i < config_nkeys; i++) {
 		ck = &config_keys[i];
 		if (strcmp(ck->section, cp->section) != 0)
 			continue;
 		if (ck->name == NULL || strcmp(ck->name, key) == 0)
 			break;
 	}
-	if (i == config_nitems(config_keys))
-		return (config_error(cp, "unknown key '%s' in [%s]", key,
-		    cp->title));
+	if (i == config_nkeys)
+		return config_error(cp, "unknown key '%s' in [%s]", key,
+		    cp->title);
 	if ((cp->seen & ((uint64_t)1 << i)) && !(ck->flags & CONFIG_REPEAT))
-		return (config_error(cp, "duplicate key '%s' in [%s]", key,
-		    cp->title));
+		return config_error(cp, "duplicate key '%s' in [%s]", key,
+		    cp->title);
 
 	if (*value == '"') {
 		if ((end = strchr(value + 1, '"')) == NULL)
-			return (config_error(cp, "unterminated quote in value "
-			    "for '%s'", key));
+			return config_error(cp, "unterminated quote in value "
+			    "for '%s'", key);
 		if (end[1] != '\0')
-			return (config_error(cp, "text after closing quote in "
-			    "value for '%s'", key));
+			return config_error(cp, "text after closing quote in "
+			    "value for '%s'", key);
 		*end = '\0';
 		value++;
 		quoted = 1;
 	}
 	if (*value == '\0' && !(ck->flags & CONFIG_EMPTY))
-		return (config_error(cp, "empty value for '%s'", key));
+		return config_error(cp, "empty value for '%s'", key);
 
 	if (ck->set(cp, ck, key, value, quoted) != 0)
-		return (-1);
+		return -1;
 	cp->seen |= (uint64_t)1 << i;
-	return (0);
+	return 0;
 }
 
 /* Parse one line of the file (LEN bytes, with its newline if any). */
@@ -1189,25 +311,25 @@ config_line(struct config_parse *cp, char *line, size_t len)
 	char	*eq, *key;
 
 	if (strlen(line) != len)
-		return (config_error(cp, "nul byte in line"));
+		return config_error(cp, "nul byte in line");
 	if (cp->line == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
 		line += 3;	/* UTF-8 byte order mark */
 	line = config_trim(line);
 
 	if (*line == '\0' || *line == '#' || *line == ';')
-		return (0);
+		return 0;
 	if (*line == '[')
-		return (config_section(cp, line));
+		return config_section(cp, line);
 
 	if ((eq = strchr(line, '=')) == NULL)
-		return (config_error(cp, "missing '=' after '%s'", line));
+		return config_error(cp, "missing '=' after '%s'", line);
 	*eq = '\0';
 	key = config_trim(line);
 	if (*key == '\0')
-		return (config_error(cp, "missing key before '='"));
+		return config_error(cp, "missing key before '='");
 	if (cp->section == NULL)
-		return (config_error(cp, "key outside any section"));
-	return (config_value(cp, key, config_trim(eq + 1)));
+		return config_error(cp, "key outside any section");
+	return config_value(cp, key, config_trim(eq + 1));
 }
 
 /* Checks and defaults that need the whole file. */
@@ -1221,97 +343,18 @@ config_finish(struct config_parse *cp)
 	if (!cp->socket_set) {
 		conf->socket = config_join(conf->state_dir, CONFIG_SOCKET_NAME);
 		if (conf->socket == NULL)
-			return (config_oom(cp));
+			return config_oom(cp);
 		if ((len = strlen(conf->socket)) >= CONFIG_SUN_PATH_MAX)
-			return (config_error(cp, "default socket path too long "
+			return config_error(cp, "default socket path too long "
 			    "(%zu bytes, at most %zu): set [server] socket", len,
-			    CONFIG_SUN_PATH_MAX - 1));
+			    CONFIG_SUN_PATH_MAX - 1);
 	}
 	if (conf->nlisten != 0 &&
 	    (conf->tls_ca == NULL || conf->tls_cert == NULL ||
 	    conf->tls_key == NULL))
-		return (config_error(cp, "[tls] ca, cert and key are required "
-		    "when listen is set"));
-	return (0);
-}
-
-/* The name of a uid, allocated: its user's, or "uid=N". */
-static char *
-config_uid_name(uid_t uid)
-{
-	struct passwd	 pw;
-	char		*buf, *name;
-
-	if (config_getpw(NULL, uid, &pw, &buf) != 0)
-		return (config_printf("uid=%lu", (unsigned long)uid));
-	name = strdup(pw.pw_name);
-	free(buf);
-	return (name);
-}
-
-/* A uid's user as config_user_fill makes it, without groups (no task
- * changes to it); a uid with no user gets only its uid and gid. */
-static int
-config_uid_user(uid_t uid, gid_t gid, struct config_user *u)
-{
-	struct passwd	 pw;
-	char		*buf;
-	int		 error;
-
-	if ((error = config_getpw(NULL, uid, &pw, &buf)) == ENOMEM)
-		return (-1);
-	if (error != 0) {
-		memset(u, 0, sizeof *u);
-		u->uid = uid;
-		u->gid = gid;
-		return (0);
-	}
-	error = config_user_fill(u, &pw, 0);
-	free(buf);
-	return (error != 0 ? -1 : 0);
-}
-
-/* Name root and our own user now, for unix-socket peers, and learn what
- * a task that runs as either gets (home, shell). */
-static int
-config_own_users(struct config_parse *cp)
-{
-	struct config	*conf = cp->conf;
-
-	conf->self_uid = getuid();
-	if ((conf->root_name = config_uid_name(0)) == NULL ||
-	    (conf->self_name = config_uid_name(conf->self_uid)) == NULL ||
-	    config_uid_user(geteuid(), getegid(), &conf->self_user) != 0 ||
-	    config_uid_user(0, 0, &conf->root_user) != 0)
-		return (config_oom(cp));
-	return (0);
-}
-
-/* Not root, runneld cannot change user: warn now about the [access]
- * lines whose tasks it will refuse (privdrop.c has the rule). */
-static void
-config_warn_users(struct config_parse *cp)
-{
-	const struct config		*conf = cp->conf;
-	const struct config_access	*ca;
-	const struct config_user	*u;
-	size_t				 i;
-
-	if (conf->self_user.uid == 0)
-		return;
-	for (i = 0; i < conf->naccess; i++) {
-		ca = &conf->access[i];
-		if (ca->role < ROLE_USER)
-			continue;
-		u = ca->run_as != NULL ? &ca->run_user : ca->unix_known ?
-		    &ca->unix_user : NULL;
-		if (u == NULL || u->uid == conf->self_user.uid)
-			continue;
-		log_warnx("%s: %s's tasks run as %s, but runneld runs as %s, "
-		    "not root: they will be refused (run_as=%s would run them "
-		    "as %s)", cp->file, ca->name, u->name, conf->self_name,
-		    conf->self_name, conf->self_name);
-	}
+		return config_error(cp, "[tls] ca, cert and key are required "
+		    "when listen is set");
+	return 0;
 }
 
 /* Read and check the configuration file PATH. */
@@ -1376,14 +419,14 @@ config_load(const char *path, char **cause)
 	}
 	if (config_finish(&cp) != 0)
 		goto fail;
-	if (config_own_users(&cp) != 0)
-		goto fail;
-	config_warn_users(&cp);
+	if (access_own_users(cp.conf) != 0)
+		goto oom;
+	access_warn_users(cp.conf);
 
 	free(buf);
 	fclose(f);
 	free(cp.dir);
-	return (cp.conf);
+	return cp.conf;
 
 oom:
 	config_oom(&cp);
@@ -1397,7 +440,7 @@ fail:
 		*cause = cp.cause;
 	else
 		free(cp.cause);
-	return (NULL);
+	return NULL;
 }
 
 /* Free a configuration; NULL is fine. */
@@ -1411,13 +454,7 @@ config_free(struct config *conf)
 	for (i = 0; i < conf->nlisten; i++)
 		free(conf->listen[i]);
 	free(conf->listen);
-	for (i = 0; i < conf->naccess; i++) {
-		free(conf->access[i].name);
-		free(conf->access[i].run_as);
-		config_user_free(&conf->access[i].run_user);
-		config_user_free(&conf->access[i].unix_user);
-	}
-	free(conf->access);
+	access_clear(conf);
 	for (i = 0; i < conf->nqueues; i++)
 		free(conf->queues[i].name);
 	free(conf->queues);
@@ -1429,105 +466,7 @@ config_free(struct config *conf)
 	free(conf->tls_key);
 	free(conf->tls_crl);
 	free(conf->pid_file);
-	free(conf->root_name);
-	free(conf->self_name);
-	config_user_free(&conf->self_user);
-	config_user_free(&conf->root_user);
 	free(conf);
-}
-
-/* The [access] entry of IDENTITY (exact match), NULL if none. */
-const struct config_access *
-config_access(const struct config *conf, const char *identity)
-{
-	size_t	 i;
-
-	if (conf == NULL || identity == NULL)
-		return (NULL);
-	for (i = 0; i < conf->naccess; i++) {
-		if (strcmp(conf->access[i].name, identity) == 0)
-			return (&conf->access[i]);
-	}
-	return (NULL);
-}
-
-/* The user name of a unix-socket peer's uid, from the table made when the
- * file was read; NULL for a uid it does not name. */
-const char *
-config_unix_name(const struct config *conf, uid_t uid)
-{
-	size_t	 i;
-
-	if (uid == 0)
-		return (conf->root_name);
-	if (uid == conf->self_uid)
-		return (conf->self_name);
-	for (i = 0; i < conf->naccess; i++) {
-		if (conf->access[i].unix_known &&
-		    conf->access[i].unix_uid == uid)
-			return (conf->access[i].name + 5);
-	}
-	return (NULL);
-}
-
-/* The local user of a unix-socket IDENTITY, from the table made when the
- * file was read; NULL if it names none. */
-const struct config_user *
-config_unix_user(const struct config *conf, const char *identity)
-{
-	const struct config_access	*ca;
-	const char			*name;
-
-	if (conf == NULL || identity == NULL ||
-	    strncmp(identity, "unix:", 5) != 0)
-		return (NULL);
-	name = identity + 5;
-	if (conf->root_name != NULL && strcmp(name, conf->root_name) == 0)
-		return (&conf->root_user);
-	if (conf->self_name != NULL && strcmp(name, conf->self_name) == 0)
-		return (conf->self_uid == conf->self_user.uid ?
-		    &conf->self_user : NULL);
-	if ((ca = config_access(conf, identity)) != NULL && ca->unix_known)
-		return (&ca->unix_user);
-	return (NULL);
-}
-
-/* The role configured for IDENTITY (exact match), ROLE_NONE if none. */
-enum role
-config_role(const struct config *conf, const char *identity)
-{
-	const struct config_access	*ca;
-
-	if ((ca = config_access(conf, identity)) == NULL)
-		return (ROLE_NONE);
-	return (ca->role);
-}
-
-/* A role from its name ("admin", "user", "viewer"), ROLE_NONE if unknown. */
-enum role
-config_role_parse(const char *name)
-{
-	size_t	 i;
-
-	if (name == NULL)
-		return (ROLE_NONE);
-	for (i = 0; i < config_nitems(config_role_names); i++) {
-		if (i == ROLE_NONE || config_role_names[i] == NULL)
-			continue;
-		if (strcmp(config_role_names[i], name) == 0)
-			return ((enum role)i);
-	}
-	return (ROLE_NONE);
-}
-
-/* The name of a role. */
-const char *
-config_role_name(enum role role)
-{
-	if ((size_t)role >= config_nitems(config_role_names) ||
-	    config_role_names[role] == NULL)
-		return ("unknown");
-	return (config_role_names[role]);
 }
 
 /* The [queue NAME] section for NAME, NULL if none. */
@@ -1537,10 +476,10 @@ config_queue(const struct config *conf, const char *name)
 	size_t	 i;
 
 	if (conf == NULL || name == NULL)
-		return (NULL);
+		return NULL;
 	for (i = 0; i < conf->nqueues; i++) {
 		if (strcmp(conf->queues[i].name, name) == 0)
-			return (&conf->queues[i]);
+			return &conf->queues[i];
 	}
-	return (NULL);
+	return NULL;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
 #include "log.h"
 
 #define CONFIG_DEFAULT_STATE_DIR	"/var/lib/runnel"
@@ -34,39 +35,6 @@
 enum config_on_shutdown {
 	CONFIG_ON_SHUTDOWN_CANCEL = 0,	/* SIGTERM, SIGKILL after grace */
 	CONFIG_ON_SHUTDOWN_WAIT		/* let them finish */
-};
-
-/* Roles, ordered: each includes the rights of those below it.  The values
- * are the wire's (Runnel__V1__Role). */
-enum role {
-	ROLE_NONE = 0,
-	ROLE_VIEWER = 1,
-	ROLE_USER = 2,
-	ROLE_ADMIN = 3
-};
-
-/* A local user a task may run as, resolved when the file is read (NSS
- * may block; the loop must not). */
-struct config_user {
-	char		*name;
-	uid_t		 uid;
-	gid_t		 gid;
-	gid_t		*groups;	/* supplementary, with gid */
-	size_t		 ngroups;
-	char		*home;		/* NULL: unknown */
-	char		*shell;		/* NULL: unknown */
-};
-
-struct config_access {
-	char		*name;		/* certificate CN, or "unix:USER" */
-	enum role	 role;
-	/* run_as=USER, resolved when the file is read (NSS may block). */
-	char		*run_as;	/* NULL: none */
-	struct config_user run_user;
-	/* "unix:USER": USER's uid, resolved when the file is read. */
-	int		 unix_known;	/* 0: no such user (or not unix:) */
-	uid_t		 unix_uid;
-	struct config_user unix_user;	/* all of USER, when unix_known */
 };
 
 /* [limits] max_startups = START:RATE:FULL, as sshd's MaxStartups: past
@@ -101,7 +69,7 @@ struct config {
 	uint64_t	  idle_timeout_ms; /* no request, no watch: closed */
 	unsigned	  max_identity_connections;
 	uint64_t	  lag_warn_ms;	/* log callbacks slower than this */
-	struct config_access *access;
+	struct access_entry *access;
 	size_t		  naccess;
 	/* [retention], 0: no limit */
 	uint64_t	  max_output;		/* per task: head + tail kept */
@@ -137,8 +105,8 @@ struct config {
 	char		 *self_name;
 	/* runneld's own user (its effective uid), and root: whom a task
 	 * runs as when it runs as runneld or as root. */
-	struct config_user self_user;
-	struct config_user root_user;
+	struct access_user self_user;
+	struct access_user root_user;
 	/* The line that set each [tls] file (0: not set), so that an error
 	 * about the file can name it (config.c). */
 	unsigned long	  tls_ca_line;
@@ -152,20 +120,6 @@ struct config {
  * "FILE:LINE: what is wrong" (allocated). */
 struct config	*config_load(const char *path, char **cause);
 void		 config_free(struct config *);
-/* The role configured for an identity, ROLE_NONE if none. */
-enum role	 config_role(const struct config *, const char *identity);
-/* The [access] entry of an identity, NULL if none. */
-const struct config_access *config_access(const struct config *,
-		    const char *identity);
-/* The name of a unix-socket peer's uid: root, runneld's own user, or a
- * resolved `unix:USER` entry; NULL for any other uid.  Never asks NSS. */
-const char	*config_unix_name(const struct config *, uid_t);
-/* The local user of a unix-socket identity ("unix:USER"): root, runneld's
- * own user or a resolved `unix:USER` entry; NULL for any other identity. */
-const struct config_user *config_unix_user(const struct config *,
-		    const char *identity);
-enum role	 config_role_parse(const char *);
-const char	*config_role_name(enum role);
 const char	*config_on_shutdown_name(enum config_on_shutdown);
 const char	*config_log_level_name(int);
 /* The [queue NAME] section for NAME, NULL if none. */

@@ -73,7 +73,7 @@ privdrop_helper(void)
 
 /* A user's name for a message: its name, or "uid N". */
 static const char *
-privdrop_name(const struct config_user *u, char *buf, size_t len)
+privdrop_name(const struct access_user *u, char *buf, size_t len)
 {
 	if (u->name != NULL)
 		return u->name;
@@ -85,22 +85,22 @@ privdrop_name(const struct config_user *u, char *buf, size_t len)
  * become (by the rule above), or NULL to run them as runneld's own user
  * without a change. */
 int
-privdrop_check(const char *owner, const struct config_user **user,
+privdrop_check(const char *owner, const struct access_user **user,
     char **cause)
 {
 	const struct config		*conf = server.conf;
-	const struct config_access	*entry;
-	const struct config_user	*want;
+	const struct access_entry	*entry;
+	const struct access_user	*want;
 	const char			*as, *me;
 	char				 b1[32], b2[32];
 	int				 given = 0;
 
 	*user = NULL;
-	entry = config_access(conf, owner);
+	entry = access_find(conf, owner);
 	if (entry != NULL && entry->run_as != NULL) {
 		want = &entry->run_user;
 		given = 1;
-	} else if ((want = config_unix_user(conf, owner)) == NULL) {
+	} else if ((want = access_unix_user(conf, owner)) == NULL) {
 		/* A local user no longer known (a reload dropped it) is
 		 * not anyone else. */
 		if (strncmp(owner, "unix:", 5) == 0) {
@@ -134,8 +134,8 @@ privdrop_check(const char *owner, const struct config_user **user,
 
 /* The user a task that privdrop_check gave USER runs as: USER, or
  * runneld's own. */
-const struct config_user *
-privdrop_user(const struct config_user *user)
+const struct access_user *
+privdrop_user(const struct access_user *user)
 {
 	return user != NULL ? user : &server.conf->self_user;
 }
@@ -145,7 +145,7 @@ privdrop_user(const struct config_user *user)
  * directory or USER's home; NULL when neither is needed.  Free with
  * privdrop_argv_free. */
 char **
-privdrop_argv(const struct config_user *user, const struct task *t)
+privdrop_argv(const struct access_user *user, const struct task *t)
 {
 	const Runnel__V1__Rlimit	*r;
 	char				**hv, *groups, *tmp;

@@ -156,11 +156,11 @@ reload_unix_role(struct session *s)
 		return ROLE_NONE;
 	if (cred.uid == 0 || cred.uid == server.uid)
 		return ROLE_ADMIN;
-	if ((user = config_unix_name(server.conf, cred.uid)) == NULL ||
+	if ((user = access_unix_name(server.conf, cred.uid)) == NULL ||
 	    strncmp(s->identity, "unix:", 5) != 0 ||
 	    strcmp(s->identity + 5, user) != 0)
 		return ROLE_NONE;
-	return config_role(server.conf, s->identity);
+	return access_role(server.conf, s->identity);
 }
 
 /* Check every connection against the new CA, CRL and access map. */
@@ -196,7 +196,7 @@ reload_sessions(void)
 			continue;
 		}
 		role = s->is_unix ? reload_unix_role(s) :
-		    config_role(server.conf, s->identity);
+		    access_role(server.conf, s->identity);
 		if (role == ROLE_NONE) {
 			session_lost(s, "closed on reload: identity lost its "
 			    "role");
@@ -205,7 +205,7 @@ reload_sessions(void)
 		if (role != s->role) {
 			log_info("conn %llu: %s: role %s -> %s",
 			    (unsigned long long)s->id, s->identity,
-			    config_role_name(s->role), config_role_name(role));
+			    access_role_name(s->role), access_role_name(role));
 			s->role = role;
 		}
 	}

@@ -57,7 +57,7 @@ rpc_hello(struct session *s, uint64_t req_id,
 	session_touch(s);
 	log_debug("conn %llu: hello from %s as %s (%s)",
 	    (unsigned long long)s->id, msg->hello->client_name, s->identity,
-	    config_role_name(s->role));
+	    access_role_name(s->role));
 
 	hello.protocol_version = 1;
 	hello.server_version = version;

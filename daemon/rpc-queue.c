@@ -53,7 +53,7 @@ rpc_queue(struct session *s, uint64_t req_id,
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
 		    "changing queues needs role admin; %s is %s", s->identity,
-		    config_role_name(s->role));
+		    access_role_name(s->role));
 		return;
 	}
 	if (qr->op == RUNNEL__V1__QUEUE_OP__QUEUE_ADD) {

@@ -47,7 +47,7 @@ rpc_submit_queue_full(struct session *s, uint64_t req_id)
 int
 rpc_submit_refused(struct session *s, uint64_t req_id, const char *what)
 {
-	const struct config_user	*run_as;
+	const struct access_user	*run_as;
 	char				*cause = NULL;
 
 	if (server.shutting_down) {

@@ -24,7 +24,7 @@ rpc_wait(struct session *s, uint64_t req_id,
 		session_send_error(s, req_id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
 		    "cancel needs role user; %s is %s", s->identity,
-		    config_role_name(s->role));
+		    access_role_name(s->role));
 		return;
 	}
 	if (rpc_select(s, req_id, wr->task_ids, wr->n_task_ids, wr->select,

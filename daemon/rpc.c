@@ -112,12 +112,12 @@ rpc_dispatch(struct session *s, const Runnel__V1__ClientMessage *msg)
 	if (s->role < e->min_role) {
 		log_info("conn %llu: %s (%s) may not %s",
 		    (unsigned long long)s->id, s->identity,
-		    config_role_name(s->role), e->name);
+		    access_role_name(s->role), e->name);
 		session_send_error(s, msg->id,
 		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
 		    "%s needs role %s; %s is %s", e->name,
-		    config_role_name(e->min_role), s->identity,
-		    config_role_name(s->role));
+		    access_role_name(e->min_role), s->identity,
+		    access_role_name(s->role));
 		return;
 	}
 	if (rpc_check_utf8(s, msg) != 0)
@@ -165,7 +165,7 @@ rpc_find_task(struct session *s, uint64_t req_id, uint64_t id, int control)
 		    RUNNEL__V1__ERROR_CODE__ERROR_PERMISSION_DENIED,
 		    "task %llu belongs to %s; %s (%s) may not control it",
 		    (unsigned long long)id, t->owner, s->identity,
-		    config_role_name(s->role));
+		    access_role_name(s->role));
 		return NULL;
 	}
 	return t;

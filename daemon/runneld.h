@@ -582,10 +582,10 @@ void	 queue_set_state(struct queue *, int state);
 void	 queue_info_fill(const struct queue *, Runnel__V1__Queue *);
 
 /* privdrop.c */
-int	 privdrop_check(const char *owner, const struct config_user **,
+int	 privdrop_check(const char *owner, const struct access_user **,
 	    char **);
-const struct config_user *privdrop_user(const struct config_user *);
-char	**privdrop_argv(const struct config_user *, const struct task *);
+const struct access_user *privdrop_user(const struct access_user *);
+char	**privdrop_argv(const struct access_user *, const struct task *);
 void	 privdrop_argv_free(char **);
 void	 privdrop_free(void);
 

@@ -72,13 +72,13 @@ session_unix_role(uid_t uid, char **identity)
 {
 	const char	*user;
 
-	if ((user = config_unix_name(server.conf, uid)) != NULL)
+	if ((user = access_unix_name(server.conf, uid)) != NULL)
 		*identity = xasprintf("unix:%s", user);
 	else
 		*identity = xasprintf("unix:uid=%lu", (unsigned long)uid);
 	if (uid == 0 || uid == server.uid)
 		return ROLE_ADMIN;
-	return config_role(server.conf, *identity);
+	return access_role(server.conf, *identity);
 }
 
 /* Identify a unix-socket peer by its uid (session_unix_role). */
@@ -808,7 +808,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 			    "'unix:', which names local users");
 			return;
 		}
-		s->role = config_role(server.conf, s->identity);
+		s->role = access_role(server.conf, s->identity);
 		log_debug("conn %llu: tls identity %s",
 		    (unsigned long long)s->id, s->identity);
 		return;

@@ -472,7 +472,7 @@ task_exec_setenv(char **envp, size_t *n, char *entry)
  * (allocated into uenv, NULL-terminated), then the task's own entries,
  * each replacing an earlier one of the same name. */
 static char **
-task_exec_envp(struct task *t, const struct config_user *user, char **uenv)
+task_exec_envp(struct task *t, const struct access_user *user, char **uenv)
 {
 	char	**envp;
 	size_t	  n = 0, i, j, k = 0;
@@ -538,7 +538,7 @@ task_exec_start(struct task *t, char **cause)
 	static int			 null = -1;
 	char				**envp = NULL;
 	int				 has_stdin;
-	const struct config_user	*run_as = NULL, *user;
+	const struct access_user	*run_as = NULL, *user;
 	char				**helper_argv = NULL, *uenv[5];
 	size_t				  i;
 

@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    conf->max_startups.start > conf->max_startups.full)
 		abort();
 	for (i = 0; i < conf->naccess; i++)
-		if (config_role(conf, conf->access[i].name) == ROLE_NONE)
+		if (access_role(conf, conf->access[i].name) == ROLE_NONE)
 			abort();
 	config_free(conf);
 	return 0;

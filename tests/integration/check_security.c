@@ -716,7 +716,7 @@ load(const char *text, char **cause)
 START_TEST(test_config_keys)
 {
 	struct config			*conf;
-	const struct config_access	*ca;
+	const struct access_entry	*ca;
 	char				*cause;
 
 	conf = load("[server]\nstate_dir = /tmp\n", &cause);
@@ -744,14 +744,14 @@ START_TEST(test_config_keys)
 	ck_assert_uint_eq(conf->max_startups.full, 20);
 	ck_assert_uint_eq(conf->max_argv, 1024 * 1024);
 	ck_assert_uint_eq(conf->hello_timeout_ms, 250);
-	ca = config_access(conf, "x");
+	ca = access_find(conf, "x");
 	ck_assert_ptr_nonnull(ca);
 	ck_assert_int_eq(ca->role, ROLE_USER);
 	ck_assert_str_eq(ca->run_as, "root");
 	ck_assert_uint_eq(ca->run_user.uid, 0);
 	ck_assert_uint_eq(ca->run_user.gid, 0);
 	ck_assert_uint_ge(ca->run_user.ngroups, 1);
-	ck_assert_ptr_null(config_access(conf, "y")->run_as);
+	ck_assert_ptr_null(access_find(conf, "y")->run_as);
 	config_free(conf);
 
 	/* Errors name the line. */

@@ -231,18 +231,18 @@ START_TEST(test_access_colons)
 	    "CN with spaces: and colons = viewer\n"
 	    "bob=\"viewer\"\n");
 	ck_assert_uint_eq(conf->naccess, 4);
-	ck_assert_int_eq(config_role(conf, "alice"), ROLE_ADMIN);
-	ck_assert_int_eq(config_role(conf, "unix:alice"), ROLE_USER);
-	ck_assert_int_eq(config_role(conf, "CN with spaces: and colons"),
+	ck_assert_int_eq(access_role(conf, "alice"), ROLE_ADMIN);
+	ck_assert_int_eq(access_role(conf, "unix:alice"), ROLE_USER);
+	ck_assert_int_eq(access_role(conf, "CN with spaces: and colons"),
 	    ROLE_VIEWER);
-	ck_assert_int_eq(config_role(conf, "bob"), ROLE_VIEWER);
-	ck_assert_int_eq(config_role(conf, "Alice"), ROLE_NONE);
-	ck_assert_int_eq(config_role(conf, "alic"), ROLE_NONE);
-	ck_assert_int_eq(config_role(conf, "alice "), ROLE_NONE);
-	ck_assert_int_eq(config_role(conf, "unix:bob"), ROLE_NONE);
-	ck_assert_int_eq(config_role(conf, ""), ROLE_NONE);
-	ck_assert_int_eq(config_role(conf, NULL), ROLE_NONE);
-	ck_assert_int_eq(config_role(NULL, "alice"), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, "bob"), ROLE_VIEWER);
+	ck_assert_int_eq(access_role(conf, "Alice"), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, "alic"), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, "alice "), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, "unix:bob"), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, ""), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, NULL), ROLE_NONE);
+	ck_assert_int_eq(access_role(NULL, "alice"), ROLE_NONE);
 	config_free(conf);
 }
 END_TEST
@@ -263,13 +263,13 @@ START_TEST(test_access_unix_uids)
 	    "[access]\n"
 	    "unix:nobody = viewer\n"
 	    "unix:runnel-no-such-user = user\n");
-	ck_assert_str_eq(config_unix_name(conf, 0), "root");
-	ck_assert_ptr_nonnull(config_unix_name(conf, getuid()));
+	ck_assert_str_eq(access_unix_name(conf, 0), "root");
+	ck_assert_ptr_nonnull(access_unix_name(conf, getuid()));
 	if (getuid() != nobody)
-		ck_assert_str_eq(config_unix_name(conf, nobody), "nobody");
+		ck_assert_str_eq(access_unix_name(conf, nobody), "nobody");
 	ck_assert_int_eq(conf->access[1].unix_known, 0);
-	ck_assert_ptr_null(config_unix_name(conf, 4242424));
-	ck_assert_int_eq(config_role(conf, "unix:nobody"), ROLE_VIEWER);
+	ck_assert_ptr_null(access_unix_name(conf, 4242424));
+	ck_assert_int_eq(access_role(conf, "unix:nobody"), ROLE_VIEWER);
 	config_free(conf);
 }
 END_TEST
@@ -291,7 +291,7 @@ check_defaults(struct config *conf)
 	ck_assert_uint_eq(conf->grace_ms, 5000);
 	ck_assert_uint_eq(conf->lag_warn_ms, 50);
 	ck_assert_uint_eq(conf->naccess, 0);
-	ck_assert_int_eq(config_role(conf, "alice"), ROLE_NONE);
+	ck_assert_int_eq(access_role(conf, "alice"), ROLE_NONE);
 	ck_assert_uint_eq(conf->nqueues, 0);
 	ck_assert_ptr_null(conf->queues);
 	ck_assert_ptr_null(config_queue(conf, "default"));
@@ -947,21 +947,21 @@ END_TEST
 
 START_TEST(test_roles)
 {
-	ck_assert_int_eq(config_role_parse("admin"), ROLE_ADMIN);
-	ck_assert_int_eq(config_role_parse("user"), ROLE_USER);
-	ck_assert_int_eq(config_role_parse("viewer"), ROLE_VIEWER);
-	ck_assert_int_eq(config_role_parse("none"), ROLE_NONE);
-	ck_assert_int_eq(config_role_parse("Admin"), ROLE_NONE);
-	ck_assert_int_eq(config_role_parse("admin "), ROLE_NONE);
-	ck_assert_int_eq(config_role_parse(""), ROLE_NONE);
-	ck_assert_int_eq(config_role_parse(NULL), ROLE_NONE);
+	ck_assert_int_eq(access_role_parse("admin"), ROLE_ADMIN);
+	ck_assert_int_eq(access_role_parse("user"), ROLE_USER);
+	ck_assert_int_eq(access_role_parse("viewer"), ROLE_VIEWER);
+	ck_assert_int_eq(access_role_parse("none"), ROLE_NONE);
+	ck_assert_int_eq(access_role_parse("Admin"), ROLE_NONE);
+	ck_assert_int_eq(access_role_parse("admin "), ROLE_NONE);
+	ck_assert_int_eq(access_role_parse(""), ROLE_NONE);
+	ck_assert_int_eq(access_role_parse(NULL), ROLE_NONE);
 
-	ck_assert_str_eq(config_role_name(ROLE_NONE), "none");
-	ck_assert_str_eq(config_role_name(ROLE_VIEWER), "viewer");
-	ck_assert_str_eq(config_role_name(ROLE_USER), "user");
-	ck_assert_str_eq(config_role_name(ROLE_ADMIN), "admin");
-	ck_assert_str_eq(config_role_name((enum role)4), "unknown");
-	ck_assert_str_eq(config_role_name((enum role)-1), "unknown");
+	ck_assert_str_eq(access_role_name(ROLE_NONE), "none");
+	ck_assert_str_eq(access_role_name(ROLE_VIEWER), "viewer");
+	ck_assert_str_eq(access_role_name(ROLE_USER), "user");
+	ck_assert_str_eq(access_role_name(ROLE_ADMIN), "admin");
+	ck_assert_str_eq(access_role_name((enum role)4), "unknown");
+	ck_assert_str_eq(access_role_name((enum role)-1), "unknown");
 
 	/* Ordered: each role includes those below it. */
 	ck_assert_int_lt(ROLE_NONE, ROLE_VIEWER);

@@ -1,14 +1,10 @@
 /*
- * config.c - runnel's own configuration file: where the daemon is and
+ * cli-config.c - runnel's own configuration file: where the daemon is and
  * which certificate to show it.  $XDG_CONFIG_HOME/runnel/config (or
  * ~/.config/runnel/config), or the file --config or RUNNEL_CONFIG names.
  * Its settings are the weakest: the environment and the command line
  * override them, one setting at a time.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -22,16 +18,17 @@
 static const struct {
 	const char	*name;
 	size_t		 field;
-} config_keys[] = {
+} cli_config_keys[] = {
 	{ .name = "host", .field = offsetof(struct cli_config, host) },
 	{ .name = "ca", .field = offsetof(struct cli_config, ca) },
 	{ .name = "cert", .field = offsetof(struct cli_config, cert) },
 	{ .name = "key", .field = offsetof(struct cli_config, key) }
 };
+#define CLI_CONFIG_NKEYS	(sizeof cli_config_keys / sizeof cli_config_keys[0])
 
 /* Format an allocated "FILE:LINE: MESSAGE" into *cause. */
 static void __attribute__((format(printf, 4, 5)))
-config_error(char **cause, const char *path, unsigned line,
+cli_config_error(char **cause, const char *path, unsigned line,
     const char *fmt, ...)
 {
 	char	 msg[512];
@@ -53,7 +50,7 @@ config_error(char **cause, const char *path, unsigned line,
  * $HOME/.config/runnel/config; NULL when neither variable is usable (an
  * XDG_CONFIG_HOME that is not absolute is ignored, as the spec says). */
 char *
-config_default_path(void)
+cli_config_default_path(void)
 {
 	const char	*xdg = getenv("XDG_CONFIG_HOME");
 	const char	*home = getenv("HOME");
@@ -77,7 +74,7 @@ config_default_path(void)
 /* A path value made usable: "~/" is $HOME, a relative path is relative
  * to the config file's directory; returns an allocated string. */
 static char *
-config_path_value(const char *path, const char *value)
+cli_config_path_value(const char *path, const char *value)
 {
 	const char	*home, *slash;
 	char		*out;
@@ -101,35 +98,35 @@ config_path_value(const char *path, const char *value)
 
 /* Set one "key = value" line; 0, or -1 with *cause. */
 static int
-config_set(struct cli_config *cf, const char *path, unsigned line,
+cli_config_set(struct cli_config *cf, const char *path, unsigned line,
     const char *key, const char *value, char **cause)
 {
 	char	**field;
 	size_t	  i;
 
-	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
-		if (strcmp(config_keys[i].name, key) == 0)
+	for (i = 0; i < CLI_CONFIG_NKEYS; i++) {
+		if (strcmp(cli_config_keys[i].name, key) == 0)
 			break;
 	}
-	if (i == sizeof config_keys / sizeof config_keys[0]) {
-		config_error(cause, path, line, "unknown key \"%s\" (host, "
+	if (i == CLI_CONFIG_NKEYS) {
+		cli_config_error(cause, path, line, "unknown key \"%s\" (host, "
 		    "ca, cert and key are known)", key);
 		return (-1);
 	}
-	field = (char **)(void *)((char *)cf + config_keys[i].field);
+	field = (char **)(void *)((char *)cf + cli_config_keys[i].field);
 	if (*field != NULL) {
-		config_error(cause, path, line, "%s set twice", key);
+		cli_config_error(cause, path, line, "%s set twice", key);
 		return (-1);
 	}
 	if (*value == '\0') {
-		config_error(cause, path, line, "%s: empty value", key);
+		cli_config_error(cause, path, line, "%s: empty value", key);
 		return (-1);
 	}
 	/* A host is not a path, even when it is unix:PATH: keep it as is. */
 	if (strcmp(key, "host") == 0)
 		*field = strdup(value);
 	else
-		*field = config_path_value(path, value);
+		*field = cli_config_path_value(path, value);
 	if (*field == NULL) {
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
@@ -140,7 +137,7 @@ config_set(struct cli_config *cf, const char *path, unsigned line,
 /* Parse one line, already stripped of its newline; 0, or -1 with
  * *cause. */
 static int
-config_line(struct cli_config *cf, const char *path, unsigned line,
+cli_config_line(struct cli_config *cf, const char *path, unsigned line,
     char *s, char **cause)
 {
 	char	*key, *value, *end;
@@ -151,7 +148,7 @@ config_line(struct cli_config *cf, const char *path, unsigned line,
 		return (0);
 	key = s;
 	if ((value = strchr(s, '=')) == NULL) {
-		config_error(cause, path, line, "expected \"key = value\"");
+		cli_config_error(cause, path, line, "expected \"key = value\"");
 		return (-1);
 	}
 	*value++ = '\0';
@@ -166,24 +163,25 @@ config_line(struct cli_config *cf, const char *path, unsigned line,
 	/* "..." keeps its content literally, spaces included. */
 	if (*value == '"') {
 		if (end - value < 2 || end[-1] != '"') {
-			config_error(cause, path, line, "unterminated quote");
+			cli_config_error(cause, path, line,
+			    "unterminated quote");
 			return (-1);
 		}
 		end[-1] = '\0';
 		value++;
 	}
 	if (*key == '\0') {
-		config_error(cause, path, line, "missing key before '='");
+		cli_config_error(cause, path, line, "missing key before '='");
 		return (-1);
 	}
-	return (config_set(cf, path, line, key, value, cause));
+	return (cli_config_set(cf, path, line, key, value, cause));
 }
 
 /* Read the client config at path into cf (zeroed by the caller).  A
  * missing file is no error unless required.  0, or -1 with an allocated
  * *cause ("FILE:LINE: ..."). */
 int
-config_load(struct cli_config *cf, const char *path, int required,
+cli_config_load(struct cli_config *cf, const char *path, int required,
     char **cause)
 {
 	FILE		*f;
@@ -195,7 +193,7 @@ config_load(struct cli_config *cf, const char *path, int required,
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !required)
 			return (0);
-		config_error(cause, path, 0, "%s", strerror(errno));
+		cli_config_error(cause, path, 0, "%s", strerror(errno));
 		return (-1);
 	}
 	while (fgets(buf, sizeof buf, f) != NULL) {
@@ -204,14 +202,14 @@ config_load(struct cli_config *cf, const char *path, int required,
 		if (len > 0 && buf[len - 1] == '\n')
 			buf[--len] = '\0';
 		else if (!feof(f)) {
-			config_error(cause, path, line, "line too long");
+			cli_config_error(cause, path, line, "line too long");
 			goto out;
 		}
-		if (config_line(cf, path, line, buf, cause) != 0)
+		if (cli_config_line(cf, path, line, buf, cause) != 0)
 			goto out;
 	}
 	if (ferror(f)) {
-		config_error(cause, path, 0, "%s", strerror(errno));
+		cli_config_error(cause, path, 0, "%s", strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -220,9 +218,9 @@ out:
 	return (rc);
 }
 
-/* Free what config_load() set. */
+/* Free what cli_config_load() set. */
 void
-config_free(struct cli_config *cf)
+cli_config_free(struct cli_config *cf)
 {
 	free(cf->host);
 	free(cf->ca);
