@@ -6,9 +6,10 @@
  * page cache, which survives the daemon being killed); a flush thread
  * makes them durable with fdatasync, one call covering every record
  * written meanwhile (group commit), and wakes the loop through an eventfd.
- * A submission is acknowledged only once its record is durable: a record
- * someone waits for is synced at once, the others (a task starting or
- * ending) within JOURNAL_LAZY_MS or with the next one that is waited for,
+ * Whoever must not act before a record is durable (a submission's reply,
+ * rpc-submit.c; a task's start) asks journal_sync_then for a callback.  A
+ * record someone waits for is synced at once, the others (a task ending)
+ * within JOURNAL_LAZY_MS or with the next one that is waited for,
  * so that a burst of short tasks costs a few syncs, not one per record.
  * The loop never waits for the disk except in compaction, which rewrites
  * only the live tasks and runs when the file outgrows a bound.
@@ -54,17 +55,14 @@
 #define JOURNAL_RETRY_MIN_MS	100
 #define JOURNAL_RETRY_MAX_MS	5000
 
-/* A submission waiting for its record to be durable. */
-struct journal_ack {
-	struct session		*session;
-	uint64_t		 req_id;
-	uint64_t		 task_id;
+/* Someone waiting for everything written before it to be durable. */
+struct journal_wait {
+	journal_sync_cb		 cb;
+	void			*arg;
 	uint64_t		 seq;
-	int			 watch;
-	int			 start;		/* a task start, no reply */
-	TAILQ_ENTRY(journal_ack) entry;
+	TAILQ_ENTRY(journal_wait) entry;
 };
-TAILQ_HEAD(journal_ack_list, journal_ack);
+TAILQ_HEAD(journal_wait_list, journal_wait);
 
 static struct {
 	char			*path;
@@ -90,7 +88,7 @@ static struct {
 
 	int			 efd;
 	struct event		*ev;
-	struct journal_ack_list	 acks;
+	struct journal_wait_list waits;
 
 	/* Records that could not be written, retried by retry_ev. */
 	int			 blocked;	/* errno of the last failure */
@@ -210,16 +208,13 @@ journal_thread(void *arg)
 	return NULL;
 }
 
-/* Send the submit replies whose records are now durable. */
+/* Call back those whose records are now durable (or failed to be). */
 static void
 journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 {
-	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
-	struct journal_ack		*a;
-	struct task			*t;
-	uint64_t			 n, synced;
-	int				 error;
+	struct journal_wait	*w;
+	uint64_t		 n, synced;
+	int			 error;
 
 	(void)events;
 	(void)arg;
@@ -235,48 +230,34 @@ journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 		log_warn("journal: fdatasync %s", journal.path);
 		journal_block(error);
 	}
-	while ((a = TAILQ_FIRST(&journal.acks)) != NULL && a->seq <= synced) {
-		TAILQ_REMOVE(&journal.acks, a, entry);
-		t = task_find(a->task_id);
-		if (a->start) {
-			if (t != NULL)
-				task_start_durable(t, error);
-		} else if (a->session != NULL && error != 0) {
-			session_send_error(a->session, a->req_id,
-			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
-			    "journal: cannot make the task durable: %s",
-			    strerror(error));
-			if (t != NULL)
-				task_cancel(t, SIGKILL, 0, "journal");
-		} else if (a->session != NULL && t != NULL) {
-			sr.task_id = a->task_id;
-			reply.id = a->req_id;
-			reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
-			reply.submit = &sr;
-			session_send(a->session, &reply);
-			if (a->watch)
-				watch_create(a->session, a->req_id, &t, 1, NULL);
-		}
-		free(a);
+	while ((w = TAILQ_FIRST(&journal.waits)) != NULL && w->seq <= synced) {
+		TAILQ_REMOVE(&journal.waits, w, entry);
+		w->cb(w->arg, error);
+		free(w);
 	}
 }
 
-/* Queue an acknowledgement (or a start) for when everything written so
- * far is durable. */
-static void
-journal_ack_add(struct journal_ack *a)
+/* Call cb(arg, error) once every record written so far is durable (error
+ * 0) or its sync failed (an errno); cb(arg, ECANCELED) if the journal is
+ * closed first.  Callbacks run in the order they were asked for. */
+void
+journal_sync_then(journal_sync_cb cb, void *arg)
 {
+	struct journal_wait	*w;
 	uint64_t		 one = 1;
 	int			 durable;
 
+	w = xcalloc(1, sizeof *w);
+	w->cb = cb;
+	w->arg = arg;
 	pthread_mutex_lock(&journal.mtx);
-	a->seq = journal.written;
-	durable = journal.synced >= a->seq;
-	if (a->seq > journal.wanted)
-		journal.wanted = a->seq;
+	w->seq = journal.written;
+	durable = journal.synced >= w->seq;
+	if (w->seq > journal.wanted)
+		journal.wanted = w->seq;
 	pthread_cond_broadcast(&journal.cond);
 	pthread_mutex_unlock(&journal.mtx);
-	TAILQ_INSERT_TAIL(&journal.acks, a, entry);
+	TAILQ_INSERT_TAIL(&journal.waits, w, entry);
 	/* Nothing new to sync (a key submitted again): answer on the next
 	 * turn of the loop, not after someone else's record. */
 	if (durable && journal.efd != -1 &&
@@ -284,18 +265,16 @@ journal_ack_add(struct journal_ack *a)
 		log_warn("journal: eventfd");
 }
 
-/* Acknowledge a submission once everything written so far is durable. */
-void
-journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
+/* A task's start record is durable, or could not be made so. */
+static void
+journal_start_synced(void *arg, int error)
 {
-	struct journal_ack	*a;
+	uint64_t	*id = arg;
+	struct task	*t;
 
-	a = xcalloc(1, sizeof *a);
-	a->session = s;
-	a->req_id = req_id;
-	a->task_id = task_id;
-	a->watch = watch;
-	journal_ack_add(a);
+	if (error != ECANCELED && (t = task_find(*id)) != NULL)
+		task_start_durable(t, error);
+	free(id);
 }
 
 /* Call task_start_durable once the task's start record (written last) is
@@ -303,34 +282,22 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 void
 journal_start_wait(struct task *t)
 {
-	struct journal_ack	*a;
+	uint64_t	*id;
 
 	if (!journal.started) {
 		task_start_durable(t, 0);
 		return;
 	}
-	a = xcalloc(1, sizeof *a);
-	a->task_id = t->id;
-	a->start = 1;
-	journal_ack_add(a);
+	id = xmalloc(sizeof *id);
+	*id = t->id;
+	journal_sync_then(journal_start_synced, id);
 }
 
-/* Do submissions wait for their records to be durable (tests, fuzzing)? */
+/* Does anyone wait for records to be durable (tests, fuzzing)? */
 int
 journal_acks_pending(void)
 {
-	return !TAILQ_EMPTY(&journal.acks);
-}
-
-/* A session went away: it is owed no acknowledgements. */
-void
-journal_session_lost(struct session *s)
-{
-	struct journal_ack	*a;
-
-	TAILQ_FOREACH(a, &journal.acks, entry)
-		if (a->session == s)
-			a->session = NULL;
+	return !TAILQ_EMPTY(&journal.waits);
 }
 
 /* Frame a record: header and payload in one new buffer. */
@@ -943,7 +910,7 @@ journal_open(const char *dir, int nosync, char **cause)
 	char			*why = NULL;
 	int			 fd;
 
-	TAILQ_INIT(&journal.acks);
+	TAILQ_INIT(&journal.waits);
 	pthread_mutex_init(&journal.mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -997,7 +964,7 @@ journal_open(const char *dir, int nosync, char **cause)
 void
 journal_close(void)
 {
-	struct journal_ack	*a;
+	struct journal_wait	*w;
 
 	if (journal.started) {
 		pthread_mutex_lock(&journal.mtx);
@@ -1013,9 +980,11 @@ journal_close(void)
 		close(journal.fd);
 		journal.fd = -1;
 	}
-	while ((a = TAILQ_FIRST(&journal.acks)) != NULL) {
-		TAILQ_REMOVE(&journal.acks, a, entry);
-		free(a);
+	/* Nothing more becomes durable: let the waiters free their args. */
+	while ((w = TAILQ_FIRST(&journal.waits)) != NULL) {
+		TAILQ_REMOVE(&journal.waits, w, entry);
+		w->cb(w->arg, ECANCELED);
+		free(w);
 	}
 	if (journal.ev != NULL)
 		event_free(journal.ev);

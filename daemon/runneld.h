@@ -239,6 +239,7 @@ struct session {
 	int			 connected;	/* TLS handshake done */
 	int			 closing;	/* flushing a last error */
 	int			 dead;
+	int			 refs;		/* session_unref frees at 0 */
 	char			*peer;		/* address, for logs */
 	char			*identity;
 	enum role		 role;
@@ -409,6 +410,8 @@ int	 session_writable(struct session *);
 void	 session_touch(struct session *);
 void	 session_authenticated(struct session *);
 int	 session_inflight(const struct session *);
+void	 session_ref(struct session *);
+void	 session_unref(struct session *);
 /* session.c: admission of unix peers */
 enum role session_unix_role(uid_t, char **identity);
 void	 session_refuse(int fd, Runnel__V1__ErrorCode, const char *, ...)
@@ -480,6 +483,8 @@ void	 rpc_stdin_lost(struct session *);
 /* rpc-submit.c (also for Restart) */
 int	 rpc_submit_refused(struct session *, uint64_t, const char *);
 int	 rpc_submit_queue_full(struct session *, uint64_t);
+void	 rpc_submit_reply_durable(struct session *, uint64_t req_id,
+	    uint64_t task_id, int watch);
 
 /* task.c */
 /* Ids run from 1; the highest leaves room for the next id (the journal
@@ -535,9 +540,10 @@ void	 journal_close(void);
 int	 journal_task(const struct task *, int with_spec);
 int	 journal_task_removed(uint64_t);
 void	 journal_queue(const struct queue *);
-void	 journal_ack(struct session *, uint64_t req_id, uint64_t task_id,
-	    int watch);
-void	 journal_session_lost(struct session *);
+/* Called once what was written before is durable (error 0), cannot be
+ * (an errno), or the journal closed first (ECANCELED: only free arg). */
+typedef void (*journal_sync_cb)(void *arg, int error);
+void	 journal_sync_then(journal_sync_cb, void *arg);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
 

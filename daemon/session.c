@@ -255,6 +255,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 	s = xcalloc(1, sizeof *s);
 	s->id = ++server.next_session_id;
 	s->peer = xstrdup(peer);
+	s->refs = 1;		/* the connection's, dropped by session_lost */
 	TAILQ_INIT(&s->watches);
 	if (ssl != NULL) {
 		s->bev = bufferevent_openssl_socket_new(server.base, fd, ssl,
@@ -409,6 +410,23 @@ session_free_cb(evutil_socket_t fd, short events, void *arg)
 	free(s);
 }
 
+/* Keep a session's memory past session_lost: whoever answers it later
+ * (rpc-submit.c's durable replies) checks s->dead, then unrefs. */
+void
+session_ref(struct session *s)
+{
+	s->refs++;
+}
+
+/* Drop a reference: the last one frees the session, from a fresh stack. */
+void
+session_unref(struct session *s)
+{
+	if (--s->refs == 0)
+		event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s,
+		    NULL);
+}
+
 /* The connection is over: tear it down now, free it later. */
 void
 session_lost(struct session *s, const char *why)
@@ -434,7 +452,6 @@ session_lost(struct session *s, const char *why)
 			rpc_wait_free(wt);
 	}
 	rpc_stdin_lost(s);
-	journal_session_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;
 	bufferevent_free(s->bev);
@@ -444,7 +461,7 @@ session_lost(struct session *s, const char *why)
 		s->pump_queued = 0;
 	}
 	event_free(s->timeout_ev);
-	event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s, NULL);
+	session_unref(s);
 	server_maybe_exit();
 }
 
