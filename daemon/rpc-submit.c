@@ -90,7 +90,7 @@ rpc_submit_synced(void *arg, int error)
 	struct session			*s = a->session;
 	struct task			*t;
 
-	if (error == ECANCELED || s->dead)
+	if (error == ECANCELED || s->state == SESSION_DEAD)
 		goto done;
 	t = task_find(a->task_id);
 	if (error != 0) {

@@ -230,15 +230,24 @@ struct waiter {
 };
 TAILQ_HEAD(waiter_list, waiter);
 
+/* A session's life, in order: it only moves down the list (checked by
+ * session_set_state).  A unix peer starts at SESSION_HELLO. */
+enum session_state {
+	SESSION_HANDSHAKE,		/* TLS handshake */
+	SESSION_HELLO,			/* waiting for Hello */
+	SESSION_READY,			/* said Hello: serving requests */
+	SESSION_CLOSING,		/* flushing a last error */
+	SESSION_DEAD			/* torn down; freed at its last unref */
+};
+
 struct session {
 	uint64_t		 id;
 	struct bufferevent	*bev;
+	enum session_state	 state;
 	int			 is_unix;
+	/* Was READY (kept by session_set_state): still so once CLOSING. */
 	int			 hello_done;
 	int			 unauth;	/* counted in server.nunauth */
-	int			 connected;	/* TLS handshake done */
-	int			 closing;	/* flushing a last error */
-	int			 dead;
 	int			 refs;		/* session_unref frees at 0 */
 	char			*peer;		/* address, for logs */
 	char			*identity;
@@ -394,6 +403,7 @@ int	 listener_is_unix(const struct listener *);
 
 /* session.c */
 struct session *session_create(int fd, SSL *ssl, const char *peer);
+void	 session_set_state(struct session *, enum session_state);
 void	 session_lost(struct session *, const char *why);
 void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
 struct evbuffer_iovec;

@@ -105,7 +105,7 @@ session_count_uid(uid_t uid)
 	unsigned	 n = 0;
 
 	TAILQ_FOREACH(s, &server.sessions, entry)
-		if (s->is_unix && !s->dead && s->uid == uid)
+		if (s->is_unix && s->state != SESSION_DEAD && s->uid == uid)
 			n++;
 	return n;
 }
@@ -177,7 +177,7 @@ session_touch(struct session *s)
 	struct timeval	tv;
 	uint64_t	ms = server.conf->idle_timeout_ms;
 
-	if (s->dead || !s->hello_done)
+	if (s->state == SESSION_DEAD || !s->hello_done)
 		return;
 	if (ms == 0) {
 		evtimer_del(s->timeout_ev);
@@ -209,7 +209,7 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 	    (s = TAILQ_FIRST(&session_pumps)) != NULL) {
 		TAILQ_REMOVE(&session_pumps, s, pump_entry);
 		s->pump_queued = 0;
-		if (s->closing)
+		if (s->state == SESSION_CLOSING)
 			continue;
 		out = bufferevent_get_output(s->bev);
 		id = s->id;
@@ -219,7 +219,7 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 		more = watch_pump(s);
 		lag_end(&m, "conn %llu: pump", id);
 		session_pass.cur = NULL;
-		if (s->dead)
+		if (s->state == SESSION_DEAD)
 			continue;
 		n = evbuffer_get_length(out);
 		if (n > session_pass.base)
@@ -242,6 +242,37 @@ session_frame_limit(const struct session *s)
 	if (s->hello_done || server.conf->max_frame < SESSION_PREHELLO_FRAME)
 		return server.conf->max_frame;
 	return SESSION_PREHELLO_FRAME;
+}
+
+/* Move a session on in its life, which only goes one way. */
+void
+session_set_state(struct session *s, enum session_state state)
+{
+	static const char	*names[] = {
+		[SESSION_HANDSHAKE] = "handshake",
+		[SESSION_HELLO] = "hello",
+		[SESSION_READY] = "ready",
+		[SESSION_CLOSING] = "closing",
+		[SESSION_DEAD] = "dead",
+	};
+	static const unsigned	 next[] = {
+		[SESSION_HANDSHAKE] = 1U << SESSION_HELLO |
+		    1U << SESSION_CLOSING | 1U << SESSION_DEAD,
+		[SESSION_HELLO] = 1U << SESSION_READY | 1U << SESSION_CLOSING |
+		    1U << SESSION_DEAD,
+		[SESSION_READY] = 1U << SESSION_CLOSING | 1U << SESSION_DEAD,
+		[SESSION_CLOSING] = 1U << SESSION_DEAD,
+		[SESSION_DEAD] = 0,
+	};
+
+	if ((next[s->state] & 1U << state) == 0)
+		fatalx("conn %llu: %s -> %s", (unsigned long long)s->id,
+		    names[s->state], names[state]);
+	log_debug("conn %llu: %s -> %s", (unsigned long long)s->id,
+	    names[s->state], names[state]);
+	s->state = state;
+	if (state == SESSION_READY)
+		s->hello_done = 1;
 }
 
 /* Take over an accepted connection (ssl NULL: unix socket). */
@@ -307,7 +338,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 
 	log_debug("conn %llu: from %s", (unsigned long long)s->id, peer);
 	if (s->is_unix) {
-		s->connected = 1;
+		session_set_state(s, SESSION_HELLO);
 		if (session_identify_unix(s, fd) == -1)
 			session_lost(s, "cannot identify peer");
 	}
@@ -411,7 +442,7 @@ session_free_cb(evutil_socket_t fd, short events, void *arg)
 }
 
 /* Keep a session's memory past session_lost: whoever answers it later
- * (rpc-submit.c's durable replies) checks s->dead, then unrefs. */
+ * (rpc-submit.c's durable replies) checks for SESSION_DEAD, then unrefs. */
 void
 session_ref(struct session *s)
 {
@@ -434,9 +465,9 @@ session_lost(struct session *s, const char *why)
 	struct watch	*w;
 	struct waiter	*wt, *wt1;
 
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return;
-	s->dead = 1;
+	session_set_state(s, SESSION_DEAD);
 	/* Ended before Hello: its source pays a penalty. */
 	source_remove(s, s->hello_expired ? SOURCE_END_TIMEOUT :
 	    SOURCE_END_FAILED);
@@ -472,7 +503,7 @@ session_writable(struct session *s)
 {
 	size_t	len;
 
-	if (s->dead || s->closing)
+	if (s->state >= SESSION_CLOSING)
 		return 0;
 	len = evbuffer_get_length(bufferevent_get_output(s->bev));
 	if (len >= SESSION_HIWAT)
@@ -488,7 +519,7 @@ session_writable(struct session *s)
 void
 session_schedule_pump(struct session *s)
 {
-	if (s->dead || s->closing || s->pump_queued)
+	if (s->state >= SESSION_CLOSING || s->pump_queued)
 		return;
 	TAILQ_INSERT_TAIL(&session_pumps, s, pump_entry);
 	s->pump_queued = 1;
@@ -568,7 +599,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	size_t			 len;
 	struct session_fix	 fx = { NULL, 0, 0 };
 
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return;
 	if (msg->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT)
 		wire_walk((ProtobufCMessage *)(uintptr_t)&msg->base,
@@ -592,7 +623,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 uint8_t *
 session_reserve(struct session *s, size_t len, struct evbuffer_iovec *v)
 {
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return NULL;
 	if (evbuffer_reserve_space(bufferevent_get_output(s->bev), len, v,
 	    1) != 1)
@@ -660,7 +691,7 @@ session_close_with_error(struct session *s, uint64_t req_id,
 	va_list	 ap;
 	char	*text;
 
-	if (s->dead || s->closing)
+	if (s->state >= SESSION_CLOSING)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) == -1)
@@ -671,7 +702,7 @@ session_close_with_error(struct session *s, uint64_t req_id,
 	    s->identity != NULL ? s->identity : "", text);
 	session_send_error(s, req_id, code, "%s", text);
 	free(text);
-	s->closing = 1;
+	session_set_state(s, SESSION_CLOSING);
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
@@ -714,7 +745,7 @@ session_read(struct bufferevent *bev, void *arg)
 	uint32_t			 len;
 	enum frame_result		 r;
 
-	while (!s->dead && !s->closing) {
+	while (s->state < SESSION_CLOSING) {
 		if (evbuffer_copyout(in, hdr, sizeof hdr) != sizeof hdr)
 			return;
 		if (evbuffer_get_length(out) >= SESSION_HIWAT) {
@@ -775,7 +806,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing) {
+	if (s->state == SESSION_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			session_lost(s, NULL);
 		return;
@@ -786,7 +817,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		s->read_paused = 0;
 		bufferevent_enable(bev, EV_READ);
 		session_read_cb(bev, s);
-		if (s->dead || s->closing)
+		if (s->state >= SESSION_CLOSING)
 			return;
 	}
 	if (!TAILQ_EMPTY(&s->watches))
@@ -823,7 +854,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	char		*why;
 
 	if (events & BEV_EVENT_CONNECTED) {
-		s->connected = 1;
+		session_set_state(s, SESSION_HELLO);
 		ssl = bufferevent_openssl_get_ssl(bev);
 		if ((s->identity = tls_peer_cn(ssl)) == NULL) {
 			session_lost(s, "client certificate has no CN");
@@ -848,12 +879,13 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	if (events & BEV_EVENT_ERROR) {
 		why = s->is_unix ? NULL : session_tls_errors(bev);
 		if (why == NULL)
-			why = xasprintf("%s%s", s->connected ? "" :
+			why = xasprintf("%s%s",
+			    s->state != SESSION_HANDSHAKE ? "" :
 			    "tls handshake failed: ",
 			    EVUTIL_SOCKET_ERROR() != 0 ?
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
 			    "connection error");
-		else if (!s->connected) {
+		else if (s->state == SESSION_HANDSHAKE) {
 			char	*tmp;
 			long	 vr = X509_V_OK;
 
