@@ -40,15 +40,8 @@
 #define FLOOD_READ		(64 * 1024)
 #define FLOOD_PIPE		(1024 * 1024)
 #define FLOOD_PIPES		16
-/* A session stops producing output chunks above this many bytes queued to
- * the peer and resumes below half of it. */
-#define SESSION_HIWAT		(1024 * 1024)
+/* The most output bytes one chunk to a watcher carries. */
 #define SESSION_CHUNK		(64 * 1024)
-/* Bytes written to a peer per wake-up. */
-#define SESSION_MAX_WRITE	(256 * 1024)
-/* Bytes of output chunks all sessions together produce before the loop
- * reads its descriptors again (task pipes among them). */
-#define SESSION_PASS_BUDGET	(256 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
@@ -255,7 +248,7 @@ struct session {
 	int			 pump_queued;	/* on the pump list */
 	TAILQ_ENTRY(session)	 pump_entry;
 	/* session.c's flow control */
-	int			 read_paused;	/* output over SESSION_HIWAT */
+	int			 read_paused;	/* too much output unread */
 	size_t			 buf_peak;	/* most bytes buffered */
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
@@ -422,8 +415,9 @@ void	 session_authenticated(struct session *);
 int	 session_inflight(const struct session *);
 void	 session_ref(struct session *);
 void	 session_unref(struct session *);
-/* session.c: admission of unix peers */
+/* session-admit.c: admission of unix peers */
 enum role session_unix_role(uid_t, char **identity);
+int	 session_identify_unix(struct session *, int fd);
 void	 session_refuse(int fd, Runnel__V1__ErrorCode, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 unsigned session_count_uid(uid_t);
