@@ -556,9 +556,11 @@ fuzz_session_stop(int remove)
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
 	server.nrunning = 0;
 	queue_free_all();
+	/* A reply still waiting for the journal holds its session: closing
+	 * the journal lets go of it before the loop frees the sessions. */
+	journal_close();
 	/* The sessions' memory is freed from the loop. */
 	event_base_loop(server.base, EVLOOP_NONBLOCK);
-	journal_close();
 	fz.nids = 0;
 	fz.cur = NULL;
 }
