@@ -6,9 +6,10 @@
  * page cache, which survives the daemon being killed); a flush thread
  * makes them durable with fdatasync, one call covering every record
  * written meanwhile (group commit), and wakes the loop through an eventfd.
- * A submission is acknowledged only once its record is durable: a record
- * someone waits for is synced at once, the others (a task starting or
- * ending) within JOURNAL_LAZY_MS or with the next one that is waited for,
+ * Whoever must not act before a record is durable (a submission's reply,
+ * rpc-submit.c; a task's start) asks journal_sync_then for a callback.  A
+ * record someone waits for is synced at once, the others (a task ending)
+ * within JOURNAL_LAZY_MS or with the next one that is waited for,
  * so that a burst of short tasks costs a few syncs, not one per record.
  * The loop never waits for the disk except in compaction, which rewrites
  * only the live tasks and runs when the file outgrows a bound.
@@ -20,10 +21,7 @@
  * blocked: no task starts and no submission is accepted, so nothing is
  * acknowledged before the ends that came first.
  *
- * At start the journal is replayed: the newest record of each task wins.
- * A torn or corrupt record at the end is cut off and reported; a corrupt
- * record followed by good data stops the daemon with a clear error rather
- * than inventing state.
+ * At start the journal is replayed (journal-replay.c).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -41,11 +39,10 @@
 
 #include <journal.pb-c.h>
 
+#include "journal.h"
 #include "log.h"
 #include "runneld.h"
 
-#define JOURNAL_HEADER		8
-#define JOURNAL_MAX_RECORD	(64U * 1024 * 1024)
 /* Records no acknowledgement waits for are synced within this. */
 #define JOURNAL_LAZY_MS		10
 /* Compact when the file is this big and four times what is live. */
@@ -54,17 +51,14 @@
 #define JOURNAL_RETRY_MIN_MS	100
 #define JOURNAL_RETRY_MAX_MS	5000
 
-/* A submission waiting for its record to be durable. */
-struct journal_ack {
-	struct session		*session;
-	uint64_t		 req_id;
-	uint64_t		 task_id;
+/* Someone waiting for everything written before it to be durable. */
+struct journal_wait {
+	journal_sync_cb		 cb;
+	void			*arg;
 	uint64_t		 seq;
-	int			 watch;
-	int			 start;		/* a task start, no reply */
-	TAILQ_ENTRY(journal_ack) entry;
+	TAILQ_ENTRY(journal_wait) entry;
 };
-TAILQ_HEAD(journal_ack_list, journal_ack);
+TAILQ_HEAD(journal_wait_list, journal_wait);
 
 static struct {
 	char			*path;
@@ -90,7 +84,7 @@ static struct {
 
 	int			 efd;
 	struct event		*ev;
-	struct journal_ack_list	 acks;
+	struct journal_wait_list waits;
 
 	/* Records that could not be written, retried by retry_ev. */
 	int			 blocked;	/* errno of the last failure */
@@ -105,34 +99,10 @@ static struct {
 	struct log_rate		 fail_log;
 } journal = { .fd = -1, .lock_fd = -1, .efd = -1 };
 
-static uint32_t	journal_crc_table[256];
-
 static void	journal_block(int);
 static int	journal_meta(void);
 
-/* CRC-32C (Castagnoli), bitwise table. */
-static uint32_t
-journal_crc(const uint8_t *p, size_t len)
-{
-	uint32_t	c = 0xffffffff;
-	size_t		i;
-	int		k;
-
-	if (journal_crc_table[1] == 0) {
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (k = 0; k < 8; k++)
-				c = c & 1 ? (c >> 1) ^ 0x82f63b78 : c >> 1;
-			journal_crc_table[i] = c;
-		}
-		c = 0xffffffff;
-	}
-	for (i = 0; i < len; i++)
-		c = journal_crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffff;
-}
-
-/* Little-endian helpers. */
+/* Little-endian, for the record header. */
 static void
 journal_put32(uint8_t *p, uint32_t v)
 {
@@ -140,13 +110,6 @@ journal_put32(uint8_t *p, uint32_t v)
 	p[1] = v >> 8;
 	p[2] = v >> 16;
 	p[3] = v >> 24;
-}
-
-static uint32_t
-journal_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
 }
 
 /* Wait, up to JOURNAL_LAZY_MS, until a record is waited for (or the
@@ -210,16 +173,13 @@ journal_thread(void *arg)
 	return NULL;
 }
 
-/* Send the submit replies whose records are now durable. */
+/* Call back those whose records are now durable (or failed to be). */
 static void
 journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 {
-	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
-	struct journal_ack		*a;
-	struct task			*t;
-	uint64_t			 n, synced;
-	int				 error;
+	struct journal_wait	*w;
+	uint64_t		 n, synced;
+	int			 error;
 
 	(void)events;
 	(void)arg;
@@ -235,48 +195,34 @@ journal_synced_cb(evutil_socket_t fd, short events, void *arg)
 		log_warn("journal: fdatasync %s", journal.path);
 		journal_block(error);
 	}
-	while ((a = TAILQ_FIRST(&journal.acks)) != NULL && a->seq <= synced) {
-		TAILQ_REMOVE(&journal.acks, a, entry);
-		t = task_find(a->task_id);
-		if (a->start) {
-			if (t != NULL)
-				task_start_durable(t, error);
-		} else if (a->session != NULL && error != 0) {
-			session_send_error(a->session, a->req_id,
-			    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
-			    "journal: cannot make the task durable: %s",
-			    strerror(error));
-			if (t != NULL)
-				task_cancel(t, SIGKILL, 0, "journal");
-		} else if (a->session != NULL && t != NULL) {
-			sr.task_id = a->task_id;
-			reply.id = a->req_id;
-			reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
-			reply.submit = &sr;
-			session_send(a->session, &reply);
-			if (a->watch)
-				watch_create(a->session, a->req_id, &t, 1, NULL);
-		}
-		free(a);
+	while ((w = TAILQ_FIRST(&journal.waits)) != NULL && w->seq <= synced) {
+		TAILQ_REMOVE(&journal.waits, w, entry);
+		w->cb(w->arg, error);
+		free(w);
 	}
 }
 
-/* Queue an acknowledgement (or a start) for when everything written so
- * far is durable. */
-static void
-journal_ack_add(struct journal_ack *a)
+/* Call cb(arg, error) once every record written so far is durable (error
+ * 0) or its sync failed (an errno); cb(arg, ECANCELED) if the journal is
+ * closed first.  Callbacks run in the order they were asked for. */
+void
+journal_sync_then(journal_sync_cb cb, void *arg)
 {
+	struct journal_wait	*w;
 	uint64_t		 one = 1;
 	int			 durable;
 
+	w = xcalloc(1, sizeof *w);
+	w->cb = cb;
+	w->arg = arg;
 	pthread_mutex_lock(&journal.mtx);
-	a->seq = journal.written;
-	durable = journal.synced >= a->seq;
-	if (a->seq > journal.wanted)
-		journal.wanted = a->seq;
+	w->seq = journal.written;
+	durable = journal.synced >= w->seq;
+	if (w->seq > journal.wanted)
+		journal.wanted = w->seq;
 	pthread_cond_broadcast(&journal.cond);
 	pthread_mutex_unlock(&journal.mtx);
-	TAILQ_INSERT_TAIL(&journal.acks, a, entry);
+	TAILQ_INSERT_TAIL(&journal.waits, w, entry);
 	/* Nothing new to sync (a key submitted again): answer on the next
 	 * turn of the loop, not after someone else's record. */
 	if (durable && journal.efd != -1 &&
@@ -284,18 +230,16 @@ journal_ack_add(struct journal_ack *a)
 		log_warn("journal: eventfd");
 }
 
-/* Acknowledge a submission once everything written so far is durable. */
-void
-journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
+/* A task's start record is durable, or could not be made so. */
+static void
+journal_start_synced(void *arg, int error)
 {
-	struct journal_ack	*a;
+	uint64_t	*id = arg;
+	struct task	*t;
 
-	a = xcalloc(1, sizeof *a);
-	a->session = s;
-	a->req_id = req_id;
-	a->task_id = task_id;
-	a->watch = watch;
-	journal_ack_add(a);
+	if (error != ECANCELED && (t = task_find(*id)) != NULL)
+		task_start_durable(t, error);
+	free(id);
 }
 
 /* Call task_start_durable once the task's start record (written last) is
@@ -303,34 +247,22 @@ journal_ack(struct session *s, uint64_t req_id, uint64_t task_id, int watch)
 void
 journal_start_wait(struct task *t)
 {
-	struct journal_ack	*a;
+	uint64_t	*id;
 
 	if (!journal.started) {
 		task_start_durable(t, 0);
 		return;
 	}
-	a = xcalloc(1, sizeof *a);
-	a->task_id = t->id;
-	a->start = 1;
-	journal_ack_add(a);
+	id = xmalloc(sizeof *id);
+	*id = t->id;
+	journal_sync_then(journal_start_synced, id);
 }
 
-/* Do submissions wait for their records to be durable (tests, fuzzing)? */
+/* Does anyone wait for records to be durable (tests, fuzzing)? */
 int
 journal_acks_pending(void)
 {
-	return !TAILQ_EMPTY(&journal.acks);
-}
-
-/* A session went away: it is owed no acknowledgements. */
-void
-journal_session_lost(struct session *s)
-{
-	struct journal_ack	*a;
-
-	TAILQ_FOREACH(a, &journal.acks, entry)
-		if (a->session == s)
-			a->session = NULL;
+	return !TAILQ_EMPTY(&journal.waits);
 }
 
 /* Frame a record: header and payload in one new buffer. */
@@ -712,124 +644,6 @@ journal_lock(const char *dir, char **cause)
 	return 0;
 }
 
-/* Replay one record into the task table. */
-static int
-journal_apply(const Runnel__Journal__V1__Record *r, char **cause)
-{
-	struct queue	*q;
-
-	if (r->record_case == RUNNEL__JOURNAL__V1__RECORD__RECORD_QUEUE) {
-		if ((q = queue_find(r->queue->name)) == NULL)
-			q = queue_add(r->queue->name, 0, 0);
-		q->max_running = r->queue->max_running;
-		q->timeout_ms = r->queue->timeout_ms;
-		q->state = r->queue->state;
-		return 0;
-	}
-	if (r->record_case == RUNNEL__JOURNAL__V1__RECORD__RECORD_META) {
-		task_restore_next_id(r->meta->next_id);
-		return 0;
-	}
-	if (r->record_case != RUNNEL__JOURNAL__V1__RECORD__RECORD_TASK)
-		return 0;
-	return task_restore(r->task, cause);
-}
-
-/* Read the journal and rebuild the task table; cut a torn tail. */
-static int
-journal_replay(int fd, char **cause)
-{
-	Runnel__Journal__V1__Record	*r;
-	struct stat			 st;
-	uint8_t				 hdr[JOURNAL_HEADER], *buf = NULL;
-	uint64_t			 off = 0, count = 0;
-	uint32_t			 len;
-	ssize_t				 n;
-	const char			*bad = NULL;
-
-	if (fstat(fd, &st) == -1) {
-		*cause = xasprintf("%s: %s", journal.path, strerror(errno));
-		return -1;
-	}
-	while (off < (uint64_t)st.st_size) {
-		n = pread(fd, hdr, sizeof hdr, off);
-		if (n != sizeof hdr) {
-			bad = "truncated header";
-			break;
-		}
-		len = journal_get32(hdr);
-		if (len == 0 || len > JOURNAL_MAX_RECORD) {
-			bad = "bad length";
-			break;
-		}
-		if (off + JOURNAL_HEADER + len > (uint64_t)st.st_size) {
-			bad = "truncated record";
-			break;
-		}
-		buf = xreallocarray(buf, len, 1);
-		if (pread(fd, buf, len, off + JOURNAL_HEADER) != (ssize_t)len) {
-			*cause = xasprintf("%s: read: %s", journal.path,
-			    strerror(errno));
-			free(buf);
-			return -1;
-		}
-		if (journal_crc(buf, len) != journal_get32(hdr + 4)) {
-			bad = "checksum mismatch";
-			break;
-		}
-		if ((r = runnel__journal__v1__record__unpack(NULL, len,
-		    buf)) == NULL) {
-			bad = "undecodable record";
-			break;
-		}
-		task_restore_utf8(r, off);
-		if (journal_apply(r, cause) != 0) {
-			runnel__journal__v1__record__free_unpacked(r, NULL);
-			free(buf);
-			return -1;
-		}
-		runnel__journal__v1__record__free_unpacked(r, NULL);
-		off += JOURNAL_HEADER + len;
-		count++;
-	}
-	free(buf);
-	if (bad != NULL) {
-		/* A crash can only tear the last record: one whose end
-		 * would be at or past the end of the file.  Anything else
-		 * is damage we must not paper over. */
-		len = (uint64_t)st.st_size - off >= JOURNAL_HEADER ?
-		    journal_get32(hdr) : 0;
-		if (strcmp(bad, "checksum mismatch") != 0 &&
-		    strcmp(bad, "undecodable record") != 0) {
-			/* Torn: the header or the record runs off the end. */
-		} else if (off + JOURNAL_HEADER + len < (uint64_t)st.st_size) {
-			*cause = xasprintf("%s: corrupt record at offset %llu "
-			    "(%s) with %llu bytes after it; refusing to guess."
-			    " Move the journal aside to start empty, or keep "
-			    "the %llu good records by truncating it: "
-			    "truncate -s %llu %s", journal.path,
-			    (unsigned long long)off, bad,
-			    (unsigned long long)(st.st_size - off),
-			    (unsigned long long)count,
-			    (unsigned long long)off, journal.path);
-			return -1;
-		}
-		log_warnx("journal: %s: %s at offset %llu: cutting %llu bytes "
-		    "off the end (%llu records kept)", journal.path, bad,
-		    (unsigned long long)off,
-		    (unsigned long long)(st.st_size - off),
-		    (unsigned long long)count);
-		if (ftruncate(fd, off) == -1) {
-			*cause = xasprintf("%s: truncate: %s", journal.path,
-			    strerror(errno));
-			return -1;
-		}
-	}
-	journal.size = off;
-	log_info("journal: %llu records replayed", (unsigned long long)count);
-	return 0;
-}
-
 /* Write every live task's newest state to a new journal and put it in
  * place: temp file, fdatasync, rename, fsync of the directory. */
 int
@@ -943,7 +757,7 @@ journal_open(const char *dir, int nosync, char **cause)
 	char			*why = NULL;
 	int			 fd;
 
-	TAILQ_INIT(&journal.acks);
+	TAILQ_INIT(&journal.waits);
 	pthread_mutex_init(&journal.mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -961,7 +775,7 @@ journal_open(const char *dir, int nosync, char **cause)
 		*cause = xasprintf("%s: %s", journal.path, strerror(errno));
 		return -1;
 	}
-	if (journal_replay(fd, cause) != 0) {
+	if (journal_replay(fd, journal.path, &journal.size, cause) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -997,7 +811,7 @@ journal_open(const char *dir, int nosync, char **cause)
 void
 journal_close(void)
 {
-	struct journal_ack	*a;
+	struct journal_wait	*w;
 
 	if (journal.started) {
 		pthread_mutex_lock(&journal.mtx);
@@ -1013,9 +827,11 @@ journal_close(void)
 		close(journal.fd);
 		journal.fd = -1;
 	}
-	while ((a = TAILQ_FIRST(&journal.acks)) != NULL) {
-		TAILQ_REMOVE(&journal.acks, a, entry);
-		free(a);
+	/* Nothing more becomes durable: let the waiters free their args. */
+	while ((w = TAILQ_FIRST(&journal.waits)) != NULL) {
+		TAILQ_REMOVE(&journal.waits, w, entry);
+		w->cb(w->arg, ECANCELED);
+		free(w);
 	}
 	if (journal.ev != NULL)
 		event_free(journal.ev);

@@ -173,9 +173,10 @@ reload_sessions(void)
 	char		*why = NULL, *msg;
 
 	TAILQ_FOREACH_SAFE(s, &server.sessions, entry, s1) {
-		if (s->dead)
+		if (s->state == SESSION_DEAD)
 			continue;
-		if (!s->is_unix && !s->connected && server.ssl_ctx != NULL &&
+		if (!s->is_unix && s->state == SESSION_HANDSHAKE &&
+		    server.ssl_ctx != NULL &&
 		    (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL &&
 		    tls_server_reverify(ssl, server.ssl_ctx) != 0) {
 			session_lost(s, "closed on reload: cannot switch its "

@@ -15,7 +15,7 @@ rpc_hello_count(const char *identity)
 	unsigned	 n = 0;
 
 	TAILQ_FOREACH(s, &server.sessions, entry)
-		if (s->hello_done && !s->dead &&
+		if (s->hello_done && s->state != SESSION_DEAD &&
 		    strcmp(s->identity, identity) == 0)
 			n++;
 	return n;
@@ -53,7 +53,7 @@ rpc_hello(struct session *s, uint64_t req_id,
 		    s->identity, server.conf->max_identity_connections);
 		return;
 	}
-	s->hello_done = 1;
+	session_set_state(s, SESSION_READY);
 	session_touch(s);
 	log_debug("conn %llu: hello from %s as %s (%s)",
 	    (unsigned long long)s->id, msg->hello->client_name, s->identity,

@@ -46,7 +46,8 @@ rpc_restart(struct session *s, uint64_t req_id,
 		free(cause);
 		return;
 	}
-	journal_ack(s, req_id, t->id, 0);
+	/* The answer once the task's record is durable. */
+	rpc_submit_reply_durable(s, req_id, t->id, 0);
 }
 
 const struct rpc_entry rpc_restart_entry = {

@@ -3,6 +3,8 @@
  * idempotent resubmission with the first task's id, queue the task, and
  * with `watch` stream its output on the same request id.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,67 @@ rpc_submit_refused(struct session *s, uint64_t req_id, const char *what)
 	return 0;
 }
 
+/* A reply that waits for the new task's record to be durable. */
+struct rpc_submit_ack {
+	struct session	*session;	/* referenced: may die meanwhile */
+	uint64_t	 req_id;
+	uint64_t	 task_id;
+	int		 watch;
+};
+
+/* The task's record is durable (error 0) or is not: answer, unless the
+ * session went away meanwhile; a task that cannot be made durable is
+ * killed. */
+static void
+rpc_submit_synced(void *arg, int error)
+{
+	Runnel__V1__ServerMessage	 reply = RUNNEL__V1__SERVER_MESSAGE__INIT;
+	Runnel__V1__SubmitReply		 sr = RUNNEL__V1__SUBMIT_REPLY__INIT;
+	struct rpc_submit_ack		*a = arg;
+	struct session			*s = a->session;
+	struct task			*t;
+
+	if (error == ECANCELED || s->state == SESSION_DEAD)
+		goto done;
+	t = task_find(a->task_id);
+	if (error != 0) {
+		session_send_error(s, a->req_id,
+		    RUNNEL__V1__ERROR_CODE__ERROR_RESOURCE_EXHAUSTED,
+		    "journal: cannot make the task durable: %s",
+		    strerror(error));
+		if (t != NULL)
+			task_cancel(t, SIGKILL, 0, "journal");
+	} else if (t != NULL) {
+		sr.task_id = a->task_id;
+		reply.id = a->req_id;
+		reply.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT;
+		reply.submit = &sr;
+		session_send(s, &reply);
+		if (a->watch)
+			watch_create(s, a->req_id, &t, 1, NULL);
+	}
+done:
+	session_unref(s);
+	free(a);
+}
+
+/* Answer a Submit (or Restart) with the task's id, and start its watch,
+ * once everything the journal has written so far is durable. */
+void
+rpc_submit_reply_durable(struct session *s, uint64_t req_id,
+    uint64_t task_id, int watch)
+{
+	struct rpc_submit_ack	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->session = s;
+	a->req_id = req_id;
+	a->task_id = task_id;
+	a->watch = watch;
+	session_ref(s);
+	journal_sync_then(rpc_submit_synced, a);
+}
+
 /* Create a task from the spec and answer with its id. */
 static void
 rpc_submit(struct session *s, uint64_t req_id,
@@ -102,7 +165,7 @@ rpc_submit(struct session *s, uint64_t req_id,
 	} else if (spec->stdin_stream)
 		task_stdin_own(t, s);	/* its stdin comes on this connection */
 	/* The answer (and the watch) once the task's record is durable. */
-	journal_ack(s, req_id, t->id, msg->submit->watch);
+	rpc_submit_reply_durable(s, req_id, t->id, msg->submit->watch);
 }
 
 const struct rpc_entry rpc_submit_entry = {

@@ -40,15 +40,8 @@
 #define FLOOD_READ		(64 * 1024)
 #define FLOOD_PIPE		(1024 * 1024)
 #define FLOOD_PIPES		16
-/* A session stops producing output chunks above this many bytes queued to
- * the peer and resumes below half of it. */
-#define SESSION_HIWAT		(1024 * 1024)
+/* The most output bytes one chunk to a watcher carries. */
 #define SESSION_CHUNK		(64 * 1024)
-/* Bytes written to a peer per wake-up. */
-#define SESSION_MAX_WRITE	(256 * 1024)
-/* Bytes of output chunks all sessions together produce before the loop
- * reads its descriptors again (task pipes among them). */
-#define SESSION_PASS_BUDGET	(256 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)
@@ -223,22 +216,32 @@ struct waiter;
 struct wait_ref;
 TAILQ_HEAD(waiter_list, waiter);
 
+/* A session's life, in order: it only moves down the list (checked by
+ * session_set_state).  A unix peer starts at SESSION_HELLO. */
+enum session_state {
+	SESSION_HANDSHAKE,		/* TLS handshake */
+	SESSION_HELLO,			/* waiting for Hello */
+	SESSION_READY,			/* said Hello: serving requests */
+	SESSION_CLOSING,		/* flushing a last error */
+	SESSION_DEAD			/* torn down; freed at its last unref */
+};
+
 struct session {
 	uint64_t		 id;
 	struct bufferevent	*bev;
+	enum session_state	 state;
 	int			 is_unix;
+	/* Was READY (kept by session_set_state): still so once CLOSING. */
 	int			 hello_done;
 	int			 unauth;	/* counted in server.nunauth */
-	int			 connected;	/* TLS handshake done */
-	int			 closing;	/* flushing a last error */
-	int			 dead;
+	int			 refs;		/* session_unref frees at 0 */
 	char			*peer;		/* address, for logs */
 	char			*identity;
 	enum role		 role;
 	int			 pump_queued;	/* on the pump list */
 	TAILQ_ENTRY(session)	 pump_entry;
 	/* session.c's flow control */
-	int			 read_paused;	/* output over SESSION_HIWAT */
+	int			 read_paused;	/* too much output unread */
 	size_t			 buf_peak;	/* most bytes buffered */
 	struct event		*timeout_ev;
 	struct watch_list	 watches;
@@ -388,6 +391,7 @@ int	 listener_is_unix(const struct listener *);
 
 /* session.c */
 struct session *session_create(int fd, SSL *ssl, const char *peer);
+void	 session_set_state(struct session *, enum session_state);
 void	 session_lost(struct session *, const char *why);
 void	 session_send(struct session *, const Runnel__V1__ServerMessage *);
 struct evbuffer_iovec;
@@ -404,8 +408,11 @@ int	 session_writable(struct session *);
 void	 session_touch(struct session *);
 void	 session_authenticated(struct session *);
 int	 session_inflight(const struct session *);
-/* session.c: admission of unix peers */
+void	 session_ref(struct session *);
+void	 session_unref(struct session *);
+/* session-admit.c: admission of unix peers */
 enum role session_unix_role(uid_t, char **identity);
+int	 session_identify_unix(struct session *, int fd);
 void	 session_refuse(int fd, Runnel__V1__ErrorCode, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 unsigned session_count_uid(uid_t);
@@ -480,6 +487,8 @@ void	 task_stdin_lost(struct session *);
 /* rpc-submit.c (also for Restart) */
 int	 rpc_submit_refused(struct session *, uint64_t, const char *);
 int	 rpc_submit_queue_full(struct session *, uint64_t);
+void	 rpc_submit_reply_durable(struct session *, uint64_t req_id,
+	    uint64_t task_id, int watch);
 
 /* task.c */
 /* Ids run from 1; the highest leaves room for the next id (the journal
@@ -535,9 +544,10 @@ void	 journal_close(void);
 int	 journal_task(const struct task *, int with_spec);
 int	 journal_task_removed(uint64_t);
 void	 journal_queue(const struct queue *);
-void	 journal_ack(struct session *, uint64_t req_id, uint64_t task_id,
-	    int watch);
-void	 journal_session_lost(struct session *);
+/* Called once what was written before is durable (error 0), cannot be
+ * (an errno), or the journal closed first (ECANCELED: only free arg). */
+typedef void (*journal_sync_cb)(void *arg, int error);
+void	 journal_sync_then(journal_sync_cb, void *arg);
 void	 journal_maybe_compact(void);
 int	 journal_compact(char **cause);
 

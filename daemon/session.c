@@ -26,6 +26,15 @@
 #include "log.h"
 #include "runneld.h"
 
+/* A session stops producing output chunks above this many bytes queued to
+ * the peer and resumes below half of it. */
+#define SESSION_HIWAT		(1024 * 1024)
+/* Bytes written to a peer per wake-up. */
+#define SESSION_MAX_WRITE	(256 * 1024)
+/* Bytes of output chunks all sessions together produce before the loop
+ * reads its descriptors again (task pipes among them). */
+#define SESSION_PASS_BUDGET	(256 * 1024)
+
 /*
  * Sessions with output to pump wait on one list, served in turn by one
  * event at bulk priority.  A pass over it produces at most
@@ -61,86 +70,6 @@ static void	session_read_cb(struct bufferevent *, void *);
 static void	session_write_cb(struct bufferevent *, void *);
 static void	session_event_cb(struct bufferevent *, short, void *);
 
-/* The identity and role of a unix-socket peer's uid: root and the
- * daemon's own user are admin; others need an `unix:USER` entry in
- * [access].  The uid is named through the table made when the
- * configuration was read, never by NSS here (which may block on LDAP or
- * sssd): a uid it does not name is "unix:uid=N", which no entry gives a
- * role. */
-enum role
-session_unix_role(uid_t uid, char **identity)
-{
-	const char	*user;
-
-	if ((user = access_unix_name(server.conf, uid)) != NULL)
-		*identity = xasprintf("unix:%s", user);
-	else
-		*identity = xasprintf("unix:uid=%lu", (unsigned long)uid);
-	if (uid == 0 || uid == server.uid)
-		return ROLE_ADMIN;
-	return access_role(server.conf, *identity);
-}
-
-/* Identify a unix-socket peer by its uid (session_unix_role). */
-static int
-session_identify_unix(struct session *s, int fd)
-{
-	struct ucred	 cred;
-	socklen_t	 len = sizeof cred;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("conn %llu: SO_PEERCRED", (unsigned long long)s->id);
-		return -1;
-	}
-	s->uid = cred.uid;
-	s->role = session_unix_role(cred.uid, &s->identity);
-	return 0;
-}
-
-/* Unix-socket sessions of a uid. */
-unsigned
-session_count_uid(uid_t uid)
-{
-	struct session	*s;
-	unsigned	 n = 0;
-
-	TAILQ_FOREACH(s, &server.sessions, entry)
-		if (s->is_unix && !s->dead && s->uid == uid)
-			n++;
-	return n;
-}
-
-/* Refuse an accepted connection before it has a session: one Error (id
- * 0, the daemon's last word) if the socket takes it at once, then close.
- * Costs no buffer: the frame is packed on the stack. */
-void
-session_refuse(int fd, Runnel__V1__ErrorCode code, const char *fmt, ...)
-{
-	Runnel__V1__ServerMessage	 msg = RUNNEL__V1__SERVER_MESSAGE__INIT;
-	Runnel__V1__Error		 err = RUNNEL__V1__ERROR__INIT;
-	uint8_t				 buf[512];
-	char				 text[256];
-	size_t				 len;
-	va_list				 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	err.code = code;
-	err.message = text;
-	msg.id = 0;
-	msg.reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR;
-	msg.error = &err;
-	len = runnel__v1__server_message__get_packed_size(&msg);
-	if (len + FRAME_HEADER <= sizeof buf) {
-		frame_put_header(buf, len);
-		runnel__v1__server_message__pack(&msg, buf + FRAME_HEADER);
-		(void)send(fd, buf, FRAME_HEADER + len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-	}
-	close(fd);
-}
-
 /* The peer took too long to finish TLS and Hello. */
 static void
 session_timeout_cb(evutil_socket_t fd, short events, void *arg)
@@ -173,7 +102,7 @@ session_touch(struct session *s)
 	struct timeval	tv;
 	uint64_t	ms = server.conf->idle_timeout_ms;
 
-	if (s->dead || !s->hello_done)
+	if (s->state == SESSION_DEAD || !s->hello_done)
 		return;
 	if (ms == 0) {
 		evtimer_del(s->timeout_ev);
@@ -205,7 +134,7 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 	    (s = TAILQ_FIRST(&session_pumps)) != NULL) {
 		TAILQ_REMOVE(&session_pumps, s, pump_entry);
 		s->pump_queued = 0;
-		if (s->closing)
+		if (s->state == SESSION_CLOSING)
 			continue;
 		out = bufferevent_get_output(s->bev);
 		id = s->id;
@@ -215,7 +144,7 @@ session_pump_cb(evutil_socket_t fd, short events, void *arg)
 		more = watch_pump(s);
 		lag_end(&m, "conn %llu: pump", id);
 		session_pass.cur = NULL;
-		if (s->dead)
+		if (s->state == SESSION_DEAD)
 			continue;
 		n = evbuffer_get_length(out);
 		if (n > session_pass.base)
@@ -240,6 +169,37 @@ session_frame_limit(const struct session *s)
 	return SESSION_PREHELLO_FRAME;
 }
 
+/* Move a session on in its life, which only goes one way. */
+void
+session_set_state(struct session *s, enum session_state state)
+{
+	static const char	*names[] = {
+		[SESSION_HANDSHAKE] = "handshake",
+		[SESSION_HELLO] = "hello",
+		[SESSION_READY] = "ready",
+		[SESSION_CLOSING] = "closing",
+		[SESSION_DEAD] = "dead",
+	};
+	static const unsigned	 next[] = {
+		[SESSION_HANDSHAKE] = 1U << SESSION_HELLO |
+		    1U << SESSION_CLOSING | 1U << SESSION_DEAD,
+		[SESSION_HELLO] = 1U << SESSION_READY | 1U << SESSION_CLOSING |
+		    1U << SESSION_DEAD,
+		[SESSION_READY] = 1U << SESSION_CLOSING | 1U << SESSION_DEAD,
+		[SESSION_CLOSING] = 1U << SESSION_DEAD,
+		[SESSION_DEAD] = 0,
+	};
+
+	if ((next[s->state] & 1U << state) == 0)
+		fatalx("conn %llu: %s -> %s", (unsigned long long)s->id,
+		    names[s->state], names[state]);
+	log_debug("conn %llu: %s -> %s", (unsigned long long)s->id,
+	    names[s->state], names[state]);
+	s->state = state;
+	if (state == SESSION_READY)
+		s->hello_done = 1;
+}
+
 /* Take over an accepted connection (ssl NULL: unix socket). */
 struct session *
 session_create(int fd, SSL *ssl, const char *peer)
@@ -251,6 +211,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 	s = xcalloc(1, sizeof *s);
 	s->id = ++server.next_session_id;
 	s->peer = xstrdup(peer);
+	s->refs = 1;		/* the connection's, dropped by session_lost */
 	TAILQ_INIT(&s->watches);
 	TAILQ_INIT(&s->waiters);
 	if (ssl != NULL) {
@@ -303,7 +264,7 @@ session_create(int fd, SSL *ssl, const char *peer)
 
 	log_debug("conn %llu: from %s", (unsigned long long)s->id, peer);
 	if (s->is_unix) {
-		s->connected = 1;
+		session_set_state(s, SESSION_HELLO);
 		if (session_identify_unix(s, fd) == -1)
 			session_lost(s, "cannot identify peer");
 	}
@@ -402,15 +363,32 @@ session_free_cb(evutil_socket_t fd, short events, void *arg)
 	free(s);
 }
 
+/* Keep a session's memory past session_lost: whoever answers it later
+ * (rpc-submit.c's durable replies) checks for SESSION_DEAD, then unrefs. */
+void
+session_ref(struct session *s)
+{
+	s->refs++;
+}
+
+/* Drop a reference: the last one frees the session, from a fresh stack. */
+void
+session_unref(struct session *s)
+{
+	if (--s->refs == 0)
+		event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s,
+		    NULL);
+}
+
 /* The connection is over: tear it down now, free it later. */
 void
 session_lost(struct session *s, const char *why)
 {
 	struct watch	*w;
 
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return;
-	s->dead = 1;
+	session_set_state(s, SESSION_DEAD);
 	/* Ended before Hello: its source pays a penalty. */
 	source_remove(s, s->hello_expired ? SOURCE_END_TIMEOUT :
 	    SOURCE_END_FAILED);
@@ -423,7 +401,6 @@ session_lost(struct session *s, const char *why)
 		watch_free(w);
 	wait_session_lost(s);
 	task_stdin_lost(s);
-	journal_session_lost(s);
 	TAILQ_REMOVE(&server.sessions, s, entry);
 	server.nsessions--;
 	bufferevent_free(s->bev);
@@ -433,7 +410,7 @@ session_lost(struct session *s, const char *why)
 		s->pump_queued = 0;
 	}
 	event_free(s->timeout_ev);
-	event_base_once(server.base, -1, EV_TIMEOUT, session_free_cb, s, NULL);
+	session_unref(s);
 	server_maybe_exit();
 }
 
@@ -444,7 +421,7 @@ session_writable(struct session *s)
 {
 	size_t	len;
 
-	if (s->dead || s->closing)
+	if (s->state >= SESSION_CLOSING)
 		return 0;
 	len = evbuffer_get_length(bufferevent_get_output(s->bev));
 	if (len >= SESSION_HIWAT)
@@ -460,7 +437,7 @@ session_writable(struct session *s)
 void
 session_schedule_pump(struct session *s)
 {
-	if (s->dead || s->closing || s->pump_queued)
+	if (s->state >= SESSION_CLOSING || s->pump_queued)
 		return;
 	TAILQ_INSERT_TAIL(&session_pumps, s, pump_entry);
 	s->pump_queued = 1;
@@ -540,7 +517,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 	size_t			 len;
 	struct session_fix	 fx = { NULL, 0, 0 };
 
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return;
 	if (msg->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT)
 		wire_walk((ProtobufCMessage *)(uintptr_t)&msg->base,
@@ -564,7 +541,7 @@ session_send(struct session *s, const Runnel__V1__ServerMessage *msg)
 uint8_t *
 session_reserve(struct session *s, size_t len, struct evbuffer_iovec *v)
 {
-	if (s->dead)
+	if (s->state == SESSION_DEAD)
 		return NULL;
 	if (evbuffer_reserve_space(bufferevent_get_output(s->bev), len, v,
 	    1) != 1)
@@ -632,7 +609,7 @@ session_close_with_error(struct session *s, uint64_t req_id,
 	va_list	 ap;
 	char	*text;
 
-	if (s->dead || s->closing)
+	if (s->state >= SESSION_CLOSING)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) == -1)
@@ -643,7 +620,7 @@ session_close_with_error(struct session *s, uint64_t req_id,
 	    s->identity != NULL ? s->identity : "", text);
 	session_send_error(s, req_id, code, "%s", text);
 	free(text);
-	s->closing = 1;
+	session_set_state(s, SESSION_CLOSING);
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
@@ -686,7 +663,7 @@ session_read(struct bufferevent *bev, void *arg)
 	uint32_t			 len;
 	enum frame_result		 r;
 
-	while (!s->dead && !s->closing) {
+	while (s->state < SESSION_CLOSING) {
 		if (evbuffer_copyout(in, hdr, sizeof hdr) != sizeof hdr)
 			return;
 		if (evbuffer_get_length(out) >= SESSION_HIWAT) {
@@ -747,7 +724,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
-	if (s->closing) {
+	if (s->state == SESSION_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			session_lost(s, NULL);
 		return;
@@ -758,7 +735,7 @@ session_write_cb(struct bufferevent *bev, void *arg)
 		s->read_paused = 0;
 		bufferevent_enable(bev, EV_READ);
 		session_read_cb(bev, s);
-		if (s->dead || s->closing)
+		if (s->state >= SESSION_CLOSING)
 			return;
 	}
 	if (!TAILQ_EMPTY(&s->watches))
@@ -795,7 +772,7 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	char		*why;
 
 	if (events & BEV_EVENT_CONNECTED) {
-		s->connected = 1;
+		session_set_state(s, SESSION_HELLO);
 		ssl = bufferevent_openssl_get_ssl(bev);
 		if ((s->identity = tls_peer_cn(ssl)) == NULL) {
 			session_lost(s, "client certificate has no CN");
@@ -820,12 +797,13 @@ session_event_cb(struct bufferevent *bev, short events, void *arg)
 	if (events & BEV_EVENT_ERROR) {
 		why = s->is_unix ? NULL : session_tls_errors(bev);
 		if (why == NULL)
-			why = xasprintf("%s%s", s->connected ? "" :
+			why = xasprintf("%s%s",
+			    s->state != SESSION_HANDSHAKE ? "" :
 			    "tls handshake failed: ",
 			    EVUTIL_SOCKET_ERROR() != 0 ?
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
 			    "connection error");
-		else if (!s->connected) {
+		else if (s->state == SESSION_HANDSHAKE) {
 			char	*tmp;
 			long	 vr = X509_V_OK;
 

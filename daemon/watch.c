@@ -371,7 +371,7 @@ watch_pump(struct session *s)
 				watch_free(w);
 			}
 		}
-	} while (sent && !s->dead);
+	} while (sent && s->state != SESSION_DEAD);
 	return 0;
 }
 

@@ -118,11 +118,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(s->identity);
 	s->identity = xstrdup(data[0] & 2 ? "admin" : "fuzz");
 	s->role = data[0] & 2 ? ROLE_ADMIN : ROLE_USER;
-	s->hello_done = data[0] & 1;
+	if ((data[0] & 1) && s->state == SESSION_HELLO)
+		session_set_state(s, SESSION_READY);
 	data++;
 	size--;
 
-	while (!s->dead && !s->closing && size >= FRAME_HEADER) {
+	while (s->state < SESSION_CLOSING && size >= FRAME_HEADER) {
 		r = frame_parse(data, size, server.conf->max_frame, &len);
 		if (r != FRAME_OK)
 			break;

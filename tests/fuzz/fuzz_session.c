@@ -147,7 +147,7 @@ fuzz_session_alive(const struct session *s)
 
 	TAILQ_FOREACH(x, &server.sessions, entry)
 		if (x == s)
-			return !x->dead;
+			return x->state != SESSION_DEAD;
 	return 0;
 }
 
@@ -354,7 +354,8 @@ fuzz_session_inject(struct fuzz_session_conn *c, const void *p, size_t n)
 {
 	struct evbuffer	*in;
 
-	if (c->s == NULL || c->s->dead || c->s->closing || n == 0)
+	if (c->s == NULL || c->s->state >= SESSION_CLOSING ||
+	    n == 0)
 		return;
 	/* A session whose replies wait unread reads no requests: the bytes
 	 * wait behind those it left, as in a socket. */
@@ -372,7 +373,7 @@ fuzz_session_inject(struct fuzz_session_conn *c, const void *p, size_t n)
 	/* What it left when it paused comes back here, to be injected
 	 * again once it reads on (fuzz_session_release): resuming from
 	 * the loop, it would dispatch requests before they are tamed. */
-	if (!c->s->dead && c->s->read_paused)
+	if (c->s->state != SESSION_DEAD && c->s->read_paused)
 		evbuffer_add_buffer(c->held, in);
 	fuzz_session_tame();
 	fuzz_session_settle();
@@ -555,9 +556,11 @@ fuzz_session_stop(int remove)
 	server.nqueued = server.nqueued_deps = server.nfinished = 0;
 	server.nrunning = 0;
 	queue_free_all();
+	/* A reply still waiting for the journal holds its session: closing
+	 * the journal lets go of it before the loop frees the sessions. */
+	journal_close();
 	/* The sessions' memory is freed from the loop. */
 	event_base_loop(server.base, EVLOOP_NONBLOCK);
-	journal_close();
 	fz.nids = 0;
 	fz.cur = NULL;
 }
