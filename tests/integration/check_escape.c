@@ -33,8 +33,10 @@
 /* The harness's [limits] grace. */
 #define GRACE_MS	2000
 /* After the grace: the killed group's last members, the loop, the reply.
- * runneld gives the group at most a second. */
-#define MARGIN_MS	1500
+ * runneld gives the group at most a second; the rest is room for a loaded
+ * machine.  What the bound tells apart is an end against none at all (the
+ * old daemon never ended such a task), not a speed. */
+#define MARGIN_MS	10000
 
 static struct harness	h;
 static struct rawc	rc;
@@ -462,12 +464,12 @@ START_TEST(test_shutdown_escaped_recorded)
 	(void)escapee_pid();
 
 	/* SIGTERM: the task is cancelled with the grace, ends, and runneld
-	 * exits then, not at its shutdown deadline (grace + 2 s). */
+	 * exits then, not at its shutdown deadline (grace + 2 s), where it
+	 * would log that tasks were still running. */
 	t0 = now_ms();
 	harness_shutdown(&h);
 	took = now_ms() - t0;
 	ck_assert_int_ge(took, GRACE_MS);
-	ck_assert_int_lt(took, GRACE_MS + (int64_t)harness_ms(MARGIN_MS));
 	ck_assert_ptr_null(strstr(h.log, "still running"));
 	ck_assert_ptr_nonnull(strstr(h.log, "processes escaped"));
 
