@@ -611,13 +611,36 @@ journal_queue(const struct queue *q)
 	}
 }
 
-/* Take the state directory's lock, or say who holds it. */
+/* The pid a state directory's lock file names, or 0. */
+static long
+journal_lock_pid(int fd)
+{
+	char	 buf[32];
+	ssize_t	 n;
+
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Take the state directory's lock, or say who holds it.  A runneld killed
+ * with -9 can leave its lock held for a moment after it died: a child it
+ * was starting holds a copy of the descriptor until its exec closes it.
+ * While the pid the lock names is gone, wait for that (up to
+ * JOURNAL_LOCK_WAIT_MS, before the loop runs) instead of refusing a
+ * restart that came too soon.
+ */
+#define JOURNAL_LOCK_WAIT_MS	3000
+#define JOURNAL_LOCK_STEP_MS	20
 static int
 journal_lock(const char *dir, char **cause)
 {
-	char	*path, buf[32];
-	ssize_t	 n;
-	int	 fd;
+	struct timespec	 step = { 0, JOURNAL_LOCK_STEP_MS * 1000000L };
+	char		*path, buf[32];
+	ssize_t		 n;
+	long		 pid;
+	int		 fd, waited = 0;
 
 	path = xasprintf("%s/lock", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -626,16 +649,31 @@ journal_lock(const char *dir, char **cause)
 		free(path);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		n = pread(fd, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		*cause = xasprintf("state directory %s is in use by runneld "
-		    "pid %s", dir, buf[0] != '\0' ? buf : "?");
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		pid = journal_lock_pid(fd);
+		if (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH &&
+		    waited < JOURNAL_LOCK_WAIT_MS) {
+			nanosleep(&step, NULL);
+			waited += JOURNAL_LOCK_STEP_MS;
+			continue;
+		}
+		if (pid > 0 && waited >= JOURNAL_LOCK_WAIT_MS)
+			*cause = xasprintf("state directory %s is in use: "
+			    "runneld pid %ld has exited, but a process it "
+			    "started still holds its lock", dir, pid);
+		else if (pid > 0)
+			*cause = xasprintf("state directory %s is in use by "
+			    "runneld pid %ld", dir, pid);
+		else
+			*cause = xasprintf("state directory %s is in use by "
+			    "runneld pid ?", dir);
 		close(fd);
 		free(path);
 		return -1;
 	}
+	if (waited > 0)
+		log_info("%s: waited %d ms for the lock a runneld that exited "
+		    "left to a process it was starting", path, waited);
 	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
 		log_warn("%s", path);

@@ -3,10 +3,13 @@
  * journals, compaction, ids across restarts, one daemon per state dir,
  * restart-on-lost, and a full disk (what cannot be recorded is held).
  */
+#include <sys/file.h>
 #include <sys/pidfd.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -323,6 +326,65 @@ START_TEST(test_one_daemon_per_state_dir)
 }
 END_TEST
 
+/* A child that takes the state directory's lock, as a process a killed
+ * runneld was starting holds it until its exec: the lock file still names
+ * the dead runneld.  It holds the lock until killed or for hold_ms. */
+static pid_t
+hold_lock(int hold_ms)
+{
+	char	path[200], c;
+	int	p[2], fd;
+	pid_t	pid;
+
+	snprintf(path, sizeof path, "%s/state/lock", h.dir);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		fd = open(path, O_RDWR);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(hold_ms * 1000);
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+/* A restart right after kill -9 waits for a lock a dead runneld's child
+ * still holds (and says so), instead of refusing; a live holder past the
+ * wait is named for what it is. */
+START_TEST(test_lock_left_by_child)
+{
+	char	*err;
+	pid_t	 holder;
+	int	 status;
+
+	harness_crash(&h);
+	holder = hold_lock(300);
+	harness_spawn(&h, NULL);
+	ck_assert_int_eq(harness_wait_log(&h, "for the lock a runneld that "
+	    "exited left"), 0);
+	ck_assert_int_eq(waitpid(holder, &status, 0), holder);
+	rawc_free(show(submit((const char *[]){ "true", NULL }, 0)));
+
+	harness_crash(&h);
+	holder = hold_lock(60000);
+	ck_assert_int_ne(run_second(&err), 0);
+	ck_assert_msg(strstr(err, "has exited, but a process it started "
+	    "still holds its lock") != NULL, "%s", err);
+	free(err);
+	kill(holder, SIGKILL);
+	ck_assert_int_eq(waitpid(holder, &status, 0), holder);
+	harness_spawn(&h, NULL);
+	rawc_free(show(submit((const char *[]){ "true", NULL }, 0)));
+}
+END_TEST
+
 START_TEST(test_full_disk)
 {
 	char			 state[200], spool[300], script[400];
@@ -621,6 +683,7 @@ main(void)
 	tcase_add_test(tc, test_corrupt_middle_refused);
 	tcase_add_test(tc, test_compaction_keeps_everything);
 	tcase_add_test(tc, test_one_daemon_per_state_dir);
+	tcase_add_test(tc, test_lock_left_by_child);
 	tcase_add_test(tc, test_full_disk);
 	tcase_add_test(tc, test_full_disk_holds);
 	tcase_add_test(tc, test_key_mode_refused);
