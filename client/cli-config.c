@@ -64,11 +64,11 @@ cli_config_default_path(void)
 		xdg = home;
 		sub = "/.config/runnel/config";
 	} else
-		return (NULL);
+		return NULL;
 	len = strlen(xdg) + strlen(sub) + 1;
 	path = cli_calloc(len, 1);
 	snprintf(path, len, "%s%s", xdg, sub);
-	return (path);
+	return path;
 }
 
 /* A path value made usable: "~/" is $HOME, a relative path is relative
@@ -85,15 +85,15 @@ cli_config_path_value(const char *path, const char *value)
 		len = strlen(home) + strlen(value);
 		out = cli_calloc(len, 1);
 		snprintf(out, len, "%s%s", home, value + 1);
-		return (out);
+		return out;
 	}
 	if (value[0] == '/' || (slash = strrchr(path, '/')) == NULL)
-		return (strdup(value));
+		return strdup(value);
 	dirlen = (int)(slash - path);
 	len = (size_t)dirlen + strlen(value) + 2;
 	out = cli_calloc(len, 1);
 	snprintf(out, len, "%.*s/%s", dirlen, path, value);
-	return (out);
+	return out;
 }
 
 /* Set one "key = value" line; 0, or -1 with *cause. */
@@ -111,16 +111,16 @@ cli_config_set(struct cli_config *cf, const char *path, unsigned line,
 	if (i == CLI_CONFIG_NKEYS) {
 		cli_config_error(cause, path, line, "unknown key \"%s\" (host, "
 		    "ca, cert and key are known)", key);
-		return (-1);
+		return -1;
 	}
 	field = (char **)(void *)((char *)cf + cli_config_keys[i].field);
 	if (*field != NULL) {
 		cli_config_error(cause, path, line, "%s set twice", key);
-		return (-1);
+		return -1;
 	}
 	if (*value == '\0') {
 		cli_config_error(cause, path, line, "%s: empty value", key);
-		return (-1);
+		return -1;
 	}
 	/* A host is not a path, even when it is unix:PATH: keep it as is. */
 	if (strcmp(key, "host") == 0)
@@ -131,7 +131,7 @@ cli_config_set(struct cli_config *cf, const char *path, unsigned line,
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
 	}
-	return (0);
+	return 0;
 }
 
 /* Parse one line, already stripped of its newline; 0, or -1 with
@@ -145,11 +145,11 @@ cli_config_line(struct cli_config *cf, const char *path, unsigned line,
 	while (isspace((unsigned char)*s))
 		s++;
 	if (*s == '\0' || *s == '#' || *s == ';')
-		return (0);
+		return 0;
 	key = s;
 	if ((value = strchr(s, '=')) == NULL) {
 		cli_config_error(cause, path, line, "expected \"key = value\"");
-		return (-1);
+		return -1;
 	}
 	*value++ = '\0';
 	end = key + strlen(key);
@@ -165,16 +165,16 @@ cli_config_line(struct cli_config *cf, const char *path, unsigned line,
 		if (end - value < 2 || end[-1] != '"') {
 			cli_config_error(cause, path, line,
 			    "unterminated quote");
-			return (-1);
+			return -1;
 		}
 		end[-1] = '\0';
 		value++;
 	}
 	if (*key == '\0') {
 		cli_config_error(cause, path, line, "missing key before '='");
-		return (-1);
+		return -1;
 	}
-	return (cli_config_set(cf, path, line, key, value, cause));
+	return cli_config_set(cf, path, line, key, value, cause);
 }
 
 /* Read the client config at path into cf (zeroed by the caller).  A
@@ -192,9 +192,9 @@ cli_config_load(struct cli_config *cf, const char *path, int required,
 
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT && !required)
-			return (0);
+			return 0;
 		cli_config_error(cause, path, 0, "%s", strerror(errno));
-		return (-1);
+		return -1;
 	}
 	while (fgets(buf, sizeof buf, f) != NULL) {
 		line++;
@@ -215,7 +215,7 @@ cli_config_load(struct cli_config *cf, const char *path, int required,
 	rc = 0;
 out:
 	fclose(f);
-	return (rc);
+	return rc;
 }
 
 /* Free what cli_config_load() set. */

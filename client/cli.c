@@ -83,7 +83,7 @@ cli_release_signals(void)
 const sigset_t *
 cli_signal_mask(void)
 {
-	return (cli_catching ? &cli_waitmask : NULL);
+	return cli_catching ? &cli_waitmask : NULL;
 }
 
 /* Connect to the daemon; 0, or the exit status after printing why not. */
@@ -99,7 +99,7 @@ cli_connect(struct cli *cli)
 		abort();
 	}
 	if (cli->client != NULL)
-		return (0);
+		return 0;
 	if ((rc = runnel_connect(&cli->client, &cli->opts)) < 0) {
 		cli->client = NULL;
 		host = cli->opts.host;
@@ -109,10 +109,10 @@ cli_connect(struct cli *cli)
 		/* A refusal of who we are has a status of its own, and so
 		 * has a bad address or a missing CA: a usage error. */
 		if (rc == RUNNEL_EINVAL)
-			return (CLI_EXIT_USAGE);
-		return (status == CLI_EXIT_DENIED ? status : CLI_EXIT_CONNECT);
+			return CLI_EXIT_USAGE;
+		return status == CLI_EXIT_DENIED ? status : CLI_EXIT_CONNECT;
 	}
-	return (0);
+	return 0;
 }
 
 /* Print "runnel: CONTEXT: ERROR" for a library code; return the matching
@@ -141,7 +141,7 @@ cli_error(struct cli *cli, int code, const char *fmt, ...)
 		cli_warnx("%s", text);
 	else
 		cli_warnx("%s: %s", ctx, text);
-	return (print_error_status(code));
+	return print_error_status(code);
 }
 
 /* Print "runnel: MESSAGE" to stderr, on one line.  A message may quote
@@ -184,7 +184,7 @@ cli_synopsis_len(const char *u)
 
 	while (u[len] == '\n' && strncmp(u + len + 1, "    ", 4) == 0)
 		len += 1 + strcspn(u + len + 1, "\n");
-	return ((int)len);
+	return (int)len;
 }
 
 /* Print the verb's usage: all of it on stdout for --help (status 0), else
@@ -198,7 +198,7 @@ cli_usage(const struct cli *cli, int help)
 	fprintf(f, "usage: runnel %s%s%.*s\n", cli->entry->name,
 	    *u == '\n' ? "" : " ", help ? (int)strlen(u) :
 	    cli_synopsis_len(u), u);
-	return (help ? CLI_EXIT_OK : CLI_EXIT_USAGE);
+	return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
 /* calloc, or exit: running out of memory is fatal in the CLI. */
@@ -211,7 +211,7 @@ cli_calloc(size_t n, size_t size)
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
 	}
-	return (p);
+	return p;
 }
 
 /* reallocarray, or exit. */
@@ -226,7 +226,7 @@ cli_reallocarray(void *p, size_t n, size_t size)
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
 	}
-	return (p);
+	return p;
 }
 
 /* Parse an unsigned decimal number, digits only; 0 or -1. */
@@ -236,10 +236,10 @@ cli_parse_u64(const char *s, uint64_t *v)
 	char	*end;
 
 	if (!isdigit((unsigned char)*s))
-		return (-1);
+		return -1;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
-	return (errno != 0 || *end != '\0' ? -1 : 0);
+	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
 /* Parse the duration of option opt of verb, at most DURATION_MAX_MS (the
@@ -250,14 +250,14 @@ cli_parse_duration(const char *verb, const char *opt, const char *arg,
 {
 	if (parse_duration(arg, ms) != 0) {
 		cli_warnx("%s: invalid duration: %s", verb, arg);
-		return (-1);
+		return -1;
 	}
 	if (*ms > DURATION_MAX_MS) {
 		cli_warnx("%s: --%s %s is out of range: at most 3650d (10 "
 		    "years)", verb, opt, arg);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Parse task ids into an allocated array, or say which one is bad. */
@@ -272,8 +272,8 @@ cli_parse_ids(int argc, char **argv)
 		if (cli_parse_u64(argv[i], &ids[i]) != 0 || ids[i] == 0) {
 			cli_warnx("invalid task id: %s", argv[i]);
 			free(ids);
-			return (NULL);
+			return NULL;
 		}
 	}
-	return (ids);
+	return ids;
 }

@@ -91,5 +91,5 @@ cmd_cancel_exec(struct cli *cli, int argc, char **argv)
 		rv = CLI_EXIT_OK;
 out:
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

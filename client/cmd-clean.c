@@ -77,5 +77,5 @@ cmd_clean_exec(struct cli *cli, int argc, char **argv)
 	rv = CLI_EXIT_OK;
 out:
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

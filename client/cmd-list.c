@@ -75,7 +75,7 @@ cmd_list_width(size_t w, const char *s, size_t max)
 
 	if (len > w)
 		w = len;
-	return (max != 0 && w > max ? max : w);
+	return max != 0 && w > max ? max : w;
 }
 
 /* The cells of one task's row, COMMAND allocated. */
@@ -186,5 +186,5 @@ cmd_list_exec(struct cli *cli, int argc, char **argv)
 	rv = CLI_EXIT_OK;
 out:
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

@@ -123,5 +123,5 @@ cmd_logs_exec(struct cli *cli, int argc, char **argv)
 out:
 	runnel_task_clear(&t);
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

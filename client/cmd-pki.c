@@ -125,7 +125,7 @@ cmd_pki_cmp(const void *a, const void *b)
 {
 	const struct cmd_pki_file	*fa = a, *fb = b;
 
-	return (strcmp(fa->path, fb->path));
+	return strcmp(fa->path, fb->path);
 }
 
 /* Was this file absent or different before? */
@@ -146,7 +146,7 @@ cmd_pki_changed(const struct cmd_pki_files *before,
 		    a->st_ctim.tv_sec != b->st_ctim.tv_sec ||
 		    a->st_ctim.tv_nsec != b->st_ctim.tv_nsec);
 	}
-	return (1);
+	return 1;
 }
 
 /* Free a list of files. */
@@ -182,33 +182,33 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 		else if (ch == 'u' && !pa->init)
 			pa->owner = optarg;
 		else
-			return (cli_usage(cli, ch == 'h'));
+			return cli_usage(cli, ch == 'h');
 	}
 	if (pa->owner != NULL && pa->out == NULL) {
 		cli_warnx("pki issue: --owner needs --out");
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	/* Names are looked up before anything is made. */
 	if (pa->group != NULL) {
 		if ((gr = getgrnam(pa->group)) == NULL) {
 			cli_warnx("pki init: no group %s", pa->group);
-			return (CLI_EXIT_ERROR);
+			return CLI_EXIT_ERROR;
 		}
 		pa->gid = gr->gr_gid;
 	}
 	if (pa->owner != NULL) {
 		if ((pw = getpwnam(pa->owner)) == NULL) {
 			cli_warnx("pki issue: no user %s", pa->owner);
-			return (CLI_EXIT_ERROR);
+			return CLI_EXIT_ERROR;
 		}
 		pa->uid = pw->pw_uid;
 		pa->owner_gid = pw->pw_gid;
 	}
 	if (argc - optind != (pa->init ? 1 : 2))
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	if (pa->init && pa->n == 0) {
 		cli_warnx("pki init: at least one --name is required");
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	pa->dir = argv[optind];
 	pa->name = pa->init ? NULL : argv[optind + 1];
@@ -216,9 +216,9 @@ cmd_pki_parse(struct cli *cli, int argc, char **argv, struct cmd_pki_args *pa)
 	if (!pa->init && strncmp(pa->name, "unix:", 5) == 0) {
 		cli_warnx("pki issue: client name '%s': runneld refuses a "
 		    "certificate whose CN starts with unix:", pa->name);
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	}
-	return (CLI_CONTINUE);
+	return CLI_CONTINUE;
 }
 
 /* Give dir (0750) and its server.key (0640) to a group, and the
@@ -239,11 +239,11 @@ cmd_pki_group(const char *dir, gid_t gid, char **cause)
 			*cause = str_printf("%s: %s", path != NULL ? path :
 			    dir, strerror(errno));
 			free(path);
-			return (-1);
+			return -1;
 		}
 		free(path);
 	}
-	return (0);
+	return 0;
 }
 
 /* Create dir (0700) and its missing parents (0755), as mkdir -p; those
@@ -271,12 +271,12 @@ cmd_pki_mkdirs(const char *dir, const struct cmd_pki_args *pa, char **cause)
 		*slash = '/';
 	}
 	free(p);
-	return (0);
+	return 0;
 fail:
 	*cause = str_printf("cannot create directory %s: %s", p != NULL ? p :
 	    dir, strerror(errno));
 	free(p);
-	return (-1);
+	return -1;
 }
 
 /* Copy src/name to dst/name with mode; an identical dst is kept, a
@@ -338,7 +338,7 @@ out:
 	}
 	free(from);
 	free(to);
-	return (rc);
+	return rc;
 }
 
 /* issue --out: copy NAME.crt, NAME.key and ca.crt to pa->out, owned by
@@ -350,7 +350,7 @@ cmd_pki_export(const struct cmd_pki_args *pa, char **cause)
 	int		 rc = -1;
 
 	if (cmd_pki_mkdirs(pa->out, pa, cause) != 0)
-		return (-1);
+		return -1;
 	key = str_printf("%s.key", pa->name);
 	crt = str_printf("%s.crt", pa->name);
 	if (key == NULL || crt == NULL) {
@@ -365,7 +365,7 @@ cmd_pki_export(const struct cmd_pki_args *pa, char **cause)
 out:
 	free(key);
 	free(crt);
-	return (rc);
+	return rc;
 }
 
 /* Make certificates; print each file written. */
@@ -383,13 +383,13 @@ cmd_pki_exec(struct cli *cli, int argc, char **argv)
 	memset(&pa, 0, sizeof pa);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0))
-		return (cli_usage(cli, 1));
+		return cli_usage(cli, 1);
 	if (argc < 2 || (strcmp(argv[1], "init") != 0 &&
 	    strcmp(argv[1], "issue") != 0)) {
 		if (argc >= 2)
 			cli_warnx("pki: unknown operation: %s (init or issue)",
 			    argv[1]);
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	if ((rv = cmd_pki_parse(cli, argc - 1, argv + 1, &pa)) != CLI_CONTINUE)
 		goto out;
@@ -425,5 +425,5 @@ out:
 	free(pa.names);
 	cmd_pki_free(&before);
 	cmd_pki_free(&after);
-	return (rv);
+	return rv;
 }

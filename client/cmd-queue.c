@@ -103,7 +103,7 @@ cmd_queue_parse(struct cli *cli, int argc, char **argv,
 		case 'm':
 			if (cli_parse_u64(optarg, &v) != 0 || v > UINT_MAX) {
 				cli_warnx("queue: invalid number: %s", optarg);
-				return (cli_usage(cli, 0));
+				return cli_usage(cli, 0);
 			}
 			set->set_max_running = 1;
 			set->max_running = (unsigned)v;
@@ -111,14 +111,14 @@ cmd_queue_parse(struct cli *cli, int argc, char **argv,
 		case 't':
 			if (cli_parse_duration("queue", "timeout", optarg,
 			    &set->timeout_ms) != 0)
-				return (cli_usage(cli, 0));
+				return cli_usage(cli, 0);
 			set->set_timeout = 1;
 			break;
 		default:
-			return (cli_usage(cli, ch == 'h'));
+			return cli_usage(cli, ch == 'h');
 		}
 	}
-	return (CLI_CONTINUE);
+	return CLI_CONTINUE;
 }
 
 /* Whether the daemon's error text names queue name already ("queue 'q'
@@ -130,7 +130,7 @@ cmd_queue_named(struct cli *cli, const char *name)
 	char		 quoted[80];
 
 	snprintf(quoted, sizeof quoted, "'%s'", name);
-	return (text != NULL && strstr(text, quoted) != NULL);
+	return text != NULL && strstr(text, quoted) != NULL;
 }
 
 /* Carry out one queue operation. */
@@ -144,37 +144,37 @@ cmd_queue_exec(struct cli *cli, int argc, char **argv)
 	int			 rc, rv;
 
 	if ((rv = cmd_queue_parse(cli, argc, argv, &set)) != CLI_CONTINUE)
-		return (rv);
+		return rv;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	for (i = 0; i < sizeof cmd_queue_ops / sizeof cmd_queue_ops[0]; i++) {
 		if (strcmp(argv[0], cmd_queue_ops[i].name) == 0)
 			break;
 	}
 	if (i == sizeof cmd_queue_ops / sizeof cmd_queue_ops[0]) {
 		cli_warnx("queue: unknown operation: %s", argv[0]);
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	if (argc != 1 + cmd_queue_ops[i].named ||
 	    (!cmd_queue_ops[i].settings && (set.set_max_running ||
 	    set.set_timeout)))
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	if (cmd_queue_ops[i].named)
 		name = argv[1];
 
 	if ((rv = cli_connect(cli)) != 0)
-		return (rv);
+		return rv;
 	rc = runnel_queue(cli->client, cmd_queue_ops[i].op, name,
 	    cmd_queue_ops[i].settings ? &set : NULL, &queues, &n);
 	if (rc < 0) {
 		if (name != NULL && !cmd_queue_named(cli, name))
-			return (cli_error(cli, rc, "queue %s", name));
-		return (cli_error(cli, rc, "queue"));
+			return cli_error(cli, rc, "queue %s", name);
+		return cli_error(cli, rc, "queue");
 	}
 	if (cmd_queue_ops[i].op == RUNNEL_QUEUE_LIST)
 		cmd_queue_table(queues, n);
 	runnel_queues_free(queues, n);
-	return (CLI_EXIT_OK);
+	return CLI_EXIT_OK;
 }

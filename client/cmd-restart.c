@@ -35,11 +35,11 @@ cmd_restart_exec(struct cli *cli, int argc, char **argv)
 
 	if ((ch = getopt_long(argc, argv, "h", cmd_restart_options,
 	    NULL)) != -1)
-		return (cli_usage(cli, ch == 'h'));
+		return cli_usage(cli, ch == 'h');
 	if (argc - optind != 1)
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	if ((ids = cli_parse_ids(1, argv + optind)) == NULL)
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	if ((rv = cli_connect(cli)) != 0)
 		goto out;
 	if ((rc = runnel_restart(cli->client, ids[0], &id)) < 0) {
@@ -50,5 +50,5 @@ cmd_restart_exec(struct cli *cli, int argc, char **argv)
 	rv = CLI_EXIT_OK;
 out:
 	free(ids);
-	return (rv);
+	return rv;
 }

@@ -58,9 +58,9 @@ cmd_run_cancel(struct cmd_run_state *rs, int sig)
 	rc = runnel_cancel_nowait(rs->cli->client, &rs->id, 1, sig, 0);
 	if (rc < 0) {
 		rs->error = rc;
-		return (CMD_RUN_STOP);
+		return CMD_RUN_STOP;
 	}
-	return (0);
+	return 0;
 }
 
 /* Act on a caught signal: cancel the task on the first, kill it after
@@ -72,13 +72,13 @@ cmd_run_interrupt_cb(void *arg)
 
 	/* Before the task has an id, keep the signal for later. */
 	if (cli_signal == 0 || rs->id == 0)
-		return (0);
+		return 0;
 	if (rs->detach && cli_signal == SIGINT)
-		return (CMD_RUN_DETACH);
+		return CMD_RUN_DETACH;
 	cli_signal = 0;
 	cli_stopping = 1;
 	rs->interrupts++;
-	return (cmd_run_cancel(rs, rs->interrupts == 1 ? 0 : SIGKILL));
+	return cmd_run_cancel(rs, rs->interrupts == 1 ? 0 : SIGKILL);
 }
 
 /* Copy a chunk of output to our stdout or stderr. */
@@ -100,13 +100,13 @@ cmd_run_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 		 * stopping, and must not wait for that reader. */
 		if (errno == EPIPE) {
 			if (cmd_run_cancel(rs, SIGPIPE) != 0)
-				return (CMD_RUN_STOP);
+				return CMD_RUN_STOP;
 		} else if (errno != EINTR)
 			cli_warnx("%s: %s", i == 0 ? "stdout" : "stderr",
 			    strerror(errno));
 	}
 	/* A signal may have come while we were not waiting in the library. */
-	return (cmd_run_interrupt_cb(rs));
+	return cmd_run_interrupt_cb(rs);
 }
 
 /* Remember how the task ended, and say why when its exit status alone
@@ -142,7 +142,7 @@ cmd_run_end_cb(void *arg, const struct runnel_task *t)
 	default:
 		break;
 	}
-	return (0);
+	return 0;
 }
 
 /* Run a task and mirror it: output, then exit status. */
@@ -193,5 +193,5 @@ cmd_run_exec(struct cli *cli, int argc, char **argv)
 		rv = rs.status;
 out:
 	spec_free(&cs);
-	return (rv);
+	return rv;
 }

@@ -161,13 +161,13 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "h", cmd_show_options,
 	    NULL)) != -1) {
 		if (ch != 'j')
-			return (cli_usage(cli, ch == 'h'));
+			return cli_usage(cli, ch == 'h');
 		json = 1;
 	}
 	if (argc - optind != 1)
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	if ((ids = cli_parse_ids(1, argv + optind)) == NULL)
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	memset(&t, 0, sizeof t);
 	if ((rv = cli_connect(cli)) != 0)
 		goto out;
@@ -184,5 +184,5 @@ cmd_show_exec(struct cli *cli, int argc, char **argv)
 	rv = CLI_EXIT_OK;
 out:
 	free(ids);
-	return (rv);
+	return rv;
 }

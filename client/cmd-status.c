@@ -68,11 +68,11 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 
 	if ((ch = getopt_long(argc, argv, "h", cmd_status_options,
 	    NULL)) != -1 || optind != argc)
-		return (cli_usage(cli, ch == 'h'));
+		return cli_usage(cli, ch == 'h');
 	if ((rv = cli_connect(cli)) != 0)
-		return (rv);
+		return rv;
 	if ((rc = runnel_status(cli->client, &st)) < 0)
-		return (cli_error(cli, rc, "status"));
+		return cli_error(cli, rc, "status");
 	identity = runnel_identity(cli->client);
 	role = runnel_role(cli->client);
 
@@ -90,5 +90,5 @@ cmd_status_exec(struct cli *cli, int argc, char **argv)
 	fputs("identity: ", stdout);
 	print_field(stdout, identity == NULL ? "-" : identity, 0, 0);
 	printf("\nrole: %s\n", role == NULL || *role == '\0' ? "-" : role);
-	return (CLI_EXIT_OK);
+	return CLI_EXIT_OK;
 }

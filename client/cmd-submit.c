@@ -54,7 +54,7 @@ cmd_submit_stdin(struct cli *cli, uint64_t id, int fd)
 			break;
 	}
 	free(buf);
-	return (rv);
+	return rv;
 }
 
 /* Submit a task; print only its id. */
@@ -81,5 +81,5 @@ cmd_submit_exec(struct cli *cli, int argc, char **argv)
 		rv = cmd_submit_stdin(cli, id, cs.stdin_fd);
 out:
 	spec_free(&cs);
-	return (rv);
+	return rv;
 }

@@ -88,11 +88,11 @@ cmd_wait_failed(struct cli *cli, const struct runnel_task *t, int cancel_rest)
 
 	if (t->state == RUNNEL_QUEUED || t->state == RUNNEL_RUNNING ||
 	    t->state == RUNNEL_SUCCEEDED)
-		return (0);
+		return 0;
 	if (cancel_rest && t->state == RUNNEL_CANCELLED && me != NULL &&
 	    t->cancelled_by != NULL && strcmp(t->cancelled_by, me) == 0)
-		return (0);
-	return (1);
+		return 0;
+	return 1;
 }
 
 /* Wait for tasks; one line per task. */
@@ -189,5 +189,5 @@ cmd_wait_exec(struct cli *cli, int argc, char **argv)
 	runnel_tasks_free(tasks, n);
 out:
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

@@ -83,9 +83,9 @@ cmd_watch_parse_lines(const char *arg, uint32_t *n)
 	uint64_t	v;
 
 	if (cli_parse_u64(arg, &v) != 0 || v == 0 || v > UINT32_MAX)
-		return (-1);
+		return -1;
 	*n = (uint32_t)v;
-	return (0);
+	return 0;
 }
 
 /* Watch tasks: parse the options into follow_args. */
@@ -157,5 +157,5 @@ cmd_watch_exec(struct cli *cli, int argc, char **argv)
 	rv = follow_run(cli, &a);
 out:
 	selector_free(&sl);
-	return (rv);
+	return rv;
 }

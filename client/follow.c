@@ -72,7 +72,7 @@ static int
 follow_interrupt_cb(void *arg)
 {
 	(void)arg;
-	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
+	return cli_signal != 0 ? FOLLOW_SIGNAL : 0;
 }
 
 /* Find a watched task by id. */
@@ -83,9 +83,9 @@ follow_find(struct follow_state *ws, uint64_t id)
 
 	for (i = 0; i < ws->n; i++) {
 		if (ws->tasks[i].id == id)
-			return (&ws->tasks[i]);
+			return &ws->tasks[i];
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* Add a task to the watch, with its line buffer if lines are prefixed or
@@ -116,7 +116,7 @@ follow_add(struct follow_state *ws, uint64_t id, const char *name)
 		    ws->args->timestamps);
 	}
 	ws->n++;
-	return (wt);
+	return wt;
 }
 
 /* A task joined a followed watch: learn its name on a second connection
@@ -140,10 +140,10 @@ follow_join(struct follow_state *ws, uint64_t id)
 		cli_catch_signals(&ws->waitmask, NULL);
 		wt = follow_add(ws, id, t.name);
 		runnel_task_clear(&t);
-		return (wt);
+		return wt;
 	}
 	cli_catch_signals(&ws->waitmask, NULL);
-	return (follow_add(ws, id, NULL));
+	return follow_add(ws, id, NULL);
 }
 
 /* Writing failed: a signal stopped it, or the watch stops on the error
@@ -152,9 +152,9 @@ static int
 follow_write_failed(struct follow_state *ws)
 {
 	if (errno == EINTR && cli_signal != 0)
-		return (FOLLOW_SIGNAL);
+		return FOLLOW_SIGNAL;
 	ws->write_errno = errno;
-	return (FOLLOW_STOP);
+	return FOLLOW_STOP;
 }
 
 /* Start a JSON line in memory: stdio's own writes could block out the
@@ -169,7 +169,7 @@ follow_json_start(struct follow_state *ws)
 		cli_warnx("out of memory");
 		exit(CLI_EXIT_ERROR);
 	}
-	return (f);
+	return f;
 }
 
 /* End a JSON line and write it out; 0, or the watch stops if writing
@@ -188,7 +188,7 @@ follow_json_end(struct follow_state *ws, FILE *f)
 		rv = follow_write_failed(ws);
 	free(ws->json_buf);
 	ws->json_buf = NULL;
-	return (rv);
+	return rv;
 }
 
 /* Print a chunk of output as a JSON object. */
@@ -208,7 +208,7 @@ follow_json_chunk(struct follow_state *ws, struct follow_task *wt,
 	    PRId64 ",\"data\":", (unsigned)stream < 3 ?
 	    follow_streams[stream] : "system", offset, time_us);
 	print_json_bytes(f, data, len);
-	return (follow_json_end(ws, f));
+	return follow_json_end(ws, f);
 }
 
 /* Copy a chunk of output: raw, as prefixed lines or as JSON. */
@@ -221,7 +221,7 @@ follow_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 	int			 rv;
 
 	if (cli_signal != 0)
-		return (FOLLOW_SIGNAL);
+		return FOLLOW_SIGNAL;
 	if ((wt = follow_find(ws, id)) == NULL)
 		wt = follow_join(ws, id);
 	wt->next = offset + len;
@@ -240,11 +240,11 @@ follow_output_cb(void *arg, uint64_t id, enum runnel_stream stream,
 		rv = print_lines_add(wt->lines, stream, data, len);
 	}
 	if (rv != 0)
-		return (follow_write_failed(ws));
+		return follow_write_failed(ws);
 	if (ws->args->limit != 0 && wt->next >= ws->args->limit)
-		return (FOLLOW_DONE);
+		return FOLLOW_DONE;
 	/* One that came during the write is no longer pending: act now. */
-	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
+	return cli_signal != 0 ? FOLLOW_SIGNAL : 0;
 }
 
 /* A task ended: flush its partial lines, note whether it succeeded.  After
@@ -257,11 +257,11 @@ follow_end_cb(void *arg, const struct runnel_task *t)
 	FILE			*f;
 
 	if (cli_signal != 0)
-		return (FOLLOW_SIGNAL);
+		return FOLLOW_SIGNAL;
 	if ((wt = follow_find(ws, t->id)) == NULL)
 		wt = follow_add(ws, t->id, t->name);
 	if (wt->ended)
-		return (0);
+		return 0;
 	wt->ended = 1;
 	wt->succeeded = t->state == RUNNEL_SUCCEEDED;
 	if (ws->args->json) {
@@ -270,11 +270,11 @@ follow_end_cb(void *arg, const struct runnel_task *t)
 		print_json_string(f, runnel_state_name(t->state));
 		fprintf(f, ",\"exit_code\":%d,\"signal\":%d", t->exit_code,
 		    t->signal);
-		return (follow_json_end(ws, f));
+		return follow_json_end(ws, f);
 	}
 	if (wt->lines != NULL && print_lines_flush(wt->lines) != 0)
-		return (follow_write_failed(ws));
-	return (cli_signal != 0 ? FOLLOW_SIGNAL : 0);
+		return follow_write_failed(ws);
+	return cli_signal != 0 ? FOLLOW_SIGNAL : 0;
 }
 
 /* Resolve the selection into tasks (validating the ids) and decide how
@@ -291,12 +291,12 @@ follow_prepare(struct cli *cli, struct follow_state *ws)
 	rc = runnel_list_select(cli->client, &sl->sel, &tasks, &n);
 	if (rc < 0 && sl->sel.nids == 1 && sl->nlabels == 0 &&
 	    sl->sel.queue == NULL && !sl->sel.all)
-		return (cli_error(cli, rc, "task %" PRIu64, sl->ids[0]));
+		return cli_error(cli, rc, "task %" PRIu64, sl->ids[0]);
 	if (rc < 0)
-		return (cli_error(cli, rc, "%s", ws->args->verb));
+		return cli_error(cli, rc, "%s", ws->args->verb);
 	if (n == 0 && !ws->args->follow) {
 		cli_warnx("%s: no tasks selected", ws->args->verb);
-		return (CLI_EXIT_ERROR);
+		return CLI_EXIT_ERROR;
 	}
 	nc = getenv("NO_COLOR");
 	ws->prefix = ws->args->follow || n > 1;
@@ -305,7 +305,7 @@ follow_prepare(struct cli *cli, struct follow_state *ws)
 	for (i = 0; i < n; i++)
 		follow_add(ws, tasks[i].id, tasks[i].name);
 	runnel_tasks_free(tasks, n);
-	return (0);
+	return 0;
 }
 
 /* Sleep for ms milliseconds, or until one of our signals comes. */
@@ -326,7 +326,7 @@ follow_now_ms(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* The connection dropped: connect again, backing off; 0, the last error
@@ -347,21 +347,21 @@ follow_reconnect(struct cli *cli, struct follow_state *ws)
 		fprintf(stderr, "runnel: connection lost, reconnecting\n");
 		follow_sleep(ws, delay);
 		if (cli_signal != 0)
-			return (FOLLOW_SIGNAL);
+			return FOLLOW_SIGNAL;
 		/* The library's connect lets no signal in: while it
 		 * waits, one ends runnel by its default action. */
 		cli_release_signals();
 		rc = runnel_connect(&cli->client, &cli->opts);
 		cli_catch_signals(&ws->waitmask, NULL);
 		if (rc == 0)
-			return (0);
+			return 0;
 		cli->client = NULL;
 		/* Only a connection that fails is worth trying again. */
 		if (rc != RUNNEL_ECONNECT && rc != RUNNEL_ETLS &&
 		    rc != RUNNEL_EIO)
-			return (rc);
+			return rc;
 		if (follow_now_ms() - start >= FOLLOW_GIVE_UP_MS)
-			return (rc);
+			return rc;
 		delay = delay * 2 > FOLLOW_RETRY_MAX_MS ?
 		    FOLLOW_RETRY_MAX_MS : delay * 2;
 	}
@@ -416,7 +416,7 @@ follow_once(struct cli *cli, struct follow_state *ws, int *none_left)
 out:
 	free(resume);
 	free(ids);
-	return (rc);
+	return rc;
 }
 
 /* A watch made again after a lost connection named a task that is gone
@@ -442,7 +442,7 @@ follow_forget_gone(struct cli *cli, struct follow_state *ws)
 		}
 		runnel_task_clear(&t);
 	}
-	return (gone);
+	return gone;
 }
 
 /* follow_forget_gone(), with the signals' default action (see
@@ -455,7 +455,7 @@ follow_forget_gone_released(struct cli *cli, struct follow_state *ws)
 	cli_release_signals();
 	gone = follow_forget_gone(cli, ws);
 	cli_catch_signals(&ws->waitmask, NULL);
-	return (gone);
+	return gone;
 }
 
 /* Stream the tasks of a selection as args say; the exit status. */
@@ -510,5 +510,5 @@ out:
 	}
 	free(ws.tasks);
 	runnel_close(ws.side);
-	return (rv);
+	return rv;
 }

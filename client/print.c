@@ -56,19 +56,19 @@ print_error_status(int code)
 {
 	switch (code) {
 	case RUNNEL_OK:
-		return (CLI_EXIT_OK);
+		return CLI_EXIT_OK;
 	case RUNNEL_ECONNECT:
 	case RUNNEL_ETLS:
 	case RUNNEL_EIO:
 	case RUNNEL_EPROTO:
-		return (CLI_EXIT_CONNECT);
+		return CLI_EXIT_CONNECT;
 	case RUNNEL_EUNAUTHENTICATED:
 	case RUNNEL_EPERM:
-		return (CLI_EXIT_DENIED);
+		return CLI_EXIT_DENIED;
 	case RUNNEL_ENOTFOUND:
-		return (CLI_EXIT_NOTFOUND);
+		return CLI_EXIT_NOTFOUND;
 	default:
-		return (CLI_EXIT_ERROR);
+		return CLI_EXIT_ERROR;
 	}
 }
 
@@ -79,8 +79,8 @@ print_has_exit(const struct runnel_task *t)
 	size_t	n = sizeof print_exit_states / sizeof print_exit_states[0];
 
 	if (t->signal != 0 || t->started_ms == 0)
-		return (0);
-	return ((size_t)t->state < n && print_exit_states[t->state]);
+		return 0;
+	return (size_t)t->state < n && print_exit_states[t->state];
 }
 
 /* The exit status that mirrors a finished task: its exit code, 128+N if
@@ -89,12 +89,12 @@ int
 print_task_status(const struct runnel_task *t)
 {
 	if (t->signal > 0 && t->signal < 128)
-		return (128 + t->signal);
+		return 128 + t->signal;
 	if (t->state == RUNNEL_SUCCEEDED)
-		return (CLI_EXIT_OK);
+		return CLI_EXIT_OK;
 	if (print_has_exit(t) && t->exit_code > 0 && t->exit_code < 256)
-		return (t->exit_code);
-	return (CLI_EXIT_FAILED);
+		return t->exit_code;
+	return CLI_EXIT_FAILED;
 }
 
 /* How a task ended: "exit 3", "signal SIGSEGV (core dumped)" or "" when
@@ -141,13 +141,13 @@ print_wait_writable(int fd, const sigset_t *mask)
 		r = ppoll(&pfd, 1, cli_signal != 0 || cli_stopping ? &zero :
 		    NULL, mask);
 		if (r == 1)
-			return (0);
+			return 0;
 		if (r == 0 || (r == -1 && errno == EINTR && cli_signal != 0)) {
 			errno = EINTR;
-			return (-1);
+			return -1;
 		}
 		if (r == -1 && errno != EINTR)
-			return (-1);
+			return -1;
 	}
 }
 
@@ -168,7 +168,7 @@ print_fd_kind(int fd)
 	struct stat			 st;
 
 	if (fd >= 0 && fd < 3 && kinds[fd] != PRINT_FD_UNKNOWN)
-		return (kinds[fd]);
+		return kinds[fd];
 	if (fstat(fd, &st) == -1)
 		kind = PRINT_FD_OTHER;
 	else if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)))
@@ -179,7 +179,7 @@ print_fd_kind(int fd)
 		kind = PRINT_FD_OTHER;
 	if (fd >= 0 && fd < 3)
 		kinds[fd] = kind;
-	return (kind);
+	return kind;
 }
 
 /*
@@ -209,7 +209,7 @@ print_write(int fd, const void *data, size_t len)
 		chunk = len;
 		if (kind != PRINT_FD_PLAIN) {
 			if (print_wait_writable(fd, mask) != 0)
-				return (-1);
+				return -1;
 			if (chunk > PIPE_BUF)
 				chunk = PIPE_BUF;
 		}
@@ -225,12 +225,12 @@ print_write(int fd, const void *data, size_t len)
 			if (saved == EINTR)
 				continue;
 			errno = saved;
-			return (-1);
+			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	return (0);
+	return 0;
 }
 
 /* Append bytes to a growing buffer. */
@@ -280,7 +280,7 @@ print_system(const char *label, const char *data, size_t len)
 	}
 	rv = print_write(STDERR_FILENO, out.data, out.len);
 	free(out.data);
-	return (rv);
+	return rv;
 }
 
 /* Write a chunk of one task's output as it is: stdout and stderr raw,
@@ -290,11 +290,11 @@ print_output(enum runnel_stream stream, const void *data, size_t len)
 {
 	switch (stream) {
 	case RUNNEL_STDOUT:
-		return (print_write(STDOUT_FILENO, data, len));
+		return print_write(STDOUT_FILENO, data, len);
 	case RUNNEL_STDERR:
-		return (print_write(STDERR_FILENO, data, len));
+		return print_write(STDERR_FILENO, data, len);
 	default:
-		return (print_system(NULL, data, len));
+		return print_system(NULL, data, len);
 	}
 }
 
@@ -310,7 +310,7 @@ print_lines_create(const char *label)
 	pl = cli_calloc(1, sizeof *pl);
 	if (label == NULL) {
 		pl->label = cli_calloc(1, 1);
-		return (pl);
+		return pl;
 	}
 	len = strlen(label) + 4;
 	pl->label = cli_calloc(1, len);
@@ -319,7 +319,7 @@ print_lines_create(const char *label)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	}
-	return (pl);
+	return pl;
 }
 
 /* Colour the label with colour number colour (-1: none, else taken
@@ -380,9 +380,9 @@ print_lines_add(struct print_lines *pl, enum runnel_stream stream,
 	int			 rv;
 
 	if (len == 0)
-		return (0);
+		return 0;
 	if (stream != RUNNEL_STDOUT && stream != RUNNEL_STDERR)
-		return (print_system(pl->label, data, len));
+		return print_system(pl->label, data, len);
 	line = &pl->line[stream];
 	start = &pl->start_us[stream];
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
@@ -406,7 +406,7 @@ print_lines_add(struct print_lines *pl, enum runnel_stream stream,
 		rv = print_write(stream == RUNNEL_STDOUT ? STDOUT_FILENO :
 		    STDERR_FILENO, out.data, out.len);
 	free(out.data);
-	return (rv);
+	return rv;
 }
 
 /* Write out a task's partial lines, ended with a newline; 0 or -1. */
@@ -422,7 +422,7 @@ print_lines_flush(struct print_lines *pl)
 		if (print_lines_add(pl, (enum runnel_stream)i, "\n", 1) != 0)
 			rv = -1;
 	}
-	return (rv);
+	return rv;
 }
 
 /* Free a task's line buffers. */
@@ -464,7 +464,7 @@ print_argv(char *const *argv)
 		print_buf_add(&b, "'", 1);
 	}
 	print_buf_add(&b, "", 1);
-	return (b.data);
+	return b.data;
 }
 
 static size_t	print_utf8_len(const unsigned char *, size_t);
@@ -479,12 +479,12 @@ print_char_len(const unsigned char *p, size_t len, int *bad)
 
 	*bad = *p < 0x20 || *p == 0x7f;
 	if (*p < 0x80)
-		return (1);
+		return 1;
 	if ((n = print_utf8_len(p, len)) == 0) {
 		*bad = 1;
-		return (1);
+		return 1;
 	}
-	return (n);
+	return n;
 }
 
 /* Print a field for a terminal: control characters, and bytes that are
@@ -713,18 +713,18 @@ print_utf8_len(const unsigned char *p, size_t len)
 		n = 4;
 		cp = *p & 0x07;
 	} else
-		return (0);
+		return 0;
 	if (len < n)
-		return (0);
+		return 0;
 	for (i = 1; i < n; i++) {
 		if ((p[i] & 0xc0) != 0x80)
-			return (0);
+			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
 	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return (0);
-	return (n);
+		return 0;
+	return n;
 }
 
 /* Print bytes as a JSON string: valid UTF-8 as it is, other bytes as

@@ -63,7 +63,7 @@ runnel_stdout_gone(void)
 {
 	struct pollfd	pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
 
-	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR) != 0);
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLERR) != 0;
 }
 
 /* Print the whole usage. */
@@ -125,7 +125,7 @@ runnel_getenv(const char *name)
 {
 	const char	*v = getenv(name);
 
-	return (v == NULL || *v == '\0' ? NULL : v);
+	return v == NULL || *v == '\0' ? NULL : v;
 }
 
 /* Find a verb by its exact name. */
@@ -136,9 +136,9 @@ runnel_find(const char *name)
 
 	for (entry = cmd_table; *entry != NULL; entry++) {
 		if (strcmp((*entry)->name, name) == 0)
-			return (*entry);
+			return *entry;
 	}
-	return (NULL);
+	return NULL;
 }
 
 /* One setting: the option's value, else the environment variable's, else
@@ -147,10 +147,10 @@ static const char *
 runnel_setting(const char *flag, const char *env, const char *file)
 {
 	if (flag != NULL)
-		return (flag);
+		return flag;
 	if ((env = runnel_getenv(env)) != NULL)
-		return (env);
-	return (file);
+		return env;
+	return file;
 }
 
 /* Fill cli->opts from the options given, then the environment, then the
@@ -175,14 +175,14 @@ runnel_settings(struct cli *cli, struct cli_config *cf,
 	if (rc != 0) {
 		cli_warnx("%s", cause);
 		free(cause);
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	}
 settle:
 	cli->opts.host = runnel_setting(flags->host, "RUNNEL_HOST", cf->host);
 	cli->opts.ca = runnel_setting(flags->ca, "RUNNEL_CA", cf->ca);
 	cli->opts.cert = runnel_setting(flags->cert, "RUNNEL_CERT", cf->cert);
 	cli->opts.key = runnel_setting(flags->key, "RUNNEL_KEY", cf->key);
-	return (0);
+	return 0;
 }
 
 /* Parse the global options, run one verb, close the connection. */
@@ -230,29 +230,29 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			runnel_usage(stdout);
-			return (CLI_EXIT_OK);
+			return CLI_EXIT_OK;
 		case 'V':
 			printf("runnel %s\n", PACKAGE_VERSION);
-			return (CLI_EXIT_OK);
+			return CLI_EXIT_OK;
 		default:
 			runnel_usage(stderr);
-			return (CLI_EXIT_USAGE);
+			return CLI_EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
 		runnel_usage(stderr);
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	}
 	if ((cli.entry = runnel_find(argv[0])) == NULL) {
 		cli_warnx("unknown command: %s (see runnel --help)", argv[0]);
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	}
 
 	if ((status = runnel_settings(&cli, &cf, &flags, config)) != 0) {
 		cli_config_free(&cf);
-		return (status);
+		return status;
 	}
 
 	/* getopt names the program in its messages: make it "runnel: verb",
@@ -279,5 +279,5 @@ main(int argc, char **argv)
 				status = CLI_EXIT_FAILED;
 		}
 	}
-	return (status);
+	return status;
 }

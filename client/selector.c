@@ -26,15 +26,15 @@ selector_option(struct selector *sl, int ch, char *arg)
 		sl->labels[sl->nlabels++] = arg;
 		sl->labels[sl->nlabels] = NULL;
 		sl->sel.labels = sl->labels;
-		return (1);
+		return 1;
 	case SELECTOR_OPT_QUEUE:
 		sl->sel.queue = arg;
-		return (1);
+		return 1;
 	case SELECTOR_OPT_ALL:
 		sl->sel.all = 1;
-		return (1);
+		return 1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Check the labels and take the remaining arguments as ids; CLI_CONTINUE
@@ -49,14 +49,14 @@ selector_finish(struct cli *cli, struct selector *sl, int argc, char **argv)
 		    *sl->labels[i] == '=') {
 			cli_warnx("%s: --label wants KEY=VALUE, not %s",
 			    cli->entry->name, sl->labels[i]);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 	}
 	if (argc > 0 && (sl->ids = cli_parse_ids(argc, argv)) == NULL)
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	sl->sel.ids = sl->ids;
 	sl->sel.nids = (size_t)argc;
-	return (CLI_CONTINUE);
+	return CLI_CONTINUE;
 }
 
 /* Was nothing selected? */

@@ -111,10 +111,10 @@ spec_env_ok(const char *s)
 	const char	*p = s;
 
 	if (!isalpha((unsigned char)*p) && *p != '_')
-		return (0);
+		return 0;
 	while (isalnum((unsigned char)*p) || *p == '_')
 		p++;
-	return (*p == '=');
+	return *p == '=';
 }
 
 /* Read NAME=VALUE lines of an env file; 0, or -1 after saying which line
@@ -130,7 +130,7 @@ spec_env_file(struct cli_spec *cs, const char *path)
 
 	if ((f = fopen(path, "re")) == NULL) {
 		cli_warnx("%s: %s", path, strerror(errno));
-		return (-1);
+		return -1;
 	}
 	while ((n = getline(&line, &size, f)) != -1) {
 		lineno++;
@@ -161,7 +161,7 @@ spec_env_file(struct cli_spec *cs, const char *path)
 	}
 	free(line);
 	fclose(f);
-	return (rv);
+	return rv;
 }
 
 /* Parse "ID[,ID...]" into an allocated array; -1 if an id is bad. */
@@ -187,14 +187,14 @@ spec_ids(const char *s, uint64_t **out, size_t *n)
 		*out = cli_reallocarray(*out, *n + 1, sizeof **out);
 		(*out)[(*n)++] = id;
 		if (end == NULL)
-			return (0);
+			return 0;
 		p = end + 1;
 	}
 fail:
 	free(*out);
 	*out = NULL;
 	*n = 0;
-	return (-1);
+	return -1;
 }
 
 /* Parse a limit value: digits or "unlimited". */
@@ -204,14 +204,14 @@ spec_rlimit_value(const char *s, size_t len, uint64_t *v)
 	char	word[32];
 
 	if (len == 0 || len >= sizeof word)
-		return (-1);
+		return -1;
 	memcpy(word, s, len);
 	word[len] = '\0';
 	if (strcmp(word, "unlimited") == 0) {
 		*v = UINT64_MAX;
-		return (0);
+		return 0;
 	}
-	return (cli_parse_u64(word, v));
+	return cli_parse_u64(word, v);
 }
 
 /* Parse one "NAME=SOFT[:HARD]" into a new limit of the spec. */
@@ -223,7 +223,7 @@ spec_rlimit(struct cli_spec *cs, char *item)
 	size_t			 i, n;
 
 	if ((eq = strchr(item, '=')) == NULL)
-		return (-1);
+		return -1;
 	*eq = '\0';
 	n = sizeof spec_rlimit_names / sizeof spec_rlimit_names[0];
 	for (i = 0; i < n; i++) {
@@ -231,7 +231,7 @@ spec_rlimit(struct cli_spec *cs, char *item)
 			break;
 	}
 	if (i == n)
-		return (-1);
+		return -1;
 	cs->rlimits = cli_reallocarray(cs->rlimits, cs->spec.nrlimits + 1,
 	    sizeof *cs->rlimits);
 	rl = &cs->rlimits[cs->spec.nrlimits++];
@@ -240,12 +240,12 @@ spec_rlimit(struct cli_spec *cs, char *item)
 	colon = strchr(eq + 1, ':');
 	if (spec_rlimit_value(eq + 1, colon == NULL ? strlen(eq + 1) :
 	    (size_t)(colon - eq - 1), &rl->soft) != 0)
-		return (-1);
+		return -1;
 	if (colon != NULL && spec_rlimit_value(colon + 1, strlen(colon + 1),
 	    &rl->hard) != 0)
-		return (-1);
+		return -1;
 	cs->spec.rlimits = cs->rlimits;
-	return (0);
+	return 0;
 }
 
 /* Parse "NAME=SOFT[:HARD][,NAME=...]" into the spec's limits. */
@@ -265,7 +265,7 @@ spec_rlimits(struct cli_spec *cs, const char *arg)
 		any = 1;
 	}
 	free(copy);
-	return (any ? rv : -1);
+	return any ? rv : -1;
 }
 
 /* Parse "YYYY-MM-DD HH:MM[:SS]", "HH:MM[:SS]" (the next such time from now)
@@ -281,50 +281,50 @@ spec_parse_at(const char *s, int64_t now_ms, int64_t *ms)
 	if (*s == '@') {
 		if (cli_parse_u64(s + 1, &secs) != 0 ||
 		    secs > START_AT_MAX_MS / 1000)
-			return (-1);
+			return -1;
 		*ms = (int64_t)secs * 1000;
-		return (0);
+		return 0;
 	}
 	if (localtime_r(&now, &tm) == NULL)
-		return (-1);
+		return -1;
 	full = strchr(s, '-') != NULL;
 	if (full) {
 		if (sscanf(s, "%4d-%2d-%2d %2d:%2d%n", &y, &mo, &d, &hh, &mm,
 		    &n) != 5)
-			return (-1);
+			return -1;
 		tm.tm_year = y - 1900;
 		tm.tm_mon = mo - 1;
 		tm.tm_mday = d;
 	} else if (sscanf(s, "%2d:%2d%n", &hh, &mm, &n) != 2)
-		return (-1);
+		return -1;
 	if (s[n] == ':') {
 		s += n + 1;
 		n = 0;
 		if (!isdigit((unsigned char)*s) ||
 		    sscanf(s, "%2d%n", &ss, &n) != 1)
-			return (-1);
+			return -1;
 	}
 	if (s[n] != '\0' || hh > 23 || mm > 59 || ss > 59 || hh < 0 ||
 	    mm < 0 || ss < 0)
-		return (-1);
+		return -1;
 	tm.tm_hour = hh;
 	tm.tm_min = mm;
 	tm.tm_sec = ss;
 	tm.tm_isdst = -1;
 	want = tm;
 	if ((t = mktime(&tm)) == (time_t)-1)
-		return (-1);
+		return -1;
 	/* mktime normalises 2025-02-30: refuse what is not a real date. */
 	if (full && (tm.tm_mday != want.tm_mday || tm.tm_mon != want.tm_mon))
-		return (-1);
+		return -1;
 	if (!full && t <= now) {
 		want.tm_mday++;
 		tm = want;
 		if ((t = mktime(&tm)) == (time_t)-1)
-			return (-1);
+			return -1;
 	}
 	*ms = (int64_t)t * 1000;
-	return (0);
+	return 0;
 }
 
 /* The time now in unix ms. */
@@ -334,7 +334,7 @@ spec_now_ms(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Parse a signed 32-bit number. */
@@ -348,9 +348,9 @@ spec_int(const char *s, int *v)
 	l = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || l < INT32_MIN ||
 	    l > INT32_MAX)
-		return (-1);
+		return -1;
 	*v = (int)l;
-	return (0);
+	return 0;
 }
 
 /* Say what is wrong with an option's argument; the usage status. */
@@ -358,7 +358,7 @@ static int
 spec_bad(struct cli *cli, const char *what, const char *arg)
 {
 	cli_warnx("%s: invalid %s: %s", cli->entry->name, what, arg);
-	return (cli_usage(cli, 0));
+	return cli_usage(cli, 0);
 }
 
 /* A second --at or --delay; the usage status. */
@@ -366,7 +366,7 @@ static int
 spec_twice(struct cli *cli)
 {
 	cli_warnx("%s: give one of --at and --delay, once", cli->entry->name);
-	return (cli_usage(cli, 0));
+	return cli_usage(cli, 0);
 }
 
 /* Handle one option; CLI_CONTINUE or an exit status. */
@@ -387,13 +387,13 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		if (strchr(arg, '=') == NULL || *arg == '=') {
 			cli_warnx("%s: --env wants NAME=VALUE, not %s",
 			    cli->entry->name, arg);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		spec_add_env(cs, arg);
 		break;
 	case SPEC_OPT_ENV_FILE:
 		if (spec_env_file(cs, arg) != 0)
-			return (CLI_EXIT_USAGE);
+			return CLI_EXIT_USAGE;
 		break;
 	case SPEC_OPT_CLEAR_ENV:
 		sp->clear_env = 1;
@@ -407,7 +407,7 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		if (*arg == '\0') {
 			cli_warnx("%s: --cwd wants a directory, not an empty "
 			    "string", cli->entry->name);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		sp->cwd = arg;
 		break;
@@ -416,7 +416,7 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		break;
 	case SPEC_OPT_PRIORITY:
 		if (spec_int(arg, &sp->priority) != 0)
-			return (spec_bad(cli, "priority", arg));
+			return spec_bad(cli, "priority", arg);
 		break;
 	case SPEC_OPT_AFTER:
 	case SPEC_OPT_AFTER_ANY:
@@ -424,45 +424,45 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		    sp->after_any != NULL) {
 			cli_warnx("%s: give the ids of --after or --after-any "
 			    "in one list", cli->entry->name);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		if (ch == SPEC_OPT_AFTER ?
 		    spec_ids(arg, &cs->after, &sp->nafter) != 0 :
 		    spec_ids(arg, &cs->after_any, &sp->nafter_any) != 0)
-			return (spec_bad(cli, "task id list", arg));
+			return spec_bad(cli, "task id list", arg);
 		sp->after = cs->after;
 		sp->after_any = cs->after_any;
 		break;
 	case SPEC_OPT_TIMEOUT:
 		if (cli_parse_duration(cli->entry->name, "timeout", arg,
 		    &sp->timeout_ms) != 0)
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		break;
 	case SPEC_OPT_RETRIES:
 		if (cli_parse_u64(arg, &v) != 0)
-			return (spec_bad(cli, "number of retries", arg));
+			return spec_bad(cli, "number of retries", arg);
 		if (v > SPEC_RETRIES_MAX) {
 			cli_warnx("%s: --retries %s is out of range 0..%d",
 			    cli->entry->name, arg, SPEC_RETRIES_MAX);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		sp->retries = (unsigned)v;
 		break;
 	case SPEC_OPT_RETRY_DELAY:
 		if (cli_parse_duration(cli->entry->name, "retry-delay", arg,
 		    &sp->retry_delay_ms) != 0)
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		break;
 	case SPEC_OPT_RETRY_BACKOFF:
 		errno = 0;
 		d = strtod(arg, &end);
 		if (*arg == '\0' || *end != '\0' || errno != 0 ||
 		    !isfinite(d))
-			return (spec_bad(cli, "backoff factor", arg));
+			return spec_bad(cli, "backoff factor", arg);
 		if (!(d >= 0 && d <= SPEC_BACKOFF_MAX)) {
 			cli_warnx("%s: --retry-backoff %s is out of range "
 			    "0..%d", cli->entry->name, arg, SPEC_BACKOFF_MAX);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		sp->retry_backoff = d;
 		break;
@@ -471,17 +471,17 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		break;
 	case SPEC_OPT_AT:
 		if (*timed)
-			return (spec_twice(cli));
+			return spec_twice(cli);
 		if (spec_parse_at(arg, spec_now_ms(), &sp->start_at_ms) != 0)
-			return (spec_bad(cli, "time", arg));
+			return spec_bad(cli, "time", arg);
 		*timed = 1;
 		break;
 	case SPEC_OPT_DELAY:
 		if (*timed)
-			return (spec_twice(cli));
+			return spec_twice(cli);
 		if (cli_parse_duration(cli->entry->name, "delay", arg,
 		    delay) != 0)
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		*timed = 2;
 		break;
 	case SPEC_OPT_STDIN:
@@ -490,11 +490,11 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		break;
 	case SPEC_OPT_RLIMIT:
 		if (spec_rlimits(cs, arg) != 0)
-			return (spec_bad(cli, "rlimit", arg));
+			return spec_bad(cli, "rlimit", arg);
 		break;
 	case SPEC_OPT_LABEL:
 		if (strchr(arg, '=') == NULL || *arg == '=')
-			return (spec_bad(cli, "label (not KEY=VALUE)", arg));
+			return spec_bad(cli, "label (not KEY=VALUE)", arg);
 		cs->labels = cli_reallocarray(cs->labels, cs->nlabels + 2,
 		    sizeof *cs->labels);
 		cs->labels[cs->nlabels++] = arg;
@@ -505,16 +505,16 @@ spec_option(struct cli *cli, struct cli_spec *cs, int ch, char *arg,
 		if (!run) {
 			cli_warnx("%s: --detach-on-interrupt is for run only",
 			    cli->entry->name);
-			return (cli_usage(cli, 0));
+			return cli_usage(cli, 0);
 		}
 		cs->detach = 1;
 		break;
 	case 'h':
-		return (cli_usage(cli, 1));
+		return cli_usage(cli, 1);
 	default:
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
-	return (CLI_CONTINUE);
+	return CLI_CONTINUE;
 }
 
 /* A task without --cwd sent over the unix socket runs in our own current
@@ -528,17 +528,17 @@ spec_local_cwd(struct cli *cli, struct cli_spec *cs)
 
 	if (cs->spec.cwd != NULL ||
 	    (host != NULL && strncmp(host, "unix:", 5) != 0))
-		return (CLI_CONTINUE);
+		return CLI_CONTINUE;
 	if ((cwd = getcwd(NULL, 0)) == NULL) {
 		cli_warnx("%s: current directory: %s (give --cwd DIR)",
 		    cli->entry->name, strerror(errno));
-		return (CLI_EXIT_USAGE);
+		return CLI_EXIT_USAGE;
 	}
 	cs->owned = cli_reallocarray(cs->owned, cs->nowned + 1,
 	    sizeof *cs->owned);
 	cs->owned[cs->nowned++] = cwd;
 	cs->spec.cwd = cwd;
-	return (CLI_CONTINUE);
+	return CLI_CONTINUE;
 }
 
 /* Parse [OPTIONS] [--] CMD ARGS... for run (run set) and submit;
@@ -556,15 +556,15 @@ spec_parse(struct cli *cli, int argc, char **argv, struct cli_spec *cs,
 	    NULL)) != -1) {
 		rv = spec_option(cli, cs, ch, optarg, run, &delay, &timed);
 		if (rv != CLI_CONTINUE)
-			return (rv);
+			return rv;
 	}
 	if (optind >= argc) {
 		cli_warnx("%s: a command is required", cli->entry->name);
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	if (*argv[optind] == '\0') {
 		cli_warnx("%s: the command is empty", cli->entry->name);
-		return (cli_usage(cli, 0));
+		return cli_usage(cli, 0);
 	}
 	cs->spec.argv = (const char *const *)(argv + optind);
 	cs->spec.env = cs->env;
@@ -577,10 +577,10 @@ spec_parse(struct cli *cli, int argc, char **argv, struct cli_spec *cs,
 		    O_RDONLY | O_CLOEXEC)) == -1) {
 			cli_warnx("%s: --stdin %s: %s", cli->entry->name,
 			    cs->stdin_path, strerror(errno));
-			return (CLI_EXIT_USAGE);
+			return CLI_EXIT_USAGE;
 		}
 	}
-	return (spec_local_cwd(cli, cs));
+	return spec_local_cwd(cli, cs);
 }
 
 /* Free what spec_parse() allocated and close what it opened. */

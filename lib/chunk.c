@@ -36,7 +36,7 @@ chunk_varint_len(uint64_t v)
 		v >>= 7;
 		n++;
 	}
-	return (n);
+	return n;
 }
 
 /* Put a varint at p; returns the byte after it. */
@@ -48,14 +48,14 @@ chunk_varint_put(uint8_t *p, uint64_t v)
 		v >>= 7;
 	}
 	*p++ = (uint8_t)v;
-	return (p);
+	return p;
 }
 
 /* Bytes of a varint field (omitted when zero, as protobuf-c does). */
 static size_t
 chunk_field_len(uint64_t v)
 {
-	return (v == 0 ? 0 : 1 + chunk_varint_len(v));
+	return v == 0 ? 0 : 1 + chunk_varint_len(v);
 }
 
 /* Put a varint field (omitted when zero); returns the byte after it. */
@@ -63,9 +63,9 @@ static uint8_t *
 chunk_field_put(uint8_t *p, unsigned field, uint64_t v)
 {
 	if (v == 0)
-		return (p);
+		return p;
 	*p++ = CHUNK_KEY(field, CHUNK_WIRE_VARINT);
-	return (chunk_varint_put(p, v));
+	return chunk_varint_put(p, v);
 }
 
 /* Bytes of the OutputChunk, its data included. */
@@ -86,7 +86,7 @@ chunk_encoded_len(const struct chunk_head *h)
 {
 	size_t	inner = chunk_inner_len(h);
 
-	return (chunk_field_len(h->id) + 1 + chunk_varint_len(inner) + inner);
+	return chunk_field_len(h->id) + 1 + chunk_varint_len(inner) + inner;
 }
 
 /* Pack the ServerMessage's head at p; returns where the data goes. */
@@ -101,9 +101,9 @@ chunk_encode_head(uint8_t *p, const struct chunk_head *h)
 	p = chunk_field_put(p, CHUNK_OFFSET, h->offset);
 	p = chunk_field_put(p, CHUNK_TIME_US, (uint64_t)h->time_us);
 	if (h->len == 0)
-		return (p);
+		return p;
 	*p++ = CHUNK_KEY(CHUNK_DATA, CHUNK_WIRE_LEN);
-	return (chunk_varint_put(p, h->len));
+	return chunk_varint_put(p, h->len);
 }
 
 /* Read a varint at *p (below end): 0 and *v, or -1 (truncated, too long). */
@@ -117,10 +117,10 @@ chunk_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 		x |= (uint64_t)(**p & 0x7f) << shift;
 		if ((*(*p)++ & 0x80) == 0) {
 			*v = x;
-			return (0);
+			return 0;
 		}
 	}
-	return (-1);
+	return -1;
 }
 
 /* Read a length-delimited field's length and check it is all there. */
@@ -130,9 +130,9 @@ chunk_len(const uint8_t **p, const uint8_t *end, size_t *len)
 	uint64_t	n;
 
 	if (chunk_varint(p, end, &n) != 0 || n > (uint64_t)(end - *p))
-		return (-1);
+		return -1;
 	*len = (size_t)n;
-	return (0);
+	return 0;
 }
 
 /* Decode an OutputChunk's fields from [p, end) into o; 1 or 0 (fall back). */
@@ -145,16 +145,16 @@ chunk_fields(const uint8_t *p, const uint8_t *end, Runnel__V1__OutputChunk *o)
 
 	while (p < end) {
 		if (chunk_varint(&p, end, &key) != 0 || key > UINT32_MAX)
-			return (0);
+			return 0;
 		field = (unsigned)(key >> 3);
 		if (field < CHUNK_TASK_ID || field > CHUNK_TIME_US ||
 		    (seen & 1U << field) != 0)
-			return (0);
+			return 0;
 		seen |= 1U << field;
 		if (field == CHUNK_DATA) {
 			if ((key & 7) != CHUNK_WIRE_LEN ||
 			    chunk_len(&p, end, &len) != 0)
-				return (0);
+				return 0;
 			o->data.data = CHUNK_UNCONST(p);
 			o->data.len = len;
 			p += len;
@@ -162,7 +162,7 @@ chunk_fields(const uint8_t *p, const uint8_t *end, Runnel__V1__OutputChunk *o)
 		}
 		if ((key & 7) != CHUNK_WIRE_VARINT ||
 		    chunk_varint(&p, end, &v) != 0)
-			return (0);
+			return 0;
 		switch (field) {
 		case CHUNK_TASK_ID:
 			o->task_id = v;
@@ -180,7 +180,7 @@ chunk_fields(const uint8_t *p, const uint8_t *end, Runnel__V1__OutputChunk *o)
 			break;
 		}
 	}
-	return (1);
+	return 1;
 }
 
 /*
@@ -201,27 +201,27 @@ chunk_decode(const uint8_t *buf, size_t len, Runnel__V1__ServerMessage *m,
 	runnel__v1__output_chunk__init(o);
 	while (p < end) {
 		if (chunk_varint(&p, end, &key) != 0 || key > UINT32_MAX)
-			return (0);
+			return 0;
 		field = (unsigned)(key >> 3);
 		if (field == CHUNK_MSG_ID && (key & 7) == CHUNK_WIRE_VARINT &&
 		    (seen & 1) == 0) {
 			if (chunk_varint(&p, end, &v) != 0)
-				return (0);
+				return 0;
 			m->id = v;
 			seen |= 1;
 		} else if (field == CHUNK_MSG_OUTPUT &&
 		    (key & 7) == CHUNK_WIRE_LEN && (seen & 2) == 0) {
 			if (chunk_len(&p, end, &n) != 0 ||
 			    !chunk_fields(p, p + n, o))
-				return (0);
+				return 0;
 			p += n;
 			seen |= 2;
 		} else
-			return (0);
+			return 0;
 	}
 	if ((seen & 2) == 0)
-		return (0);
+		return 0;
 	m->reply_case = RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT;
 	m->output = o;
-	return (1);
+	return 1;
 }

@@ -42,7 +42,7 @@ static int
 client_async_events(struct runnel_client *c)
 {
 	if (c->ev_fd == c->fd && c->ev_read != NULL)
-		return (0);
+		return 0;
 	if (c->ev_read != NULL)
 		event_free(c->ev_read);
 	if (c->ev_write != NULL)
@@ -50,13 +50,13 @@ client_async_events(struct runnel_client *c)
 	c->ev_read = c->ev_write = NULL;
 	c->ev_fd = c->fd;
 	if (c->fd == -1)
-		return (0);
+		return 0;
 	if ((c->ev_read = event_new(c->base, c->fd, EV_READ | EV_PERSIST,
 	    client_async_cb, c)) == NULL ||
 	    (c->ev_write = event_new(c->base, c->fd, EV_WRITE | EV_PERSIST,
 	    client_async_cb, c)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "cannot create events"));
-	return (0);
+		return client_fail(c, RUNNEL_ENOMEM, "cannot create events");
+	return 0;
 }
 
 /* Watch the socket for what the transport now waits for. */
@@ -67,14 +67,14 @@ client_async_update(struct runnel_client *c)
 	int	r;
 
 	if (c->base == NULL)
-		return (0);
+		return 0;
 	if (c->ev_more == NULL && (c->ev_more = evtimer_new(c->base,
 	    client_async_cb, c)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "cannot create events"));
+		return client_fail(c, RUNNEL_ENOMEM, "cannot create events");
 	if ((r = client_async_events(c)) != 0)
-		return (r);
+		return r;
 	if (c->ev_read == NULL)
-		return (0);
+		return 0;
 	ev = client_io_events(c);
 	if (ev & POLLIN) {
 		if (!event_pending(c->ev_read, EV_READ, NULL))
@@ -86,7 +86,7 @@ client_async_update(struct runnel_client *c)
 			event_add(c->ev_write, NULL);
 	} else
 		event_del(c->ev_write);
-	return (0);
+	return 0;
 }
 
 /* Something to send: serve the connection from the loop soon. */
@@ -123,10 +123,10 @@ runnel_connect_async(struct runnel_client **cp, struct event_base *base,
 	if (base == NULL) {
 		if (cp != NULL)
 			*cp = NULL;
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	}
 	if ((r = client_start(cp, base, opts, on_connect, arg, NULL)) != 0)
-		return (r);
+		return r;
 	client_async_kick(*cp);
-	return (0);
+	return 0;
 }

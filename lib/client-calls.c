@@ -19,13 +19,13 @@ client_reply_check(struct runnel_client *c, server_msg **mp, int error,
     int kind)
 {
 	if (mp == NULL)
-		return (error);
+		return error;
 	if ((*mp)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
-		return (client_error(c, (*mp)->error));
+		return client_error(c, (*mp)->error);
 	if ((int)(*mp)->reply_case != kind)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "unexpected reply %d to request", (int)(*mp)->reply_case));
-	return (0);
+	return 0;
 }
 
 /* The end of a watch (or run): to the blocking call or on_done. */
@@ -39,7 +39,7 @@ client_watch_end(struct runnel_client *c, struct client_req *req, int r)
 		req->call->r = r;
 	} else if (req->on_done != NULL)
 		req->on_done(req->arg, r);
-	return (1);
+	return 1;
 }
 
 /* A run's first message: the submit's answer; the watch follows. */
@@ -52,7 +52,7 @@ client_run_submitted(struct runnel_client *c, struct client_req *req,
 
 	if ((r = client_reply_check(c, mp, error,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT)) != 0)
-		return (client_watch_end(c, req, r));
+		return client_watch_end(c, req, r);
 	task = (*mp)->submit->task_id;
 	req->submitted = 1;
 	if (req->call != NULL && req->call->idp != NULL)
@@ -61,7 +61,7 @@ client_run_submitted(struct runnel_client *c, struct client_req *req,
 		client_pump_start(c, req->pump_fd, task);
 	if (req->cb.submit != NULL)
 		req->cb.submit(req->arg, 0, task);
-	return (0);
+	return 0;
 }
 
 /* A watch's messages: chunks and task events to the callbacks, until its
@@ -76,9 +76,9 @@ client_watch_msg(struct runnel_client *c, struct client_req *req,
 	int			 r = 0;
 
 	if (mp == NULL)
-		return (client_watch_end(c, req, error));
+		return client_watch_end(c, req, error);
 	if (!req->submitted)
-		return (client_run_submitted(c, req, mp, error));
+		return client_run_submitted(c, req, mp, error);
 	m = *mp;
 	switch (m->reply_case) {
 	case RUNNEL__V1__SERVER_MESSAGE__REPLY_OUTPUT:
@@ -96,17 +96,17 @@ client_watch_msg(struct runnel_client *c, struct client_req *req,
 		runnel_task_clear(&t);
 		break;
 	case RUNNEL__V1__SERVER_MESSAGE__REPLY_WATCH_END:
-		return (client_watch_end(c, req, 0));
+		return client_watch_end(c, req, 0);
 	case RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR:
-		return (client_watch_end(c, req, client_error(c, m->error)));
+		return client_watch_end(c, req, client_error(c, m->error));
 	default:
 		r = client_fail(c, RUNNEL_EPROTO,
 		    "unexpected message %d in a watch", (int)m->reply_case);
 		break;
 	}
 	if (r != 0)
-		return (client_watch_end(c, req, r));
-	return (0);
+		return client_watch_end(c, req, r);
+	return 0;
 }
 
 /* Queue a watch request (submitted: a plain watch; else a run) with the
@@ -119,14 +119,14 @@ client_watch_new(struct runnel_client *c, const struct runnel_watch_opts *w,
 	int			 r;
 
 	if ((r = client_req_new(c, client_watch_msg, call, &req)) != 0)
-		return (r);
+		return r;
 	req->submitted = submitted;
 	req->pump_fd = -1;
 	req->on_output = w->on_output;
 	req->on_end = w->on_end;
 	req->arg = w->arg;
 	*out = req;
-	return (0);
+	return 0;
 }
 
 /* Submit spec with watch options (run), or without (submit). */
@@ -140,14 +140,14 @@ client_submit_send(struct runnel_client *c, struct client_req *req,
 
 	if ((r = client_spec_build(c, spec, &cs)) != 0) {
 		client_req_free(c, req);
-		return (r);
+		return r;
 	}
 	sr.spec = &cs.ts;
 	sr.watch = watch;
 	r = client_req_send(c, req, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT,
 	    &sr);
 	client_spec_free(&cs);
-	return (r);
+	return r;
 }
 
 /* A submit's answer to the caller's callback. */
@@ -161,7 +161,7 @@ client_submit_msg(struct runnel_client *c, struct client_req *req,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT);
 	if (req->cb.submit != NULL)
 		req->cb.submit(req->arg, r, r == 0 ? (*mp)->submit->task_id : 0);
-	return (1);
+	return 1;
 }
 
 /* Submit a task. */
@@ -175,19 +175,19 @@ runnel_submit(struct runnel_client *c, const struct runnel_spec *spec,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if ((r = client_spec_build(c, spec, &cs)) != 0)
-		return (r);
+		return r;
 	sr.spec = &cs.ts;
 	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SUBMIT, &sr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, NULL, NULL);
 	client_spec_free(&cs);
 	if (r != 0)
-		return (r);
+		return r;
 	if (id != NULL)
 		*id = reply->submit->task_id;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (0);
+	return 0;
 }
 
 /* Submit a task; its id to on_submit. */
@@ -199,12 +199,12 @@ runnel_submit_async(struct runnel_client *c, const struct runnel_spec *spec,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if ((r = client_req_new(c, client_submit_msg, NULL, &req)) != 0)
-		return (r);
+		return r;
 	req->cb.submit = on_submit;
 	req->arg = arg;
-	return (client_submit_send(c, req, spec, 0));
+	return client_submit_send(c, req, spec, 0);
 }
 
 /* Submit a task and watch it on the same request; w may be NULL. */
@@ -218,7 +218,7 @@ runnel_run(struct runnel_client *c, const struct runnel_spec *spec,
 	int					r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (w == NULL)
 		w = &none;
 	if (w->send_stdin && (spec == NULL || !spec->stdin_stream ||
@@ -227,17 +227,17 @@ runnel_run(struct runnel_client *c, const struct runnel_spec *spec,
 		    "a spec with stdin_stream and a stdin_fd"));
 	call.idp = id;
 	if ((r = client_watch_new(c, w, &call, 0, &req)) != 0)
-		return (r);
+		return r;
 	if (w->send_stdin)
 		req->pump_fd = w->stdin_fd;
 	if ((r = client_submit_send(c, req, spec, 1)) != 0)
-		return (r);
+		return r;
 	if ((r = client_run(c, &call, w)) != 0 && !call.done) {
 		/* Stopped in a wait: the rest of the watch is skipped. */
 		client_pump_stop(c);
 		client_req_free(c, req);
 	}
-	return (r);
+	return r;
 }
 
 /* Submit a task and watch it, through callbacks. */
@@ -251,13 +251,13 @@ runnel_run_async(struct runnel_client *c, const struct runnel_spec *spec,
 	int					r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if ((r = client_watch_new(c, w == NULL ? &none : w, NULL, 0,
 	    &req)) != 0)
-		return (r);
+		return r;
 	req->cb.submit = on_submit;
 	req->on_done = on_done;
-	return (client_submit_send(c, req, spec, 1));
+	return client_submit_send(c, req, spec, 1);
 }
 
 /* Build the WatchRequest of watch options. */
@@ -269,9 +269,9 @@ client_watch_request(struct runnel_client *c,
 
 	runnel__v1__watch_request__init(wr);
 	if (w == NULL || (w->ids == NULL && w->nids != 0))
-		return (client_fail(c, RUNNEL_EINVAL, "watch: no task ids"));
+		return client_fail(c, RUNNEL_EINVAL, "watch: no task ids");
 	if ((r = client_selector(c, w->select, &wr->select)) != 0)
-		return (r);
+		return r;
 	wr->task_ids = CLIENT_UNCONST(w->ids);
 	wr->n_task_ids = w->nids;
 	wr->from_offset = w->from_offset;
@@ -282,7 +282,7 @@ client_watch_request(struct runnel_client *c,
 		client_selector_free(wr->select);
 		wr->select = NULL;
 	}
-	return (r);
+	return r;
 }
 
 /* Queue a watch with w's callbacks; call: a blocking one's. */
@@ -295,7 +295,7 @@ client_watch_start(struct runnel_client *c, const struct runnel_watch_opts *w,
 	int				 r;
 
 	if ((r = client_watch_request(c, w, &wr)) != 0)
-		return (r);
+		return r;
 	if ((r = client_watch_new(c, w, call, 1, &req)) == 0) {
 		req->on_done = on_done;
 		r = client_req_send(c, req,
@@ -303,7 +303,7 @@ client_watch_start(struct runnel_client *c, const struct runnel_watch_opts *w,
 	}
 	client_watch_extra_free(&wr);
 	client_selector_free(wr.select);
-	return (r);
+	return r;
 }
 
 /* Stream the output of tasks until all have ended. */
@@ -315,9 +315,9 @@ runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
 	int			r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if ((r = client_watch_start(c, w, &call, NULL)) != 0)
-		return (r);
+		return r;
 	if ((r = client_run(c, &call, w)) != 0 && !call.done) {
 		/* Stopped in a wait: the rest of the watch is skipped. */
 		for (req = c->reqs; req != NULL; req = req->next) {
@@ -327,7 +327,7 @@ runnel_watch(struct runnel_client *c, const struct runnel_watch_opts *w)
 			}
 		}
 	}
-	return (r);
+	return r;
 }
 
 /* Stream the output of tasks to callbacks until all have ended. */
@@ -336,8 +336,8 @@ runnel_watch_async(struct runnel_client *c, const struct runnel_watch_opts *w,
     runnel_done_cb on_done)
 {
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
-	return (client_watch_start(c, w, NULL, on_done));
+		return RUNNEL_EINVAL;
+	return client_watch_start(c, w, NULL, on_done);
 }
 
 /* Send a CancelRequest for ids and, if given, a selector; the entry of the
@@ -359,7 +359,7 @@ client_cancel_send(struct runnel_client *c, const uint64_t *ids, size_t n,
 		r = client_selector(c, sel, &cr.select);
 	if (r != 0) {
 		client_req_free(c, req);
-		return (r);
+		return r;
 	}
 	cr.task_ids = CLIENT_UNCONST(ids);
 	cr.n_task_ids = n;
@@ -368,7 +368,7 @@ client_cancel_send(struct runnel_client *c, const uint64_t *ids, size_t n,
 	r = client_req_send(c, req, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CANCEL,
 	    &cr);
 	client_selector_free(cr.select);
-	return (r);
+	return r;
 }
 
 /* A cancel's answer: how many tasks it reached, to the callback (if any:
@@ -387,7 +387,7 @@ client_cancel_msg(struct runnel_client *c, struct client_req *req,
 		req->call->r = r;
 	} else if (req->cb.done != NULL)
 		req->cb.done(req->arg, r);
-	return (1);
+	return 1;
 }
 
 /* Cancel tasks: a blocking call (call), or one with a callback. */
@@ -400,15 +400,15 @@ client_cancel(struct runnel_client *c, const uint64_t *ids, size_t n,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if ((r = client_req_new(c, client_cancel_msg, call, &req)) != 0)
-		return (r);
+		return r;
 	req->cb.done = on_done;
 	req->arg = arg;
 	if ((r = client_cancel_send(c, ids, n, sel, signal, grace_ms,
 	    req)) != 0 || call == NULL)
-		return (r);
-	return (client_run(c, call, NULL));
+		return r;
+	return client_run(c, call, NULL);
 }
 
 /* Cancel tasks; returns how many the cancel reached. */
@@ -430,7 +430,7 @@ runnel_cancel_select(struct runnel_client *c,
 	struct client_call	call = { 0 };
 
 	if (c != NULL && sel == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "cancel: no selector"));
+		return client_fail(c, RUNNEL_EINVAL, "cancel: no selector");
 	return (client_cancel(c, NULL, 0, sel, signal, grace_ms, &call, NULL,
 	    NULL));
 }
@@ -457,7 +457,7 @@ runnel_cancel_async(struct runnel_client *c, const uint64_t *ids, size_t n,
 int
 runnel_list(struct runnel_client *c, struct runnel_task **tasks, size_t *n)
 {
-	return (runnel_list_select(c, NULL, tasks, n));
+	return runnel_list_select(c, NULL, tasks, n);
 }
 
 /* Describe one task. */
@@ -469,17 +469,17 @@ runnel_show(struct runnel_client *c, uint64_t id, struct runnel_task *task)
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (task == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "show: no result"));
+		return client_fail(c, RUNNEL_EINVAL, "show: no result");
 	memset(task, 0, sizeof *task);
 	sr.task_id = id;
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_SHOW, &sr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_TASK, &reply, NULL, NULL)) != 0)
-		return (r);
+		return r;
 	r = client_task(c, task, reply->task->task);
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }
 
 /* Describe the tasks of a WaitReply in the order of ids (the daemon
@@ -493,7 +493,7 @@ client_wait_order(struct runnel_client *c, struct runnel_task **tasks,
 	int			  r;
 
 	if ((order = calloc(n, sizeof *order)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < wr->n_tasks; j++) {
 			if (wr->tasks[j]->id == ids[i])
@@ -509,7 +509,7 @@ client_wait_order(struct runnel_client *c, struct runnel_task **tasks,
 	}
 	r = client_tasks(c, tasks, order, n);
 	free(order);
-	return (r);
+	return r;
 }
 
 /* A wait's answer: the tasks, in the order asked, to the blocking call
@@ -530,7 +530,7 @@ client_wait_msg(struct runnel_client *c, struct client_req *req,
 		    r == 0 ? req->nids : 0);
 	if (r == 0)
 		runnel_tasks_free(tasks, req->nids);
-	return (1);
+	return 1;
 }
 
 /* Send a wait for ids, its answer to req. */
@@ -542,7 +542,7 @@ client_wait_send(struct runnel_client *c, struct client_req *req,
 
 	if ((req->ids = calloc(n, sizeof *req->ids)) == NULL) {
 		client_req_free(c, req);
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	}
 	memcpy(req->ids, ids, n * sizeof *ids);
 	req->nids = n;
@@ -562,18 +562,18 @@ runnel_wait(struct runnel_client *c, const uint64_t *ids, size_t n,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (tasks == NULL || ids == NULL || n == 0)
-		return (client_fail(c, RUNNEL_EINVAL, "wait: no task ids"));
+		return client_fail(c, RUNNEL_EINVAL, "wait: no task ids");
 	*tasks = NULL;
 	wr.task_ids = CLIENT_UNCONST(ids);
 	wr.n_task_ids = n;
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_WAIT, &wr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL)) != 0)
-		return (r);
+		return r;
 	r = client_wait_order(c, tasks, ids, n, reply->wait);
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }
 
 /* Wait until the tasks have ended; them, described, to on_tasks. */
@@ -585,14 +585,14 @@ runnel_wait_async(struct runnel_client *c, const uint64_t *ids, size_t n,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (ids == NULL || n == 0)
-		return (client_fail(c, RUNNEL_EINVAL, "wait: no task ids"));
+		return client_fail(c, RUNNEL_EINVAL, "wait: no task ids");
 	if ((r = client_req_new(c, client_wait_msg, NULL, &req)) != 0)
-		return (r);
+		return r;
 	req->cb.tasks = on_tasks;
 	req->arg = arg;
-	return (client_wait_send(c, req, ids, n));
+	return client_wait_send(c, req, ids, n);
 }
 
 /* Ask the daemon how it is doing. */
@@ -605,14 +605,14 @@ runnel_status(struct runnel_client *c, struct runnel_status *st)
 	int				 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (st == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "status: no result"));
+		return client_fail(c, RUNNEL_EINVAL, "status: no result");
 	memset(st, 0, sizeof *st);
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STATUS,
 	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_STATUS, &reply, NULL,
 	    NULL)) != 0)
-		return (r);
+		return r;
 	s = reply->status;
 	snprintf(st->version, sizeof st->version, "%s", s->version);
 	st->uptime_ms = s->uptime_ms;
@@ -626,5 +626,5 @@ runnel_status(struct runnel_client *c, struct runnel_status *st)
 	st->loop_lag_max_us = s->loop_lag_max_us;
 	st->loop_lag_p99_us = s->loop_lag_p99_us;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (0);
+	return 0;
 }

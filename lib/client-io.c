@@ -68,7 +68,7 @@ client_io_fail_tls(struct runnel_client *c, int code, const char *what)
 		client_fail(c, code, "%s: %s", what,
 		    errs == NULL ? "unknown error" : errs);
 	free(errs);
-	return (code);
+	return code;
 }
 
 /*
@@ -87,7 +87,7 @@ client_io_bio_write(BIO *b, const char *data, int len)
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		BIO_set_retry_write(b);
-	return ((int)n);
+	return (int)n;
 }
 
 /* Read from the socket for OpenSSL, noting end of file. */
@@ -104,7 +104,7 @@ client_io_bio_read(BIO *b, char *data, int len)
 		BIO_set_retry_read(b);
 	else if (n == 0)
 		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
-	return ((int)n);
+	return (int)n;
 }
 
 /* Answer OpenSSL's questions about the socket BIO. */
@@ -115,11 +115,11 @@ client_io_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	(void)ptr;
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
-		return (1);
+		return 1;
 	case BIO_CTRL_EOF:
-		return (BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0);
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
 	}
-	return (0);
+	return 0;
 }
 
 /* Mark a new socket BIO ready. */
@@ -127,7 +127,7 @@ static int
 client_io_bio_create(BIO *b)
 {
 	BIO_set_init(b, 1);
-	return (1);
+	return 1;
 }
 
 /* The poll events the transport waits for now. */
@@ -135,10 +135,10 @@ short
 client_io_events(const struct runnel_client *c)
 {
 	if (c->dead)
-		return (0);
+		return 0;
 	if (c->state == CLIENT_IO_CONNECTING)
-		return (POLLOUT);
-	return ((short)(POLLIN | (c->want_write ? POLLOUT : 0)));
+		return POLLOUT;
+	return (short)(POLLIN | (c->want_write ? POLLOUT : 0));
 }
 
 /*
@@ -170,9 +170,9 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 		    ppoll(pfd, n, NULL, w->sigmask) : poll(pfd, n, -1)) != -1) {
 			if (n == 2 && pfd[1].revents != 0 &&
 			    (r = c->hook->ready(c)) != 0)
-				return (r);
+				return r;
 			if (pfd[0].revents != 0 || n == 2)
-				return (0);
+				return 0;
 			continue;
 		}
 		if (errno != EINTR)
@@ -184,7 +184,7 @@ client_io_wait(struct runnel_client *c, const struct runnel_watch_opts *w)
 			return (client_fail(c, RUNNEL_EINTR,
 			    "interrupted by a signal"));
 		if ((r = w->on_interrupt(w->arg)) != 0)
-			return (r);
+			return r;
 	}
 }
 
@@ -199,7 +199,7 @@ client_io_ssl_fail(struct runnel_client *c, int err, const char *what)
 	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 		return (client_fail(c, RUNNEL_EIO, "%s: %s", what,
 		    strerror(errno)));
-	return (client_io_fail_tls(c, RUNNEL_ETLS, what));
+	return client_io_fail_tls(c, RUNNEL_ETLS, what);
 }
 
 /*
@@ -220,12 +220,12 @@ client_io_try(struct runnel_client *c, int out, void *buf, size_t len,
 		errno = 0;
 		if ((out ? SSL_write_ex(c->ssl, buf, len, done) :
 		    SSL_read_ex(c->ssl, buf, len, done)) == 1)
-			return (0);
+			return 0;
 		if ((err = SSL_get_error(c->ssl, 0)) == SSL_ERROR_WANT_READ)
-			return (POLLIN);
+			return POLLIN;
 		if (err == SSL_ERROR_WANT_WRITE)
-			return (POLLOUT);
-		return (client_io_ssl_fail(c, err, what));
+			return POLLOUT;
+		return client_io_ssl_fail(c, err, what);
 	}
 	if (out)
 		n = send(c->fd, buf, len, MSG_NOSIGNAL);
@@ -233,15 +233,15 @@ client_io_try(struct runnel_client *c, int out, void *buf, size_t len,
 		n = recv(c->fd, buf, len, 0);
 	if (n > 0) {
 		*done = (size_t)n;
-		return (0);
+		return 0;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
-		return (out ? POLLOUT : POLLIN);
+		return out ? POLLOUT : POLLIN;
 	if (n == 0)
 		return (client_fail(c, RUNNEL_EIO,
 		    "connection closed by daemon"));
-	return (client_fail(c, RUNNEL_EIO, "%s: %s", what, strerror(errno)));
+	return client_fail(c, RUNNEL_EIO, "%s: %s", what, strerror(errno));
 }
 
 /* Queue a whole frame for writing; the service sends it. */
@@ -261,7 +261,7 @@ client_io_queue(struct runnel_client *c, const uint8_t *frame, size_t len)
 		while (ncap - c->olen < len)
 			ncap *= 2;
 		if ((nbuf = realloc(c->obuf, ncap)) == NULL)
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+			return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 		c->obuf = nbuf;
 		c->ocap = ncap;
 	}
@@ -270,7 +270,7 @@ client_io_queue(struct runnel_client *c, const uint8_t *frame, size_t len)
 	/* Before the connection is up, the handshake says what to wait for. */
 	if (c->state == CLIENT_IO_OPEN)
 		c->want_write = 1;
-	return (0);
+	return 0;
 }
 
 /* Write what is queued until done or the socket is full.  A failure stops
@@ -314,10 +314,10 @@ client_io_retire(struct runnel_client *c)
 
 	if ((nr = realloc(c->retired, (c->nretired + 1) * sizeof *nr)) ==
 	    NULL)
-		return (-1);
+		return -1;
 	c->retired = nr;
 	c->retired[c->nretired++] = c->buf;
-	return (0);
+	return 0;
 }
 
 /* Free the buffers retired while callbacks ran (none run now). */
@@ -406,7 +406,7 @@ client_io_room(struct runnel_client *c, size_t *want)
 		}
 	}
 	*want = c->ssl != NULL ? frame - have : c->cap - c->len;
-	return (0);
+	return 0;
 }
 
 /* Read once what is there into the input buffer: the bytes read, 0 if
@@ -418,16 +418,16 @@ client_io_fill(struct runnel_client *c)
 	int	 r;
 
 	if ((r = client_io_room(c, &want)) != 0)
-		return (r);
+		return r;
 	r = client_io_try(c, 0, c->buf + c->len, want, &n);
 	if (r < 0)
-		return (r);
+		return r;
 	if (r == POLLOUT)
 		c->want_write = 1;
 	if (r != 0)
-		return (0);
+		return 0;
 	c->len += n;
-	return ((int)n);
+	return (int)n;
 }
 
 /*
@@ -447,7 +447,7 @@ client_io_next(struct runnel_client *c, server_msg **msg,
 	fr = frame_parse(c->buf + c->off, c->len - c->off, CLIENT_FRAME_MAX,
 	    &len);
 	if (fr == FRAME_NEED_MORE)
-		return (0);
+		return 0;
 	if (fr != FRAME_OK)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "bad frame from daemon: %s", frame_strerror(fr)));
@@ -455,13 +455,13 @@ client_io_next(struct runnel_client *c, server_msg **msg,
 	c->off += FRAME_HEADER + (size_t)len;
 	if ((*borrowed = chunk_decode(p, len, &b->m, &b->o))) {
 		*msg = &b->m;
-		return (1);
+		return 1;
 	}
 	*msg = runnel__v1__server_message__unpack(NULL, len, p);
 	if (*msg == NULL)
 		return (client_fail(c, RUNNEL_EPROTO,
 		    "malformed message from daemon"));
-	return (1);
+	return 1;
 }
 
 /* Connect to the daemon's unix socket. */
@@ -491,7 +491,7 @@ client_io_connect_unix(struct runnel_client *c, const char *path,
 	if ((flags = fcntl(c->fd, F_GETFL)) == -1 ||
 	    fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		goto fail;
-	return (0);
+	return 0;
 
 fail:
 	return (client_fail(c, RUNNEL_ECONNECT, "connect to %s: %s", name,
@@ -520,7 +520,7 @@ client_io_next_addr(struct runnel_client *c, int err)
 		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    errno == EINPROGRESS) {
 			c->state = CLIENT_IO_CONNECTING;
-			return (0);
+			return 0;
 		}
 		err = errno;
 	}
@@ -545,7 +545,7 @@ client_io_tls_start(struct runnel_client *c)
 	    BIO_meth_set_ctrl(c->biom, client_io_bio_ctrl) != 1 ||
 	    BIO_meth_set_create(c->biom, client_io_bio_create) != 1 ||
 	    (bio = BIO_new(c->biom)) == NULL)
-		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
+		return client_io_fail_tls(c, RUNNEL_ETLS, "tls setup");
 	BIO_set_data(bio, c);
 	SSL_set_bio(c->ssl, bio, bio);
 	/* Frames delimit themselves and streams end with WatchEnd. */
@@ -565,9 +565,9 @@ client_io_tls_start(struct runnel_client *c)
 	SSL_set_read_ahead(c->ssl, 1);
 	/* Read many records per recv(): output comes in floods. */
 	if (tls_client_set_host(c->ssl, c->host) != 0)
-		return (client_io_fail_tls(c, RUNNEL_ETLS, "tls setup"));
+		return client_io_fail_tls(c, RUNNEL_ETLS, "tls setup");
 	c->state = CLIENT_IO_HANDSHAKE;
-	return (0);
+	return 0;
 }
 
 /* Has the TCP connect finished?  0 (state moved on, or not yet), or the
@@ -584,17 +584,17 @@ client_io_connecting(struct runnel_client *c)
 	pfd.events = POLLOUT;
 	pfd.revents = 0;
 	if (poll(&pfd, 1, 0) <= 0)
-		return (0);
+		return 0;
 	sl = sizeof err;
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
 		err = errno;
 	if (err != 0) {
 		c->ai = c->ai->ai_next;
-		return (client_io_next_addr(c, err));
+		return client_io_next_addr(c, err);
 	}
 	freeaddrinfo(c->ai0);
 	c->ai0 = c->ai = NULL;
-	return (client_io_tls_start(c));
+	return client_io_tls_start(c);
 }
 
 /* Go on with the TLS handshake; at its end check the daemon speaks
@@ -612,10 +612,10 @@ client_io_handshake(struct runnel_client *c)
 	if (SSL_connect(c->ssl) != 1) {
 		err = SSL_get_error(c->ssl, 0);
 		if (err == SSL_ERROR_WANT_READ)
-			return (0);
+			return 0;
 		if (err == SSL_ERROR_WANT_WRITE) {
 			c->want_write = 1;
-			return (0);
+			return 0;
 		}
 		if (err == SSL_ERROR_SSL || ERR_peek_error() != 0)
 			return (client_io_fail_tls(c, RUNNEL_ETLS,
@@ -631,7 +631,7 @@ client_io_handshake(struct runnel_client *c)
 		    "daemon did not agree on ALPN %s", RUNNEL_ALPN));
 	c->state = CLIENT_IO_OPEN;
 	c->want_write = c->olen > c->ooff;
-	return (0);
+	return 0;
 }
 
 /* Start connecting over TCP and TLS to "host:port": the name is resolved
@@ -676,7 +676,7 @@ client_io_connect_tls(struct runnel_client *c, const char *name,
 out:
 	free(cause);
 	free(port);
-	return (r);
+	return r;
 }
 
 /* Start connecting to opts->host, or to the default socket without one. */
@@ -692,14 +692,14 @@ client_io_connect(struct runnel_client *c,
 	if (host == NULL)
 		host = "unix:" RUNNEL_DEFAULT_SOCKET;
 	if ((c->name = strdup(host)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	if (strncmp(host, "unix:", 5) == 0)
 		r = client_io_connect_unix(c, host + 5, host);
 	else
-		return (client_io_connect_tls(c, host, opts));
+		return client_io_connect_tls(c, host, opts);
 	if (r == 0)
 		c->state = CLIENT_IO_OPEN;
-	return (r);
+	return r;
 }
 
 /* Get the connection up as far as it goes now. */
@@ -710,11 +710,11 @@ client_io_progress(struct runnel_client *c)
 
 	if (c->state == CLIENT_IO_CONNECTING &&
 	    (r = client_io_connecting(c)) != 0)
-		return (r);
+		return r;
 	if (c->state == CLIENT_IO_HANDSHAKE &&
 	    (r = client_io_handshake(c)) != 0)
-		return (r);
-	return (0);
+		return r;
+	return 0;
 }
 
 /*
@@ -732,11 +732,11 @@ client_io_service(struct runnel_client *c)
 	int			 r, msgs = 0, borrowed = 0;
 
 	if (c->dead)
-		return (0);
+		return 0;
 	if ((r = client_io_progress(c)) != 0)
 		goto lost;
 	if (c->state != CLIENT_IO_OPEN)
-		return (0);
+		return 0;
 	client_io_flush(c);
 	for (;;) {
 		while ((r = client_io_next(c, &m, &b, &borrowed)) == 1) {
@@ -745,18 +745,18 @@ client_io_service(struct runnel_client *c)
 			if ((c->pin -= borrowed) == 0 && c->nretired > 0)
 				client_io_unretire(c);
 			if (c->closing || c->dead)
-				return (0);
+				return 0;
 			/* A blocking call returns with what came so far: its
 			 * error message stays the one its reply gave. */
 			if (c->waiting != NULL && c->waiting->done)
-				return (1);
+				return 1;
 			if (++msgs >= CLIENT_MSG_BUDGET)
-				return (1);
+				return 1;
 		}
 		if (r < 0)
 			goto lost;
 		if (bytes >= CLIENT_READ_BUDGET)
-			return (1);
+			return 1;
 		if ((r = client_io_fill(c)) < 0)
 			goto lost;
 		if (r == 0)
@@ -766,11 +766,11 @@ client_io_service(struct runnel_client *c)
 	/* Callbacks may have queued requests. */
 	if (c->olen > c->ooff && !c->want_write)
 		client_io_flush(c);
-	return (0);
+	return 0;
 
 lost:
 	client_lost(c, r);
-	return (0);
+	return 0;
 }
 
 /* Close the connection and free its buffers; c itself stays. */

@@ -63,14 +63,14 @@ client_pump_wants(const struct runnel_client *c)
 static int
 client_pump_fd(const struct runnel_client *c)
 {
-	return (client_pump_wants(c) ? c->pump_fd : -1);
+	return client_pump_wants(c) ? c->pump_fd : -1;
 }
 
 /* The error the daemon's answer left, which ends the watch; or 0. */
 static int
 client_pump_error(const struct runnel_client *c)
 {
-	return (c->pump_error);
+	return c->pump_error;
 }
 
 /* The daemon's answer to the pump's request in flight (if the pump still
@@ -81,7 +81,7 @@ client_pump_msg(struct runnel_client *c, struct client_req *req,
     server_msg **mp, int error)
 {
 	if (c->pump_fd == -1 || c->pump_req != req->id)
-		return (1);
+		return 1;
 	c->pump_req = 0;
 	if (mp == NULL)
 		c->pump_error = error;
@@ -90,7 +90,7 @@ client_pump_msg(struct runnel_client *c, struct client_req *req,
 	else if ((*mp)->reply_case != RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN)
 		c->pump_error = client_fail(c, RUNNEL_EPROTO,
 		    "unexpected reply %d to stdin", (int)(*mp)->reply_case);
-	return (1);
+	return 1;
 }
 
 /* Read once from the pump's fd (it was found readable) and send what it
@@ -105,9 +105,9 @@ client_pump_read(struct runnel_client *c)
 	int				 r;
 
 	if (!client_pump_wants(c))
-		return (0);
+		return 0;
 	if ((buf = malloc(CLIENT_STDIN_CHUNK)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	n = read(c->pump_fd, buf, CLIENT_STDIN_CHUNK);
 	if (n == -1) {
 		r = 0;
@@ -115,7 +115,7 @@ client_pump_read(struct runnel_client *c)
 			r = client_fail(c, RUNNEL_EIO, "read stdin: %s",
 			    strerror(errno));
 		free(buf);
-		return (r);
+		return r;
 	}
 	client_stdin_request(&sr, c->pump_task, buf, (size_t)n, n == 0);
 	if ((r = client_req_new(c, client_pump_msg, NULL, &req)) == 0)
@@ -123,10 +123,10 @@ client_pump_read(struct runnel_client *c)
 		    RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN, &sr);
 	free(buf);
 	if (r != 0)
-		return (r);
+		return r;
 	c->pump_req = req->id;
 	c->pump_eof = n == 0;
-	return (0);
+	return 0;
 }
 
 /* Read from the pump's fd if it has input now, without waiting. */
@@ -136,11 +136,11 @@ client_pump_poll(struct runnel_client *c)
 	struct pollfd	pfd;
 
 	if (!client_pump_wants(c))
-		return (0);
+		return 0;
 	pfd.fd = c->pump_fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	if (poll(&pfd, 1, 0) <= 0 || pfd.revents == 0)
-		return (0);
-	return (client_pump_read(c));
+		return 0;
+	return client_pump_read(c);
 }

@@ -20,23 +20,23 @@ runnel_list_select(struct runnel_client *c, const struct runnel_selector *s,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (tasks == NULL || n == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "list: no result"));
+		return client_fail(c, RUNNEL_EINVAL, "list: no result");
 	*tasks = NULL;
 	*n = 0;
 	if ((r = client_selector(c, s, &lr.select)) != 0)
-		return (r);
+		return r;
 	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_LIST, &lr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_LIST, &reply, NULL, NULL);
 	client_selector_free(lr.select);
 	if (r != 0)
-		return (r);
+		return r;
 	r = client_tasks(c, tasks, reply->list->tasks, reply->list->n_tasks);
 	if (r == 0)
 		*n = reply->list->n_tasks;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }
 
 /* Wait for the selected tasks as mode says, or until the timeout. */
@@ -50,7 +50,7 @@ runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
 	int			 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (tasks == NULL || n == NULL || s == NULL)
 		return (client_fail(c, RUNNEL_EINVAL,
 		    "wait: no selector or no result"));
@@ -63,7 +63,7 @@ runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
 	if (timed_out != NULL)
 		*timed_out = 0;
 	if ((r = client_selector(c, s, &wr.select)) != 0)
-		return (r);
+		return r;
 	wr.mode = (Runnel__V1__WaitMode)mode;
 	wr.cancel_rest = cancel_rest != 0;
 	wr.timeout_ms = timeout_ms;
@@ -71,7 +71,7 @@ runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_WAIT, &reply, NULL, NULL);
 	client_selector_free(wr.select);
 	if (r != 0)
-		return (r);
+		return r;
 	r = client_tasks(c, tasks, reply->wait->tasks, reply->wait->n_tasks);
 	if (r == 0) {
 		*n = reply->wait->n_tasks;
@@ -79,7 +79,7 @@ runnel_wait_select(struct runnel_client *c, const struct runnel_selector *s,
 			*timed_out = reply->wait->timed_out != 0;
 	}
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }
 
 /* Fill a StdinRequest (runnel_stdin and the stdin pump). */
@@ -104,16 +104,16 @@ runnel_stdin(struct runnel_client *c, uint64_t id, const void *data,
 	int				 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (data == NULL && len != 0)
-		return (client_fail(c, RUNNEL_EINVAL, "stdin: no data"));
+		return client_fail(c, RUNNEL_EINVAL, "stdin: no data");
 	client_stdin_request(&sr, id, data, len, eof);
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_STDIN,
 	    &sr, RUNNEL__V1__SERVER_MESSAGE__REPLY_STDIN, &reply, NULL,
 	    NULL)) != 0)
-		return (r);
+		return r;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (0);
+	return 0;
 }
 
 /* Submit a copy of a finished task. */
@@ -125,16 +125,16 @@ runnel_restart(struct runnel_client *c, uint64_t id, uint64_t *new_id)
 	int				 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	rr.task_id = id;
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_RESTART,
 	    &rr, RUNNEL__V1__SERVER_MESSAGE__REPLY_SUBMIT, &reply, NULL,
 	    NULL)) != 0)
-		return (r);
+		return r;
 	if (new_id != NULL)
 		*new_id = reply->submit->task_id;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (0);
+	return 0;
 }
 
 /* Free queues returned by runnel_queue(). */
@@ -168,7 +168,7 @@ client_queues(struct runnel_client *c, const Runnel__V1__QueueReply *qr,
 	size_t			 i;
 
 	if ((queues = calloc(qr->n_queues + 1, sizeof *queues)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	for (i = 0; i < qr->n_queues; i++) {
 		q = qr->queues[i];
 		state = "unknown";
@@ -182,12 +182,12 @@ client_queues(struct runnel_client *c, const Runnel__V1__QueueReply *qr,
 		if ((queues[i].name = strdup(q->name)) == NULL ||
 		    (queues[i].state = strdup(state)) == NULL) {
 			runnel_queues_free(queues, i + 1);
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+			return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 		}
 	}
 	*out = queues;
 	*nout = qr->n_queues;
-	return (0);
+	return 0;
 }
 
 /* Carry out a queue operation; every queue afterwards in *queues. */
@@ -201,7 +201,7 @@ runnel_queue(struct runnel_client *c, enum runnel_queue_op op,
 	int				 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	/* The INIT macros of string fields cast away const: clang warns. */
 	runnel__v1__queue_request__init(&qr);
 	if (queues != NULL)
@@ -212,7 +212,7 @@ runnel_queue(struct runnel_client *c, enum runnel_queue_op op,
 		return (client_fail(c, RUNNEL_EINVAL, "queue: bad operation %d",
 		    (int)op));
 	if (op != RUNNEL_QUEUE_LIST && (name == NULL || *name == '\0'))
-		return (client_fail(c, RUNNEL_EINVAL, "queue: no name"));
+		return client_fail(c, RUNNEL_EINVAL, "queue: no name");
 	qr.op = (Runnel__V1__QueueOp)op;
 	if (name != NULL)
 		qr.name = CLIENT_UNCONST(name);
@@ -225,11 +225,11 @@ runnel_queue(struct runnel_client *c, enum runnel_queue_op op,
 	if ((r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_QUEUE,
 	    &qr, RUNNEL__V1__SERVER_MESSAGE__REPLY_QUEUE, &reply, NULL,
 	    NULL)) != 0)
-		return (r);
+		return r;
 	if (queues != NULL && n != NULL)
 		r = client_queues(c, reply->queue, queues, n);
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }
 
 /* Fill the resume list and stream filter of a watch request. */
@@ -246,7 +246,7 @@ client_watch_extra(struct runnel_client *c, const struct runnel_watch_opts *w,
 	wr->streams = NULL;
 	wr->n_streams = 0;
 	if (w->resume == NULL && w->nresume != 0)
-		return (client_fail(c, RUNNEL_EINVAL, "watch: no resume list"));
+		return client_fail(c, RUNNEL_EINVAL, "watch: no resume list");
 	if (w->streams & ~(RUNNEL_STREAM_BIT(RUNNEL_STDOUT) |
 	    RUNNEL_STREAM_BIT(RUNNEL_STDERR) | RUNNEL_STREAM_BIT(RUNNEL_SYSTEM)))
 		return (client_fail(c, RUNNEL_EINVAL, "watch: bad streams %#x",
@@ -273,7 +273,7 @@ client_watch_extra(struct runnel_client *c, const struct runnel_watch_opts *w,
 		}
 		wr->n_streams = n;
 	}
-	return (0);
+	return 0;
 
 nomem:
 	if (wr->n_resume == 0) {
@@ -283,7 +283,7 @@ nomem:
 		wr->resume = NULL;
 	}
 	client_watch_extra_free(wr);
-	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 }
 
 /* Free what client_watch_extra() allocated. */
@@ -311,24 +311,24 @@ runnel_clean(struct runnel_client *c, const struct runnel_selector *s,
 	int				 r;
 
 	if (c == NULL)
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	if (ids != NULL)
 		*ids = NULL;
 	if (n != NULL)
 		*n = 0;
 	if ((r = client_selector(c, s, &cr.select)) != 0)
-		return (r);
+		return r;
 	cr.older_than_ms = older_than_ms;
 	r = client_call(c, RUNNEL__V1__CLIENT_MESSAGE__REQUEST_CLEAN, &cr,
 	    RUNNEL__V1__SERVER_MESSAGE__REPLY_CLEAN, &reply, NULL, NULL);
 	client_selector_free(cr.select);
 	if (r != 0)
-		return (r);
+		return r;
 	rep = reply->clean;
 	if (ids != NULL && rep->n_task_ids != 0) {
 		if ((*ids = calloc(rep->n_task_ids, sizeof **ids)) == NULL) {
 			runnel__v1__server_message__free_unpacked(reply, NULL);
-			return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+			return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 		}
 		memcpy(*ids, rep->task_ids, rep->n_task_ids * sizeof **ids);
 	}
@@ -336,5 +336,5 @@ runnel_clean(struct runnel_client *c, const struct runnel_selector *s,
 		*n = rep->n_task_ids;
 	r = rep->n_task_ids > INT32_MAX ? INT32_MAX : (int)rep->n_task_ids;
 	runnel__v1__server_message__free_unpacked(reply, NULL);
-	return (r);
+	return r;
 }

@@ -20,14 +20,14 @@ client_strv(const char *const *v, ProtobufCBinaryData **out, size_t *n)
 	for (*n = 0; v != NULL && v[*n] != NULL; (*n)++)
 		;
 	if (*n == 0)
-		return (0);
+		return 0;
 	if ((*out = calloc(*n, sizeof **out)) == NULL)
-		return (-1);
+		return -1;
 	for (i = 0; i < *n; i++) {
 		(*out)[i].data = CLIENT_UNCONST(v[i]);
 		(*out)[i].len = strlen(v[i]);
 	}
-	return (0);
+	return 0;
 }
 
 /* Free labels made by client_labels(). */
@@ -59,7 +59,7 @@ client_labels(struct runnel_client *c, const char *const *v,
 			    "bad label '%s': not key=value", v[count]));
 	}
 	if (count == 0)
-		return (0);
+		return 0;
 	if ((*out = calloc(count, sizeof **out)) == NULL)
 		goto nomem;
 	for (i = 0; i < count; i++) {
@@ -75,13 +75,13 @@ client_labels(struct runnel_client *c, const char *const *v,
 		l->value = eq + 1;
 		(*out)[(*n)++] = l;
 	}
-	return (0);
+	return 0;
 
 nomem:
 	client_labels_free(*out, *n);
 	*out = NULL;
 	*n = 0;
-	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 }
 
 /* Free what client_spec_build() allocated. */
@@ -108,9 +108,9 @@ client_spec_build(struct runnel_client *c, const struct runnel_spec *spec,
 	memset(cs, 0, sizeof *cs);
 	runnel__v1__task_spec__init(ts);
 	if (spec == NULL || spec->argv == NULL || spec->argv[0] == NULL)
-		return (client_fail(c, RUNNEL_EINVAL, "submit: empty argv"));
+		return client_fail(c, RUNNEL_EINVAL, "submit: empty argv");
 	if (spec->stdin_data == NULL && spec->stdin_len != 0)
-		return (client_fail(c, RUNNEL_EINVAL, "submit: no stdin data"));
+		return client_fail(c, RUNNEL_EINVAL, "submit: no stdin data");
 	if ((spec->after == NULL && spec->nafter != 0) ||
 	    (spec->after_any == NULL && spec->nafter_any != 0) ||
 	    (spec->rlimits == NULL && spec->nrlimits != 0))
@@ -127,7 +127,7 @@ client_spec_build(struct runnel_client *c, const struct runnel_spec *spec,
 	if ((r = client_labels(c, spec->labels, &ts->labels,
 	    &ts->n_labels)) != 0) {
 		client_spec_free(cs);
-		return (r);
+		return r;
 	}
 	if (spec->nrlimits > 0) {
 		cs->rlimits = calloc(spec->nrlimits, sizeof *cs->rlimits);
@@ -170,11 +170,11 @@ client_spec_build(struct runnel_client *c, const struct runnel_spec *spec,
 	ts->clear_env = spec->clear_env != 0;
 	ts->stdin_stream = spec->stdin_stream != 0;
 	ts->restart_on_lost = spec->restart_on_lost != 0;
-	return (0);
+	return 0;
 
 nomem:
 	client_spec_free(cs);
-	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 }
 
 /* Free a Selector made by client_selector(). */
@@ -197,17 +197,17 @@ client_selector(struct runnel_client *c, const struct runnel_selector *s,
 
 	*out = NULL;
 	if (s == NULL)
-		return (0);
+		return 0;
 	if (s->ids == NULL && s->nids != 0)
 		return (client_fail(c, RUNNEL_EINVAL,
 		    "selector: no ids but a count"));
 	if ((sel = malloc(sizeof *sel)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	runnel__v1__selector__init(sel);
 	if ((r = client_labels(c, s->labels, &sel->labels,
 	    &sel->n_labels)) != 0) {
 		free(sel);
-		return (r);
+		return r;
 	}
 	sel->ids = CLIENT_UNCONST(s->ids);
 	sel->n_ids = s->nids;
@@ -215,7 +215,7 @@ client_selector(struct runnel_client *c, const struct runnel_selector *s,
 		sel->queue = CLIENT_UNCONST(s->queue);
 	sel->all = s->all != 0;
 	*out = sel;
-	return (0);
+	return 0;
 }
 
 /* Copy bytes into a new NUL-terminated string; if asked, "" gives NULL. */
@@ -224,13 +224,13 @@ client_copy(char **out, const void *data, size_t len, int empty_null)
 {
 	*out = NULL;
 	if (len == 0 && empty_null)
-		return (0);
+		return 0;
 	if ((*out = malloc(len + 1)) == NULL)
-		return (-1);
+		return -1;
 	if (len != 0)
 		memcpy(*out, data, len);
 	(*out)[len] = '\0';
-	return (0);
+	return 0;
 }
 
 /* Copy an array of ids; none gives NULL. */
@@ -240,12 +240,12 @@ client_copy_ids(uint64_t **out, size_t *nout, const uint64_t *ids, size_t n)
 	*out = NULL;
 	*nout = 0;
 	if (n == 0)
-		return (0);
+		return 0;
 	if ((*out = calloc(n, sizeof **out)) == NULL)
-		return (-1);
+		return -1;
 	memcpy(*out, ids, n * sizeof **out);
 	*nout = n;
-	return (0);
+	return 0;
 }
 
 /* Fill the scheduling fields of a task from a TaskInfo. */
@@ -270,21 +270,21 @@ client_task_sched(struct runnel_task *t, const Runnel__V1__TaskInfo *ti)
 	    client_copy_ids(&t->after_any, &t->nafter_any, ti->after_any,
 	    ti->n_after_any) != 0 ||
 	    (t->labels = calloc(ti->n_labels + 1, sizeof *t->labels)) == NULL)
-		return (-1);
+		return -1;
 	for (i = 0; i < ti->n_labels; i++) {
 		klen = strlen(ti->labels[i]->key);
 		vlen = strlen(ti->labels[i]->value);
 		if ((t->labels[i] = malloc(klen + vlen + 2)) == NULL)
-			return (-1);
+			return -1;
 		memcpy(t->labels[i], ti->labels[i]->key, klen);
 		t->labels[i][klen] = '=';
 		memcpy(t->labels[i] + klen + 1, ti->labels[i]->value,
 		    vlen + 1);
 	}
 	if (ti->n_attempts == 0)
-		return (0);
+		return 0;
 	if ((t->attempts = calloc(ti->n_attempts, sizeof *t->attempts)) == NULL)
-		return (-1);
+		return -1;
 	t->nattempts = ti->n_attempts;
 	for (i = 0; i < ti->n_attempts; i++) {
 		a = ti->attempts[i];
@@ -297,7 +297,7 @@ client_task_sched(struct runnel_task *t, const Runnel__V1__TaskInfo *ti)
 		t->attempts[i].output_start = a->output_start;
 		t->attempts[i].output_end = a->output_end;
 	}
-	return (0);
+	return 0;
 }
 
 /* Fill a runnel_task from a TaskInfo. */
@@ -309,7 +309,7 @@ client_task(struct runnel_client *c, struct runnel_task *t,
 
 	memset(t, 0, sizeof *t);
 	if (ti == NULL)
-		return (client_fail(c, RUNNEL_EPROTO, "empty task from daemon"));
+		return client_fail(c, RUNNEL_EPROTO, "empty task from daemon");
 	t->id = ti->id;
 	t->state = (enum runnel_state)ti->state;
 	t->exit_code = ti->exit_code;
@@ -336,11 +336,11 @@ client_task(struct runnel_client *c, struct runnel_task *t,
 	}
 	if (client_task_sched(t, ti) != 0)
 		goto fail;
-	return (0);
+	return 0;
 
 fail:
 	runnel_task_clear(t);
-	return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+	return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 }
 
 /* Fill a new array from TaskInfos. */
@@ -353,15 +353,15 @@ client_tasks(struct runnel_client *c, struct runnel_task **out,
 	int			 r;
 
 	if ((tasks = calloc(n == 0 ? 1 : n, sizeof *tasks)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		if ((r = client_task(c, &tasks[i], tis[i])) != 0) {
 			runnel_tasks_free(tasks, i);
-			return (r);
+			return r;
 		}
 	}
 	*out = tasks;
-	return (0);
+	return 0;
 }
 
 /* Free everything a task points to and zero it. */
@@ -421,6 +421,6 @@ runnel_state_name(enum runnel_state s)
 	};
 
 	if ((unsigned)s >= sizeof names / sizeof names[0] || names[s] == NULL)
-		return ("unknown");
-	return (names[s]);
+		return "unknown";
+	return names[s];
 }

@@ -29,7 +29,7 @@ client_fail(struct runnel_client *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->error, sizeof c->error, fmt, ap);
 	va_end(ap);
-	return (code);
+	return code;
 }
 
 /* Map a daemon Error to a code, keeping its message. */
@@ -52,13 +52,13 @@ client_error(struct runnel_client *c, const Runnel__V1__Error *e)
 	int	 code = RUNNEL_ESERVER;
 
 	if (e == NULL)
-		return (client_fail(c, RUNNEL_EPROTO, "empty error message"));
+		return client_fail(c, RUNNEL_EPROTO, "empty error message");
 	if ((unsigned)e->code < sizeof codes / sizeof codes[0] &&
 	    codes[e->code] != 0)
 		code = codes[e->code];
 	if (e->message == NULL || *e->message == '\0')
-		return (client_fail(c, code, "%s", runnel_strerror(code)));
-	return (client_fail(c, code, "%s", e->message));
+		return client_fail(c, code, "%s", runnel_strerror(code));
+	return client_fail(c, code, "%s", e->message);
 }
 
 /* A new request in the table; call: a blocking call's result. */
@@ -73,14 +73,14 @@ client_req_new(struct runnel_client *c, client_req_fn fn,
 		return (client_fail(c, RUNNEL_EINVAL,
 		    "blocking call on a client of an event loop"));
 	if ((req = calloc(1, sizeof *req)) == NULL)
-		return (client_fail(c, RUNNEL_ENOMEM, "out of memory"));
+		return client_fail(c, RUNNEL_ENOMEM, "out of memory");
 	req->fn = fn;
 	req->call = call;
 	for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = req;
 	*out = req;
-	return (0);
+	return 0;
 }
 
 /* Take a request out of the table and free it. */
@@ -114,7 +114,7 @@ client_send(struct runnel_client *c, int kind, void *req, uint64_t *id)
 
 	*id = 0;
 	if (c->dead)
-		return (RUNNEL_EIO);
+		return RUNNEL_EIO;
 	*id = m.id = c->next_id++;
 	m.request_case = (Runnel__V1__ClientMessage__RequestCase)kind;
 	m.hello = req;
@@ -125,7 +125,7 @@ client_send(struct runnel_client *c, int kind, void *req, uint64_t *id)
 	free(frame);
 	if (r == 0)
 		client_async_kick(c);
-	return (r);
+	return r;
 }
 
 /* Send the request of a table entry; on failure the entry goes. */
@@ -137,7 +137,7 @@ client_req_send(struct runnel_client *c, struct client_req *req, int kind,
 
 	if ((r = client_send(c, kind, msg, &req->id)) != 0)
 		client_req_free(c, req);
-	return (r);
+	return r;
 }
 
 /* Free a client and everything it holds, running no callback. */
@@ -221,7 +221,7 @@ client_call_msg(struct runnel_client *c, struct client_req *req,
 	call->done = 1;
 	if (m == NULL) {
 		call->r = error;
-		return (1);
+		return 1;
 	}
 	if ((*m)->reply_case == RUNNEL__V1__SERVER_MESSAGE__REPLY_ERROR)
 		call->r = client_error(c, (*m)->error);
@@ -233,7 +233,7 @@ client_call_msg(struct runnel_client *c, struct client_req *req,
 		call->m = *m;
 		*m = NULL;
 	}
-	return (1);
+	return 1;
 }
 
 /* The loop of client_run(). */
@@ -250,17 +250,17 @@ client_run_loop(struct runnel_client *c, struct client_call *call,
 		 * stdin pump its turn here too. */
 		if (c->hook != NULL) {
 			if (w != NULL && (r = c->hook->poll(c)) != 0)
-				return (r);
+				return r;
 			if ((r = c->hook->error(c)) != 0)
-				return (r);
+				return r;
 		}
 		if (call->done)
-			return (call->r);
+			return call->r;
 		if (c->dead)
 			return (client_fail(c, RUNNEL_EIO,
 			    "connection to the daemon lost"));
 		if (!more && (r = client_io_wait(c, w)) != 0)
-			return (r);
+			return r;
 		more = client_io_service(c);
 	}
 }
@@ -280,7 +280,7 @@ client_run(struct runnel_client *c, struct client_call *call,
 	c->waiting = call;
 	r = client_run_loop(c, call, w);
 	c->waiting = outer;
-	return (r);
+	return r;
 }
 
 /* Send a request and read its first reply, of the kind expected; a watch
@@ -295,20 +295,20 @@ client_call(struct runnel_client *c, int kind, void *msg, int reply_kind,
 
 	*out = NULL;
 	if ((r = client_req_new(c, client_call_msg, &call, &req)) != 0)
-		return (r);
+		return r;
 	req->reply_kind = reply_kind;
 	if ((r = client_req_send(c, req, kind, msg)) != 0)
-		return (r);
+		return r;
 	if (id != NULL)
 		*id = req->id;
 	if ((r = client_run(c, &call, w)) != 0) {
 		/* Stopped early: its answer will be skipped. */
 		if (!call.done)
 			client_req_free(c, req);
-		return (r);
+		return r;
 	}
 	*out = call.m;
-	return (0);
+	return 0;
 }
 
 /* Hello's answer: keep what the daemon says about us; the connection is
@@ -355,7 +355,7 @@ done:
 		req->call->r = r;
 	} else if (req->cb.done != NULL)
 		req->cb.done(req->arg, r);
-	return (1);
+	return 1;
 }
 
 /*
@@ -376,13 +376,13 @@ client_start(struct runnel_client **cp, struct event_base *base,
 	if (cp == NULL) {
 		snprintf(client_connect_error, sizeof client_connect_error,
 		    "no client pointer given");
-		return (RUNNEL_EINVAL);
+		return RUNNEL_EINVAL;
 	}
 	*cp = NULL;
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		snprintf(client_connect_error, sizeof client_connect_error,
 		    "out of memory");
-		return (RUNNEL_ENOMEM);
+		return RUNNEL_ENOMEM;
 	}
 	c->fd = -1;
 	c->ev_fd = -1;
@@ -410,13 +410,13 @@ client_start(struct runnel_client **cp, struct event_base *base,
 	if ((r = client_async_update(c)) != 0)
 		goto fail;
 	*cp = c;
-	return (0);
+	return 0;
 
 fail:
 	snprintf(client_connect_error, sizeof client_connect_error, "%s",
 	    c->error);
 	client_free(c);
-	return (r);
+	return r;
 }
 
 /*
@@ -433,7 +433,7 @@ runnel_connect(struct runnel_client **cp,
 	int			 r;
 
 	if ((r = client_start(cp, NULL, opts, NULL, NULL, &call)) != 0)
-		return (r);
+		return r;
 	c = *cp;
 	if ((r = client_run(c, &call, NULL)) != 0) {
 		snprintf(client_connect_error, sizeof client_connect_error,
@@ -441,7 +441,7 @@ runnel_connect(struct runnel_client **cp,
 		*cp = NULL;
 		client_free(c);
 	}
-	return (r);
+	return r;
 }
 
 /* Close the connection and free the client; from a callback, once it
@@ -484,8 +484,8 @@ runnel_strerror(int code)
 
 	if (code > 0 || code <= -(int)(sizeof texts / sizeof texts[0]) ||
 	    texts[-code] == NULL)
-		return ("unknown error");
-	return (texts[-code]);
+		return "unknown error";
+	return texts[-code];
 }
 
 /* Details of the last failure; NULL: of the last failed runnel_connect. */
@@ -493,28 +493,28 @@ const char *
 runnel_last_error(const struct runnel_client *c)
 {
 	if (c == NULL)
-		return (client_connect_error);
-	return (c->error);
+		return client_connect_error;
+	return c->error;
 }
 
 /* The identity the daemon sees. */
 const char *
 runnel_identity(const struct runnel_client *c)
 {
-	return (c == NULL ? NULL : c->identity);
+	return c == NULL ? NULL : c->identity;
 }
 
 /* The role the daemon gives us. */
 const char *
 runnel_role(const struct runnel_client *c)
 {
-	return (c == NULL ? NULL : c->role);
+	return c == NULL ? NULL : c->role;
 }
 
 /* The daemon's version. */
 const char *
 runnel_server_version(const struct runnel_client *c)
 {
-	return (c == NULL ? NULL : c->version);
+	return c == NULL ? NULL : c->version;
 }
 

@@ -131,7 +131,7 @@ pki_fail(char *why, char **cause)
 		*cause = why != NULL ? why : strdup("out of memory");
 	else
 		free(why);
-	return (RUNNEL_EPKI);
+	return RUNNEL_EPKI;
 }
 
 /* Is this an IPv4 or IPv6 address literal? */
@@ -153,12 +153,12 @@ pki_is_dns(const char *name)
 	size_t		 len = strlen(name);
 
 	if (len == 0 || len > PKI_DNS_MAX || name[0] == '.' || name[0] == '-')
-		return (0);
+		return 0;
 	for (p = name; *p != '\0'; p++) {
 		if (!isalnum((unsigned char)*p) && strchr("-._*", *p) == NULL)
-			return (0);
+			return 0;
 	}
-	return (1);
+	return 1;
 }
 
 /* Is this usable as a client name: a file name and a CN (UTF8String)? */
@@ -169,19 +169,19 @@ pki_is_client_name(const char *name)
 
 	if (name == NULL || *name == '\0' || *name == '.' ||
 	    strlen(name) > PKI_CN_MAX || !utf8_valid(name, strlen(name)))
-		return (0);
+		return 0;
 	for (p = name; *p != '\0'; p++) {
 		if (*p == '/' || iscntrl((unsigned char)*p))
-			return (0);
+			return 0;
 	}
-	return (1);
+	return 1;
 }
 
 /* Make "dir/name". */
 static char *
 pki_path(const char *dir, const char *name, const char *suffix)
 {
-	return (str_printf("%s/%s%s", dir, name, suffix));
+	return str_printf("%s/%s%s", dir, name, suffix);
 }
 
 /* Fail if a file already exists: nothing is ever overwritten. */
@@ -192,13 +192,13 @@ pki_check_absent(const char *path, char **why)
 
 	if (lstat(path, &sb) == 0) {
 		*why = str_printf("%s exists: refusing to overwrite it", path);
-		return (-1);
+		return -1;
 	}
 	if (errno != ENOENT) {
 		*why = str_printf("%s: %s", path, strerror(errno));
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Create the directory if it is missing (mode 0700), and its missing
@@ -211,7 +211,7 @@ pki_mkdir(const char *dir, int *made, char **why)
 
 	if ((p = strdup(dir)) == NULL) {
 		*why = str_printf("%s", strerror(ENOMEM));
-		return (-1);
+		return -1;
 	}
 	for (slash = strchr(p + 1, '/'); slash != NULL && slash[1] != '\0';
 	    slash = strchr(slash + 1, '/')) {
@@ -220,25 +220,25 @@ pki_mkdir(const char *dir, int *made, char **why)
 			*why = str_printf("cannot create directory %s: %s", p,
 			    strerror(errno));
 			free(p);
-			return (-1);
+			return -1;
 		}
 		*slash = '/';
 	}
 	free(p);
 	if (mkdir(dir, 0700) == 0) {
 		*made = 1;
-		return (0);
+		return 0;
 	}
 	if (errno != EEXIST) {
 		*why = str_printf("cannot create directory %s: %s", dir,
 		    strerror(errno));
-		return (-1);
+		return -1;
 	}
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		*why = str_printf("%s: not a directory", dir);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Generate an ECDSA P-256 or an Ed25519 key. */
@@ -253,7 +253,7 @@ pki_keygen(enum pki_key type, char **why)
 		key = EVP_EC_gen("P-256");
 	if (key == NULL)
 		pki_ssl_cause(why, "cannot generate key");
-	return (key);
+	return key;
 }
 
 /* Give a certificate a random 128-bit serial number. */
@@ -265,13 +265,13 @@ pki_serial(X509 *x)
 	int		 ok;
 
 	if (RAND_bytes(buf, sizeof buf) != 1)
-		return (-1);
+		return -1;
 	buf[0] |= 0x01;		/* never zero */
 	if ((bn = BN_bin2bn(buf, sizeof buf, NULL)) == NULL)
-		return (-1);
+		return -1;
 	ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
 	BN_free(bn);
-	return (ok ? 0 : -1);
+	return ok ? 0 : -1;
 }
 
 /* Add a subjectAltName with each name as IP or DNS entry. */
@@ -286,7 +286,7 @@ pki_add_san(X509 *x, const char *const *names, size_t n)
 	int			 rc = -1;
 
 	if ((gens = GENERAL_NAMES_new()) == NULL)
-		return (-1);
+		return -1;
 	for (i = 0; i < n; i++) {
 		if ((gen = GENERAL_NAME_new()) == NULL)
 			goto fail;
@@ -314,7 +314,7 @@ pki_add_san(X509 *x, const char *const *names, size_t n)
 fail:
 	GENERAL_NAME_free(gen);
 	GENERAL_NAMES_free(gens);
-	return (rc);
+	return rc;
 }
 
 /*
@@ -371,12 +371,12 @@ pki_cert(const struct pki_profile *p, const char *cn, EVP_PKEY *key,
 
 	if (X509_sign(x, signkey, EVP_sha256()) <= 0)
 		goto fail;
-	return (x);
+	return x;
 
 fail:
 	pki_ssl_cause(why, "cannot make certificate");
 	X509_free(x);
-	return (NULL);
+	return NULL;
 }
 
 /* Write a key (mode 0600) or a certificate (0644) to a new file. */
@@ -390,27 +390,27 @@ pki_write(struct pki_files *files, const char *path, EVP_PKEY *key,
 
 	if (files->n == PKI_MAX_FILES) {
 		*why = str_printf("%s: too many files", path);
-		return (-1);
+		return -1;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd == -1) {
 		*why = str_printf("cannot create %s: %s", path,
 		    strerror(errno));
-		return (-1);
+		return -1;
 	}
 	if ((files->path[files->n] = strdup(path)) == NULL) {
 		saved = errno;
 		close(fd);
 		unlink(path);
 		*why = str_printf("%s: %s", path, strerror(saved));
-		return (-1);
+		return -1;
 	}
 	files->n++;
 	/* The umask may have taken bits away: set exactly what we mean. */
 	if (fchmod(fd, mode) != 0 || (f = fdopen(fd, "w")) == NULL) {
 		*why = str_printf("%s: %s", path, strerror(errno));
 		close(fd);
-		return (-1);
+		return -1;
 	}
 	if (key != NULL)
 		ok = PEM_write_PKCS8PrivateKey(f, key, NULL, NULL, 0, NULL,
@@ -420,20 +420,20 @@ pki_write(struct pki_files *files, const char *path, EVP_PKEY *key,
 	if (!ok) {
 		fclose(f);
 		pki_ssl_cause(why, path);
-		return (-1);
+		return -1;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		*why = str_printf("cannot write %s: %s", path,
 		    strerror(errno));
 		fclose(f);
-		return (-1);
+		return -1;
 	}
 	if (fclose(f) != 0) {
 		*why = str_printf("cannot write %s: %s", path,
 		    strerror(errno));
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Forget the files of a call; remove them first if it failed. */
@@ -463,7 +463,7 @@ pki_make_pair(struct pki_files *files, const struct pki_profile *p,
 	int		 rc = -1;
 
 	if ((key = pki_keygen(p->key, why)) == NULL)
-		return (-1);
+		return -1;
 	if (signkey == NULL)
 		signkey = key;
 	x = pki_cert(p, cn, key, issuer, signkey, names, nnames, why);
@@ -494,7 +494,7 @@ fail:
 	free(keypath);
 	X509_free(x);
 	EVP_PKEY_free(key);
-	return (rc);
+	return rc;
 }
 
 /* Check that none of base.key and base.crt exists in dir. */
@@ -509,14 +509,14 @@ pki_check_pair_absent(const char *dir, const char *base, char **why)
 	for (i = 0; i < 2; i++) {
 		if ((path = pki_path(dir, base, suffix[i])) == NULL) {
 			*why = str_printf("%s", strerror(ENOMEM));
-			return (-1);
+			return -1;
 		}
 		rc = pki_check_absent(path, why);
 		free(path);
 		if (rc != 0)
-			return (-1);
+			return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Read a PEM certificate or private key from dir/name. */
@@ -530,7 +530,7 @@ pki_read(const char *dir, const char *name, X509 **x, EVP_PKEY **key,
 
 	if ((path = pki_path(dir, name, "")) == NULL) {
 		*why = str_printf("%s", strerror(ENOMEM));
-		return (-1);
+		return -1;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
 		*why = str_printf("cannot read %s: %s", path, strerror(errno));
@@ -549,7 +549,7 @@ pki_read(const char *dir, const char *name, X509 **x, EVP_PKEY **key,
 
 fail:
 	free(path);
-	return (rc);
+	return rc;
 }
 
 /* Create the CA and the server certificate for names in dir. */
@@ -602,7 +602,7 @@ runnel_pki_init(const char *dir, const char *const *names, size_t n,
 	pki_files_done(&files, 0);
 	X509_free(ca);
 	EVP_PKEY_free(cakey);
-	return (0);
+	return 0;
 
 fail:
 	pki_files_done(&files, 1);
@@ -610,7 +610,7 @@ fail:
 		rmdir(dir);
 	X509_free(ca);
 	EVP_PKEY_free(cakey);
-	return (pki_fail(why, cause));
+	return pki_fail(why, cause);
 }
 
 /* Issue a client certificate NAME.crt, NAME.key from the CA in dir. */
@@ -650,11 +650,11 @@ runnel_pki_issue(const char *dir, const char *name, char **cause)
 	pki_files_done(&files, 0);
 	X509_free(ca);
 	EVP_PKEY_free(cakey);
-	return (0);
+	return 0;
 
 fail:
 	pki_files_done(&files, 1);
 	X509_free(ca);
 	EVP_PKEY_free(cakey);
-	return (pki_fail(why, cause));
+	return pki_fail(why, cause);
 }

@@ -48,12 +48,12 @@ tls_errors(void)
 		free(s);
 		if ((s = t) == NULL) {
 			ERR_clear_error();
-			return (NULL);
+			return NULL;
 		}
 	}
 	if (s == NULL)
 		s = strdup("unknown error");
-	return (s);
+	return s;
 }
 
 /* Set *cause to "what PATH: openssl errors". */
@@ -85,16 +85,16 @@ tls_check_file(const char *what, const char *path, char **cause)
 	if (path == NULL) {
 		if (cause != NULL)
 			*cause = str_printf("no %s given", what);
-		return (-1);
+		return -1;
 	}
 	if ((f = fopen(path, "r")) == NULL) {
 		if (cause != NULL)
 			*cause = str_printf("cannot read %s %s: %s", what,
 			    path, strerror(errno));
-		return (-1);
+		return -1;
 	}
 	fclose(f);
-	return (0);
+	return 0;
 }
 
 /* Load the CA file as the only trust anchor of a context. */
@@ -102,12 +102,12 @@ static int
 tls_load_ca(SSL_CTX *ctx, const char *ca, char **cause)
 {
 	if (tls_check_file("CA certificate", ca, cause) != 0)
-		return (-1);
+		return -1;
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		tls_set_cause(cause, "cannot load CA certificate", ca);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Load a certificate chain and its private key into a context. */
@@ -117,12 +117,12 @@ tls_load_cert(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
 	unsigned long	e;
 
 	if (tls_check_file("certificate", cert, cause) != 0)
-		return (-1);
+		return -1;
 	if (tls_check_file("private key", key, cause) != 0)
-		return (-1);
+		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		tls_set_cause(cause, "cannot load certificate", cert);
-		return (-1);
+		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
 		e = ERR_peek_last_error();
@@ -132,14 +132,14 @@ tls_load_cert(SSL_CTX *ctx, const char *cert, const char *key, char **cause)
 			    "private key does not match certificate", key);
 		} else
 			tls_set_cause(cause, "cannot load private key", key);
-		return (-1);
+		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		tls_set_cause(cause, "private key does not match certificate",
 		    key);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Settings common to both ends: TLS 1.3 only, key exchange by X25519 or
@@ -154,7 +154,7 @@ tls_new_ctx(const SSL_METHOD *method, char **cause)
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(method)) == NULL) {
 		tls_set_cause(cause, "cannot create TLS context", NULL);
-		return (NULL);
+		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
@@ -162,14 +162,14 @@ tls_new_ctx(const SSL_METHOD *method, char **cause)
 	    SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) != 1) {
 		tls_set_cause(cause, "cannot configure TLS context", NULL);
 		SSL_CTX_free(ctx);
-		return (NULL);
+		return NULL;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
-	return (ctx);
+	return ctx;
 }
 
 /*
@@ -183,17 +183,17 @@ tls_verify_client_cb(int ok, X509_STORE_CTX *store)
 	X509	*cert;
 
 	if (!ok || X509_STORE_CTX_get_error_depth(store) != 0)
-		return (ok);
+		return ok;
 	if ((cert = X509_STORE_CTX_get_current_cert(store)) == NULL) {
 		X509_STORE_CTX_set_error(store, X509_V_ERR_UNSPECIFIED);
-		return (0);
+		return 0;
 	}
 	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) ||
 	    !(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT)) {
 		X509_STORE_CTX_set_error(store, X509_V_ERR_INVALID_PURPOSE);
-		return (0);
+		return 0;
 	}
-	return (1);
+	return 1;
 }
 
 /* A client that offers no ALPN at all is refused, like a wrong one. */
@@ -208,9 +208,9 @@ tls_client_hello_cb(SSL *ssl, int *al, void *arg)
 	    TLSEXT_TYPE_application_layer_protocol_negotiation, &ext,
 	    &extlen)) {
 		*al = SSL_AD_NO_APPLICATION_PROTOCOL;
-		return (SSL_CLIENT_HELLO_ERROR);
+		return SSL_CLIENT_HELLO_ERROR;
 	}
-	return (SSL_CLIENT_HELLO_SUCCESS);
+	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 /* Select runnel/1 among the client's protocols, or fail the handshake. */
@@ -230,10 +230,10 @@ tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		    memcmp(in + i + 1, tls_alpn + 1, n) == 0) {
 			*out = in + i + 1;
 			*outlen = (unsigned char)n;
-			return (SSL_TLSEXT_ERR_OK);
+			return SSL_TLSEXT_ERR_OK;
 		}
 	}
-	return (SSL_TLSEXT_ERR_ALERT_FATAL);
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 /* Create the server context. */
@@ -245,7 +245,7 @@ tls_server_ctx(const char *ca, const char *cert, const char *key,
 	SSL_CTX			*ctx;
 
 	if ((ctx = tls_new_ctx(TLS_server_method(), cause)) == NULL)
-		return (NULL);
+		return NULL;
 	if (tls_load_cert(ctx, cert, key, cause) != 0)
 		goto fail;
 	if (tls_load_ca(ctx, ca, cause) != 0)
@@ -260,11 +260,11 @@ tls_server_ctx(const char *ca, const char *cert, const char *key,
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify_client_cb);
 	SSL_CTX_set_client_hello_cb(ctx, tls_client_hello_cb, NULL);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select_cb, NULL);
-	return (ctx);
+	return ctx;
 
 fail:
 	SSL_CTX_free(ctx);
-	return (NULL);
+	return NULL;
 }
 
 /* Read every certificate of a PEM file. */
@@ -279,12 +279,12 @@ tls_read_certs(const char *path, char **cause)
 		if (cause != NULL)
 			*cause = str_printf("cannot read CA certificate %s: %s",
 			    path, strerror(errno));
-		return (NULL);
+		return NULL;
 	}
 	if ((certs = sk_X509_new_null()) == NULL) {
 		fclose(f);
 		tls_set_cause(cause, "out of memory", NULL);
-		return (NULL);
+		return NULL;
 	}
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 		if (sk_X509_push(certs, x) == 0) {
@@ -294,7 +294,7 @@ tls_read_certs(const char *path, char **cause)
 	}
 	ERR_clear_error();	/* the end of the file */
 	fclose(f);
-	return (certs);
+	return certs;
 }
 
 /* Check one CRL: signed by a certificate of the CA file, and current (an
@@ -319,16 +319,16 @@ tls_check_crl(X509_CRL *crl, STACK_OF(X509) *cas, const char *path,
 		if (cause != NULL)
 			*cause = str_printf("CRL %s is not signed by the CA",
 			    path);
-		return (-1);
+		return -1;
 	}
 	next = X509_CRL_get0_nextUpdate(crl);
 	if (next != NULL && X509_cmp_current_time(next) <= 0) {
 		if (cause != NULL)
 			*cause = str_printf("CRL %s has expired: renew it",
 			    path);
-		return (-1);
+		return -1;
 	}
-	return (0);
+	return 0;
 }
 
 /* Load the CRLs of a PEM file into ctx and check the client's certificate
@@ -343,9 +343,9 @@ tls_server_crl(SSL_CTX *ctx, const char *ca, const char *crl, char **cause)
 	int		 n = 0, rc = -1;
 
 	if (tls_check_file("CRL", crl, cause) != 0)
-		return (-1);
+		return -1;
 	if ((cas = tls_read_certs(ca, cause)) == NULL)
-		return (-1);
+		return -1;
 	ERR_clear_error();
 	if ((f = fopen(crl, "r")) == NULL) {
 		if (cause != NULL)
@@ -379,7 +379,7 @@ out:
 	if (f != NULL)
 		fclose(f);
 	sk_X509_pop_free(cas, X509_free);
-	return (rc);
+	return rc;
 }
 
 /* Verify the certificate a connected client presented against ctx (the CA
@@ -394,7 +394,7 @@ tls_peer_recheck(SSL_CTX *ctx, SSL *ssl, char **cause)
 	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL) {
 		if (cause != NULL)
 			*cause = strdup("no client certificate");
-		return (-1);
+		return -1;
 	}
 	if ((sctx = X509_STORE_CTX_new()) == NULL ||
 	    X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(ctx), cert,
@@ -415,7 +415,7 @@ tls_peer_recheck(SSL_CTX *ctx, SSL *ssl, char **cause)
 	rc = 0;
 out:
 	X509_STORE_CTX_free(sctx);
-	return (rc);
+	return rc;
 }
 
 /* A connection whose handshake is under way checks its client against
@@ -427,12 +427,12 @@ tls_server_reverify(SSL *ssl, SSL_CTX *ctx)
 	X509_VERIFY_PARAM	*param = SSL_get0_param(ssl);
 
 	if (SSL_set1_verify_cert_store(ssl, SSL_CTX_get_cert_store(ctx)) != 1)
-		return (-1);
+		return -1;
 	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_CRL_CHECK);
 	X509_VERIFY_PARAM_set_flags(param,
 	    X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(ctx)) &
 	    X509_V_FLAG_CRL_CHECK);
-	return (0);
+	return 0;
 }
 
 /* Create a client context; cert and key may both be NULL. */
@@ -443,7 +443,7 @@ tls_client_ctx(const char *ca, const char *cert, const char *key,
 	SSL_CTX	*ctx;
 
 	if ((ctx = tls_new_ctx(TLS_client_method(), cause)) == NULL)
-		return (NULL);
+		return NULL;
 	if (tls_load_ca(ctx, ca, cause) != 0)
 		goto fail;
 	if ((cert != NULL || key != NULL) &&
@@ -455,11 +455,11 @@ tls_client_ctx(const char *ca, const char *cert, const char *key,
 		tls_set_cause(cause, "cannot set ALPN", NULL);
 		goto fail;
 	}
-	return (ctx);
+	return ctx;
 
 fail:
 	SSL_CTX_free(ctx);
-	return (NULL);
+	return NULL;
 }
 
 /* Set SNI and the expected host name (DNS name or IP) on a client SSL. */
@@ -472,26 +472,26 @@ tls_client_set_host(SSL *ssl, const char *host)
 	long		 r;
 
 	if (host == NULL || *host == '\0')
-		return (-1);
+		return -1;
 	if (inet_pton(AF_INET, host, &in4) == 1 ||
 	    inet_pton(AF_INET6, host, &in6) == 1) {
 		/* SNI carries no IP literal (RFC 6066). */
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    host) != 1)
-			return (-1);
-		return (0);
+			return -1;
+		return 0;
 	}
 	/* The macro casts its argument to void *: give it a copy it owns. */
 	if ((sni = strdup(host)) == NULL)
-		return (-1);
+		return -1;
 	r = SSL_set_tlsext_host_name(ssl, sni);
 	free(sni);
 	if (r != 1)
-		return (-1);
+		return -1;
 	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (SSL_set1_host(ssl, host) != 1)
-		return (-1);
-	return (0);
+		return -1;
+	return 0;
 }
 
 /* The subject CN of the peer's verified certificate, allocated; or NULL. */
@@ -506,22 +506,22 @@ tls_peer_cn(SSL *ssl)
 	int		 idx, len;
 
 	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL)
-		return (NULL);
+		return NULL;
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
-		return (NULL);
+		return NULL;
 	if ((name = X509_get_subject_name(cert)) == NULL)
-		return (NULL);
+		return NULL;
 	/* Exactly one CN: two would make the identity ambiguous. */
 	if ((idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0)
-		return (NULL);
+		return NULL;
 	if (X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
-		return (NULL);
+		return NULL;
 	data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 	if ((len = ASN1_STRING_to_UTF8(&utf8, data)) <= 0)
-		return (NULL);
+		return NULL;
 	/* An embedded NUL would let "alice\0x" pass for "alice". */
 	if (memchr(utf8, '\0', (size_t)len) == NULL)
 		cn = strndup((char *)utf8, (size_t)len);
 	OPENSSL_free(utf8);
-	return (cn);
+	return cn;
 }

@@ -81,19 +81,19 @@ parse_duration(const char *s, uint64_t *ms)
 	int		 ndigits = 0;
 
 	if (s == NULL)
-		return (-1);
+		return -1;
 	for (; isdigit((unsigned char)*p); p++) {
 		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return (-1);
+			return -1;
 		whole = whole * 10 + (uint64_t)(*p - '0');
 		ndigits++;
 	}
 	if (ndigits == 0)
-		return (-1);
+		return -1;
 	if (*p == '.') {
 		p++;
 		if (!isdigit((unsigned char)*p))
-			return (-1);
+			return -1;
 		/* Nine places are below a millisecond for every unit. */
 		for (; isdigit((unsigned char)*p); p++) {
 			if (scale < 1000000000) {
@@ -109,15 +109,15 @@ parse_duration(const char *s, uint64_t *ms)
 		}
 	}
 	if (unit == 0)
-		return (-1);
+		return -1;
 	if (whole > UINT64_MAX / unit)
-		return (-1);
+		return -1;
 	total = whole * unit;
 	/* frac < scale <= 1e9 and unit <= 8.64e7: no overflow here. */
 	if (total > UINT64_MAX - frac * unit / scale)
-		return (-1);
+		return -1;
 	*ms = total + frac * unit / scale;
-	return (0);
+	return 0;
 }
 
 /* Parse a signal given by name ("TERM", "SIGTERM") or number ("15"). */
@@ -129,27 +129,27 @@ parse_signal(const char *s)
 	int		 n = 0;
 
 	if (s == NULL || *s == '\0')
-		return (-1);
+		return -1;
 	if (isdigit((unsigned char)*s)) {
 		for (; *s != '\0'; s++) {
 			if (!isdigit((unsigned char)*s))
-				return (-1);
+				return -1;
 			n = n * 10 + (*s - '0');
 			if (n > UTIL_SIGNAL_MAX)
-				return (-1);
+				return -1;
 		}
 		if (n < 1)
-			return (-1);
-		return (n);
+			return -1;
+		return n;
 	}
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
 	for (i = 0; i < sizeof util_signals / sizeof util_signals[0]; i++) {
 		name = util_signals[i].name + 3;
 		if (strcasecmp(s, name) == 0)
-			return (util_signals[i].number);
+			return util_signals[i].number;
 	}
-	return (-1);
+	return -1;
 }
 
 /* The name of a signal, "SIGRT" for real-time ones, "SIG?" if unknown. */
@@ -160,11 +160,11 @@ signal_name(int sig)
 
 	for (i = 0; i < sizeof util_signals / sizeof util_signals[0]; i++) {
 		if (util_signals[i].number == sig)
-			return (util_signals[i].name);
+			return util_signals[i].name;
 	}
 	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-		return ("SIGRT");
-	return ("SIG?");
+		return "SIGRT";
+	return "SIG?";
 }
 
 /* Check a port: decimal digits, 0 to 65535. */
@@ -175,13 +175,13 @@ util_check_port(const char *port)
 	const char	*p;
 
 	if (*port == '\0' || strlen(port) > 5)
-		return (-1);
+		return -1;
 	for (p = port; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p))
-			return (-1);
+			return -1;
 		n = n * 10 + (unsigned long)(*p - '0');
 	}
-	return (n > 65535 ? -1 : 0);
+	return n > 65535 ? -1 : 0;
 }
 
 /*
@@ -198,14 +198,14 @@ parse_hostport(const char *s, char **host, char **port, int *is_unix)
 	*host = *port = NULL;
 	*is_unix = 0;
 	if (s == NULL || *s == '\0')
-		return (-1);
+		return -1;
 
 	if (strncmp(s, "unix:", 5) == 0) {
 		if (s[5] == '\0' || (h = strdup(s + 5)) == NULL)
-			return (-1);
+			return -1;
 		*host = h;
 		*is_unix = 1;
-		return (0);
+		return 0;
 	}
 
 	if (*s == '[') {
@@ -243,11 +243,11 @@ parse_hostport(const char *s, char **host, char **port, int *is_unix)
 		goto fail;
 	*host = h;
 	*port = pt;
-	return (0);
+	return 0;
 
 fail:
 	free(h);
-	return (-1);
+	return -1;
 }
 
 /* Format into a newly allocated string; NULL on failure. */
@@ -262,6 +262,6 @@ str_printf(const char *fmt, ...)
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return (NULL);
-	return (s);
+		return NULL;
+	return s;
 }
