@@ -354,6 +354,7 @@ char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 server_init(struct config *, int check_only, char **cause);
 void	 server_run(void);
 void	 server_free(void);
+int64_t	 server_mono_ms(void);
 int64_t	 server_now_ms(void);
 int64_t	 server_now_us(void);
 void	 server_shutdown(void);

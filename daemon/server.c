@@ -30,6 +30,17 @@ static struct event	*server_sig_term;
 static struct event	*server_sig_int;
 static struct event	*server_sig_hup;
 
+/* Monotonic milliseconds, for intervals that must not move with the wall
+ * clock (penalties, rate limits). */
+int64_t
+server_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Wall-clock milliseconds, for what clients are shown. */
 int64_t
 server_now_ms(void)

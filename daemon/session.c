@@ -298,13 +298,10 @@ session_inflight(const struct session *s)
 static void
 session_trim_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct timespec	ts;
-
 	(void)fd;
 	(void)events;
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	session_trim_last = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	session_trim_last = server_mono_ms();
 #ifdef HAVE_MALLOC_TRIM
 	malloc_trim(0);
 #endif
@@ -320,7 +317,6 @@ session_trim_cb(evutil_socket_t fd, short events, void *arg)
 static void
 session_trim(void)
 {
-	struct timespec	ts;
 	struct timeval	tv = { 0, 0 };
 	int64_t		now, wait = 0;
 
@@ -331,8 +327,7 @@ session_trim(void)
 	}
 	if (evtimer_pending(session_trim_ev, NULL))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = server_mono_ms();
 	if (session_trim_last != 0 && now - session_trim_last < 1000)
 		wait = 1000 - (now - session_trim_last);
 	tv.tv_sec = wait / 1000;

@@ -52,16 +52,6 @@ static size_t			 source_n;
 static uint32_t			 source_seed;
 static struct log_rate		 source_penalty_log;
 
-/* Monotonic milliseconds: penalties must not move with the wall clock. */
-static int64_t
-source_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The key of an address: IPv4 (also v4-mapped IPv6) whole, IPv6 by /64.
  * 0, or -1 for another family. */
 static int
@@ -153,7 +143,7 @@ source_get(const struct sockaddr *sa)
 	struct source	*src;
 	uint8_t		 key[17];
 	uint32_t	 h;
-	int64_t		 now = source_now();
+	int64_t		 now = server_mono_ms();
 	char		 buf[INET6_ADDRSTRLEN];
 
 	if (source_key(sa, key) != 0)
@@ -199,7 +189,7 @@ source_penalized(const struct source *src)
 
 	if (src == NULL || p == 0)
 		return 0;
-	left = src->until - source_now();
+	left = src->until - server_mono_ms();
 	return left > (int64_t)(SOURCE_PENALTY_MIN * p) ? left : 0;
 }
 
@@ -264,7 +254,7 @@ source_remove(struct session *s, enum source_end end)
 		TAILQ_REMOVE(&source_active, src, active_entry);
 	if (end == SOURCE_END_HELLO || p == 0)
 		return;
-	now = source_now();
+	now = server_mono_ms();
 	was = source_penalized(src);
 	if (src->until < now)
 		src->until = now;
