@@ -4,6 +4,7 @@
  * restart-on-lost, and a full disk (what cannot be recorded is held).
  */
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -328,13 +329,16 @@ END_TEST
 
 /* A child that takes the state directory's lock, as a process a killed
  * runneld was starting holds it until its exec: the lock file still names
- * the dead runneld.  It holds the lock until killed or for hold_ms. */
+ * the dead runneld.  With release_on_open, it lets the lock go 200 ms
+ * after the next runneld opens the lock file (so that runneld found it
+ * held, however slowly it started, e.g. under valgrind); else it holds it
+ * until killed. */
 static pid_t
-hold_lock(int hold_ms)
+hold_lock(int release_on_open)
 {
-	char	path[200], c;
-	int	p[2], fd;
-	pid_t	pid;
+	char			 path[200], c, ev[4096];
+	int			 p[2], fd, in;
+	pid_t			 pid;
 
 	snprintf(path, sizeof path, "%s/state/lock", h.dir);
 	ck_assert_int_eq(pipe(p), 0);
@@ -344,9 +348,18 @@ hold_lock(int hold_ms)
 		fd = open(path, O_RDWR);
 		if (fd == -1 || flock(fd, LOCK_EX) == -1)
 			_exit(1);
+		in = inotify_init1(IN_CLOEXEC);
+		if (in == -1 || inotify_add_watch(in, path, IN_OPEN) == -1)
+			_exit(1);
 		if (write(p[1], "x", 1) != 1)
 			_exit(1);
-		usleep(hold_ms * 1000);
+		if (!release_on_open) {
+			pause();
+			_exit(0);
+		}
+		if (read(in, ev, sizeof ev) <= 0)
+			_exit(1);
+		usleep(200 * 1000);
 		_exit(0);
 	}
 	close(p[1]);
@@ -365,7 +378,7 @@ START_TEST(test_lock_left_by_child)
 	int	 status;
 
 	harness_crash(&h);
-	holder = hold_lock(300);
+	holder = hold_lock(1);
 	harness_spawn(&h, NULL);
 	ck_assert_int_eq(harness_wait_log(&h, "for the lock a runneld that "
 	    "exited left"), 0);
@@ -373,7 +386,7 @@ START_TEST(test_lock_left_by_child)
 	rawc_free(show(submit((const char *[]){ "true", NULL }, 0)));
 
 	harness_crash(&h);
-	holder = hold_lock(60000);
+	holder = hold_lock(0);
 	ck_assert_int_ne(run_second(&err), 0);
 	ck_assert_msg(strstr(err, "has exited, but a process it started "
 	    "still holds its lock") != NULL, "%s", err);
