@@ -33,15 +33,6 @@
 /* Bytes read from a task's pipe per wake-up (a quarter of its ring): a
  * flooding task shares the loop with everyone else. */
 #define READ_BUDGET		(64 * 1024)
-/* A task whose read fills a default pipe (64 KiB) floods: that pipe grows
- * to FLOOD_PIPE (for at most FLOOD_PIPES pipes at once, well inside the
- * kernel's pipe-user-pages-soft) and its ring to OUTPUT_FLOOD_TAIL, so
- * that each wake-up moves four times as much. */
-#define FLOOD_READ		(64 * 1024)
-#define FLOOD_PIPE		(1024 * 1024)
-#define FLOOD_PIPES		16
-/* The most output bytes one chunk to a watcher carries. */
-#define SESSION_CHUNK		(64 * 1024)
 /* Bytes of each task's newest output kept in memory; also the most that
  * may wait to be written to its spool. */
 #define OUTPUT_TAIL		(256 * 1024)

@@ -35,6 +35,14 @@
 #include "runneld.h"
 #include "task-event.h"
 
+/* A task whose read fills a default pipe (64 KiB) floods: that pipe grows
+ * to FLOOD_PIPE (for at most FLOOD_PIPES pipes at once, well inside the
+ * kernel's pipe-user-pages-soft) and its ring to OUTPUT_FLOOD_TAIL, so
+ * that each wake-up moves four times as much. */
+#define FLOOD_READ		(64 * 1024)
+#define FLOOD_PIPE		(1024 * 1024)
+#define FLOOD_PIPES		16
+
 extern char **environ;
 
 struct task_exec {

@@ -16,10 +16,13 @@
 #include "chunk.h"
 #include "log.h"
 #include "runneld.h"
+
+/* The most output bytes one chunk to a watcher carries. */
+#define WATCH_CHUNK		(64 * 1024)
 #include "task-event.h"
 
 /* One buffer for building chunks; the loop is single-threaded. */
-static uint8_t	watch_buf[SESSION_CHUNK];
+static uint8_t	watch_buf[WATCH_CHUNK];
 
 /* A request's resume entries, sorted by task id and then by their place
  * in the request (the last entry for a task counts). */
@@ -301,7 +304,7 @@ watch_send_chunk(struct watch *w, struct cursor *c)
 	/* Records of streams the watch does not want are skipped, a few
 	 * at a time so that one wake-up stays short. */
 	do {
-		n = output_peek(c->task->output, &c->oc, SESSION_CHUNK, &stream,
+		n = output_peek(c->task->output, &c->oc, WATCH_CHUNK, &stream,
 		    &offset, &time_us);
 		if (n > 0 && (w->streams == 0 ||
 		    (w->streams & (1U << (stream & 31))) != 0) &&
